@@ -1,0 +1,114 @@
+# watchd — single non-recursive Makefile.
+#   make            build ./watchd
+#   make run        install what is missing, build, watch this repository in the foreground
+#   make test       install what is missing, build with ASan+UBSan, run unit and integration tests
+#   make bench      benchmarks against inotifywait, watchman, entr, pre-commit (scripts/bench/)
+# Switches: SANITIZE=address,undefined  V=1  CFLAGS=...
+
+PKGS      := libuv libcjson libgit2 sqlite3 expat
+PYTHON    := /usr/bin/python3
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Werror -Wvla -Wshadow -Wpointer-arith -Wmissing-prototypes \
+             -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -I. -Idaemon $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+LDLIBS     = $(PKG_LIBS) -lm
+
+BUILD ?= build
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC  := $(filter-out daemon/main.c,$(wildcard daemon/*.c)) $(wildcard gates/*.c) $(wildcard config/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/daemon/main.o
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/runner.o
+
+.PHONY: all run test unit integration bench deps clean install format check-format tools
+all: watchd
+
+watchd: $(BUILD)/watchd
+ifeq ($(BUILD),build)
+	$(Q)cp $(BUILD)/watchd watchd
+endif
+
+$(BUILD)/watchd: $(MAIN_OBJ) $(LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The unit test list is generated from the TEST_IMPL() lines, so adding a
+# test never means editing a shared list.
+$(BUILD)/tests/unit/test-list.h: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	$(Q)grep -ho '^TEST_IMPL([a-z0-9_]*)' $(UNIT_SRC) | sed 's/TEST_IMPL/TEST/' > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/unit/runner.o: tests/unit/runner.c $(BUILD)/tests/unit/test-list.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/tests/unit -c -o $@ $<
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory watchd
+	./watchd --root . start --foreground
+
+tools: deps
+	@scripts/install-test-tools.sh
+
+# Tests run against the sanitized build so every integration test is also an
+# ASan/UBSan run of the real daemon.
+TEST_BUILD := build/asan
+test: deps tools
+	@$(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=address,undefined \
+		$(TEST_BUILD)/watchd $(TEST_BUILD)/unit-tests
+	@$(MAKE) --no-print-directory watchd
+	@scripts/run-tests.sh $(TEST_BUILD)
+
+unit: deps
+	@$(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=address,undefined $(TEST_BUILD)/unit-tests
+	$(TEST_BUILD)/unit-tests
+
+integration: deps tools
+	@$(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=address,undefined $(TEST_BUILD)/watchd
+	WATCHD=$(TEST_BUILD)/watchd $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+bench: deps
+	@$(MAKE) --no-print-directory watchd
+	@scripts/bench/run.sh
+
+PREFIX ?= /usr/local
+install: watchd
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 watchd $(DESTDIR)$(PREFIX)/bin/watchd
+
+format:
+	clang-format -i daemon/*.[ch] gates/*.[ch] config/*.[ch] tests/unit/*.[ch]
+
+check-format:
+	clang-format --dry-run -Werror daemon/*.[ch] gates/*.[ch] config/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build watchd
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,74 @@
+/* watch.config.json: loading and validation. Everything is checked before
+ * anything starts; every error names file:line:col and the key path. */
+#ifndef WD_CONFIG_H
+#define WD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "gates/gate.h"
+#include "strvec.h"
+
+#define CONFIG_FILE "watch.config.json"
+
+struct config_err {
+	char	file[1024];
+	int	line, col;	/* 0 when unknown */
+	char	keypath[256];	/* "gates[1].command"; "" for the whole file */
+	char	msg[512];
+};
+
+struct config {
+	char		*path;		/* the file, as given */
+	char		*text;		/* its bytes, NUL-terminated */
+	size_t		 text_len;
+	int		 version;
+	int		 debounce_ms;	/* quiet time before a batch goes out */
+	int		 max_wait_ms;	/* cap on the wait under continuous churn */
+	int		 stability_ms;	/* size+mtime must hold this long */
+	int		 writer_timeout_ms; /* a file open for writing waits at most this */
+	int		 jobs;		/* parallel tool processes; 0 = CPUs */
+	struct strvec	 ignore;
+	struct gate	*gates;
+	size_t		 ngates;
+	int		 ledger_keep_days;
+	int		 ledger_keep_runs;	/* 0: no cap by count */
+};
+
+/* Sets the key path and message (the position is filled in by the loader)
+ * and returns WD_ECONFIG. keypath may be NULL. */
+int config_err_set(struct config_err *e, const char *keypath, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "FILE:LINE:COL: KEYPATH: MSG" (parts that are unknown are left out). */
+void config_err_format(const struct config_err *e, struct buf *out);
+
+/* Reads and validates path into cfg. 0, or WD_ECONFIG with err filled
+ * (a missing or unreadable file is a config error too). On error cfg is
+ * released. */
+int config_load(const char *path, struct config *cfg, struct config_err *err);
+/* Same, from memory (text need not be NUL-terminated). */
+int config_parse(const char *path, const char *text, size_t len, struct config *cfg,
+    struct config_err *err);
+void config_release(struct config *cfg);
+/* The effective configuration, defaults filled in, as JSON (cJSON_Delete). */
+cJSON *config_to_json(const struct config *cfg);
+/* The gate named name, or NULL. */
+struct gate *config_gate(const struct config *cfg, const char *name);
+
+/* Helpers for executors' configure(): read an optional key of obj.
+ * keypath_prefix is like "gates[2]". 0 or WD_ECONFIG. */
+int config_get_string(const cJSON *obj, const char *key, const char *prefix,
+    char **out, struct config_err *err);
+int config_get_int(const cJSON *obj, const char *key, const char *prefix,
+    int min, int max, int *out, struct config_err *err);
+int config_get_strings(const cJSON *obj, const char *key, const char *prefix,
+    bool globs, struct strvec *out, struct config_err *err);
+
+/* Position (1-based line, column) of the value at keypath in a JSON text,
+ * or of its nearest existing parent. Returns 0 when found exactly. */
+int json_locate(const char *text, size_t len, const char *keypath, int *line, int *col);
+
+#endif

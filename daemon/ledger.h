@@ -1,0 +1,118 @@
+/* The SQLite ledger at ROOT/.watchd/ledger.db: runs, gate runs, findings,
+ * the per-file latest state behind `status`, and the content-addressed
+ * result cache. WAL mode; one transaction per finished gate run; every
+ * connection gets the same pragmas (see PITFALLS: only journal_mode
+ * persists). Nothing here touches libuv: calls block briefly and may run
+ * on the loop thread. Times are milliseconds since the epoch in the API and
+ * ISO-8601 UTC strings in JSON. */
+#ifndef WD_LEDGER_H
+#define WD_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "gates/gate.h"
+#include "ulid.h"
+
+struct ledger;
+
+enum ledger_mode {
+	LEDGER_READ,		/* CLI queries: read-only, query_only */
+	LEDGER_WRITE,		/* daemon and one-shot runs: create + migrate */
+};
+
+/* Opens path. READ mode on a missing file gives -ENOENT. A ledger written
+ * by a newer schema gives WD_ELEDGER_NEWER; one that is not a watchd ledger
+ * gives WD_ELEDGER. err gets a sentence naming the file. */
+int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
+    struct wd_err *err);
+void ledger_close(struct ledger *l);	/* NULL-safe */
+
+struct ledger_run {
+	char		 id[ULID_LEN + 1];
+	const char	*trigger;	/* "watch", "run", "hook", "ci" */
+	const char	*git_head;	/* 40 hex, or NULL outside git / unborn */
+	const char	*config_hash;
+	int64_t		 started_ms;
+};
+
+/* Inserts the run with status "running" (so a crash leaves a mark). */
+int ledger_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err);
+/* status: "pass", "fail", "error". */
+int ledger_run_finish(struct ledger *l, const char *run_id, const char *status,
+    int64_t finished_ms, struct wd_err *err);
+/* Marks every run still "running" as "interrupted" (daemon start). */
+int ledger_mark_interrupted(struct ledger *l, int *count, struct wd_err *err);
+
+struct ledger_file {
+	const char	*path;		/* relative to ROOT */
+	const char	*blob;		/* git blob id of the content judged, or NULL */
+	const char	*cache_key;	/* key for the result cache, or NULL: no caching */
+	int		 cache_status;	/* gate status to cache for this file, -1: none */
+	const char	*reason;	/* why the file ran, or NULL */
+};
+
+struct ledger_gate_run {
+	const char		*run_id;
+	const char		*gate;
+	const char		*fingerprint;
+	enum gate_status	 status;
+	bool			 cached;
+	const char		*cached_from;	/* run id the result was reused from */
+	int			 exit_code;	/* -1: none (not started, killed) */
+	int64_t			 started_ms;
+	int64_t			 duration_ms;
+	const struct ledger_file *files;
+	size_t			 nfiles;
+	const struct findings	*findings;	/* may be NULL */
+	const char		*message;	/* one-line reason, or NULL */
+	const char		*output;	/* stdout+stderr excerpt, or NULL */
+	int			 tests_total, tests_passed, tests_failed, tests_skipped; /* -1 */
+};
+
+/* Records one finished gate run in one transaction: the gate run, its
+ * files, findings, the per-file state behind `status`, and a cache row for
+ * every file with a cache_key and cache_status >= 0. */
+int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err);
+/* Forgets the per-file state of a removed file (all gates). */
+int ledger_file_removed(struct ledger *l, const char *path, struct wd_err *err);
+
+struct ledger_cache_hit {
+	enum gate_status status;
+	char		 run_id[ULID_LEN + 1];	/* run that judged it */
+	struct findings	 findings;		/* that file's findings; caller releases */
+};
+
+/* 1 on a hit (hit filled), 0 on a miss, negative on error. */
+int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerprint,
+    const char *path, const char *cache_key, struct ledger_cache_hit *hit);
+
+struct ledger_log_query {
+	int		 limit;		/* 0: default 20 */
+	const char	*gate;		/* only runs where this gate ran, or NULL */
+	const char	*status;	/* only runs with this status, or NULL */
+	int64_t		 since_ms;	/* 0: no bound */
+	bool		 findings;	/* include findings in each gate */
+};
+
+/* Runs newest first, each in the `show --json` shape. *out: a cJSON array. */
+int ledger_log(struct ledger *l, const struct ledger_log_query *q, cJSON **out,
+    struct wd_err *err);
+/* One run by id or unique id prefix, with gates and findings. WD_ENOTFOUND,
+ * WD_EAMBIGUOUS. */
+int ledger_show(struct ledger *l, const char *id, cJSON **out, struct wd_err *err);
+/* {"id","status","finished_at"} of the newest finished run, or cJSON null. */
+int ledger_last_run(struct ledger *l, cJSON **out, struct wd_err *err);
+/* [{"name","status","failing_files","findings","files":[...failing paths]}]:
+ * each gate's current state from the per-file state table. */
+int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err);
+
+/* ISO-8601 UTC with milliseconds ("2026-11-24T12:00:00.123Z"). */
+void ledger_time_iso(int64_t ms, char out[32]);
+/* Parses ISO-8601 dates/times or relative "2h", "3d", "15m": 0 or -1. */
+int ledger_time_parse(const char *s, int64_t *ms);
+
+#endif

@@ -1,0 +1,31 @@
+/* Logging in the OpenBSD/tmux manner. Lines carry a UTC timestamp, pid,
+ * level and function. Output goes to the log file, or to stderr in the
+ * foreground. The level is checked before formatting. stdout is never used:
+ * it belongs to CLI output. */
+#ifndef WD_LOG_H
+#define WD_LOG_H
+
+enum log_level { LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG, LOG_LVL_TRACE };
+
+extern int log_verbosity;
+
+/* path NULL: stderr. Returns 0 or -errno (then logs go to stderr). */
+int log_init(const char *path, int verbosity);
+void log_close(void);
+void log_emit(enum log_level lvl, const char *func, int with_errno, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+_Noreturn void fatal_emit(const char *func, int with_errno, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define log_at(lvl, e, ...) do { if (log_verbosity >= (lvl)) \
+	log_emit((lvl), __func__, (e), __VA_ARGS__); } while (0)
+#define log_warn(...)	log_at(LOG_LVL_WARN, 1, __VA_ARGS__)
+#define log_warnx(...)	log_at(LOG_LVL_WARN, 0, __VA_ARGS__)
+#define log_info(...)	log_at(LOG_LVL_INFO, 0, __VA_ARGS__)
+#define log_debug(...)	log_at(LOG_LVL_DEBUG, 0, __VA_ARGS__)
+#define log_trace(...)	log_at(LOG_LVL_TRACE, 0, __VA_ARGS__)
+#define fatal(...)	fatal_emit(__func__, 1, __VA_ARGS__)
+#define fatalx(...)	fatal_emit(__func__, 0, __VA_ARGS__)
+#define BUG(...)	fatal_emit(__func__, 0, "BUG: " __VA_ARGS__)
+
+#endif

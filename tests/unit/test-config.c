@@ -1,0 +1,68 @@
+/* Config validation: every error names line:col and the key path. */
+#include "test.h"
+#include "config/config.h"
+#include "err.h"
+
+static int parse(const char *text, struct config *cfg, struct config_err *err)
+{
+	return config_parse("watch.config.json", text, strlen(text), cfg, err);
+}
+
+TEST_IMPL(config_valid)
+{
+	struct config cfg;
+	struct config_err err;
+	const char *text = "{\"version\": 1, \"debounce_ms\": 50, \"ignore\": [\"build/**\"],\n"
+	    " \"gates\": [{\"name\": \"sh\", \"type\": \"command\", \"include\": [\"**/*.sh\"],\n"
+	    "  \"command\": [\"shellcheck\", \"-f\", \"gcc\", \"{files}\"], \"timeout_s\": 60}]}";
+
+	ASSERT_OK(parse(text, &cfg, &err));
+	ASSERT_EQ(cfg.debounce_ms, 50);
+	ASSERT_EQ(cfg.stability_ms, 100);
+	ASSERT_EQ(cfg.ngates, 1);
+	ASSERT_STR_EQ(cfg.gates[0].name, "sh");
+	ASSERT_EQ(cfg.gates[0].timeout_s, 60);
+	ASSERT_EQ(cfg.gates[0].batching, GATE_BATCH_FILES);
+	ASSERT_STR_EQ(cfg.ignore.v[0], "build/**");
+	config_release(&cfg);
+	return 0;
+}
+
+static void expect_error(const char *text, int line, int col, const char *keypath,
+    const char *msg)
+{
+	struct config cfg;
+	struct config_err err;
+
+	ASSERT_EQ(parse(text, &cfg, &err), WD_ECONFIG);
+	if (err.line != line || err.col != col || strcmp(err.keypath, keypath) ||
+	    !strstr(err.msg, msg))
+		FAIL_("got %d:%d %s: %s; want %d:%d %s: %s", err.line, err.col, err.keypath,
+		    err.msg, line, col, keypath, msg);
+}
+
+TEST_IMPL(config_errors)
+{
+	expect_error("{\"version\": 1, \"gates\": [], \"bogus\": 1}", 1, 29, "bogus",
+	    "unknown key");
+	expect_error("{\"version\": 1,\n \"gates\": [\n  {\"name\": \"a\", \"type\": \"command\", "
+	    "\"include\": [\"*\"], \"command\": \"ls\"}]}", 3, 54, "gates[0].command",
+	    "expected an array");
+	expect_error("{\"version\": 1, \"gates\": [{\"name\": \"a\", \"type\": \"nope\", "
+	    "\"include\": [\"*\"]}]}", 1, 40, "gates[0].type", "unknown gate type");
+	expect_error("{\"version\": 1, \"gates\": [{\"name\": \"a\", \"type\": \"command\", "
+	    "\"include\": [\"\"], \"command\": [\"x\"]}]}", 1, 71, "gates[0].include[0]",
+	    "empty pattern");
+	expect_error("{\"version\": 1, \"gates\": [\n {\"name\": \"a\", \"type\": \"command\", "
+	    "\"include\": [\"*\"], \"command\": [\"x\"]},\n {\"name\": \"a\", \"type\": \"command\", "
+	    "\"include\": [\"*\"], \"command\": [\"x\"]}]}", 3, 3, "gates[1].name",
+	    "duplicate gate name");
+	expect_error("{\"version\": 1, \"debounce_ms\": \"5\", \"gates\": []}", 1, 16,
+	    "debounce_ms", "expected an integer");
+	expect_error("{\"version\": 1, \"jobs\": 1, \"jobs\": 2, \"gates\": []}", 1, 27, "jobs",
+	    "duplicate key");
+	expect_error("{\"version\": 1,\n \"gates\": [}", 2, 12, "", "invalid JSON");
+	expect_error("{\"version\": 1, \"gates\": [{\"name\": \"a\", \"type\": \"command\", "
+	    "\"include\": [\"*\"]}]}", 1, 26, "gates[0]", "needs \"command\"");
+	return 0;
+}
