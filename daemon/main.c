@@ -1,1 +1,168 @@
-int main(void) { return 0; }
+/* watchd entry point: global options, the command table, ROOT and config
+ * resolution, and the mapping of results to exit codes 0-4. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "repo.h"
+#include "xmalloc.h"
+
+static const struct cli_cmd cli_table[] = {
+	{ "start", cmd_start, CMD_ROOT | CMD_CONFIG, "[--foreground]",
+	  "start the daemon for ROOT; returns once it is watching" },
+	{ "stop", cmd_stop, CMD_ROOT, "", "stop the daemon; returns once it has exited" },
+	{ "status", cmd_status, CMD_ROOT, "[--json] [--sync] [--timeout SEC]",
+	  "live state from the daemon, or the ledger's last results" },
+	{ "run", cmd_run, CMD_ROOT | CMD_CONFIG, "[--json] [--no-cache] [PATH...]",
+	  "run the gates once, without a daemon" },
+	{ "log", cmd_log, CMD_ROOT,
+	  "[--limit N] [--gate G] [--status S] [--since TIME] [--json]",
+	  "recent runs, newest first" },
+	{ "show", cmd_show, CMD_ROOT, "RUN_ID [--json]", "one run with its gates and findings" },
+	{ "export", cmd_export, CMD_ROOT, "[--since TIME]", "the ledger as JSON lines" },
+	{ "gc", cmd_gc, CMD_ROOT, "[--keep-days N] [--keep-runs N]", "prune old runs" },
+	{ "config", cmd_config, CMD_ROOT, "check|print", "validate or print the config" },
+	{ "version", cmd_version, 0, "", "print the version" },
+	{ NULL, NULL, 0, NULL, NULL },
+};
+
+static void usage_all(FILE *fp)
+{
+	fprintf(fp, "usage: watchd [--root DIR] [--config FILE] COMMAND [ARGS]\n\ncommands:\n");
+	for (const struct cli_cmd *c = cli_table; c->name; c++)
+		fprintf(fp, "  %-8s %-40s %s\n", c->name, c->usage, c->help);
+	fprintf(fp, "\nexit codes: 0 ok, 1 a gate failed, 2 usage/config error, "
+	    "3 no daemon running, 4 runtime error\n");
+}
+
+int cli_usage(const char *cmd)
+{
+	for (const struct cli_cmd *c = cli_table; c->name; c++) {
+		if (strcmp(c->name, cmd) == 0) {
+			fprintf(stderr, "usage: watchd %s %s\n", c->name, c->usage);
+			return WD_EXIT_USAGE;
+		}
+	}
+	usage_all(stderr);
+	return WD_EXIT_USAGE;
+}
+
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(path);
+	return xasprintf("%s/%s", cwd, path);
+}
+
+/* ROOT: --root, else the git work tree containing cwd, else cwd. */
+static int resolve_root(struct cli_ctx *ctx, const char *root_opt)
+{
+	char real[PATH_MAX];
+	char *root;
+
+	if (root_opt) {
+		if (realpath(root_opt, real) == NULL) {
+			cli_error("--root %s: %s", root_opt, strerror(errno));
+			return WD_EXIT_USAGE;
+		}
+		root = xstrdup(real);
+	} else {
+		char cwd[PATH_MAX];
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			cli_error("cannot read the current directory: %s", strerror(errno));
+			return WD_EXIT_RUNTIME;
+		}
+		root = repo_discover_workdir(cwd);
+		if (root == NULL)
+			root = xstrdup(cwd);
+		if (realpath(root, real)) {
+			free(root);
+			root = xstrdup(real);
+		}
+	}
+	ctx->root = root;
+	ctx->state_dir = xasprintf("%s/.watchd", root);
+	ctx->ledger_path = xasprintf("%s/.watchd/ledger.db", root);
+	if (ctx->config_path == NULL)
+		ctx->config_path = xasprintf("%s/%s", root, CONFIG_FILE);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx;
+	const struct cli_cmd *cmd = NULL;
+	const char *root_opt = NULL;
+	int i, rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.argv0 = argv[0];
+	/* a CLI hanging up mid-reply must not kill us (PITFALLS §3) */
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--root") == 0 && i + 1 < argc)
+			root_opt = argv[++i];
+		else if (strncmp(a, "--root=", 7) == 0)
+			root_opt = a + 7;
+		else if (strcmp(a, "--config") == 0 && i + 1 < argc)
+			ctx.config_path = absolute(argv[++i]), ctx.config_given = true;
+		else if (strncmp(a, "--config=", 9) == 0)
+			ctx.config_path = absolute(a + 9), ctx.config_given = true;
+		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage_all(stdout);
+			return WD_EXIT_OK;
+		} else if (strcmp(a, "--version") == 0) {
+			char *v[] = { "version", NULL };
+
+			return cmd_version(&ctx, 1, v);
+		} else {
+			cli_error("unknown option '%s'", a);
+			usage_all(stderr);
+			return WD_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage_all(stderr);
+		return WD_EXIT_USAGE;
+	}
+	for (const struct cli_cmd *c = cli_table; c->name; c++)
+		if (strcmp(c->name, argv[i]) == 0)
+			cmd = c;
+	if (cmd == NULL) {
+		cli_error("unknown command '%s'", argv[i]);
+		usage_all(stderr);
+		return WD_EXIT_USAGE;
+	}
+	for (int j = i + 1; j < argc; j++) {
+		if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
+			printf("usage: watchd %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
+			return WD_EXIT_OK;
+		}
+		if (strcmp(argv[j], "--") == 0)
+			break;
+	}
+	if ((cmd->flags & CMD_ROOT) && (rc = resolve_root(&ctx, root_opt)) != 0)
+		return rc;
+	if ((cmd->flags & CMD_CONFIG) && (rc = cli_load_config(&ctx)) != 0)
+		return rc;
+	rc = cmd->fn(&ctx, argc - i, argv + i);
+	if (ctx.cfg_loaded)
+		config_release(&ctx.cfg);
+	free(ctx.root);
+	free(ctx.state_dir);
+	free(ctx.ledger_path);
+	free(ctx.config_path);
+	return rc;
+}

@@ -1,0 +1,72 @@
+/* Helpers shared by the subcommands: messages, JSON output, state dir. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "xmalloc.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("watchd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_load_config(struct cli_ctx *ctx)
+{
+	struct config_err err;
+
+	if (ctx->cfg_loaded)
+		return 0;
+	if (config_load(ctx->config_path, &ctx->cfg, &err) != 0) {
+		struct buf b = BUF_INIT;
+
+		config_err_format(&err, &b);
+		cli_error("%s", b.buf);
+		buf_release(&b);
+		return WD_EXIT_USAGE;
+	}
+	ctx->cfg_loaded = true;
+	return 0;
+}
+
+void cli_print_json(const cJSON *v, bool compact)
+{
+	char *s = compact ? cJSON_PrintUnformatted(v) : cJSON_Print(v);
+
+	if (s) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		cJSON_free(s);
+	}
+	fflush(stdout);
+}
+
+int cli_state_dir(struct cli_ctx *ctx)
+{
+	char *ign;
+	int fd;
+
+	if (mkdir(ctx->state_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	ign = xasprintf("%s/.gitignore", ctx->state_dir);
+	fd = open(ign, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		if (write(fd, "*\n", 2) != 2) {
+			/* harmless: git would show .watchd/, nothing breaks */
+		}
+		close(fd);
+	}
+	free(ign);
+	return 0;
+}

@@ -1,0 +1,11 @@
+/* watchd log: placeholder until the ledger queries land. */
+#include "cli.h"
+
+int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	cli_error("log: not built yet");
+	return WD_EXIT_RUNTIME;
+}

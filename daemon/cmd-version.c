@@ -1,0 +1,23 @@
+/* watchd version: the program and library versions. */
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+#include <git2.h>
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "cli.h"
+#include "version.h"
+
+int cmd_version(struct cli_ctx *ctx, int argc, char **argv)
+{
+	int maj, min, rev;
+
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	git_libgit2_version(&maj, &min, &rev);
+	printf("watchd %s (libuv %s, sqlite %s, libgit2 %d.%d.%d, cJSON %s)\n", WATCHD_VERSION,
+	    uv_version_string(), sqlite3_libversion(), maj, min, rev, cJSON_Version());
+	return WD_EXIT_OK;
+}

@@ -1,0 +1,37 @@
+/* Git access through libgit2: finding the work tree, HEAD, blob ids.
+ * One struct repo per thread (libgit2 objects are not thread-safe). */
+#ifndef WD_REPO_H
+#define WD_REPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define OID_HEX 40
+
+struct repo;
+
+/* Initialises libgit2 once per process (idempotent). */
+void repo_global_init(void);
+/* The work tree containing dir (absolute, no trailing slash, malloc'ed),
+ * or NULL when dir is not inside a git work tree. */
+char *repo_discover_workdir(const char *dir);
+/* Opens the repository whose work tree is root; NULL when there is none. */
+struct repo *repo_open(const char *root);
+void repo_close(struct repo *r);	/* NULL-safe */
+/* The git directory (absolute, with trailing '/'), borrowed. */
+const char *repo_gitdir(const struct repo *r);
+/* HEAD's commit id in hex; 0, or -1 when unborn/detached-less/none. */
+int repo_head(struct repo *r, char out[OID_HEX + 1]);
+/* The blob id git would give the bytes of the file at path (raw bytes, no
+ * filters: what the tool reads). Symlinks hash their target text. 0 or -errno. */
+int repo_hash_file(const char *path, char out[OID_HEX + 1]);
+/* The blob id of a buffer. */
+void repo_hash_buf(const void *data, size_t len, char out[OID_HEX + 1]);
+/* 1 when path (relative to the work tree) is ignored by .gitignore,
+ * .git/info/exclude or core.excludesFile and not tracked; 0 otherwise.
+ * is_dir: the path names a directory. */
+int repo_ignored(struct repo *r, const char *relpath, bool is_dir);
+/* Drops cached index and ignore rules (after .gitignore or index changes). */
+void repo_refresh(struct repo *r);
+
+#endif
