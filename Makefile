@@ -13,7 +13,7 @@ WARN      := -Wall -Wextra -Werror -Wvla -Wshadow -Wpointer-arith -Wmissing-prot
              -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -I. -Idaemon $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -iquote . -iquote daemon $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDLIBS     = $(PKG_LIBS) -lm
 
 BUILD ?= build

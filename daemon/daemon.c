@@ -1,0 +1,512 @@
+/* The daemon's wiring and lifetime. Start-up order matters: lock (one
+ * daemon per ROOT), ledger (mark runs a crash left as interrupted), watcher
+ * (initial scan: from here on nothing is missed), socket, then "ready".
+ * Shutdown reverses it and lets killed tools report before the ledger
+ * closes. Everything runs on the one loop thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "daemon.h"
+#include "ignore.h"
+#include "ipc.h"
+#include "ledger.h"
+#include "log.h"
+#include "repo.h"
+#include "sched.h"
+#include "server.h"
+#include "settle.h"
+#include "version.h"
+#include "watcher.h"
+#include "xmalloc.h"
+
+#define SYNC_DEFAULT_MS 60000
+
+struct sync_wait {
+	struct daemon	*d;
+	struct client	*client;
+	char		*cookie;	/* file name in ROOT */
+	uint64_t	 seq;		/* 0 until the cookie event is seen */
+	uv_timer_t	 timer;
+	struct sync_wait *next;
+};
+
+struct daemon {
+	struct cli_ctx	*ctx;
+	uv_loop_t	*loop;
+	uv_signal_t	 sigterm, sigint;
+	struct ledger	*ledger;
+	struct repo	*repo;
+	struct ignore	*ig;
+	struct watcher	*watcher;
+	struct settle	*settle;
+	struct sched	*sched;
+	struct server	*server;
+	char		*sock_path;
+	char		*tmp_dir;
+	uint64_t	 seq;		/* event sequence numbers */
+	uint64_t	 cookie_n;
+	uint64_t	 started;	/* loop time */
+	struct sync_wait *syncs;
+	bool		 stopping;
+};
+
+static void check_syncs(struct daemon *d);
+
+/* ---- data path ------------------------------------------------------------ */
+
+static void on_file(void *arg, const char *rel, unsigned what)
+{
+	struct daemon *d = arg;
+
+	if (!(what & WEV_REMOVED) && ignore_path(d->ig, rel, false))
+		return;
+	settle_event(d->settle, rel, what, ++d->seq);
+}
+
+static void on_cookie(void *arg, const char *name)
+{
+	struct daemon *d = arg;
+
+	for (struct sync_wait *w = d->syncs; w; w = w->next) {
+		if (w->seq == 0 && strcmp(w->cookie, name) == 0) {
+			char *p = xasprintf("%s/%s", d->ctx->root, name);
+
+			/* every event queued before the cookie has a lower seq */
+			w->seq = ++d->seq;
+			unlink(p);
+			free(p);
+		}
+	}
+	check_syncs(d);
+}
+
+static void on_git(void *arg, const char *name)
+{
+	struct daemon *d = arg;
+
+	(void)name;
+	settle_git_changed(d->settle);
+}
+
+static void on_rules(void *arg, const char *rel)
+{
+	struct daemon *d = arg;
+
+	/* New ignore rules can hide or reveal whole directories: forget the
+	 * cached answers and reconcile the tree (watches follow). */
+	ignore_refresh(d->ig);
+	watcher_rescan(d->watcher, rel);
+}
+
+static void on_batch(void *arg, const struct strvec *changed, const uint64_t *stamps,
+    const struct strvec *removed, uint64_t seq)
+{
+	struct daemon *d = arg;
+	char id[ULID_LEN + 1];
+	struct wd_err err = { 0 };
+
+	for (size_t i = 0; i < changed->n; i++)
+		watcher_note(d->watcher, changed->v[i], stamps[i]);
+	if (sched_submit(d->sched, changed, removed, seq, id, &err) < 0)
+		log_warnx("cannot record a run: %s", err.msg);
+	check_syncs(d);
+}
+
+static void on_run_done(struct sched *s, const char *run_id, const char *status, void *arg)
+{
+	(void)s;
+	(void)run_id;
+	(void)status;
+	check_syncs(arg);
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+static void add_ledger_state(cJSON *o, struct ledger *l)
+{
+	cJSON *last = NULL, *gates = NULL;
+	struct wd_err err = { 0 };
+
+	if (l && ledger_last_run(l, &last, &err) == 0 && last)
+		cJSON_AddItemToObject(o, "last_run", last);
+	else
+		cJSON_AddNullToObject(o, "last_run");
+	if (l && ledger_gate_summary(l, &gates, &err) == 0 && gates)
+		cJSON_AddItemToObject(o, "gates", gates);
+	else
+		cJSON_AddItemToObject(o, "gates", cJSON_CreateArray());
+	if (err.msg[0])
+		cJSON_AddStringToObject(o, "ledger_error", err.msg);
+}
+
+static cJSON *live_status(struct daemon *d)
+{
+	cJSON *o = cJSON_CreateObject(), *w, *q;
+	struct watcher_stats ws;
+	int pending = 0, running = 0;
+
+	watcher_get_stats(d->watcher, &ws);
+	sched_stats(d->sched, &pending, &running);
+	cJSON_AddBoolToObject(o, "running", 1);
+	cJSON_AddNumberToObject(o, "pid", getpid());
+	cJSON_AddStringToObject(o, "root", d->ctx->root);
+	cJSON_AddStringToObject(o, "socket", d->sock_path);
+	cJSON_AddStringToObject(o, "config", d->ctx->config_path);
+	cJSON_AddStringToObject(o, "version", WATCHD_VERSION);
+	cJSON_AddNumberToObject(o, "uptime_s", (double)(uv_now(d->loop) - d->started) / 1000.0);
+	w = cJSON_AddObjectToObject(o, "watch");
+	cJSON_AddStringToObject(w, "backend", "inotify");
+	cJSON_AddNumberToObject(w, "dirs", ws.dirs);
+	cJSON_AddNumberToObject(w, "files", (double)ws.files);
+	cJSON_AddBoolToObject(w, "degraded", ws.degraded);
+	cJSON_AddNumberToObject(w, "unwatched_dirs", ws.unwatched);
+	cJSON_AddNumberToObject(w, "rescans", (double)ws.rescans);
+	cJSON_AddNumberToObject(w, "overflows", (double)ws.overflows);
+	cJSON_AddBoolToObject(w, "git_busy", settle_git_busy(d->settle));
+	q = cJSON_AddObjectToObject(o, "queue");
+	cJSON_AddNumberToObject(q, "pending_files", (double)settle_pending(d->settle) + pending);
+	cJSON_AddNumberToObject(q, "running_gates", running);
+	add_ledger_state(o, d->ledger);
+	return o;
+}
+
+cJSON *daemon_offline_status(struct cli_ctx *ctx)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct ledger *l = NULL;
+	struct wd_err err = { 0 };
+	char *sock = NULL;
+
+	cJSON_AddBoolToObject(o, "running", 0);
+	cJSON_AddStringToObject(o, "root", ctx->root);
+	if (ipc_paths(ctx->root, &sock, NULL, NULL) == 0)
+		cJSON_AddStringToObject(o, "socket", sock);
+	free(sock);
+	if (ledger_open(ctx->ledger_path, LEDGER_READ, &l, &err) != 0)
+		l = NULL;
+	add_ledger_state(o, l);
+	ledger_close(l);
+	return o;
+}
+
+/* ---- sync (status --sync) -------------------------------------------------- */
+
+static void sync_free_cb(uv_handle_t *h)
+{
+	struct sync_wait *w = h->data;
+
+	free(w->cookie);
+	free(w);
+}
+
+static void sync_finish(struct sync_wait *w, bool ok)
+{
+	struct daemon *d = w->d;
+	cJSON *resp;
+
+	for (struct sync_wait **pp = &d->syncs; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	if (w->seq == 0) {
+		char *p = xasprintf("%s/%s", d->ctx->root, w->cookie);
+
+		unlink(p);
+		free(p);
+	}
+	resp = live_status(d);
+	cJSON_AddBoolToObject(resp, "synced", ok);
+	server_reply(w->client, resp);
+	uv_close((uv_handle_t *)&w->timer, sync_free_cb);
+}
+
+static void check_syncs(struct daemon *d)
+{
+	uint64_t pending = settle_min_seq(d->settle), running = sched_min_seq(d->sched);
+
+	for (struct sync_wait *w = d->syncs, *next; w; w = next) {
+		next = w->next;
+		if (w->seq && pending > w->seq && running > w->seq)
+			sync_finish(w, true);
+	}
+}
+
+static void on_sync_timeout(uv_timer_t *t)
+{
+	sync_finish(t->data, false);
+}
+
+static void start_sync(struct daemon *d, struct client *c, int timeout_ms)
+{
+	struct sync_wait *w = xcalloc(1, sizeof(*w));
+	char *path;
+	int fd;
+
+	w->d = d;
+	w->client = c;
+	w->cookie = xasprintf("%s%d-%llu", COOKIE_PREFIX, (int)getpid(),
+	    (unsigned long long)++d->cookie_n);
+	uv_timer_init(d->loop, &w->timer);
+	w->timer.data = w;
+	w->next = d->syncs;
+	d->syncs = w;
+	/* The cookie travels the same inotify queue as every earlier change,
+	 * so seeing it means everything before it has been read (Watchman's
+	 * cookie sync). */
+	path = xasprintf("%s/%s", d->ctx->root, w->cookie);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	else
+		log_warn("cannot create sync cookie %s", path);
+	free(path);
+	uv_timer_start(&w->timer, on_sync_timeout, (uint64_t)timeout_ms, 0);
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+static void begin_stop(struct daemon *d);
+
+static void on_request(struct client *c, const cJSON *msg, void *arg)
+{
+	struct daemon *d = arg;
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(msg, "cmd");
+	const char *name = cJSON_IsString(cmd) ? cmd->valuestring : "";
+	cJSON *resp;
+
+	if (strcmp(name, "status") == 0) {
+		const cJSON *sync = cJSON_GetObjectItemCaseSensitive(msg, "sync");
+		const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(msg, "timeout_ms");
+
+		if (cJSON_IsTrue(sync) && !d->stopping) {
+			int ms = cJSON_IsNumber(tmo) && tmo->valuedouble > 0 ?
+			    (int)tmo->valuedouble : SYNC_DEFAULT_MS;
+
+			start_sync(d, c, ms);
+			return;
+		}
+		server_reply(c, live_status(d));
+		return;
+	}
+	if (strcmp(name, "stop") == 0) {
+		resp = cJSON_CreateObject();
+		cJSON_AddBoolToObject(resp, "ok", 1);
+		cJSON_AddNumberToObject(resp, "pid", getpid());
+		server_reply(c, resp);
+		begin_stop(d);
+		return;
+	}
+	if (strcmp(name, "rescan") == 0) {	/* test and recovery hook */
+		watcher_rescan(d->watcher, "requested over the socket");
+		resp = cJSON_CreateObject();
+		cJSON_AddBoolToObject(resp, "ok", 1);
+		server_reply(c, resp);
+		return;
+	}
+	if (strcmp(name, "ping") == 0) {
+		resp = cJSON_CreateObject();
+		cJSON_AddBoolToObject(resp, "ok", 1);
+		cJSON_AddNumberToObject(resp, "pid", getpid());
+		server_reply(c, resp);
+		return;
+	}
+	resp = cJSON_CreateObject();
+	cJSON_AddStringToObject(resp, "error", "unknown command");
+	server_reply(c, resp);
+}
+
+/* ---- lifetime -------------------------------------------------------------- */
+
+static void begin_stop(struct daemon *d)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_info("stopping");
+	while (d->syncs)
+		sync_finish(d->syncs, false);
+	server_stop(d->server);
+	d->server = NULL;
+	watcher_stop(d->watcher);
+	settle_stop(d->settle);
+	sched_shutdown(d->sched);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	log_info("signal %d", signum);
+	begin_stop(s->data);
+}
+
+static void ready(int *fd, const char *msg)
+{
+	if (*fd < 0)
+		return;
+	if (write(*fd, msg, strlen(msg)) < 0) {
+		/* the starter is gone; nothing to tell */
+	}
+	close(*fd);
+	*fd = -1;
+}
+
+static int fail_start(int *ready_fd, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail_start(int *ready_fd, int code, const char *fmt, ...)
+{
+	char msg[1024], line[1100];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", msg);
+	if (*ready_fd >= 0) {
+		snprintf(line, sizeof(line), "error %d %s\n", code, msg);
+		ready(ready_fd, line);
+	} else
+		fprintf(stderr, "watchd: %s\n", msg);
+	return code;
+}
+
+/* One daemon per ROOT: an flock on a file next to the socket, holding our
+ * pid for the message a second starter prints. Returns the fd or -1. */
+static int take_lock(const char *lock_path, int *other_pid)
+{
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	char buf[32];
+
+	*other_pid = 0;
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+		if (n > 0) {
+			buf[n] = '\0';
+			*other_pid = atoi(buf);
+		}
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == 0) {
+		int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+		if (pwrite(fd, buf, (size_t)n, 0) != n)
+			log_warn("cannot write %s", lock_path);
+	}
+	return fd;
+}
+
+int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
+{
+	struct daemon d;
+	struct wd_err err = { 0 };
+	char *lock_path = NULL, werr[512] = "";
+	int lock_fd = -1, other = 0, rc = WD_EXIT_OK, n;
+	const char *gitdir = NULL;
+
+	memset(&d, 0, sizeof(d));
+	d.ctx = ctx;
+	signal(SIGPIPE, SIG_IGN);
+	if ((n = cli_state_dir(ctx)) != 0)
+		return fail_start(&ready_fd, WD_EXIT_RUNTIME, "cannot create %s: %s",
+		    ctx->state_dir, strerror(-n));
+	log_init(log_path, LOG_LVL_INFO);
+	if (ipc_paths(ctx->root, &d.sock_path, &lock_path, &err) != 0)
+		return fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);
+	lock_fd = take_lock(lock_path, &other);
+	if (lock_fd < 0) {
+		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "already running for %s (pid %d)",
+		    ctx->root, other);
+		goto out_paths;
+	}
+	if (ledger_open(ctx->ledger_path, LEDGER_WRITE, &d.ledger, &err) != 0) {
+		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);
+		goto out_lock;
+	}
+	if (ledger_mark_interrupted(d.ledger, &n, &err) == 0 && n > 0)
+		log_info("%d run(s) left unfinished by the last daemon marked interrupted", n);
+	d.tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
+	mkdir(d.tmp_dir, 0700);
+	d.repo = repo_open(ctx->root);
+	if (d.repo)
+		gitdir = repo_gitdir(d.repo);
+	d.ig = ignore_new(&ctx->cfg.ignore, d.repo);
+	d.loop = uv_default_loop();
+	{
+		struct sched_opts so = {
+			.loop = d.loop, .root = ctx->root, .cfg = &ctx->cfg, .ledger = d.ledger,
+			.tmp_dir = d.tmp_dir, .trigger = "watch",
+		};
+		struct settle_opts se = {
+			.loop = d.loop, .root = ctx->root, .gitdir = gitdir,
+			.debounce_ms = ctx->cfg.debounce_ms, .max_wait_ms = ctx->cfg.max_wait_ms,
+			.stability_ms = ctx->cfg.stability_ms,
+			.writer_timeout_ms = ctx->cfg.writer_timeout_ms,
+		};
+		struct watcher_cb wcb = { on_file, on_cookie, on_git, on_rules, &d };
+
+		d.sched = sched_new(&so, on_run_done, &d);
+		d.settle = settle_new(&se, on_batch, &d);
+		d.started = uv_now(d.loop);
+		if (watcher_start(d.loop, ctx->root, gitdir, d.ig, &wcb, &d.watcher, werr,
+			sizeof(werr)) != 0) {
+			rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", werr);
+			settle_stop(d.settle);
+			goto out_loop;
+		}
+	}
+	if (server_start(d.loop, d.sock_path, on_request, &d, &d.server, &err) != 0) {
+		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);
+		watcher_stop(d.watcher);
+		settle_stop(d.settle);
+		goto out_loop;
+	}
+	uv_signal_init(d.loop, &d.sigterm);
+	uv_signal_init(d.loop, &d.sigint);
+	d.sigterm.data = d.sigint.data = &d;
+	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	{
+		struct watcher_stats ws;
+
+		watcher_get_stats(d.watcher, &ws);
+		log_info("watchd %s watching %s: %d directories, %llu files, socket %s",
+		    WATCHD_VERSION, ctx->root, ws.dirs, (unsigned long long)ws.files, d.sock_path);
+	}
+	ready(&ready_fd, "ok\n");
+	uv_run(d.loop, UV_RUN_DEFAULT);
+out_loop:
+	/* let every closing handle (and killed tool) report */
+	uv_run(d.loop, UV_RUN_DEFAULT);
+	sched_free(d.sched);
+	if (uv_loop_close(d.loop) != 0)
+		log_warnx("handles left open at exit");
+	ignore_free(d.ig);
+	repo_close(d.repo);
+	free(d.tmp_dir);
+	ledger_close(d.ledger);
+out_lock:
+	close(lock_fd);
+	unlink(lock_path);
+out_paths:
+	log_info("exit");
+	free(lock_path);
+	free(d.sock_path);
+	return rc;
+}

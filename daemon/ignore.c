@@ -1,0 +1,98 @@
+/* Ignore filter. Directory answers are cached (a directory is asked about
+ * once per scan, and a miss costs a few libgit2 stats); file answers are
+ * computed on demand, since only changed files are ever asked about. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "glob.h"
+#include "hmap.h"
+#include "ignore.h"
+#include "repo.h"
+#include "xmalloc.h"
+
+struct ignore {
+	const struct strvec	*globs;
+	struct repo		*repo;
+	struct hmap		 dirs;	/* rel dir -> (void *)1 ignored, 2 not */
+};
+
+/* Editor droppings: vim swap/backup and its 4913 write probe, emacs lock
+ * and autosave files, JetBrains safe-write temporaries. */
+static const char *const builtin_files[] = {
+	"*.swp", "*.swo", "*.swx", "*~", ".#*", "#*#", "4913",
+	"*___jb_tmp___", "*___jb_old___", COOKIE_PREFIX "*", NULL,
+};
+
+bool ignore_builtin(const char *rel, bool is_dir)
+{
+	const char *base = strrchr(rel, '/');
+
+	base = base ? base + 1 : rel;
+	if (strcmp(base, ".git") == 0 || strcmp(rel, ".watchd") == 0 ||
+	    strncmp(rel, ".watchd/", 8) == 0 || strncmp(rel, ".git/", 5) == 0 ||
+	    strstr(rel, "/.git/") != NULL)
+		return true;
+	if (is_dir)
+		return false;
+	for (size_t i = 0; builtin_files[i]; i++)
+		if (glob_match(builtin_files[i], base))
+			return true;
+	return false;
+}
+
+struct ignore *ignore_new(const struct strvec *globs, struct repo *repo)
+{
+	struct ignore *ig = xcalloc(1, sizeof(*ig));
+
+	ig->globs = globs;
+	ig->repo = repo;
+	return ig;
+}
+
+void ignore_free(struct ignore *ig)
+{
+	if (ig == NULL)
+		return;
+	hmap_release(&ig->dirs);
+	free(ig);
+}
+
+void ignore_refresh(struct ignore *ig)
+{
+	hmap_release(&ig->dirs);
+	repo_refresh(ig->repo);
+}
+
+static bool by_globs(struct ignore *ig, const char *rel, bool is_dir)
+{
+	for (size_t i = 0; ig->globs && i < ig->globs->n; i++) {
+		const char *g = ig->globs->v[i];
+
+		if (is_dir ? glob_covers_dir(g, rel) : glob_match_or_parent(g, rel))
+			return true;
+	}
+	return false;
+}
+
+bool ignore_path(struct ignore *ig, const char *rel, bool is_dir)
+{
+	void *cached;
+	bool ign;
+
+	if (ignore_builtin(rel, is_dir))
+		return true;
+	if (is_dir && (cached = hmap_gets(&ig->dirs, rel)) != NULL)
+		return cached == (void *)1;
+	ign = by_globs(ig, rel, is_dir) || (ig->repo && repo_ignored(ig->repo, rel, is_dir) == 1);
+	if (is_dir)
+		hmap_puts(&ig->dirs, rel, ign ? (void *)1 : (void *)2);
+	return ign;
+}
+
+bool ignore_is_rules_file(const char *rel)
+{
+	const char *base = strrchr(rel, '/');
+
+	base = base ? base + 1 : rel;
+	return strcmp(base, ".gitignore") == 0 || strcmp(rel, ".git/info/exclude") == 0;
+}

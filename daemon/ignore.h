@@ -1,0 +1,32 @@
+/* What watchd never dispatches and never watches: built-in defaults
+ * (.git, .watchd, editor swap and backup files), the config's "ignore"
+ * globs, and git's ignore rules (.gitignore at every level,
+ * .git/info/exclude, core.excludesFile) evaluated by libgit2. Tracked
+ * files are never ignored by git rules. */
+#ifndef WD_IGNORE_H
+#define WD_IGNORE_H
+
+#include <stdbool.h>
+
+#include "strvec.h"
+
+struct ignore;
+struct repo;
+
+/* globs: borrowed, must outlive the filter; repo may be NULL (not git). */
+struct ignore *ignore_new(const struct strvec *globs, struct repo *repo);
+void ignore_free(struct ignore *ig);
+/* rel: path relative to ROOT, no leading "./". is_dir: it names a
+ * directory (then an ignored answer means: do not watch or descend). */
+bool ignore_path(struct ignore *ig, const char *rel, bool is_dir);
+/* True for names watchd makes itself and for editor droppings: cheap,
+ * no git lookup. */
+bool ignore_builtin(const char *rel, bool is_dir);
+/* Forget cached answers (a .gitignore or exclude file changed). */
+void ignore_refresh(struct ignore *ig);
+/* True when rel is a file whose change alters ignore rules. */
+bool ignore_is_rules_file(const char *rel);
+
+#define COOKIE_PREFIX ".watchd-cookie-"
+
+#endif

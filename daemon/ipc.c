@@ -1,0 +1,189 @@
+/* Socket location and the blocking client used by the CLI. The CLI never
+ * needs an event loop: connect, write one line, poll for one line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ipc.h"
+#include "repo.h"
+#include "version.h"
+#include "xmalloc.h"
+
+int ipc_runtime_dir(char **dir, struct wd_err *err)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *d;
+	struct stat st;
+
+	if (xdg && *xdg == '/') {
+		d = xasprintf("%s/watchd", xdg);
+	} else
+		d = xasprintf("/tmp/watchd-%u", (unsigned)getuid());
+	if (mkdir(d, 0700) < 0 && errno != EEXIST) {
+		int rc = -errno;
+
+		wd_err_set(err, rc, "cannot create %s: %s", d, strerror(errno));
+		free(d);
+		return rc;
+	}
+	/* Another user could have made the shared /tmp path first: only a
+	 * real directory of ours with mode 0700 will do. */
+	if (lstat(d, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (st.st_mode & 077) != 0) {
+		wd_err_set(err, -EPERM, "%s must be a directory owned by uid %u with mode 0700",
+		    d, (unsigned)getuid());
+		free(d);
+		return -EPERM;
+	}
+	*dir = d;
+	return 0;
+}
+
+int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err)
+{
+	char oid[OID_HEX + 1], *dir;
+	int rc = ipc_runtime_dir(&dir, err);
+
+	if (rc)
+		return rc;
+	repo_hash_buf(root, strlen(root), oid);
+	oid[16] = '\0';
+	if (sock)
+		*sock = xasprintf("%s/%s.sock", dir, oid);
+	if (lock)
+		*lock = xasprintf("%s/%s.lock", dir, oid);
+	free(dir);
+	return 0;
+}
+
+int ipc_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char alt[64];
+	int dfd = -1, rc;
+
+	if (fd < 0)
+		return -errno;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		/* too long for sun_path: reach it through its directory's fd */
+		char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+
+		*slash = '\0';
+		dfd = open(dir, O_PATH | O_CLOEXEC);
+		free(dir);
+		if (dfd < 0) {
+			rc = -errno;
+			close(fd);
+			return rc;
+		}
+		snprintf(alt, sizeof(alt), "/proc/self/fd/%d/%s", dfd, strrchr(path, '/') + 1);
+		path = alt;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (dfd >= 0)
+		close(dfd);
+	if (rc < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ipc_request(const char *sock, const cJSON *req, int timeout_ms, cJSON **resp,
+    struct wd_err *err)
+{
+	struct buf in = BUF_INIT;
+	char *line = NULL;
+	int fd = ipc_connect(sock), rc = 0;
+	int64_t deadline = mono_ms() + timeout_ms;
+	size_t off = 0, len;
+
+	*resp = NULL;
+	if (fd < 0) {
+		if (fd == -ENOENT || fd == -ECONNREFUSED)
+			return wd_err_set(err, WD_ENOTRUNNING, "not running");
+		return wd_err_set(err, fd, "cannot connect to %s: %s", sock, strerror(-fd));
+	}
+	{
+		cJSON *r = cJSON_Duplicate(req, 1);
+		char *s;
+
+		cJSON_AddNumberToObject(r, "v", WATCHD_PROTO);
+		s = cJSON_PrintUnformatted(r);
+		cJSON_Delete(r);
+		line = xasprintf("%s\n", s);
+		cJSON_free(s);
+	}
+	len = strlen(line);
+	while (off < len) {
+		ssize_t n = write(fd, line + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = wd_err_set(err, WD_ENOTRUNNING, "not running (%s)", strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	for (;;) {
+		char chunk[4096];
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		int64_t left = deadline - mono_ms();
+		ssize_t n;
+		char *nl;
+
+		if (left <= 0) {
+			rc = wd_err_set(err, WD_ETIMEOUT, "no answer from the daemon within %d ms",
+			    timeout_ms);
+			goto out;
+		}
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR) {
+			rc = wd_err_set(err, -errno, "poll: %s", strerror(errno));
+			goto out;
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP)))
+			continue;
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = wd_err_set(err, WD_EPROTO, "the daemon closed the connection");
+			goto out;
+		}
+		buf_add(&in, chunk, (size_t)n);
+		if ((nl = memchr(in.buf, '\n', in.len)) != NULL) {
+			*resp = cJSON_ParseWithLength(in.buf, (size_t)(nl - in.buf));
+			if (*resp == NULL)
+				rc = wd_err_set(err, WD_EPROTO, "unreadable answer from the daemon");
+			goto out;
+		}
+	}
+out:
+	free(line);
+	buf_release(&in);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,23 @@
+/* The daemon's Unix socket: where it lives, and the client side of the
+ * protocol (one JSON object per line each way, "v": WATCHD_PROTO). The
+ * server side is in server.c. */
+#ifndef WD_IPC_H
+#define WD_IPC_H
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+
+/* $XDG_RUNTIME_DIR/watchd (else /tmp/watchd-UID), created 0700 and
+ * checked to be ours. malloc'ed path in *dir; 0 or negative code + err. */
+int ipc_runtime_dir(char **dir, struct wd_err *err);
+/* The socket and lock paths for ROOT (named by a hash of ROOT). */
+int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err);
+/* Sends req, waits up to timeout_ms for one reply line. 0 with *resp set,
+ * WD_ENOTRUNNING when nothing listens, WD_ETIMEOUT, or another code. */
+int ipc_request(const char *sock, const cJSON *req, int timeout_ms, cJSON **resp,
+    struct wd_err *err);
+/* Opens a connected socket to path (handles paths longer than sun_path). */
+int ipc_connect(const char *path);
+
+#endif

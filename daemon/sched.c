@@ -1,0 +1,892 @@
+/* Scheduler.
+ *
+ * A run is one settled batch (or one `watchd run`). It holds one task per
+ * gate that matches any of its files; a task is split into chunks, one tool
+ * process each (argv budget, batch_size, {file}). Invariants:
+ *  - a task is WAITING until no RUNNING task of the same gate shares a file
+ *    with it: one file is never judged twice at once by one gate;
+ *  - a file already in a WAITING task of the same gate is dropped from a
+ *    newer task: the waiting one hashes the content when it starts, so it
+ *    judges the newest bytes anyway (never lost, never run twice);
+ *  - busy=restart kills the running task instead of waiting; the killed
+ *    task is recorded as skipped and its files join the newer task;
+ *  - at most `jobs` processes run at once, chunks start in FIFO order;
+ *  - content ids (git blob ids) are taken when a task starts, and the cache
+ *    is asked then: a hit costs no process.
+ * Expected load: batches of a few files while editing; a checkout can bring
+ * thousands of files, which become a few chunks per gate. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "glob.h"
+#include "hmap.h"
+#include "ledger.h"
+#include "log.h"
+#include "repo.h"
+#include "sched.h"
+#include "spawn.h"
+#include "xmalloc.h"
+
+#define ARGV_BUDGET (128 * 1024)	/* bytes of file names per process */
+#define OUTPUT_EXCERPT 8192		/* bytes of tool output kept in the ledger */
+#define REPORT_MAX (64 << 20)
+
+extern char **environ;
+
+enum task_state { TASK_WAITING, TASK_RUNNING, TASK_DONE };
+
+struct run {
+	char		 id[ULID_LEN + 1];
+	int64_t		 started_ms;
+	uint64_t	 seq;
+	int		 open_tasks;
+	bool		 any_fail, any_error;
+	struct run	*next;
+};
+
+struct chunk {
+	struct task	*task;
+	size_t		 first, n;	/* slice of task->files */
+	char		*report;	/* {report} path, or NULL */
+	struct spawn	*sp;		/* while running */
+	struct chunk	*next_ready;
+	bool		 done;
+};
+
+struct task {
+	struct sched	*s;
+	struct run	*run;
+	struct gate	*gate;
+	enum task_state	 state;
+	struct strvec	 files;		/* files to judge, sorted */
+	char		(*blobs)[OID_HEX + 1];	/* per file, "" when unknown */
+	signed char	*cached;	/* per file: 1 result came from the cache */
+	char		 fingerprint[OID_HEX + 1];
+	struct chunk	*chunks;
+	size_t		 nchunks, chunks_left;
+	struct gate_result agg;
+	int		 exit_code;
+	int64_t		 started_ms;
+	uint64_t	 started_tick;
+	struct buf	 output;
+	char		*cached_from;
+	bool		 superseded;	/* killed by a newer task (busy=restart) */
+	struct task	*next;
+};
+
+struct sched {
+	struct sched_opts o;
+	sched_done_fn	*cb;
+	void		*arg;
+	struct run	*runs;		/* unfinished, oldest first */
+	struct task	*tasks;		/* waiting and running, oldest first */
+	struct chunk	*ready_head, *ready_tail;
+	int		 running_procs;
+	int		 max_procs;
+	char		**env;
+	char		 last_run[ULID_LEN + 1];
+	bool		 shutting_down;
+	struct hmap	*missing_warned;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The tools' environment: ours, minus what a git hook may have set. A
+ * daemon started from a hook would otherwise point every tool's git at
+ * the hook's index (PITFALLS §3). */
+static char **tool_env(void)
+{
+	static const char *const drop[] = {
+		"GIT_DIR=", "GIT_INDEX_FILE=", "GIT_WORK_TREE=", "GIT_PREFIX=",
+		"GIT_OBJECT_DIRECTORY=", "GIT_ALTERNATE_OBJECT_DIRECTORIES=",
+		"GIT_COMMON_DIR=", "WATCHD_READY_FD=", NULL,
+	};
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 1, sizeof(*env));
+	for (size_t i = 0; i < n; i++) {
+		bool skip = false;
+
+		for (size_t j = 0; drop[j] && !skip; j++)
+			skip = strncmp(environ[i], drop[j], strlen(drop[j])) == 0;
+		if (!skip)
+			env[k++] = xstrdup(environ[i]);
+	}
+	return env;
+}
+
+bool sched_gate_matches(const struct gate *g, const char *path)
+{
+	bool in = false;
+
+	for (size_t i = 0; i < g->include.n && !in; i++)
+		in = glob_match(g->include.v[i], path);
+	if (!in)
+		return false;
+	for (size_t i = 0; i < g->exclude.n; i++)
+		if (glob_match_or_parent(g->exclude.v[i], path))
+			return false;
+	return true;
+}
+
+struct sched *sched_new(const struct sched_opts *o, sched_done_fn *cb, void *arg)
+{
+	struct sched *s = xcalloc(1, sizeof(*s));
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	s->o = *o;
+	s->cb = cb;
+	s->arg = arg;
+	s->max_procs = o->cfg->jobs > 0 ? o->cfg->jobs : (cpus > 0 ? (int)cpus : 2);
+	s->env = tool_env();
+	s->missing_warned = xcalloc(1, sizeof(*s->missing_warned));
+	return s;
+}
+
+static bool overlaps(const struct task *a, const struct task *b)
+{
+	/* both file lists are sorted: a merge walk */
+	size_t i = 0, j = 0;
+
+	while (i < a->files.n && j < b->files.n) {
+		int c = strcmp(a->files.v[i], b->files.v[j]);
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			i++;
+		else
+			j++;
+	}
+	return false;
+}
+
+static void task_free(struct task *t)
+{
+	for (size_t i = 0; i < t->nchunks; i++)
+		free(t->chunks[i].report);
+	free(t->chunks);
+	strvec_clear(&t->files);
+	free(t->blobs);
+	free(t->cached);
+	gate_result_release(&t->agg);
+	buf_release(&t->output);
+	free(t->cached_from);
+	free(t);
+}
+
+static void unlink_task(struct sched *s, struct task *t)
+{
+	for (struct task **pp = &s->tasks; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			return;
+		}
+	}
+}
+
+static void finish_run(struct sched *s, struct run *r, const char *forced)
+{
+	const char *status = forced ? forced : s->shutting_down ? "interrupted" :
+	    r->any_fail ? "fail" : r->any_error ? "error" : "pass";
+	struct wd_err err = { 0 };
+
+	if (ledger_run_finish(s->o.ledger, r->id, status, now_ms(), &err) != 0)
+		log_warnx("%s", err.msg);
+	for (struct run **pp = &s->runs; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	log_info("run %s: %s", r->id, status);
+	if (s->cb)
+		s->cb(s, r->id, status, s->arg);
+	free(r);
+}
+
+/* Which status to cache for one file of a finished task; -1: none. A
+ * batched tool that failed without saying which file was at fault can
+ * only be cached when it judged one file. */
+static int file_cache_status(const struct task *t, size_t i, size_t findings_for_file)
+{
+	enum gate_status st = t->agg.status;
+
+	if (t->gate->cache == GATE_CACHE_NONE || t->s->o.no_cache || t->blobs[i][0] == '\0')
+		return -1;
+	if (findings_for_file > 0)
+		return GATE_FAIL;
+	if (st == GATE_PASS)
+		return GATE_PASS;
+	if (st == GATE_FAIL && (t->agg.findings.n > 0 || t->files.n == 1))
+		return t->agg.findings.n > 0 ? GATE_PASS : GATE_FAIL;
+	return -1;
+}
+
+static void record_task(struct sched *s, struct task *t)
+{
+	struct ledger_file *lf = xcalloc(t->files.n ? t->files.n : 1, sizeof(*lf));
+	struct ledger_gate_run gr;
+	struct wd_err err = { 0 };
+	bool all_cached = t->files.n > 0;
+
+	for (size_t i = 0; i < t->files.n; i++) {
+		size_t nf = 0;
+
+		for (size_t k = 0; k < t->agg.findings.n; k++)
+			if (t->agg.findings.v[k].path &&
+			    strcmp(t->agg.findings.v[k].path, t->files.v[i]) == 0)
+				nf++;
+		lf[i].path = t->files.v[i];
+		lf[i].blob = t->blobs[i][0] ? t->blobs[i] : NULL;
+		lf[i].cache_key = lf[i].blob;
+		lf[i].cache_status = t->cached[i] ? -1 : file_cache_status(t, i, nf);
+		lf[i].reason = t->cached[i] ? "changed; result reused from the cache" : "changed";
+		if (!t->cached[i])
+			all_cached = false;
+	}
+	memset(&gr, 0, sizeof(gr));
+	gr.run_id = t->run->id;
+	gr.gate = t->gate->name;
+	gr.fingerprint = t->fingerprint;
+	gr.status = t->agg.status;
+	gr.cached = all_cached;
+	gr.cached_from = all_cached ? t->cached_from : NULL;
+	gr.exit_code = t->exit_code;
+	gr.started_ms = t->started_ms;
+	gr.duration_ms = (int64_t)(uv_now(s->o.loop) - t->started_tick);
+	gr.files = lf;
+	gr.nfiles = t->files.n;
+	gr.findings = &t->agg.findings;
+	gr.message = t->agg.message;
+	gr.output = t->output.len ? t->output.buf : NULL;
+	gr.tests_total = t->agg.tests_total;
+	gr.tests_passed = t->agg.tests_passed;
+	gr.tests_failed = t->agg.tests_failed;
+	gr.tests_skipped = t->agg.tests_skipped;
+	if (ledger_gate_record(s->o.ledger, &gr, &err) != 0)
+		log_warnx("%s", err.msg);
+	free(lf);
+	log_info("run %s gate %s: %s (%zu files, %zu findings)%s", t->run->id, t->gate->name,
+	    gate_status_name(t->agg.status), t->files.n, t->agg.findings.n,
+	    all_cached ? " cached" : "");
+}
+
+static void pump(struct sched *s);
+
+static void finish_task(struct sched *s, struct task *t)
+{
+	struct run *r = t->run;
+
+	t->state = TASK_DONE;
+	unlink_task(s, t);
+	if (t->superseded) {
+		t->agg.status = GATE_SKIPPED;
+		gate_result_msg(&t->agg, "superseded: a newer change restarted this gate");
+	}
+	record_task(s, t);
+	switch (t->agg.status) {
+	case GATE_FAIL:
+		r->any_fail = true;
+		break;
+	case GATE_ERROR:
+	case GATE_TIMEOUT:
+	case GATE_MISSING:
+		r->any_error = true;
+		break;
+	default:
+		break;
+	}
+	task_free(t);
+	if (--r->open_tasks == 0)
+		finish_run(s, r, NULL);
+}
+
+/* Status precedence when chunks disagree: the worst wins. */
+static int severity_rank(enum gate_status st)
+{
+	switch (st) {
+	case GATE_PASS: return 0;
+	case GATE_SKIPPED: return 1;
+	case GATE_FAIL: return 2;
+	case GATE_ERROR: return 3;
+	case GATE_TIMEOUT: return 4;
+	case GATE_MISSING: return 5;
+	}
+	return 3;
+}
+
+static void merge_result(struct task *t, struct gate_result *r)
+{
+	if (severity_rank(r->status) > severity_rank(t->agg.status))
+		t->agg.status = r->status;
+	for (size_t i = 0; i < r->findings.n; i++)
+		findings_add(&t->agg.findings, &r->findings.v[i]);
+	if (r->message && (t->agg.message == NULL || r->status != GATE_PASS)) {
+		free(t->agg.message);
+		t->agg.message = r->message;
+		r->message = NULL;
+	}
+	if (r->tests_total >= 0) {
+		if (t->agg.tests_total < 0)
+			t->agg.tests_total = t->agg.tests_passed = t->agg.tests_failed =
+			    t->agg.tests_skipped = 0;
+		t->agg.tests_total += r->tests_total;
+		t->agg.tests_passed += r->tests_passed > 0 ? r->tests_passed : 0;
+		t->agg.tests_failed += r->tests_failed > 0 ? r->tests_failed : 0;
+		t->agg.tests_skipped += r->tests_skipped > 0 ? r->tests_skipped : 0;
+	}
+}
+
+static void add_excerpt(struct buf *dst, const char *label, const char *data, size_t len,
+    bool truncated)
+{
+	size_t room = dst->len < OUTPUT_EXCERPT ? OUTPUT_EXCERPT - dst->len : 0;
+
+	if (len == 0 || room == 0)
+		return;
+	if (dst->len)
+		buf_addch(dst, '\n');
+	buf_addf(dst, "[%s]\n", label);
+	buf_add(dst, data, len < room ? len : room);
+	if (len > room || truncated)
+		buf_addstr(dst, "\n[output truncated]");
+}
+
+static const char *signame(int sig)
+{
+	const char *n = sigabbrev_np(sig);
+
+	return n ? n : "?";
+}
+
+static void on_chunk_done(struct spawn_result *res, void *arg)
+{
+	struct chunk *c = arg;
+	struct task *t = c->task;
+	struct sched *s = t->s;
+	struct gate_result r = GATE_RESULT_INIT;
+	struct buf report = BUF_INIT;
+	bool have_report = false;
+
+	c->sp = NULL;
+	c->done = true;
+	s->running_procs--;
+	if (c->report) {
+		have_report = buf_read_file(&report, c->report, REPORT_MAX) == 0;
+		unlink(c->report);
+	}
+	add_excerpt(&t->output, "stdout", res->out.buf, res->out.len, res->out_truncated);
+	add_excerpt(&t->output, "stderr", res->err.buf, res->err.len, res->err_truncated);
+	if (res->spawn_error) {
+		r.status = res->spawn_error == UV_ENOENT ? GATE_MISSING : GATE_ERROR;
+		gate_result_msg(&r, "cannot start %s: %s", t->gate->name,
+		    uv_strerror(res->spawn_error));
+	} else if (res->killed) {
+		r.status = GATE_SKIPPED;
+	} else if (res->timed_out) {
+		r.status = GATE_TIMEOUT;
+		gate_result_msg(&r, "timed out after %d s; process group killed",
+		    t->gate->timeout_s);
+	} else if (res->term_signal) {
+		r.status = GATE_ERROR;
+		gate_result_msg(&r, "killed by signal %d (SIG%s)", res->term_signal,
+		    signame(res->term_signal));
+	} else {
+		struct gate_output out = {
+			.root = s->o.root,
+			.files = (const char *const *)t->files.v + c->first,
+			.nfiles = c->n,
+			.exit_code = res->exit_code,
+			.out = res->out.buf, .out_len = res->out.len,
+			.out_truncated = res->out_truncated,
+			.err = res->err.buf, .err_len = res->err.len,
+			.err_truncated = res->err_truncated,
+			.report = have_report ? report.buf : NULL,
+			.report_len = have_report ? report.len : 0,
+		};
+
+		t->gate->ops->parse(t->gate, &out, &r);
+		if (r.status == GATE_ERROR && res->out_truncated)
+			gate_result_msg(&r, "output larger than the capture limit was cut off; %s",
+			    r.message ? r.message : "cannot read it");
+	}
+	if (t->exit_code <= 0 && res->spawn_error == 0 && !res->term_signal)
+		t->exit_code = res->exit_code;
+	merge_result(t, &r);
+	gate_result_release(&r);
+	buf_release(&report);
+	if (--t->chunks_left == 0)
+		finish_task(s, t);
+	pump(s);
+}
+
+static void start_chunk(struct sched *s, struct chunk *c)
+{
+	struct task *t = c->task;
+	struct strvec argv = STRVEC_INIT;
+	struct spawn_opts so;
+	char *prog;
+	int rc;
+
+	if (t->gate->wants_report)
+		c->report = xasprintf("%s/%s-%s-%zu.report", s->o.tmp_dir, t->run->id,
+		    t->gate->name, (size_t)(c - t->chunks));
+	rc = t->gate->ops->argv(t->gate, s->o.root, (const char *const *)t->files.v + c->first,
+	    c->n, c->report, &argv);
+	prog = rc == 0 && argv.n ? spawn_which(argv.v[0], getenv("PATH")) : NULL;
+	s->running_procs++;
+	if (prog == NULL) {
+		/* Report through the same path as a failed exec: one code path. */
+		const char *name = argv.n ? argv.v[0] : t->gate->type;
+
+		if (hmap_gets(s->missing_warned, t->gate->name) == NULL) {
+			hmap_puts(s->missing_warned, t->gate->name, (void *)1);
+			log_warnx("gate %s: %s not found on PATH (%s)", t->gate->name, name,
+			    t->gate->ops->install_hint ? t->gate->ops->install_hint : "install it");
+		}
+		{
+			struct spawn_result res;
+			struct gate_result r = GATE_RESULT_INIT;
+
+			memset(&res, 0, sizeof(res));
+			r.status = GATE_MISSING;
+			gate_result_msg(&r, "%s: not found on PATH; %s", name,
+			    t->gate->ops->install_hint ? t->gate->ops->install_hint : "install it");
+			s->running_procs--;
+			c->done = true;
+			merge_result(t, &r);
+			gate_result_release(&r);
+			strvec_clear(&argv);
+			if (--t->chunks_left == 0)
+				finish_task(s, t);
+			return;
+		}
+	}
+	free(argv.v[0]);
+	argv.v[0] = prog;
+	memset(&so, 0, sizeof(so));
+	so.cwd = s->o.root;
+	so.argv = argv.v;
+	so.env = s->env;
+	so.timeout_s = t->gate->timeout_s;
+	log_debug("gate %s: starting %s with %zu files", t->gate->name, prog, c->n);
+	spawn_start(s->o.loop, &so, on_chunk_done, c, &c->sp);
+	strvec_clear(&argv);
+}
+
+static void enqueue_chunk(struct sched *s, struct chunk *c)
+{
+	c->next_ready = NULL;
+	if (s->ready_tail)
+		s->ready_tail->next_ready = c;
+	else
+		s->ready_head = c;
+	s->ready_tail = c;
+}
+
+/* Fingerprint: the gate's definition, the tool's identity and the bytes of
+ * its config files. The tool is identified by its resolved path, size and
+ * mtime: an upgrade changes them, so old results stop matching. */
+static void compute_fingerprint(struct sched *s, struct task *t)
+{
+	struct buf b = BUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	const char *files[1] = { "x" };
+
+	buf_addstr(&b, t->gate->definition);
+	buf_addch(&b, '\0');
+	if (t->gate->ops->argv(t->gate, s->o.root, files, 1, "r", &argv) == 0 && argv.n) {
+		char *prog = spawn_which(argv.v[0], getenv("PATH"));
+		struct stat st;
+
+		if (prog && stat(prog, &st) == 0)
+			buf_addf(&b, "%s %lld %lld.%09ld", prog, (long long)st.st_size,
+			    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+		free(prog);
+	}
+	strvec_clear(&argv);
+	for (size_t i = 0; i < t->gate->config_files.n; i++) {
+		char *p = xasprintf("%s/%s", s->o.root, t->gate->config_files.v[i]);
+		char oid[OID_HEX + 1];
+
+		buf_addch(&b, '\0');
+		buf_addstr(&b, t->gate->config_files.v[i]);
+		if (repo_hash_file(p, oid) == 0)
+			buf_addstr(&b, oid);
+		free(p);
+	}
+	repo_hash_buf(b.buf, b.len, t->fingerprint);
+	buf_release(&b);
+}
+
+/* Hashes the files, answers what the cache can, and splits the rest into
+ * chunks. Files that vanished are dropped. */
+static void start_task(struct sched *s, struct task *t)
+{
+	struct strvec todo = STRVEC_INIT;
+	size_t budget = 0, first = 0;
+	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE;
+
+	t->state = TASK_RUNNING;
+	t->started_ms = now_ms();
+	t->started_tick = uv_now(s->o.loop);
+	compute_fingerprint(s, t);
+	t->blobs = xcalloc(t->files.n ? t->files.n : 1, sizeof(*t->blobs));
+	t->cached = xcalloc(t->files.n ? t->files.n : 1, 1);
+	for (size_t i = 0; i < t->files.n; i++) {
+		char *p = xasprintf("%s/%s", s->o.root, t->files.v[i]);
+		struct ledger_cache_hit hit;
+
+		if (repo_hash_file(p, t->blobs[i]) != 0)
+			t->blobs[i][0] = '\0';
+		free(p);
+		memset(&hit, 0, sizeof(hit));
+		if (use_cache && t->blobs[i][0] &&
+		    ledger_cache_lookup(s->o.ledger, t->gate->name, t->fingerprint, t->files.v[i],
+			t->blobs[i], &hit) == 1) {
+			if (t->gate->cache == GATE_CACHE_PASS_ONLY && hit.status != GATE_PASS) {
+				findings_release(&hit.findings);
+			} else {
+				struct gate_result r = GATE_RESULT_INIT;
+
+				r.status = hit.status;
+				r.findings = hit.findings;
+				merge_result(t, &r);
+				gate_result_release(&r);
+				t->cached[i] = 1;
+				if (t->cached_from == NULL)
+					t->cached_from = xstrdup(hit.run_id);
+				continue;
+			}
+		}
+		strvec_push(&todo, t->files.v[i]);
+	}
+	/* Put uncached files first so chunks are contiguous slices. */
+	{
+		struct strvec order = STRVEC_INIT;
+		char (*blobs)[OID_HEX + 1] = xcalloc(t->files.n ? t->files.n : 1, sizeof(*blobs));
+		signed char *cached = xcalloc(t->files.n ? t->files.n : 1, 1);
+		size_t k = 0;
+
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < t->files.n; i++)
+				if (t->cached[i] == pass) {
+					strvec_push(&order, t->files.v[i]);
+					memcpy(blobs[k], t->blobs[i], sizeof(*blobs));
+					cached[k++] = (signed char)pass;
+				}
+		strvec_clear(&t->files);
+		t->files = order;
+		free(t->blobs);
+		free(t->cached);
+		t->blobs = blobs;
+		t->cached = cached;
+	}
+	t->chunks = xcalloc(todo.n ? todo.n : 1, sizeof(*t->chunks));
+	if (todo.n > 0 && t->gate->batching == GATE_BATCH_NONE) {
+		t->chunks[0] = (struct chunk){ .task = t, .first = 0, .n = todo.n };
+		t->nchunks = 1;
+	} else {
+		for (size_t i = 0; i < todo.n; i++) {
+			size_t len = strlen(todo.v[i]) + 3;
+			size_t n = i - first;
+			bool cut = n > 0 &&
+			    (t->gate->batching == GATE_BATCH_ONE ||
+			     (t->gate->batch_size > 0 && n >= (size_t)t->gate->batch_size) ||
+			     budget + len > ARGV_BUDGET);
+
+			if (cut) {
+				t->chunks[t->nchunks++] = (struct chunk){ .task = t, .first = first,
+				    .n = n };
+				first = i;
+				budget = 0;
+			}
+			budget += len;
+		}
+		if (todo.n > first)
+			t->chunks[t->nchunks++] = (struct chunk){ .task = t, .first = first,
+			    .n = todo.n - first };
+	}
+	strvec_clear(&todo);
+	t->chunks_left = t->nchunks;
+	if (t->nchunks == 0) {
+		finish_task(s, t);
+		return;
+	}
+	for (size_t i = 0; i < t->nchunks; i++)
+		enqueue_chunk(s, &t->chunks[i]);
+}
+
+static void supersede(struct task *old)
+{
+	old->superseded = true;
+	for (size_t i = 0; i < old->nchunks; i++)
+		if (old->chunks[i].sp && !old->chunks[i].done)
+			spawn_kill(old->chunks[i].sp);
+}
+
+static void pump(struct sched *s)
+{
+	struct task *t, *next;
+
+	if (s->shutting_down)
+		return;
+	for (t = s->tasks; t; t = next) {
+		bool blocked = false;
+
+		next = t->next;
+		if (t->state != TASK_WAITING)
+			continue;
+		for (struct task *o = s->tasks; o && !blocked; o = o->next) {
+			if (o == t || o->gate != t->gate || o->state != TASK_RUNNING ||
+			    !overlaps(o, t))
+				continue;
+			if (t->gate->busy == GATE_BUSY_RESTART && !o->superseded) {
+				/* the newer task inherits the old one's files */
+				for (size_t i = 0; i < o->files.n; i++)
+					if (strvec_bsearch(&t->files, o->files.v[i]) < 0)
+						strvec_push(&t->files, o->files.v[i]);
+				strvec_sort(&t->files);
+				supersede(o);
+			}
+			blocked = true;
+		}
+		/* an earlier waiting task on the same files goes first */
+		for (struct task *o = s->tasks; o != t && !blocked; o = o->next)
+			blocked = o->gate == t->gate && o->state == TASK_WAITING && overlaps(o, t);
+		if (!blocked)
+			start_task(s, t);
+	}
+	while (s->ready_head && s->running_procs < s->max_procs) {
+		struct chunk *c = s->ready_head;
+
+		s->ready_head = c->next_ready;
+		if (s->ready_head == NULL)
+			s->ready_tail = NULL;
+		if (c->task->superseded) {
+			c->done = true;
+			if (--c->task->chunks_left == 0)
+				finish_task(s, c->task);
+			continue;
+		}
+		start_chunk(s, c);
+	}
+}
+
+/* Drops from files every path already waiting in a task of the same gate. */
+static void drop_waiting(struct sched *s, const struct gate *g, struct strvec *files)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < files->n; i++) {
+		bool waiting = false;
+
+		for (struct task *t = s->tasks; t && !waiting; t = t->next)
+			waiting = t->gate == g && t->state == TASK_WAITING &&
+			    strvec_bsearch(&t->files, files->v[i]) >= 0;
+		if (waiting)
+			free(files->v[i]);
+		else
+			files->v[j++] = files->v[i];
+	}
+	files->n = j;
+	if (files->v)
+		files->v[j] = NULL;
+}
+
+int sched_submit(struct sched *s, const struct strvec *changed, const struct strvec *removed,
+    uint64_t seq, char run_id[ULID_LEN + 1], struct wd_err *err)
+{
+	const struct config *cfg = s->o.cfg;
+	struct task *head = NULL, **tail = &head;
+	struct ledger_run lr;
+	char head_oid[OID_HEX + 1] = "";
+	struct repo *repo;
+	struct run *r;
+	int ntasks = 0, rc;
+
+	for (size_t i = 0; removed && i < removed->n; i++)
+		ledger_file_removed(s->o.ledger, removed->v[i], NULL);
+	for (size_t gi = 0; gi < cfg->ngates; gi++) {
+		struct gate *g = &cfg->gates[gi];
+		struct task *t;
+		struct strvec files = STRVEC_INIT;
+
+		for (size_t i = 0; i < changed->n; i++)
+			if (sched_gate_matches(g, changed->v[i]))
+				strvec_push(&files, changed->v[i]);
+		strvec_sort_uniq(&files);
+		drop_waiting(s, g, &files);
+		if (files.n == 0) {
+			strvec_clear(&files);
+			continue;
+		}
+		t = xcalloc(1, sizeof(*t));
+		t->s = s;
+		t->gate = g;
+		t->files = files;
+		t->exit_code = -1;
+		t->agg = (struct gate_result)GATE_RESULT_INIT;
+		buf_init(&t->output);
+		*tail = t;
+		tail = &t->next;
+		ntasks++;
+	}
+	if (ntasks == 0)
+		return 1;
+	r = xcalloc(1, sizeof(*r));
+	ulid_new(r->id);
+	r->started_ms = now_ms();
+	r->seq = seq;
+	r->open_tasks = ntasks;
+	memset(&lr, 0, sizeof(lr));
+	memcpy(lr.id, r->id, sizeof(lr.id));
+	lr.trigger = s->o.trigger;
+	repo = repo_open(s->o.root);
+	if (repo && repo_head(repo, head_oid) == 0)
+		lr.git_head = head_oid;
+	repo_close(repo);
+	{
+		char chash[OID_HEX + 1];
+
+		repo_hash_buf(cfg->text ? cfg->text : "", cfg->text_len, chash);
+		lr.config_hash = chash;
+		lr.started_ms = r->started_ms;
+		rc = ledger_run_begin(s->o.ledger, &lr, err);
+	}
+	if (rc != 0) {
+		while (head) {
+			struct task *n = head->next;
+
+			task_free(head);
+			head = n;
+		}
+		free(r);
+		return rc;
+	}
+	for (struct task *t = head; t; t = t->next)
+		t->run = r;
+	/* append run and tasks, oldest first */
+	{
+		struct run **rp = &s->runs;
+		struct task **tp = &s->tasks;
+
+		while (*rp)
+			rp = &(*rp)->next;
+		*rp = r;
+		while (*tp)
+			tp = &(*tp)->next;
+		*tp = head;
+	}
+	memcpy(s->last_run, r->id, sizeof(s->last_run));
+	if (run_id)
+		memcpy(run_id, r->id, ULID_LEN + 1);
+	log_info("run %s: %d gate(s) over %zu changed file(s)", r->id, ntasks, changed->n);
+	pump(s);
+	return 0;
+}
+
+bool sched_idle(const struct sched *s)
+{
+	return s->runs == NULL;
+}
+
+uint64_t sched_min_seq(const struct sched *s)
+{
+	uint64_t m = UINT64_MAX;
+
+	for (const struct run *r = s->runs; r; r = r->next)
+		if (r->seq < m)
+			m = r->seq;
+	return m;
+}
+
+void sched_stats(const struct sched *s, int *pending_files, int *running_gates)
+{
+	int pf = 0, rg = 0;
+
+	for (const struct task *t = s->tasks; t; t = t->next) {
+		if (t->state == TASK_WAITING)
+			pf += (int)t->files.n;
+		else
+			rg++;
+	}
+	*pending_files = pf;
+	*running_gates = rg;
+}
+
+const char *sched_last_run(const struct sched *s)
+{
+	return s->last_run;
+}
+
+void sched_shutdown(struct sched *s)
+{
+	s->shutting_down = true;
+	for (struct task *t = s->tasks; t; t = t->next)
+		supersede(t);
+	/* Runs end when their killed processes report; finish_run is called
+	 * from there. Waiting tasks never started: drop them now. */
+	for (struct task *t = s->tasks, *next; t; t = next) {
+		next = t->next;
+		if (t->state == TASK_WAITING) {
+			struct run *r = t->run;
+
+			unlink_task(s, t);
+			task_free(t);
+			r->any_error = true;
+			if (--r->open_tasks == 0)
+				finish_run(s, r, "interrupted");
+		}
+	}
+	while (s->ready_head) {
+		struct chunk *c = s->ready_head;
+
+		s->ready_head = c->next_ready;
+		c->done = true;
+		if (--c->task->chunks_left == 0)
+			finish_task(s, c->task);
+	}
+	s->ready_tail = NULL;
+}
+
+void sched_free(struct sched *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; s->env[i]; i++)
+		free(s->env[i]);
+	free(s->env);
+	hmap_release(s->missing_warned);
+	free(s->missing_warned);
+	while (s->tasks) {
+		struct task *n = s->tasks->next;
+
+		task_free(s->tasks);
+		s->tasks = n;
+	}
+	while (s->runs) {
+		struct run *n = s->runs->next;
+
+		free(s->runs);
+		s->runs = n;
+	}
+	free(s);
+}

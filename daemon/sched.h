@@ -1,0 +1,57 @@
+/* The scheduler: turns a settled batch of changed files into a run (ULID),
+ * matches files to gates, consults the result cache, splits work into tool
+ * processes within the `jobs` limit, applies each gate's busy policy, and
+ * records every finished gate run in the ledger. Runs on the loop thread. */
+#ifndef WD_SCHED_H
+#define WD_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "strvec.h"
+#include "ulid.h"
+
+struct ledger;
+struct sched;
+
+struct sched_opts {
+	uv_loop_t		*loop;
+	const char		*root;		/* absolute ROOT, the tools' cwd */
+	const struct config	*cfg;		/* borrowed; outlives the scheduler */
+	struct ledger		*ledger;	/* borrowed */
+	const char		*tmp_dir;	/* where {report} files go */
+	const char		*trigger;	/* "watch", "run", "hook", "ci" */
+	bool			 no_cache;
+};
+
+/* Called when a run has finished and is recorded. status: "pass", "fail",
+ * "error", "interrupted". */
+typedef void sched_done_fn(struct sched *s, const char *run_id, const char *status,
+    void *arg);
+
+struct sched *sched_new(const struct sched_opts *o, sched_done_fn *cb, void *arg);
+/* Submits a batch: changed and removed paths relative to ROOT (borrowed).
+ * seq orders batches for `status --sync`. Returns 0 and fills run_id when a
+ * run started, 1 when no gate matched any file (no run), or <0 on a ledger
+ * error (err filled; the scheduler stays usable). */
+int sched_submit(struct sched *s, const struct strvec *changed, const struct strvec *removed,
+    uint64_t seq, char run_id[ULID_LEN + 1], struct wd_err *err);
+/* True when no run is queued or running. */
+bool sched_idle(const struct sched *s);
+/* Lowest seq among unfinished runs; UINT64_MAX when idle. */
+uint64_t sched_min_seq(const struct sched *s);
+void sched_stats(const struct sched *s, int *pending_files, int *running_gates);
+/* The id of the newest run submitted, or "" (borrowed). */
+const char *sched_last_run(const struct sched *s);
+/* Kills every running tool, records unfinished runs as interrupted, and
+ * calls cb for each; the scheduler is then idle. */
+void sched_shutdown(struct sched *s);
+void sched_free(struct sched *s);	/* NULL-safe; call after shutdown */
+
+/* True when the gate runs on path (include, exclude). */
+bool sched_gate_matches(const struct gate *g, const char *path);
+
+#endif

@@ -1,0 +1,259 @@
+/* Socket server on a uv_pipe. The socket directory is 0700 and the umask
+ * is tightened around bind (libuv has no mode argument), and each peer's
+ * uid is checked with SO_PEERCRED. A client handle is freed only after its
+ * close callback and after the handler's reply, whichever comes last. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "server.h"
+#include "xmalloc.h"
+
+#define MAX_REQUEST (1 << 20)
+
+struct server {
+	uv_loop_t	*loop;
+	uv_pipe_t	 listener;
+	server_handler_fn *fn;
+	void		*arg;
+	char		*path;
+	int		 dirfd;		/* for socket paths longer than sun_path */
+	char		*bound;		/* the name libuv bound */
+	struct client	*clients;
+};
+
+struct client {
+	uv_pipe_t	 pipe;
+	struct server	*srv;
+	struct buf	 in;
+	int		 refs;		/* 1 for the handle, 1 per pending reply */
+	int		 gone;		/* peer closed, or we closed */
+	struct client	*next;
+};
+
+static void client_unref(struct client *c)
+{
+	if (--c->refs > 0)
+		return;
+	buf_release(&c->in);
+	free(c);
+}
+
+static void unlink_client(struct client *c)
+{
+	if (c->srv == NULL)
+		return;
+	for (struct client **pp = &c->srv->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	c->srv = NULL;
+}
+
+static void on_client_closed(uv_handle_t *h)
+{
+	client_unref(h->data);
+}
+
+static void client_close(struct client *c)
+{
+	if (c->gone)
+		return;
+	c->gone = 1;
+	unlink_client(c);
+	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+}
+
+int server_client_gone(const struct client *c)
+{
+	return c->gone;
+}
+
+struct wreq {
+	uv_write_t	 req;
+	char		*data;
+	struct client	*c;
+};
+
+static void on_written(uv_write_t *w, int status)
+{
+	struct wreq *wr = (struct wreq *)w;
+
+	(void)status;
+	free(wr->data);
+	client_unref(wr->c);
+	free(wr);
+}
+
+void server_reply(struct client *c, cJSON *resp)
+{
+	char *s = cJSON_PrintUnformatted(resp);
+
+	cJSON_Delete(resp);
+	if (!c->gone && s) {
+		struct wreq *wr = xcalloc(1, sizeof(*wr));
+		uv_buf_t b;
+
+		wr->data = xasprintf("%s\n", s);
+		wr->c = c;
+		c->refs++;
+		b = uv_buf_init(wr->data, (unsigned)strlen(wr->data));
+		if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) != 0) {
+			free(wr->data);
+			free(wr);
+			c->refs--;
+		}
+	}
+	cJSON_free(s);
+	client_unref(c);	/* the reply the handler owed */
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	static char buf[65536];
+
+	(void)h;
+	(void)hint;
+	b->base = buf;
+	b->len = sizeof(buf);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct client *c = s->data;
+	char *nl;
+
+	if (n < 0) {
+		client_close(c);
+		return;
+	}
+	buf_add(&c->in, b->base, (size_t)n);
+	while ((nl = memchr(c->in.buf, '\n', c->in.len)) != NULL) {
+		size_t len = (size_t)(nl - c->in.buf);
+		const char *end = NULL;
+		cJSON *msg = cJSON_ParseWithLengthOpts(c->in.buf, len, &end, 0);
+
+		c->refs++;	/* owed reply */
+		if (msg == NULL || !cJSON_IsObject(msg)) {
+			cJSON *e = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(e, "error", "bad request: expected a JSON object");
+			server_reply(c, e);
+		} else
+			c->srv->fn(c, msg, c->srv->arg);
+		cJSON_Delete(msg);
+		if (c->in.alloc == 0)
+			break;
+		memmove(c->in.buf, nl + 1, c->in.len - len - 1);
+		buf_setlen(&c->in, c->in.len - len - 1);
+	}
+	if (c->in.len > MAX_REQUEST)
+		client_close(c);
+}
+
+static void on_connection(uv_stream_t *l, int status)
+{
+	struct server *srv = l->data;
+	struct client *c;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uv_os_fd_t fd;
+
+	if (status < 0)
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->srv = srv;
+	c->refs = 1;
+	buf_init(&c->in);
+	uv_pipe_init(srv->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	c->next = srv->clients;
+	srv->clients = c;
+	if (uv_accept(l, (uv_stream_t *)&c->pipe) != 0) {
+		client_close(c);
+		return;
+	}
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid != getuid()) {
+		log_warnx("refused a client of uid %u", (unsigned)cred.uid);
+		client_close(c);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+int server_start(uv_loop_t *loop, const char *sock_path, server_handler_fn *fn, void *arg,
+    struct server **out, struct wd_err *err)
+{
+	struct server *s = xcalloc(1, sizeof(*s));
+	struct sockaddr_un sa;
+	mode_t old;
+	int rc;
+
+	s->loop = loop;
+	s->fn = fn;
+	s->arg = arg;
+	s->path = xstrdup(sock_path);
+	s->dirfd = -1;
+	if (strlen(sock_path) >= sizeof(sa.sun_path)) {
+		/* libuv 1.44 truncates long paths silently (PITFALLS §4) */
+		char *dir = xstrdup(sock_path);
+
+		*strrchr(dir, '/') = '\0';
+		s->dirfd = open(dir, O_PATH | O_CLOEXEC);
+		free(dir);
+		s->bound = xasprintf("/proc/self/fd/%d/%s", s->dirfd, strrchr(sock_path, '/') + 1);
+	} else
+		s->bound = xstrdup(sock_path);
+	unlink(sock_path);	/* the caller holds the lock: a leftover is stale */
+	uv_pipe_init(loop, &s->listener, 0);
+	s->listener.data = s;
+	old = umask(077);
+	rc = uv_pipe_bind(&s->listener, s->bound);
+	umask(old);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&s->listener, 64, on_connection);
+	if (rc != 0) {
+		wd_err_set(err, rc, "cannot listen on %s: %s", sock_path, uv_strerror(rc));
+		uv_close((uv_handle_t *)&s->listener, NULL);
+		if (s->dirfd >= 0)
+			close(s->dirfd);
+		free(s->bound);
+		free(s->path);
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+	struct server *s = h->data;
+
+	/* libuv unlinked the name it bound; make sure of the real path */
+	unlink(s->path);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->bound);
+	free(s->path);
+	free(s);
+}
+
+void server_stop(struct server *s)
+{
+	if (s == NULL)
+		return;
+	while (s->clients)
+		client_close(s->clients);
+	uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+}

@@ -1,0 +1,28 @@
+/* The daemon's socket server: accepts local clients of the same uid, reads
+ * one JSON object per line and hands it to a handler, which replies at
+ * once or later (status --sync). */
+#ifndef WD_SERVER_H
+#define WD_SERVER_H
+
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+#include "err.h"
+
+struct server;
+struct client;
+
+/* msg is borrowed for the call. The handler must call server_reply once
+ * for c, now or later; c stays valid until then even if the peer left. */
+typedef void server_handler_fn(struct client *c, const cJSON *msg, void *arg);
+
+int server_start(uv_loop_t *loop, const char *sock_path, server_handler_fn *fn, void *arg,
+    struct server **out, struct wd_err *err);
+/* Sends resp (takes ownership) as one line and releases c. */
+void server_reply(struct client *c, cJSON *resp);
+/* True when the peer already hung up. */
+int server_client_gone(const struct client *c);
+/* Closes the listener and every client; unlinks the socket. */
+void server_stop(struct server *s);
+
+#endif

@@ -1,0 +1,349 @@
+/* Settle.
+ *
+ * State: a map path -> pending entry (first event seq, whether the file
+ * was created within this batch, whether a writer has it open, and the
+ * stamp of the first look). One debounce timer, one stability timer.
+ *
+ *   event ──► pending[path] updated; debounce timer = min(now + debounce,
+ *             first_event + max_wait)
+ *   debounce fires ──► git busy? wait (re-checked on git events, and every
+ *             GIT_RECHECK_MS while busy). Else first look: lstat each entry
+ *             not held by an open writer; gone → removed (or dropped when
+ *             it was created in this batch: a temp file); else remember
+ *             the stamp.
+ *   stability fires ──► second look: same stamp → ready; else it waits
+ *             for the next round. Ready files go out as one batch.
+ *
+ * A file is "open for writing" from IN_MODIFY/IN_CREATE until
+ * IN_CLOSE_WRITE; a writer that never closes (a log) is let through after
+ * writer_timeout_ms. A rename onto the name counts as closed. No timer
+ * runs when nothing is pending. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "hmap.h"
+#include "log.h"
+#include "settle.h"
+#include "watcher.h"
+#include "xmalloc.h"
+
+#define GIT_RECHECK_MS 100
+#define INDEX_LOCK_STALE_S 30.0	/* an index.lock older than this is left over */
+#define SEQUENCER_IDLE_S 5.0	/* a rebase that stopped for the user */
+
+struct pend {
+	uint64_t	 seq;		/* first event since it became pending */
+	uint64_t	 last_event;	/* loop time of the last event */
+	uint64_t	 stamp1;	/* first look; 0: not looked yet */
+	bool		 created;	/* did not exist before this batch */
+	bool		 writer_open;
+	bool		 removed;	/* last event was a removal */
+	bool		 probing;	/* first look taken, waiting for the second */
+};
+
+struct settle {
+	struct settle_opts o;
+	settle_flush_fn	*cb;
+	void		*arg;
+	uv_timer_t	 debounce;
+	uv_timer_t	 stable;
+	struct hmap	 pend;
+	uint64_t	 batch_start;	/* loop time of the first pending event; 0 none */
+	bool		 git_busy;
+	int		 closing;
+};
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+bool settle_git_in_progress(const char *gitdir, double now)
+{
+	static const char *const sequencers[] = { "rebase-merge", "rebase-apply", NULL };
+	char path[4096];
+	struct stat st;
+
+	if (gitdir == NULL)
+		return false;
+	snprintf(path, sizeof(path), "%sindex.lock", gitdir);
+	if (stat(path, &st) == 0 &&
+	    now - ((double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9) < INDEX_LOCK_STALE_S)
+		return true;
+	/* A rebase in motion rewrites its state directory at every step; one
+	 * that stopped for the user (conflict, edit) goes quiet, and then the
+	 * user's own edits should be checked again. */
+	for (size_t i = 0; sequencers[i]; i++) {
+		snprintf(path, sizeof(path), "%s%s", gitdir, sequencers[i]);
+		if (stat(path, &st) == 0 &&
+		    now - ((double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9) < SEQUENCER_IDLE_S)
+			return true;
+	}
+	return false;
+}
+
+static void on_debounce(uv_timer_t *t);
+static void on_stable(uv_timer_t *t);
+
+struct settle *settle_new(const struct settle_opts *o, settle_flush_fn *cb, void *arg)
+{
+	struct settle *st = xcalloc(1, sizeof(*st));
+
+	st->o = *o;
+	st->cb = cb;
+	st->arg = arg;
+	uv_timer_init(o->loop, &st->debounce);
+	uv_timer_init(o->loop, &st->stable);
+	st->debounce.data = st->stable.data = st;
+	return st;
+}
+
+static void arm(struct settle *st, uint64_t delay)
+{
+	uint64_t now = uv_now(st->o.loop);
+
+	if (st->batch_start == 0)
+		st->batch_start = now;
+	/* under continuous churn, max_wait caps the wait since the first event */
+	if (now + delay > st->batch_start + (uint64_t)st->o.max_wait_ms) {
+		uint64_t cap = st->batch_start + (uint64_t)st->o.max_wait_ms;
+
+		delay = cap > now ? cap - now : 0;
+	}
+	uv_timer_start(&st->debounce, on_debounce, delay, 0);
+}
+
+void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t seq)
+{
+	struct pend *p = hmap_gets(&st->pend, rel);
+
+	if (p == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		p->seq = seq;
+		p->created = (what & WEV_CREATED) && !(what & WEV_RESCAN);
+		hmap_puts(&st->pend, rel, p);
+	}
+	p->last_event = uv_now(st->o.loop);
+	p->probing = false;	/* any event restarts the stability check */
+	p->stamp1 = 0;
+	p->removed = (what & WEV_REMOVED) != 0;
+	if (what & (WEV_MODIFIED | WEV_CREATED))
+		p->writer_open = true;
+	if (what & (WEV_CLOSED | WEV_REMOVED))
+		p->writer_open = false;
+	if ((what & WEV_CREATED) && (what & WEV_RESCAN))
+		p->writer_open = false;
+	arm(st, (uint64_t)st->o.debounce_ms);
+}
+
+void settle_git_changed(struct settle *st)
+{
+	if (st->git_busy && hmap_next(&st->pend, &(size_t){ 0 }) != NULL)
+		uv_timer_start(&st->debounce, on_debounce, 0, 0);
+}
+
+static int look(struct settle *st, const char *rel, uint64_t *stamp)
+{
+	char *abs = xasprintf("%s/%s", st->o.root, rel);
+	struct stat sb;
+	int rc = lstat(abs, &sb);
+
+	free(abs);
+	if (rc < 0)
+		return -errno;
+	if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
+		return -EINVAL;
+	*stamp = watcher_stamp(&sb);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Emits the ready and removed entries as one batch. */
+static void flush_ready(struct settle *st, bool only_removed)
+{
+	struct strvec changed = STRVEC_INIT, removed = STRVEC_INIT;
+	uint64_t *stamps = NULL, seq = UINT64_MAX;
+	size_t it = 0, n = 0, alloc = 0;
+	struct hmap_slot *s;
+
+	while ((s = hmap_next(&st->pend, &it)) != NULL) {
+		struct pend *p = s->val;
+
+		if (p->removed) {
+			if (!p->created)
+				strvec_push(&removed, s->key);
+		} else if (!only_removed && p->probing && p->stamp1) {
+			strvec_push(&changed, s->key);
+		} else
+			continue;
+		if (p->seq < seq)
+			seq = p->seq;
+		free(hmap_dels(&st->pend, s->key));
+	}
+	if (changed.n == 0 && removed.n == 0)
+		return;
+	/* sort changed together with their stamps: look them up again */
+	qsort(changed.v, changed.n, sizeof(*changed.v), cmp_str);
+	strvec_sort(&removed);
+	for (size_t i = 0; i < changed.n; i++) {
+		uint64_t stamp = 0;
+
+		stamps = xgrow(stamps, &alloc, n + 1, sizeof(*stamps));
+		if (look(st, changed.v[i], &stamp) != 0)
+			stamp = 0;
+		stamps[n++] = stamp;
+	}
+	log_debug("batch: %zu changed, %zu removed", changed.n, removed.n);
+	st->cb(st->arg, &changed, stamps, &removed, seq);
+	strvec_clear(&changed);
+	strvec_clear(&removed);
+	free(stamps);
+}
+
+static void on_debounce(uv_timer_t *t)
+{
+	struct settle *st = t->data;
+	uint64_t now = uv_now(st->o.loop), next_writer = UINT64_MAX;
+	size_t it = 0;
+	struct hmap_slot *s;
+	bool probing = false;
+
+	st->git_busy = settle_git_in_progress(st->o.gitdir, wall_now());
+	if (st->git_busy) {
+		uv_timer_start(&st->debounce, on_debounce, GIT_RECHECK_MS, 0);
+		return;
+	}
+	while ((s = hmap_next(&st->pend, &it)) != NULL) {
+		struct pend *p = s->val;
+		uint64_t stamp;
+		int rc;
+
+		if (p->probing)
+			continue;
+		if (p->writer_open &&
+		    now - p->last_event < (uint64_t)st->o.writer_timeout_ms) {
+			uint64_t due = p->last_event + (uint64_t)st->o.writer_timeout_ms;
+
+			if (due < next_writer)
+				next_writer = due;
+			continue;
+		}
+		rc = look(st, s->key, &stamp);
+		if (rc == -ENOENT || rc == -ENOTDIR) {
+			p->removed = true;
+			continue;
+		}
+		if (rc < 0) {
+			/* not a regular file any more (a fifo, a directory) */
+			free(hmap_dels(&st->pend, s->key));
+			continue;
+		}
+		p->removed = false;
+		p->stamp1 = stamp;
+		p->probing = true;
+		probing = true;
+	}
+	flush_ready(st, true);
+	st->batch_start = 0;
+	if (probing)
+		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
+	else if (next_writer != UINT64_MAX) {
+		/* only open writers left: come back when the first may close or
+		 * time out; their next event re-arms us sooner */
+		st->batch_start = 0;
+		uv_timer_start(&st->debounce, on_debounce,
+		    next_writer > now ? next_writer - now : 0, 0);
+	}
+}
+
+static void on_stable(uv_timer_t *t)
+{
+	struct settle *st = t->data;
+	size_t it = 0;
+	struct hmap_slot *s;
+	bool retry = false;
+
+	while ((s = hmap_next(&st->pend, &it)) != NULL) {
+		struct pend *p = s->val;
+		uint64_t stamp = 0;
+		int rc;
+
+		if (!p->probing)
+			continue;
+		rc = look(st, s->key, &stamp);
+		if (rc == -ENOENT || rc == -ENOTDIR) {
+			p->removed = true;
+			p->probing = false;
+		} else if (rc < 0) {
+			free(hmap_dels(&st->pend, s->key));
+		} else if (stamp != p->stamp1) {
+			/* still changing: take it round again */
+			p->probing = false;
+			p->stamp1 = 0;
+			retry = true;
+		}
+	}
+	flush_ready(st, false);
+	if (retry || settle_pending(st) > 0) {
+		if (!uv_is_active((uv_handle_t *)&st->debounce))
+			arm(st, (uint64_t)st->o.debounce_ms);
+	}
+}
+
+uint64_t settle_min_seq(const struct settle *st)
+{
+	uint64_t m = UINT64_MAX;
+	size_t it = 0;
+	struct hmap_slot *s;
+
+	while ((s = hmap_next(&st->pend, &it)) != NULL) {
+		const struct pend *p = s->val;
+
+		if (p->seq < m)
+			m = p->seq;
+	}
+	return m;
+}
+
+size_t settle_pending(const struct settle *st)
+{
+	return st->pend.n;
+}
+
+bool settle_git_busy(const struct settle *st)
+{
+	return st->git_busy;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct settle *st = h->data;
+	size_t it = 0;
+	struct hmap_slot *s;
+
+	if (--st->closing > 0)
+		return;
+	while ((s = hmap_next(&st->pend, &it)) != NULL)
+		free(s->val);
+	hmap_release(&st->pend);
+	free(st);
+}
+
+void settle_stop(struct settle *st)
+{
+	if (st == NULL)
+		return;
+	st->closing = 2;
+	uv_close((uv_handle_t *)&st->debounce, on_closed);
+	uv_close((uv_handle_t *)&st->stable, on_closed);
+}

@@ -1,0 +1,52 @@
+/* Settling: turns a stream of file events into batches of files that are
+ * complete. A batch goes out once no event arrived for debounce_ms (or
+ * max_wait_ms after the first under continuous churn), while no git
+ * operation is in progress, and only with files that are stable: not open
+ * for writing since their last change and unchanged (size, mtime, inode)
+ * across two looks stability_ms apart. */
+#ifndef WD_SETTLE_H
+#define WD_SETTLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "strvec.h"
+
+struct settle;
+
+struct settle_opts {
+	uv_loop_t	*loop;
+	const char	*root;
+	const char	*gitdir;	/* absolute, with trailing '/', or NULL */
+	int		 debounce_ms;
+	int		 max_wait_ms;
+	int		 stability_ms;
+	int		 writer_timeout_ms;
+};
+
+/* A batch: changed files (stable, exist) and removed ones, relative to
+ * ROOT, both sorted; stamps[i] is the watcher stamp of changed->v[i].
+ * seq is the lowest event sequence number in the batch. Borrowed. */
+typedef void settle_flush_fn(void *arg, const struct strvec *changed, const uint64_t *stamps,
+    const struct strvec *removed, uint64_t seq);
+
+struct settle *settle_new(const struct settle_opts *o, settle_flush_fn *cb, void *arg);
+/* Feeds one watcher event (WEV_* bits) with its sequence number. */
+void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t seq);
+/* Something changed in the git directory: re-evaluate the deferral soon. */
+void settle_git_changed(struct settle *st);
+/* Lowest sequence number still pending, UINT64_MAX when none. */
+uint64_t settle_min_seq(const struct settle *st);
+size_t settle_pending(const struct settle *st);
+/* True while a git operation defers dispatch. */
+bool settle_git_busy(const struct settle *st);
+/* Stops timers; freed from the close callbacks. */
+void settle_stop(struct settle *st);
+
+/* Exposed for unit tests: is a git operation in progress in gitdir? now
+ * is the wall clock in seconds. */
+bool settle_git_in_progress(const char *gitdir, double now);
+
+#endif

@@ -1,0 +1,268 @@
+/* Tool processes: uv_spawn with UV_PROCESS_DETACHED (own process group, so
+ * kill(-pid) reaches grandchildren), both pipes read from the start
+ * (backpressure would otherwise stall the tool), a timeout that escalates
+ * SIGTERM -> SIGKILL, and a bounded wait for EOF after exit because an
+ * escaped grandchild can hold the pipes open for ever. The job is reported
+ * only when exit, both EOFs (or the EOF deadline) and every close callback
+ * have happened: libuv may deliver exit and EOF in either order. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spawn.h"
+#include "xmalloc.h"
+
+#define KILL_GRACE_MS 2000	/* SIGTERM -> SIGKILL */
+#define EOF_GRACE_MS 2000	/* exit -> stop waiting for EOF */
+
+struct spawn {
+	uv_process_t	 proc;
+	uv_pipe_t	 out, err;
+	uv_timer_t	 timer;
+	uv_loop_t	*loop;
+	spawn_done_fn	*cb;
+	void		*arg;
+	struct spawn_result res;
+	size_t		 cap;
+	uint64_t	 started;
+	int		 pid;
+	int		 open_handles;	/* handles not yet closed */
+	bool		 exited;	/* exit_cb ran: never signal the pid again */
+	bool		 out_eof, err_eof;
+	bool		 closing;
+	int		 kill_stage;	/* 0 none, 1 TERM sent, 2 KILL sent */
+};
+
+static void on_close(uv_handle_t *h)
+{
+	struct spawn *sp = h->data;
+
+	if (--sp->open_handles > 0)
+		return;
+	sp->res.duration_ms = (int64_t)(uv_now(sp->loop) - sp->started);
+	sp->cb(&sp->res, sp->arg);
+	buf_release(&sp->res.out);
+	buf_release(&sp->res.err);
+	free(sp);
+}
+
+static void close_all(struct spawn *sp)
+{
+	if (sp->closing)
+		return;
+	sp->closing = true;
+	uv_close((uv_handle_t *)&sp->timer, on_close);
+	uv_close((uv_handle_t *)&sp->proc, on_close);
+	uv_close((uv_handle_t *)&sp->out, on_close);
+	uv_close((uv_handle_t *)&sp->err, on_close);
+}
+
+static void maybe_finish(struct spawn *sp)
+{
+	if (sp->exited && sp->out_eof && sp->err_eof)
+		close_all(sp);
+}
+
+static void signal_group(struct spawn *sp, int sig)
+{
+	if (sp->pid <= 0)
+		return;
+	/* After the leader exits its pid may be recycled, but the group can
+	 * live on; a group signal is safe while a member remains because the
+	 * pgid cannot be reused until the last member is gone. */
+	if (kill(-sp->pid, sig) < 0 && errno != ESRCH)
+		log_warn("kill(-%d, %d)", sp->pid, sig);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct spawn *sp = t->data;
+
+	if (sp->exited) {
+		/* EOF deadline passed: a grandchild holds our pipes */
+		signal_group(sp, SIGKILL);
+		sp->out_eof = sp->err_eof = true;
+		maybe_finish(sp);
+		return;
+	}
+	if (sp->kill_stage == 0) {
+		if (!sp->res.killed)
+			sp->res.timed_out = true;
+		sp->kill_stage = 1;
+		signal_group(sp, SIGTERM);
+		uv_timer_start(&sp->timer, on_timer, KILL_GRACE_MS, 0);
+	} else {
+		sp->kill_stage = 2;
+		signal_group(sp, SIGKILL);
+		uv_timer_start(&sp->timer, on_timer, KILL_GRACE_MS, 0);
+	}
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal)
+{
+	struct spawn *sp = p->data;
+
+	sp->exited = true;
+	sp->res.exit_code = (int)status;
+	sp->res.term_signal = term_signal;
+	uv_timer_stop(&sp->timer);
+	if (sp->kill_stage > 0 || sp->res.killed)
+		signal_group(sp, SIGKILL);	/* finish off stragglers */
+	if (!(sp->out_eof && sp->err_eof))
+		uv_timer_start(&sp->timer, on_timer, EOF_GRACE_MS, 0);
+	maybe_finish(sp);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	static char scratch[65536];
+
+	(void)h;
+	(void)hint;
+	/* one static buffer: reads are consumed synchronously in on_read */
+	b->base = scratch;
+	b->len = sizeof(scratch);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct spawn *sp = s->data;
+	bool is_out = s == (uv_stream_t *)&sp->out;
+	struct buf *dst = is_out ? &sp->res.out : &sp->res.err;
+	bool *trunc = is_out ? &sp->res.out_truncated : &sp->res.err_truncated;
+
+	if (n > 0) {
+		size_t keep = (size_t)n;
+
+		if (dst->len + keep > sp->cap) {
+			keep = sp->cap > dst->len ? sp->cap - dst->len : 0;
+			*trunc = true;
+		}
+		if (keep)
+			buf_add(dst, b->base, keep);
+		return;
+	}
+	if (n < 0) {
+		uv_read_stop(s);
+		if (is_out)
+			sp->out_eof = true;
+		else
+			sp->err_eof = true;
+		maybe_finish(sp);
+	}
+}
+
+static void report_later(uv_timer_t *t)
+{
+	close_all(t->data);
+}
+
+void spawn_start(uv_loop_t *loop, const struct spawn_opts *o, spawn_done_fn *cb, void *arg,
+    struct spawn **out)
+{
+	struct spawn *sp = xcalloc(1, sizeof(*sp));
+	uv_process_options_t po;
+	uv_stdio_container_t stdio[3];
+	int rc;
+
+	sp->loop = loop;
+	sp->cb = cb;
+	sp->arg = arg;
+	sp->cap = o->cap ? o->cap : (1 << 20);
+	sp->started = uv_now(loop);
+	buf_init(&sp->res.out);
+	buf_init(&sp->res.err);
+	sp->res.exit_code = -1;
+	uv_timer_init(loop, &sp->timer);
+	uv_pipe_init(loop, &sp->out, 0);
+	uv_pipe_init(loop, &sp->err, 0);
+	sp->timer.data = sp->proc.data = sp->out.data = sp->err.data = sp;
+	sp->open_handles = 4;
+	if (out)
+		*out = sp;
+
+	memset(&po, 0, sizeof(po));
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)&sp->out;
+	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[2].data.stream = (uv_stream_t *)&sp->err;
+	po.file = o->argv[0];
+	po.args = (char **)o->argv;
+	po.env = (char **)o->env;
+	po.cwd = o->cwd;
+	po.flags = UV_PROCESS_DETACHED;
+	po.stdio = stdio;
+	po.stdio_count = 3;
+	po.exit_cb = on_exit_cb;
+	rc = uv_spawn(loop, &sp->proc, &po);
+	if (rc != 0) {
+		/* exit_cb never runs; the handles still need closing (PITFALLS
+		 * §3), and the report goes out from the loop, never re-entrantly */
+		sp->res.spawn_error = rc;
+		sp->exited = true;
+		uv_timer_start(&sp->timer, report_later, 0, 0);
+		return;
+	}
+	sp->pid = sp->proc.pid;
+	uv_read_start((uv_stream_t *)&sp->out, on_alloc, on_read);
+	uv_read_start((uv_stream_t *)&sp->err, on_alloc, on_read);
+	if (o->timeout_s > 0)
+		uv_timer_start(&sp->timer, on_timer, (uint64_t)o->timeout_s * 1000, 0);
+}
+
+void spawn_kill(struct spawn *sp)
+{
+	if (sp->exited || sp->res.killed)
+		return;
+	sp->res.killed = true;
+	uv_timer_stop(&sp->timer);
+	on_timer(&sp->timer);
+}
+
+char *spawn_which(const char *prog, const char *path_env)
+{
+	const char *p;
+
+	if (prog[0] == '\0')
+		return NULL;
+	if (strchr(prog, '/')) {
+		char real[PATH_MAX];
+
+		if (access(prog, X_OK) != 0)
+			return NULL;
+		if (prog[0] == '/')
+			return xstrdup(prog);
+		if (realpath(prog, real) == NULL)
+			return NULL;
+		return xstrdup(real);
+	}
+	if (path_env == NULL || *path_env == '\0')
+		path_env = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path_env; *p;) {
+		size_t n = strcspn(p, ":");
+		char *cand = n ? xasprintf("%.*s/%s", (int)n, p, prog) : xasprintf("./%s", prog);
+		struct stat st;
+
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
+			if (cand[0] != '/') {
+				char real[PATH_MAX];
+				char *abs = realpath(cand, real) ? xstrdup(real) : NULL;
+
+				free(cand);
+				return abs;
+			}
+			return cand;
+		}
+		free(cand);
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return NULL;
+}

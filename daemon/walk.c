@@ -1,0 +1,74 @@
+/* Recursive directory listing with ignore pruning, using d_type where the
+ * filesystem gives it so that a large tree costs no stat per file. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ignore.h"
+#include "walk.h"
+#include "xmalloc.h"
+
+static int walk_dir(int dfd, struct buf *rel, struct ignore *ig, struct strvec *out, int depth)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	size_t base = rel->len;
+
+	if (d == NULL) {
+		close(dfd);
+		return -errno;
+	}
+	while ((de = readdir(d)) != NULL) {
+		unsigned char type = de->d_type;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		buf_setlen(rel, base);
+		if (base)
+			buf_addch(rel, '/');
+		buf_addstr(rel, de->d_name);
+		if (type == DT_UNKNOWN) {
+			struct stat st;
+
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
+			    S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
+		}
+		if (type == DT_DIR) {
+			int sub;
+
+			if (depth > 200 || ignore_path(ig, rel->buf, true))
+				continue;
+			sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				walk_dir(sub, rel, ig, out, depth + 1);
+		} else if ((type == DT_REG || type == DT_LNK) && !ignore_path(ig, rel->buf, false)) {
+			strvec_push(out, rel->buf);
+		}
+	}
+	buf_setlen(rel, base);
+	closedir(d);
+	return 0;
+}
+
+int walk_files(const char *root, const char *rel, struct ignore *ig, struct strvec *out)
+{
+	struct buf r = BUF_INIT;
+	char *abs = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	free(abs);
+	if (fd < 0)
+		return -errno;
+	buf_addstr(&r, rel);
+	rc = walk_dir(fd, &r, ig, out, 0);
+	buf_release(&r);
+	return rc;
+}
