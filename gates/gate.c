@@ -122,7 +122,7 @@ char *gate_relpath(const char *root, const char *path)
 	if (rl == 1 && path[0] == '/' && path[1] != '\0')
 		return xstrdup(path + 1);
 	if (strncmp(path, root, rl) == 0 && path[rl] == '/' && path[rl + 1] != '\0')
-		return xstrdup(path + rl + 1);
+		return gate_relpath(NULL, path + rl + 1);
 	return xstrdup(path);
 }
 
