@@ -1,9 +1,11 @@
 /* Helpers shared by every executor: findings lists, results, status names. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "gate.h"
 #include "xmalloc.h"
 
@@ -101,4 +103,99 @@ void gate_release(struct gate *g)
 	free(g->settings);
 	free(g->definition);
 	memset(g, 0, sizeof(*g));
+}
+
+char *gate_relpath(const char *root, const char *path)
+{
+	size_t rl;
+
+	if (path == NULL)
+		return NULL;
+	while (path[0] == '.' && path[1] == '/' && path[2] != '\0')
+		path += 2;
+	if (root == NULL || root[0] == '\0')
+		return xstrdup(path);
+	rl = strlen(root);
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	/* "/" as root: every absolute path is under it */
+	if (rl == 1 && path[0] == '/' && path[1] != '\0')
+		return xstrdup(path + 1);
+	if (strncmp(path, root, rl) == 0 && path[rl] == '/' && path[rl + 1] != '\0')
+		return gate_relpath(NULL, path + rl + 1);
+	return xstrdup(path);
+}
+
+char *gate_excerpt(const char *s, size_t len)
+{
+	enum { MAX = 100 };
+	struct buf b = BUF_INIT;
+	size_t i = 0;
+
+	if (s == NULL)
+		len = 0;
+	s = gate_skip_bom(s, &len);
+	while (i < len && isspace((unsigned char)s[i]))
+		i++;
+	for (; i < len && b.len < MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isspace(c) || c < 0x20 || c == 0x7f) {
+			if (b.len && b.buf[b.len - 1] != ' ')
+				buf_addch(&b, ' ');
+			continue;
+		}
+		buf_addch(&b, (char)c);
+	}
+	while (b.len && b.buf[b.len - 1] == ' ')
+		buf_setlen(&b, b.len - 1);
+	/* when cut, drop a trailing multibyte character that may be incomplete */
+	if (i < len) {
+		while (b.len && ((unsigned char)b.buf[b.len - 1] & 0xc0) == 0x80)
+			buf_setlen(&b, b.len - 1);
+		if (b.len && ((unsigned char)b.buf[b.len - 1] & 0xc0) == 0xc0)
+			buf_setlen(&b, b.len - 1);
+	}
+	if (b.len == 0)
+		buf_addstr(&b, "(empty)");
+	else if (i < len)
+		buf_addstr(&b, "...");
+	return buf_detach(&b, NULL);
+}
+
+const char *gate_skip_bom(const char *text, size_t *len)
+{
+	if (text && *len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		*len -= 3;
+		return text + 3;
+	}
+	return text;
+}
+
+cJSON *gate_json_parse(const char *text, size_t len, const char **bad)
+{
+	const char *end = NULL;
+	cJSON *j;
+
+	if (bad)
+		*bad = text;
+	if (text == NULL)
+		return NULL;
+	text = gate_skip_bom(text, &len);
+	/* cJSON reads up to len without needing a NUL (PITFALLS §7) */
+	j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (j == NULL) {
+		if (bad)
+			*bad = end ? end : text;
+		return NULL;
+	}
+	for (const char *p = end; p < text + len; p++) {
+		if (!isspace((unsigned char)*p)) {
+			if (bad)
+				*bad = p;
+			cJSON_Delete(j);
+			return NULL;
+		}
+	}
+	return j;
 }

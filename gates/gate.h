@@ -162,6 +162,20 @@ int gate_status_parse(const char *name);
 /* Appends a file name to argv so that it can never read as an option:
  * a name starting with '-' goes in as "./-name". */
 void gate_push_path(struct strvec *argv, const char *path);
+/* path as a finding path: a leading "./" is stripped and a path under the
+ * absolute root is made relative to it; anything else is kept as given.
+ * root may be NULL. Returns a malloc'ed string, or NULL when path is NULL. */
+char *gate_relpath(const char *root, const char *path);
+/* A short one-line excerpt of tool output for r->message: whitespace runs
+ * become one space, at most about 100 bytes, "..." when cut. malloc'ed;
+ * "(empty)" for no output. */
+char *gate_excerpt(const char *s, size_t len);
+/* Parses a whole JSON document (a UTF-8 BOM and surrounding whitespace
+ * allowed). NULL when it is not valid JSON; then *bad (if not NULL) points
+ * near the offending byte. The caller cJSON_Delete()s the result. */
+cJSON *gate_json_parse(const char *text, size_t len, const char **bad);
+/* Skips a UTF-8 byte order mark: returns text past it, adjusting *len. */
+const char *gate_skip_bom(const char *text, size_t *len);
 /* Frees the gate's contents (calls ops->release). */
 void gate_release(struct gate *g);
 

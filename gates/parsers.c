@@ -6,6 +6,9 @@
 
 static const struct output_parser parser_table[] = {
 	{ "exit", parse_exit, false },
+	{ "gcc", parse_gcc, false },
+	{ "sarif", parse_sarif, false },
+	{ "junit", parse_junit, true },
 	{ NULL, NULL, false },
 };
 

@@ -5,9 +5,17 @@
 #include "gate.h"
 
 extern const struct gate_ops gate_command;
+extern const struct gate_ops gate_ruff;
+extern const struct gate_ops gate_ruff_format;
+extern const struct gate_ops gate_pssa;
+extern const struct gate_ops gate_pester;
 
 static const struct gate_ops *const gate_table[] = {
 	&gate_command,
+	&gate_ruff,
+	&gate_ruff_format,
+	&gate_pssa,
+	&gate_pester,
 	NULL,
 };
 

@@ -1,0 +1,139 @@
+/* "parser": "gcc" — "file:line:col: severity: message [code]" lines, the
+ * de-facto format of gcc, clang, shellcheck -f gcc and many linters. Lines
+ * of other shapes ("In function ...", source excerpts, carets) are skipped. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parser.h"
+#include "xmalloc.h"
+
+static const struct {
+	const char	*word;		/* as printed, between ": " and ": " */
+	const char	*severity;	/* ours */
+} severities[] = {
+	{ "fatal error", "error" }, { "error", "error" }, { "warning", "warning" },
+	{ "note", "info" }, { "info", "info" }, { "style", "info" },
+};
+
+/* Reads ":N" ending at *end (exclusive) backwards; *end moves to the ':'. */
+static int num_back(const char *s, size_t *end)
+{
+	size_t d = *end;
+
+	while (d > 0 && isdigit((unsigned char)s[d - 1]) && *end - d < 9)
+		d--;
+	if (d == *end || d == 0 || s[d - 1] != ':')
+		return 0;
+	*end = d - 1;
+	return atoi(s + d);
+}
+
+/* Splits a trailing " [CODE]" off msg (length *n): shellcheck's [SC2086],
+ * gcc's [-Wunused-variable]. */
+static char *take_code(const char *msg, size_t *n)
+{
+	size_t e = *n, b;
+
+	if (e < 3 || msg[e - 1] != ']')
+		return NULL;
+	for (b = e - 1; b > 0 && msg[b - 1] != '[' && !isspace((unsigned char)msg[b - 1]); b--)
+		;
+	if (b < 2 || msg[b - 1] != '[' || b == e - 1 || msg[b - 2] != ' ')
+		return NULL;
+	*n = b - 2;
+	return xstrndup(msg + b, e - 1 - b);
+}
+
+/* One line; returns 1 when it was a diagnostic. */
+static int parse_line(const char *root, const char *s, size_t n, struct gate_result *r)
+{
+	for (const char *p = s; (p = memchr(p, ':', (size_t)(s + n - p))) != NULL; p++) {
+		for (size_t k = 0; k < sizeof(severities) / sizeof(*severities); k++) {
+			size_t wl = strlen(severities[k].word), pre = (size_t)(p - s), mlen;
+			const char *msg = p + 2 + wl + 2;
+			struct finding f = { 0 };
+			char *path;
+
+			if ((size_t)(s + n - p) < wl + 4 || p[1] != ' ' ||
+			    strncmp(p + 2, severities[k].word, wl) != 0 || p[2 + wl] != ':' ||
+			    p[3 + wl] != ' ')
+				continue;
+			/* "file:L:C" or "file:L" before the severity, read from the right
+			 * so that a ':' in the file name is harmless */
+			f.col = num_back(s, &pre);
+			f.line = num_back(s, &pre);
+			if (f.line == 0) {
+				f.line = f.col;
+				f.col = 0;
+			}
+			if (f.line == 0 || pre == 0)
+				continue;
+			mlen = (size_t)(s + n - msg);
+			f.code = take_code(msg, &mlen);
+			f.message = xstrndup(msg, mlen);
+			path = xstrndup(s, pre);
+			f.path = gate_relpath(root, path);
+			f.severity = (char *)severities[k].severity;
+			findings_add(&r->findings, &f);
+			free(path);
+			free(f.path);
+			free(f.code);
+			free(f.message);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void parse_text(const char *root, const char *text, size_t len, struct gate_result *r)
+{
+	const char *p = text, *end = text + len;
+
+	if (text == NULL)
+		return;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n && p[n - 1] == '\r')
+			n--;
+		parse_line(root, p, n, r);
+		p += n;
+		while (p < end && (*p == '\r' || *p == '\n'))
+			p++;
+	}
+}
+
+/* The first non-blank line, for a failing tool that said nothing we know. */
+static char *first_line(const char *s, size_t len)
+{
+	size_t b = 0, e;
+
+	while (b < len && isspace((unsigned char)s[b]))
+		b++;
+	for (e = b; e < len && s[e] != '\n' && s[e] != '\r'; e++)
+		;
+	return gate_excerpt(s + b, e - b);
+}
+
+int parse_gcc(const struct gate *g, const struct gate_output *out, struct gate_result *r)
+{
+	bool bad = false;
+
+	(void)g;
+	parse_text(out->root, out->out, out->out_len, r);
+	parse_text(out->root, out->err, out->err_len, r);
+	for (size_t i = 0; i < r->findings.n; i++)
+		if (strcmp(r->findings.v[i].severity, "info") != 0)
+			bad = true;
+	r->status = bad || out->exit_code != 0 ? GATE_FAIL : GATE_PASS;
+	if (out->exit_code != 0 && r->findings.n == 0) {
+		char *l = out->err_len ? first_line(out->err, out->err_len) :
+		    first_line(out->out ? out->out : "", out->out_len);
+
+		gate_result_msg(r, "exited with status %d: %s", out->exit_code, l);
+		free(l);
+	}
+	return 0;
+}
