@@ -237,3 +237,31 @@ def test_format_check(proj):
     assert (r.returncode, r.stdout) == (0, "1 file already formatted\n")
     r = ruff("format", "--check", "syntax.py", cwd=proj)
     assert r.returncode == 2 and r.stderr.startswith("error: Failed to parse syntax.py:1:7:")
+
+
+# The real CLI's snapshot for this command (astral-sh/ruff 0.16.4,
+# crates/ruff/tests/cli/snapshots/cli__lint__output_format_json.snap), [TMP] = project dir.
+SNAPSHOT_ARGS = ["check", "--no-cache", "--output-format", "json", "--select", "F401,F821",
+                 "--target-version", "py39", "input.py"]
+SNAPSHOT_INPUT = "import os  # F401\nx = y      # F821\nmatch 42:  # invalid-syntax\n    case _: ...\n"
+SNAPSHOT_JSON = '[\n  {\n    "cell": null,\n    "code": "F401",\n    "end_location": {\n      "column": 10,\n      "row": 1\n    },\n    "filename": "[TMP]/input.py",\n    "fix": {\n      "applicability": "safe",\n      "edits": [\n        {\n          "content": "",\n          "end_location": {\n            "column": 1,\n            "row": 2\n          },\n          "location": {\n            "column": 1,\n            "row": 1\n          }\n        }\n      ],\n      "message": "Remove unused import: `os`"\n    },\n    "location": {\n      "column": 8,\n      "row": 1\n    },\n    "message": "`os` imported but unused",\n    "name": "unused-import",\n    "noqa_row": 1,\n    "severity": "error",\n    "url": "https://docs.astral.sh/ruff/rules/unused-import"\n  },\n  {\n    "cell": null,\n    "code": "F821",\n    "end_location": {\n      "column": 6,\n      "row": 2\n    },\n    "filename": "[TMP]/input.py",\n    "fix": null,\n    "location": {\n      "column": 5,\n      "row": 2\n    },\n    "message": "Undefined name `y`",\n    "name": "undefined-name",\n    "noqa_row": 2,\n    "severity": "error",\n    "url": "https://docs.astral.sh/ruff/rules/undefined-name"\n  },\n  {\n    "cell": null,\n    "code": "invalid-syntax",\n    "end_location": {\n      "column": 6,\n      "row": 3\n    },\n    "filename": "[TMP]/input.py",\n    "fix": null,\n    "location": {\n      "column": 1,\n      "row": 3\n    },\n    "message": "Cannot use `match` statement on Python 3.9 (syntax was added in Python 3.10)",\n    "name": "invalid-syntax",\n    "noqa_row": null,\n    "severity": "error",\n    "url": null\n  }\n]'
+SNAPSHOT_GITHUB = '::error title=ruff (F401),file=[TMP]/input.py,line=1,col=8,endLine=1,endColumn=10::input.py:1:8: F401 `os` imported but unused%0A  help: Remove unused import: `os`\n::error title=ruff (F821),file=[TMP]/input.py,line=2,col=5,endLine=2,endColumn=6::input.py:2:5: F821 Undefined name `y`\n::error title=ruff (invalid-syntax),file=[TMP]/input.py,line=3,col=1,endLine=3,endColumn=6::input.py:3:1: invalid-syntax: Cannot use `match` statement on Python 3.9 (syntax was added in Python 3.10)\n'
+
+
+def test_byte_identical_to_cli_snapshot(tmp_path):
+    write(tmp_path, "input.py", SNAPSHOT_INPUT)
+    r = ruff(*SNAPSHOT_ARGS, cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stdout == SNAPSHOT_JSON.replace("[TMP]", str(tmp_path))
+    args = SNAPSHOT_ARGS[:]
+    args[3] = "github"
+    r = ruff(*args, cwd=tmp_path)
+    assert r.stdout == SNAPSHOT_GITHUB.replace("[TMP]", str(tmp_path))
+
+
+def test_format_check_matches_pre_016_text(tmp_path):
+    # format_check_default_v0.15.0: "Would reformat: <path>" lines, then the summary.
+    write(tmp_path, "foo.py", 'foo =     "needs formatting"\n')
+    write(tmp_path, "bar.py", 'bar =     "needs formatting"\n')
+    r = ruff("format", "--check", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (1, "Would reformat: bar.py\nWould reformat: foo.py\n2 files would be reformatted\n")
