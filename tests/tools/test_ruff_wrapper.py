@@ -169,6 +169,11 @@ def test_directory_recursion_and_excludes(proj):
     r, diags = check_json(proj, "--select", "F401", ".")
     # syntax.py: parse errors are reported whatever the selection.
     assert sorted({os.path.relpath(d["filename"], proj) for d in diags}) == ["pkg/m.pyi", "syntax.py", "unused.py"]
+    # Named files are linted even in an excluded directory, unless --force-exclude.
+    r, diags = check_json(proj, "--select", "F401", ".venv/v.py")
+    assert [d["code"] for d in diags] == ["F401"]
+    r, diags = check_json(proj, "--select", "F401", "--force-exclude", ".venv/v.py")
+    assert (r.returncode, diags) == (0, [])
 
 
 def test_pyproject_selection(proj):
