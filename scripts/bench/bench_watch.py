@@ -1,0 +1,955 @@
+#!/usr/bin/python3
+"""Watcher benchmark: watchd against inotifywait -r and Watchman, one run.
+
+Every tool gets its own fresh copy of the same generated tree (gentree.py)
+in a temporary directory under /tmp, runs alone, and is observed the same
+way: the harness makes changes and records when the tool reports each path.
+See README.md in this directory for what each number means.
+
+    bench_watch.py --watchd ./watchd [--files N --dirs M] [--out build/bench/watch.json]
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import gentree  # noqa: E402
+
+MONO = time.monotonic
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PROBE = "bench_probe.txt"
+DEBOUNCE_MS = 20
+
+REPORTER_C = r"""
+/* bench reporter: one line "CLOCK_MONOTONIC-ns path" per argument, written
+ * to the FIFO argv[1] in whole lines of at most PIPE_BUF bytes, so lines of
+ * reporters running in parallel never interleave. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	struct timespec ts;
+	char buf[PIPE_BUF], line[PIPE_BUF];
+	size_t len = 0;
+	int fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (argc < 2 || (fd = open(argv[1], O_WRONLY | O_CLOEXEC)) < 0)
+		return 2;
+	for (int i = 2; i < argc; i++) {
+		int n = snprintf(line, sizeof(line), "%lld %s\n",
+		    (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, argv[i]);
+		if (n < 0 || n >= (int)sizeof(line))
+			continue;
+		if (len + (size_t)n > sizeof(buf)) {
+			if (write(fd, buf, len) != (ssize_t)len)
+				return 3;
+			len = 0;
+		}
+		memcpy(buf + len, line, (size_t)n);
+		len += (size_t)n;
+	}
+	if (len && write(fd, buf, len) != (ssize_t)len)
+		return 3;
+	return 0;
+}
+"""
+
+REPORTER_PY = r"""import os, sys, time
+t = time.monotonic_ns()
+fd = os.open(%r, os.O_WRONLY)
+buf = b""
+for p in sys.argv[1:]:
+    line = ("%%d %%s\n" %% (t, p)).encode()
+    if len(buf) + len(line) > 4096:
+        os.write(fd, buf)
+        buf = b""
+    buf += line
+if buf:
+    os.write(fd, buf)
+"""
+
+
+def log(*a):
+    print("[%s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+# ---- /proc ----------------------------------------------------------------
+
+def proc_status(pid, key):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])  # kB
+    except OSError:
+        return None
+    return None
+
+
+def proc_ticks(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+        return int(rest[11]) + int(rest[12])  # utime + stime
+    except OSError:
+        return None
+
+
+def machine_info():
+    info = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info["cpu"] = model
+    info["cores"] = os.cpu_count()
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+        info["ram_gib"] = round(kb / 1048576, 1)
+    except (OSError, ValueError, IndexError):
+        info["ram_gib"] = None
+    u = os.uname()
+    info["kernel"] = "%s %s %s" % (u.sysname, u.release, u.machine)
+    best, fstype = "", "?"
+    try:
+        with open("/proc/mounts") as f:
+            for line in f:
+                parts = line.split()
+                mnt = parts[1]
+                if ("/tmp/" + "x").startswith(mnt.rstrip("/") + "/") and len(mnt) >= len(best):
+                    best, fstype = mnt, parts[2]
+    except OSError:
+        pass
+    info["tmp_fs"] = "%s (mounted at %s)" % (fstype, best)
+    try:
+        with open("/proc/sys/fs/inotify/max_queued_events") as f:
+            info["inotify_max_queued_events"] = int(f.read())
+        with open("/proc/sys/fs/inotify/max_user_watches") as f:
+            info["inotify_max_user_watches"] = int(f.read())
+    except OSError:
+        pass
+    for tool, argv in (("inotifywait", ["inotifywait", "--help"]),
+                       ("watchman", ["watchman", "--version"])):
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+            text = (out.stdout + out.stderr).strip().splitlines()
+            info[tool + "_version"] = text[0] if text else "?"
+        except (OSError, subprocess.TimeoutExpired):
+            info[tool + "_version"] = "missing"
+    return info
+
+
+# ---- report stream --------------------------------------------------------
+
+class Reports:
+    """Every (time, path) a tool reported, in arrival order."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.items = []          # (t_report, rel_path, fresh)
+        self.last_arrival = 0.0
+        self.notes = []
+
+    def add(self, t, paths, fresh=False):
+        now = MONO()
+        with self.cond:
+            for p in paths:
+                self.items.append((t, p, fresh))
+            self.last_arrival = now
+            self.cond.notify_all()
+
+    def mark(self):
+        with self.cond:
+            return len(self.items)
+
+    def wait_path(self, path, start, timeout, fresh_ok=False):
+        """Time of the first report of path at index >= start, or None."""
+        deadline = MONO() + timeout
+        i = start
+        with self.cond:
+            while True:
+                items = self.items
+                while i < len(items):
+                    t, p, fresh = items[i]
+                    i += 1
+                    if p == path and (fresh_ok or not fresh):
+                        return t
+                left = deadline - MONO()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def wait_quiet(self, start, since, quiet, maximum):
+        """Waits until nothing arrived for `quiet` s (counted from `since` or
+        the last arrival), at most `maximum` s. Returns {path: first time}."""
+        deadline = since + maximum
+        with self.cond:
+            while True:
+                now = MONO()
+                ref = max(since, self.last_arrival)
+                if now - ref >= quiet or now >= deadline:
+                    break
+                self.cond.wait(min(ref + quiet, deadline) - now + 0.01)
+            got = {}
+            for t, p, _ in self.items[start:]:
+                if p not in got:
+                    got[p] = t
+            return got
+
+
+# ---- tools ----------------------------------------------------------------
+
+class Tool:
+    name = "?"
+
+    def __init__(self, work, tree, logdir):
+        self.work = work
+        self.tree = tree
+        self.logdir = logdir
+        self.rep = Reports()
+        self.t_start = None
+        self.procs = []
+        self.threads = []
+
+    def rel(self, path):
+        if path.startswith(self.tree + "/"):
+            return path[len(self.tree) + 1:]
+        return path
+
+    def thread(self, fn, *a):
+        th = threading.Thread(target=fn, args=a, daemon=True)
+        th.start()
+        self.threads.append(th)
+
+    def cpu_pids(self):
+        return [self.procs[0].pid]
+
+    def mem_pid(self):
+        return self.procs[0].pid
+
+    def alive(self):
+        return all(p.poll() is None for p in self.procs)
+
+    def ticks(self):
+        vals = [proc_ticks(p) for p in self.cpu_pids()]
+        return None if any(v is None for v in vals) else sum(vals)
+
+    def kill_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def save_logs(self, tag):
+        pass
+
+
+class Inotifywait(Tool):
+    name = "inotifywait"
+
+    def start(self):
+        self.t_start = MONO()
+        self.err = open(os.path.join(self.work, "inotifywait.err"), "wb")
+        p = subprocess.Popen(["inotifywait", "-m", "-r", "-q", "--format", "%w%f %e", self.tree],
+                             stdout=subprocess.PIPE, stderr=self.err, stdin=subprocess.DEVNULL)
+        self.procs.append(p)
+        self.thread(self.reader, p.stdout)
+
+    def reader(self, f):
+        for line in f:
+            t = MONO()
+            line = line.decode("utf-8", "replace").rstrip("\n")
+            path, _, ev = line.rpartition(" ")
+            if not path:
+                self.rep.notes.append(line)
+                continue
+            if "OVERFLOW" in ev and len(self.rep.notes) < 20:
+                self.rep.notes.append("event: " + line)
+            self.rep.add(t, [self.rel(path)])
+
+    def stop(self):
+        self.kill_all()
+        self.err.close()
+
+    def save_logs(self, tag):
+        shutil.copy(os.path.join(self.work, "inotifywait.err"),
+                    os.path.join(self.logdir, "%s-%s.log" % (self.name, tag)))
+
+
+class Watchman(Tool):
+    name = "watchman"
+
+    def wm(self, *args, **kw):
+        return subprocess.run(["watchman", "--sockname=" + self.sock, "--no-spawn",
+                               "--no-pretty"] + list(args),
+                              capture_output=True, text=True, timeout=kw.get("timeout", 300))
+
+    def start(self):
+        st = os.path.join(self.work, "watchman")
+        os.makedirs(st, exist_ok=True)
+        self.sock = os.path.join(st, "sock")
+        self.logfile = os.path.join(st, "log")
+        self.t_start = MONO()
+        self.err = open(os.path.join(st, "server.out"), "wb")
+        srv = subprocess.Popen(["watchman", "--foreground", "--sockname=" + self.sock,
+                                "--logfile=" + self.logfile,
+                                "--statefile=" + os.path.join(st, "state"),
+                                "--pidfile=" + os.path.join(st, "pid"), "--no-save-state"],
+                               stdout=self.err, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, cwd=st)
+        self.procs.append(srv)
+        deadline = MONO() + 30
+        while True:
+            r = self.wm("get-pid", timeout=10)
+            if r.returncode == 0:
+                break
+            if MONO() > deadline or srv.poll() is not None:
+                raise RuntimeError("watchman server did not come up: " + r.stderr)
+            time.sleep(0.01)
+        r = self.wm("watch-project", self.tree)
+        if r.returncode != 0:
+            raise RuntimeError("watch-project: " + r.stdout + r.stderr)
+        wp = json.loads(r.stdout)
+        self.root = wp["watch"]
+        self.relprefix = wp.get("relative_path", "")
+        # fields name only; fresh-instance results (initial list, recrawls)
+        # are kept but flagged, so they never count as a latency/ready report
+        sub = ["subscribe", self.root, "bench", {"fields": ["name"], "defer_vcs": False}]
+        self.cli = subprocess.Popen(["stdbuf", "-oL", "watchman", "--sockname=" + self.sock, "--no-spawn", "-j",
+                                     "--server-encoding=json", "--output-encoding=json",
+                                     "--no-pretty", "--persistent"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=self.err)
+        self.cli.stdin.write(json.dumps(sub).encode() + b"\n")
+        self.cli.stdin.close()
+        self.procs.append(self.cli)
+        self.thread(self.reader, self.cli.stdout)
+
+    def reader(self, f):
+        for line in f:
+            t = MONO()
+            try:
+                pdu = json.loads(line)
+            except ValueError:
+                self.rep.notes.append("bad pdu: %r" % line[:200])
+                continue
+            if "warning" in pdu and len(self.rep.notes) < 20:
+                self.rep.notes.append("warning: " + str(pdu["warning"])[:300])
+            if "files" in pdu:
+                fresh = bool(pdu.get("is_fresh_instance"))
+                files = pdu["files"]
+                if self.relprefix:
+                    files = [self.relprefix + "/" + x for x in files]
+                self.rep.add(t, files, fresh)
+                if fresh and len(self.rep.notes) < 20:
+                    self.rep.notes.append("fresh instance result with %d names" % len(files))
+
+    def stop(self):
+        try:
+            self.wm("shutdown-server", timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            self.procs[0].wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill_all()
+        self.err.close()
+
+    def save_logs(self, tag):
+        shutil.copy(self.logfile, os.path.join(self.logdir, "%s-%s.log" % (self.name, tag)))
+
+
+class Watchd(Tool):
+    name = "watchd"
+
+    def __init__(self, work, tree, logdir, binary, reporter="c", debounce_ms=DEBOUNCE_MS):
+        super().__init__(work, tree, logdir)
+        self.binary = binary
+        self.reporter = reporter
+        self.debounce_ms = debounce_ms
+        if reporter == "py":
+            self.name = "watchd-py"
+
+    def start(self):
+        fifo = os.path.join(self.work, "reports.fifo")
+        if not os.path.exists(fifo):
+            os.mkfifo(fifo, 0o600)
+        if self.reporter == "c":
+            src = os.path.join(self.work, "reporter.c")
+            exe = os.path.join(self.work, "reporter")
+            if not os.path.exists(exe):
+                with open(src, "w") as f:
+                    f.write(REPORTER_C)
+                subprocess.run(["cc", "-O2", "-o", exe, src], check=True)
+            command = [exe, fifo, "{files}"]
+        else:
+            script = os.path.join(self.work, "reporter.py")
+            with open(script, "w") as f:
+                f.write(REPORTER_PY % fifo)
+            command = ["/usr/bin/python3", script, "{files}"]
+        cfg = {"version": 1, "debounce_ms": self.debounce_ms, "stability_ms": 0,
+               "gates": [{"name": "report", "type": "command", "include": ["**"],
+                          "command": command, "timeout_s": 60}]}
+        with open(os.path.join(self.tree, "watch.config.json"), "w") as f:
+            json.dump(cfg, f)
+        xdg = os.path.join(self.work, "xdg")
+        os.makedirs(xdg, mode=0o700, exist_ok=True)
+        env = dict(os.environ, XDG_RUNTIME_DIR=xdg)
+        # O_RDWR: never EOF, and a reporter's open() never blocks
+        self.fifo_fd = os.open(fifo, os.O_RDWR)
+        self.thread(self.reader, self.fifo_fd)
+        self.errpath = os.path.join(self.work, "watchd.err")
+        self.err = open(self.errpath, "wb")
+        self.t_start = MONO()
+        p = subprocess.Popen([self.binary, "--root", self.tree, "start", "--foreground"],
+                             stdout=self.err, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, env=env)
+        self.procs.append(p)
+
+    def reader(self, fd):
+        buf = b""
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            lines = buf.split(b"\n")
+            buf = lines.pop()
+            batch_t, batch = None, []
+            for line in lines:
+                ns, _, path = line.decode("utf-8", "replace").partition(" ")
+                try:
+                    t = int(ns) / 1e9
+                except ValueError:
+                    self.rep.notes.append("bad line %r" % line[:200])
+                    continue
+                if batch_t is not None and t != batch_t:
+                    self.rep.add(batch_t, batch)
+                    batch = []
+                batch_t = t
+                batch.append(self.rel(path) if path.startswith("/") else path)
+            if batch:
+                self.rep.add(batch_t, batch)
+
+    def stop(self):
+        p = self.procs[0]
+        self.exit_code = p.poll()
+        if self.exit_code is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                self.exit_code = p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.rep.notes.append("did not exit within 15 s of SIGTERM; killed")
+                self.kill_all()
+                self.exit_code = "killed"
+        else:
+            self.rep.notes.append("exited on its own with status %s before stop" % self.exit_code)
+        self.err.close()
+        try:
+            os.close(self.fifo_fd)
+        except OSError:
+            pass
+
+    def save_logs(self, tag):
+        out = os.path.join(self.logdir, "%s-%s.log" % (self.name, tag))
+        shutil.copy(self.errpath, out)
+        extra = os.path.join(self.tree, ".watchd", "watchd.log")
+        if os.path.exists(extra):
+            with open(out, "ab") as o, open(extra, "rb") as i:
+                o.write(b"\n---- .watchd/watchd.log ----\n")
+                o.write(i.read())
+
+
+# ---- tests ----------------------------------------------------------------
+
+def write_file(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, data)
+    os.close(fd)
+
+
+def wait_ready(tool, timeout):
+    """Start the tool, rewrite PROBE every 25 ms until a report of it arrives.
+    Returns seconds from process start, or None."""
+    tool.start()
+    probe = os.path.join(tool.tree, PROBE)
+    deadline = tool.t_start + timeout
+    n = 0
+    while MONO() < deadline:
+        write_file(probe, b"probe %d\n" % n)
+        n += 1
+        t = tool.rep.wait_path(PROBE, 0, 0.025)
+        if t is not None:
+            return t - tool.t_start
+        if not tool.alive():
+            return None
+    return None
+
+
+def test_idle(tool, seconds):
+    time.sleep(1.0)  # let the last probe reports drain
+    a = tool.ticks()
+    time.sleep(seconds)
+    b = tool.ticks()
+    return None if a is None or b is None else b - a
+
+
+def pct(vals, q):
+    if not vals:
+        return None
+    s = sorted(vals)
+    k = min(len(s) - 1, max(0, int(round(q / 100.0 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def test_latency(tool, files, n, seed, gap=0.03):
+    rng = random.Random(seed)
+    picks = rng.sample(files, min(n, len(files)))
+    lat, lost, run, aborted = [], 0, 0, False
+    for i, rel in enumerate(picks):
+        start = tool.rep.mark()
+        t0 = MONO()
+        write_file(os.path.join(tool.tree, rel), b"latency write %d\n" % i)
+        t = tool.rep.wait_path(rel, start, 5.0)
+        if t is None:
+            lost += 1
+            run += 1
+            if run >= 5 or not tool.alive():  # it stopped reporting: do not wait 5 s x 200
+                lost += len(picks) - i - 1
+                aborted = True
+                break
+        else:
+            run = 0
+            lat.append((t - t0) * 1000.0)
+        time.sleep(gap)
+    return {"n": len(picks), "lost": lost, "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99),
+            "max_ms": max(lat) if lat else None, "aborted": aborted}
+
+
+def settle_result(tool, start, t0, t_end, truth, quiet, maximum):
+    got = tool.rep.wait_quiet(start, t_end, quiet, maximum)
+    lost = [p for p in truth if p not in got]
+    times = [got[p] for p in truth if p in got]
+    return {"written": len(truth), "lost": len(lost), "lost_sample": sorted(lost)[:10],
+            "write_s": round(t_end - t0, 3),
+            "all_reported_s": round(max(times) - t0, 3) if times and not lost else None,
+            "last_reported_s": round(max(times) - t0, 3) if times else None,
+            "alive": tool.alive()}
+
+
+def test_burst(tool, dirs, n, seed, quiet, maximum):
+    rng = random.Random(seed)
+    truth = []
+    for i in range(n):
+        d = rng.choice(dirs)
+        truth.append((d + "/" if d else "") + "burst%05d.txt" % i)
+    start = tool.rep.mark()
+    t0 = MONO()
+    for rel in truth:
+        write_file(os.path.join(tool.tree, rel), b"burst %s\n" % rel.encode())
+    t_end = MONO()
+    return settle_result(tool, start, t0, t_end, truth, quiet, maximum)
+
+
+def test_newdir(tool, dirs, per_dir, rounds, seed, quiet, maximum):
+    rng = random.Random(seed)
+    truth = []
+    start = tool.rep.mark()
+    t0 = MONO()
+    for r in range(rounds):
+        parent = rng.choice(dirs)
+        nd = (parent + "/" if parent else "") + "race%d" % r
+        os.mkdir(os.path.join(tool.tree, nd))
+        for i in range(per_dir):
+            rel = "%s/n%04d.txt" % (nd, i)
+            write_file(os.path.join(tool.tree, rel), b"new %d\n" % i)
+            truth.append(rel)
+        sub = nd + "/sub"
+        os.mkdir(os.path.join(tool.tree, sub))
+        for i in range(per_dir):
+            rel = "%s/s%04d.txt" % (sub, i)
+            write_file(os.path.join(tool.tree, rel), b"nested %d\n" % i)
+            truth.append(rel)
+    t_end = MONO()
+    return settle_result(tool, start, t0, t_end, truth, quiet, maximum)
+
+
+def test_frozen(tool, dirs, n, seed, quiet, maximum):
+    rng = random.Random(seed)
+    truth = []
+    for i in range(n):
+        d = rng.choice(dirs)
+        truth.append((d + "/" if d else "") + "frozen%05d.txt" % i)
+    pids = tool.cpu_pids()
+    start = tool.rep.mark()
+    for p in pids:
+        os.kill(p, signal.SIGSTOP)
+    t0 = MONO()
+    try:
+        for rel in truth:
+            write_file(os.path.join(tool.tree, rel), b"frozen %s\n" % rel.encode())
+    finally:
+        for p in pids:
+            os.kill(p, signal.SIGCONT)
+    t_end = MONO()
+    res = settle_result(tool, start, t0, t_end, truth, quiet, maximum)
+    got = tool.rep.wait_quiet(start, t_end, 0, 0)
+    res["reported_total"] = len(got)
+    return res
+
+
+# ---- driver ---------------------------------------------------------------
+
+def make_tool(kind, work, tree, logdir, args):
+    if kind == "inotifywait":
+        return Inotifywait(work, tree, logdir)
+    if kind == "watchman":
+        return Watchman(work, tree, logdir)
+    if kind == "watchd":
+        return Watchd(work, tree, logdir, args.watchd, "c")
+    if kind == "watchd-py":
+        return Watchd(work, tree, logdir, args.watchd, "py")
+    raise ValueError(kind)
+
+
+def copy_tree(master, dest):
+    subprocess.run(["cp", "-a", master, dest], check=True)
+
+
+def session(kind, master, tag, full, layout, args, tmp, logdir):
+    """One tool on one fresh copy. Returns its metrics."""
+    work = tempfile.mkdtemp(prefix="%s-%s-" % (kind, tag), dir=tmp)
+    tree = os.path.join(work, "tree")
+    res = {}
+    tool = None
+    try:
+        copy_tree(master, tree)
+        tree = os.path.realpath(tree)
+        tool = make_tool(kind, work, tree, logdir, args)
+        dirs, files = layout
+        log("%s on %s tree: starting" % (kind, tag))
+        ready = wait_ready(tool, args.ready_timeout)
+        res["ready_s"] = ready
+        if ready is None:
+            res["error"] = "not ready within %d s (alive=%s)" % (args.ready_timeout, tool.alive())
+            log("  " + res["error"])
+            return res
+        res["rss_kib"] = proc_status(tool.mem_pid(), "VmRSS")
+        log("  ready %.3f s, RSS %s KiB" % (ready, res["rss_kib"]))
+        if full == "latency":
+            res["latency"] = test_latency(tool, files, args.lat_n, 2)
+            log("  latency", res["latency"])
+        elif full:
+            res["idle_ticks"] = test_idle(tool, args.idle_s)
+            log("  idle ticks over %g s: %s" % (args.idle_s, res["idle_ticks"]))
+            res["latency"] = test_latency(tool, files, args.lat_n, 2)
+            log("  latency", res["latency"])
+            res["burst"] = test_burst(tool, [""] + dirs, args.burst, 3, args.quiet, 60)
+            log("  burst", res["burst"])
+            res["newdir"] = test_newdir(tool, [""] + dirs, args.race_files, args.race_rounds,
+                                        4, args.quiet, 60)
+            log("  newdir", res["newdir"])
+            if args.frozen:
+                res["frozen"] = test_frozen(tool, [""] + dirs, args.frozen, 5, args.quiet, 120)
+                log("  frozen", res["frozen"])
+        res["hwm_kib"] = proc_status(tool.mem_pid(), "VmHWM")
+        res["alive_at_end"] = tool.alive()
+    except Exception as e:  # keep going with the other tools
+        res["error"] = "%s: %s" % (type(e).__name__, e)
+        log("  error:", res["error"])
+    finally:
+        if tool is not None:
+            try:
+                tool.stop()
+            except Exception as e:
+                res.setdefault("error", "stop: %s" % e)
+            if getattr(tool, "exit_code", None) not in (None, 0):
+                res["exit_code"] = tool.exit_code
+            res["notes"] = tool.rep.notes[:20]
+            try:
+                tool.save_logs(tag)
+            except OSError:
+                pass
+        shutil.rmtree(work, ignore_errors=True)
+    return res
+
+
+def check_disk(tmp, files, dirs):
+    st = os.statvfs(tmp)
+    free = st.f_bavail * st.f_frsize
+    # per copy: one 4 KiB block per file and directory, plus slack; master + 1 copy
+    need = 2 * (files + dirs) * 4096 * 1.5 + (1 << 30)
+    inodes = st.f_favail
+    if free < need or (st.f_files and inodes < 3 * (files + dirs)):
+        sys.exit("bench: not enough room under %s: %.1f GiB free, %d inodes free, "
+                 "need about %.1f GiB" % (tmp, free / 2**30, inodes, need / 2**30))
+    return free
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        if abs(v) >= 100:
+            return "%.0f%s" % (v, unit)
+        if abs(v) >= 10:
+            return "%.1f%s" % (v, unit)
+        return "%.3g%s" % (v, unit)
+    return "%s%s" % (v, unit)
+
+
+def ratio(a, b):
+    if a is None or b is None:
+        return None
+    if b == 0:
+        return None if a == 0 else float("inf")
+    return a / b
+
+
+def get(res, *keys):
+    v = res
+    for k in keys:
+        if not isinstance(v, dict) or k not in v:
+            return None
+        v = v[k]
+    return v
+
+
+def build_rows(R, args):
+    big, small = "big", "small"
+    T = ["inotifywait", "watchman", "watchd"]
+
+    def r(tag, *keys):
+        return {t: get(R.get(t, {}).get(tag, {}), *keys) for t in T}
+
+    def kib2mib(d):
+        return {k: (None if v is None else v / 1024.0) for k, v in d.items()}
+
+    def ms(d):
+        return {k: (None if v is None else v * 1000.0) for k, v in d.items()}
+
+    bt = "%d files/%d dirs" % (args.files, args.dirs)
+    st = "%d files/%d dirs" % (args.small_files, args.small_dirs)
+    rows = []
+
+    def add(metric, vals, target=None, check=None):
+        w = vals.get("watchd")
+        row = {"metric": metric, "values": vals,
+               "watchd/inotifywait": ratio(w, vals.get("inotifywait")),
+               "watchd/watchman": ratio(w, vals.get("watchman")),
+               "target": target, "ok": None}
+        if check is not None and w is not None:
+            try:
+                row["ok"] = bool(check(vals))
+            except TypeError:
+                row["ok"] = None
+        rows.append(row)
+
+    def le_iw(v):
+        return v["watchd"] <= v["inotifywait"]
+
+    add("ready ms (%s)" % bt, ms(r(big, "ready_s")), "<= inotifywait", le_iw)
+    add("ready ms (%s)" % st, ms(r(small, "ready_s")), "<= inotifywait", le_iw)
+    add("RSS MiB when ready (%s)" % bt, kib2mib(r(big, "rss_kib")), "<= watchman/4",
+        lambda v: v["watchd"] * 4 <= v["watchman"])
+    add("RSS MiB when ready (%s)" % st, kib2mib(r(small, "rss_kib")), "<= watchman/4",
+        lambda v: v["watchd"] * 4 <= v["watchman"])
+    add("peak RSS MiB, VmHWM (%s, after all tests)" % bt, kib2mib(r(big, "hwm_kib")),
+        "<= watchman/4", lambda v: v["watchd"] * 4 <= v["watchman"])
+    add("peak RSS MiB, VmHWM (%s)" % st, kib2mib(r(small, "hwm_kib")))
+    add("idle CPU ticks in %g s (1 tick = %g ms)" % (args.idle_s, 1000.0 / CLK_TCK),
+        r(big, "idle_ticks"), "0", lambda v: v["watchd"] == 0)
+    lat50, lat99 = r(big, "latency", "p50_ms"), r(big, "latency", "p99_ms")
+    add("latency p50 ms, raw (%d writes)" % args.lat_n, lat50)
+    add("latency p99 ms, raw", lat99)
+    over = {t: None for t in T}
+    if lat99["watchd"] is not None:
+        over["watchd"] = lat99["watchd"] - DEBOUNCE_MS
+    over50 = {t: None for t in T}
+    if lat50["watchd"] is not None:
+        over50["watchd"] = lat50["watchd"] - DEBOUNCE_MS
+    add("latency p50 ms beyond debounce (%d ms)" % DEBOUNCE_MS, over50)
+    add("latency p99 ms beyond debounce (%d ms)" % DEBOUNCE_MS, over, "<= 10 ms",
+        lambda v: v["watchd"] <= 10)
+    add("latency writes lost (of %d, 5 s timeout)" % args.lat_n, r(big, "latency", "lost"),
+        "0", lambda v: v["watchd"] == 0)
+    add("burst %d new files: lost" % args.burst, r(big, "burst", "lost"), "0",
+        lambda v: v["watchd"] == 0)
+    add("burst: s until last path reported", r(big, "burst", "last_reported_s"))
+    add("new dir + %d files + subdir + %d files, x%d: lost" % (
+        args.race_files, args.race_files, args.race_rounds), r(big, "newdir", "lost"), "0",
+        lambda v: v["watchd"] == 0)
+    if args.frozen:
+        add("frozen (SIGSTOP, %d new files, SIGCONT): lost" % args.frozen,
+            r(big, "frozen", "lost"), "0", lambda v: v["watchd"] == 0)
+        add("frozen: paths reported in total", r(big, "frozen", "reported_total"))
+        add("frozen: s until last path reported", r(big, "frozen", "last_reported_s"))
+    return rows
+
+
+def render(rows, info, R, args):
+    out = []
+    out.append("watchd watcher benchmark — %s" % info["date"])
+    out.append("machine: %s, %s cores, %s GiB RAM, %s; /tmp: %s" % (
+        info["cpu"], info["cores"], info["ram_gib"], info["kernel"], info["tmp_fs"]))
+    out.append("inotify: max_queued_events=%s max_user_watches=%s; %s; %s" % (
+        info.get("inotify_max_queued_events"), info.get("inotify_max_user_watches"),
+        info.get("inotifywait_version"), info.get("watchman_version")))
+    out.append("watchd: debounce_ms=%d stability_ms=0, gate = C reporter via {files}; "
+               "every file of a batch counts as reported at the batch time" % DEBOUNCE_MS)
+    out.append("")
+    head = ["metric", "inotifywait", "watchman", "watchd", "w/inotifywait", "w/watchman",
+            "target", "ok"]
+    table = [head]
+    for row in rows:
+        v = row["values"]
+        ok = {True: "yes", False: "NO", None: ""}[row["ok"]]
+        table.append([row["metric"], fmt(v["inotifywait"]), fmt(v["watchman"]),
+                      fmt(v["watchd"]), fmt(row["watchd/inotifywait"]),
+                      fmt(row["watchd/watchman"]), row["target"] or "", ok])
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    for i, r in enumerate(table):
+        cells = [r[0].ljust(widths[0])] + [r[j].rjust(widths[j]) for j in range(1, 6)] + \
+                [r[6].ljust(widths[6]), r[7]]
+        out.append("  ".join(cells).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    py = R.get("watchd-py", {}).get("small", {})
+    if py:
+        c = R.get("watchd", {}).get("small", {})
+        out.append("")
+        out.append("watchd reporter cost (%d-file tree, %d writes): python3 reporter "
+                   "p50/p99 %s/%s ms, lost %s; C reporter p50/p99 %s/%s ms, lost %s" % (
+                       args.small_files, args.lat_n,
+                       fmt(get(py, "latency", "p50_ms")), fmt(get(py, "latency", "p99_ms")),
+                       fmt(get(py, "latency", "lost")),
+                       fmt(get(c, "latency", "p50_ms")), fmt(get(c, "latency", "p99_ms")),
+                       fmt(get(c, "latency", "lost"))))
+    probs = []
+    for t, tags in R.items():
+        for tag, res in tags.items():
+            for k in ("error", "exit_code"):
+                if k in res:
+                    probs.append("%s/%s %s: %s" % (t, tag, k, res[k]))
+            if res.get("alive_at_end") is False:
+                probs.append("%s/%s: a process died during the tests" % (t, tag))
+            for k in ("burst", "newdir", "frozen"):
+                if get(res, k, "lost"):
+                    probs.append("%s/%s %s lost e.g. %s" % (t, tag, k,
+                                                            ", ".join(res[k]["lost_sample"][:3])))
+            for n in res.get("notes", [])[:5]:
+                probs.append("%s/%s note: %s" % (t, tag, n))
+    if probs:
+        out.append("")
+        out.append("notes:")
+        out.extend("  " + p for p in probs)
+    return "\n".join(out)
+
+
+def main():
+    env = os.environ.get
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--watchd", default="./watchd")
+    ap.add_argument("--files", type=int, default=int(env("BENCH_FILES", 100000)))
+    ap.add_argument("--dirs", type=int, default=int(env("BENCH_DIRS", 10000)))
+    ap.add_argument("--small-files", type=int, default=int(env("BENCH_SMALL_FILES", 0)))
+    ap.add_argument("--small-dirs", type=int, default=int(env("BENCH_SMALL_DIRS", 0)))
+    ap.add_argument("--lat-n", type=int, default=int(env("BENCH_LAT_N", 200)))
+    ap.add_argument("--burst", type=int, default=int(env("BENCH_BURST", 10000)))
+    ap.add_argument("--race-files", type=int, default=int(env("BENCH_RACE_FILES", 500)))
+    ap.add_argument("--race-rounds", type=int, default=int(env("BENCH_RACE_ROUNDS", 3)))
+    ap.add_argument("--frozen", type=int, default=int(env("BENCH_FROZEN", 20000)),
+                    help="files written while the tool is stopped; 0 skips the test")
+    ap.add_argument("--idle-s", type=float, default=float(env("BENCH_IDLE_S", 20)))
+    ap.add_argument("--quiet", type=float, default=float(env("BENCH_QUIET_S", 3)))
+    ap.add_argument("--ready-timeout", type=int, default=120)
+    ap.add_argument("--tools", default=env("BENCH_TOOLS", "inotifywait,watchman,watchd"))
+    ap.add_argument("--tmp", default=env("BENCH_TMP", "/tmp"))
+    ap.add_argument("--out", default="build/bench/watch.json")
+    args = ap.parse_args()
+    if not args.small_files:
+        args.small_files = min(10000, max(1, args.files // 10))
+    if not args.small_dirs:
+        args.small_dirs = min(1000, max(1, args.dirs // 10))
+    tools = [t for t in args.tools.split(",") if t]
+    if "watchd" in tools:
+        args.watchd = os.path.abspath(args.watchd)
+        if not os.access(args.watchd, os.X_OK):
+            sys.exit("bench: %s is not an executable (run make first)" % args.watchd)
+    for t in tools:
+        exe = {"inotifywait": "inotifywait", "watchman": "watchman"}.get(t)
+        if exe and shutil.which(exe) is None:
+            sys.exit("bench: %s is not installed (scripts/install-deps.sh)" % exe)
+
+    info = machine_info()
+    free = check_disk(args.tmp, args.files, args.dirs)
+    log("free under %s: %.1f GiB" % (args.tmp, free / 2**30))
+    logdir = os.path.join(os.path.dirname(os.path.abspath(args.out)), "logs")
+    os.makedirs(logdir, exist_ok=True)
+    base = tempfile.mkdtemp(prefix="watchd-bench-", dir=args.tmp)
+    R = {}
+    try:
+        for tag, nf, nd in (("small", args.small_files, args.small_dirs),
+                            ("big", args.files, args.dirs)):
+            master = os.path.join(base, "master-" + tag)
+            log("generating %s tree: %d files, %d dirs" % (tag, nf, nd))
+            lay = gentree.generate(master, nf, nd, seed=1)
+            for t in tools:
+                full = (tag == "big")
+                R.setdefault(t, {})[tag] = session(t, master, tag, full, lay, args, base, logdir)
+            if tag == "small" and "watchd" in tools:
+                # the reporter's own cost: C binary vs python3, same tree
+                for kind in ("watchd", "watchd-py"):
+                    key = kind if kind == "watchd-py" else "watchd"
+                    res = session(kind, master, "small-lat", "latency", lay, args, base, logdir)
+                    R.setdefault(key, {}).setdefault("small", {})["latency"] = res.get("latency")
+                    if "error" in res:
+                        R[key]["small"].setdefault("error", res["error"])
+            shutil.rmtree(master, ignore_errors=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    rows = build_rows(R, args)
+    text = render(rows, info, R, args)
+    print(text)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    params = {k: v for k, v in vars(args).items() if k not in ("watchd", "tmp", "out")}
+    params["debounce_ms"] = DEBOUNCE_MS
+    params["stability_ms"] = 0
+    with open(args.out, "w") as f:
+        json.dump({"machine": info, "params": params, "results": R,
+                   "table": rows}, f, indent=1, default=str)
+    log("wrote %s" % args.out)
+
+
+if __name__ == "__main__":
+    main()
