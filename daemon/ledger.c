@@ -595,9 +595,13 @@ int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct
 {
 	const char *what = "cannot record the gate run";
 	sqlite3_stmt *s;
-	int64_t grid, now = now_ms();
+	int64_t grid, at;
 	int rc;
 
+	/* file_state and cache rows date from when the gate finished, which
+	 * is what retention compares with the runs' own times */
+	at = g->started_ms > 0 ? g->started_ms + (g->duration_ms > 0 ? g->duration_ms : 0) :
+	    now_ms();
 	if (g->run_id == NULL || g->gate == NULL)
 		return wd_err_set(err, WD_ELEDGER, "ledger '%s': gate run without run id or gate",
 		    l->path);
@@ -672,7 +676,7 @@ int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct
 		bind_text(s, 2, f->path);
 		bind_text(s, 3, gate_status_name(st));
 		sqlite3_bind_int64(s, 4, grid);
-		sqlite3_bind_int64(s, 5, now);
+		sqlite3_bind_int64(s, 5, at);
 		if ((rc = step_done(l, s, what, err)))
 			return rc;
 	}
@@ -691,7 +695,7 @@ int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct
 		bind_text(s, 5, gate_status_name((enum gate_status)f->cache_status));
 		sqlite3_bind_int64(s, 6, grid);
 		bind_text(s, 7, g->run_id);
-		sqlite3_bind_int64(s, 8, now);
+		sqlite3_bind_int64(s, 8, at);
 		if ((rc = step_done(l, s, what, err)))
 			return rc;
 	}

@@ -126,8 +126,8 @@ int ledger_gc(struct ledger *l, int keep_days, int keep_runs, int *deleted,
  * WD_ELEDGER (also on a write error on out). */
 int ledger_export(struct ledger *l, int64_t since_ms, FILE *out, struct wd_err *err);
 /* Appends the EXPLAIN QUERY PLAN lines of one of the ledger's own queries
- * ("log", "log_gate", "show", "gates", "files", "findings", "cache",
- * "summary", "last_run") to out, one per line: for tests and diagnostics.
+ * ("log", "show", "gates", "files", "findings", "cache", "summary",
+ * "last_run", "export", "gc") to out, one per line: for tests and diagnostics.
  * WD_ENOTFOUND for an unknown name. */
 int ledger_explain(struct ledger *l, const char *query, struct buf *out, struct wd_err *err);
 
