@@ -3,6 +3,7 @@
  * retention, disk-full handling, time parsing and query plans. */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -247,6 +248,29 @@ TEST_IMPL(ledger_header_refused)
 	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER);
 	ASSERT_CONTAINS(err.msg, "1234");
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema"), 1);
+	tmp_release(&t);
+
+	/* not SQLite at all */
+	tmp_init(&t);
+	{
+		FILE *fp = fopen(t.db, "w");
+
+		ASSERT_NOT_NULL(fp);
+		for (int i = 0; i < 200; i++)
+			fputs("this is not a database\n", fp);
+		fclose(fp);
+	}
+	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER);
+	ASSERT_CONTAINS(err.msg, t.db);
+	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER);
+	ASSERT_CONTAINS(err.msg, "not a database");
+	ASSERT_NULL(l);
+	tmp_release(&t);
+
+	/* an empty file (being created right now) reads as no ledger yet */
+	tmp_init(&t);
+	fclose(fopen(t.db, "w"));
+	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), -ENOENT);
 	tmp_release(&t);
 	return 0;
 }
@@ -727,6 +751,38 @@ TEST_IMPL(ledger_gc)
 	ASSERT_EQ(count_runs(l), 2);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	tmp_release(&t);
+	return 0;
+}
+
+static void *release_later(void *db)
+{
+	usleep(300 * 1000);
+	ASSERT_EQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	return NULL;
+}
+
+/* Another writer holding the lock: busy_timeout waits it out instead of
+ * failing at once. */
+TEST_IMPL(ledger_busy_waits)
+{
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char id[ULID_LEN + 1];
+	pthread_t th;
+	sqlite3 *other;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_EQ(sqlite3_open(t.db, &other), SQLITE_OK);
+	ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	ASSERT_OK(pthread_create(&th, NULL, release_later, other));
+	begin_run(l, id, 1764000000000, "run");	/* blocks ~300 ms, then succeeds */
+	ASSERT_OK(pthread_join(th, NULL));
+	sqlite3_close(other);
+	ASSERT_OK(ledger_run_finish(l, id, "pass", 1764000000001, &err));
+	ledger_close(l);
 	tmp_release(&t);
 	return 0;
 }
