@@ -401,42 +401,67 @@ static int setup_connection(struct ledger *l, struct wd_err *err)
 	return 0;
 }
 
+struct header {
+	int	app;		/* application_id */
+	int	ver;		/* user_version */
+	int	nobjects;	/* rows of sqlite_schema: 0 in a fresh file */
+};
+
+static int read_header(struct ledger *l, struct header *h, struct wd_err *err)
+{
+	int rc;
+
+	if ((rc = pragma_int(l, "PRAGMA application_id", &h->app, err)) ||
+	    (rc = pragma_int(l, "PRAGMA user_version", &h->ver, err)) ||
+	    (rc = pragma_int(l, "SELECT count(*) FROM sqlite_schema", &h->nobjects, err)))
+		return rc;
+	return 0;
+}
+
+static bool header_fresh(const struct header *h)
+{
+	return h->app == 0 && h->ver == 0 && h->nobjects == 0;
+}
+
+/* A file watchd may use: ours (or fresh) and not from a newer schema. */
+static int header_check(struct ledger *l, const struct header *h, struct wd_err *err)
+{
+	if (header_fresh(h))
+		return 0;
+	if (h->app != LEDGER_APP_ID)
+		return wd_err_set(err, WD_ELEDGER, "'%s' is not a watchd ledger "
+		    "(application_id %d)", l->path, h->app);
+	if (h->ver > LEDGER_SCHEMA)
+		return wd_err_set(err, WD_ELEDGER_NEWER, "ledger '%s' has schema version %d, "
+		    "newer than this watchd's %d: upgrade watchd", l->path, h->ver,
+		    LEDGER_SCHEMA);
+	return 0;
+}
+
 /* Brings the schema to LEDGER_SCHEMA, in one IMMEDIATE transaction that
  * re-reads the header: another process may have migrated meanwhile. */
 static int migrate(struct ledger *l, struct wd_err *err)
 {
-	int rc, app, ver, ntables;
+	struct header h;
+	int rc;
 
 	if ((rc = exec_sql(l, "BEGIN IMMEDIATE", "cannot start a write transaction", err)))
 		return rc;
-	if ((rc = pragma_int(l, "PRAGMA application_id", &app, err)) ||
-	    (rc = pragma_int(l, "PRAGMA user_version", &ver, err)) ||
-	    (rc = pragma_int(l, "SELECT count(*) FROM sqlite_schema", &ntables, err)))
+	if ((rc = read_header(l, &h, err)) || (rc = header_check(l, &h, err)))
 		goto fail;
-	if (app == 0 && ver == 0 && ntables == 0) {
+	if (header_fresh(&h)) {
 		char sql[64];
 
 		snprintf(sql, sizeof(sql), "PRAGMA application_id=%d", LEDGER_APP_ID);
 		if ((rc = exec_sql(l, sql, "cannot write the header", err)))
 			goto fail;
-		app = LEDGER_APP_ID;
 	}
-	if (app != LEDGER_APP_ID) {
-		rc = wd_err_set(err, WD_ELEDGER, "'%s' is not a watchd ledger "
-		    "(application_id %d)", l->path, app);
-		goto fail;
-	}
-	if (ver > LEDGER_SCHEMA) {
-		rc = wd_err_set(err, WD_ELEDGER_NEWER, "ledger '%s' has schema version %d, "
-		    "newer than this watchd's %d: upgrade watchd", l->path, ver, LEDGER_SCHEMA);
-		goto fail;
-	}
-	for (; ver < NMIGRATIONS; ver++) {
+	for (; h.ver < NMIGRATIONS; h.ver++) {
 		char sql[64];
 
-		if ((rc = exec_sql(l, migrations[ver], "cannot migrate the schema", err)))
+		if ((rc = exec_sql(l, migrations[h.ver], "cannot migrate the schema", err)))
 			goto fail;
-		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", ver + 1);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", h.ver + 1);
 		if ((rc = exec_sql(l, sql, "cannot migrate the schema", err)))
 			goto fail;
 	}
@@ -446,26 +471,36 @@ fail:
 	return rc;
 }
 
-/* READ mode cannot migrate: the header must already be ours and current. */
-static int check_header(struct ledger *l, struct wd_err *err)
+/* WRITE mode: refuse a foreign or newer file before changing anything in
+ * it (journal_mode=WAL would rewrite its header), then set WAL and
+ * migrate. */
+static int prepare_write(struct ledger *l, struct wd_err *err)
 {
-	int rc, app, ver, ntables;
+	struct header h;
+	int rc;
 
-	if ((rc = pragma_int(l, "PRAGMA application_id", &app, err)) ||
-	    (rc = pragma_int(l, "PRAGMA user_version", &ver, err)) ||
-	    (rc = pragma_int(l, "SELECT count(*) FROM sqlite_schema", &ntables, err)))
+	if ((rc = read_header(l, &h, err)) || (rc = header_check(l, &h, err)))
 		return rc;
-	if (app == 0 && ver == 0 && ntables == 0)
+	if ((rc = exec_sql(l, "PRAGMA journal_mode=WAL", "cannot enable WAL", err)))
+		return rc;
+	return migrate(l, err);
+}
+
+/* READ mode cannot migrate: the header must already be ours and current. */
+static int prepare_read(struct ledger *l, struct wd_err *err)
+{
+	struct header h;
+	int rc;
+
+	if ((rc = read_header(l, &h, err)))
+		return rc;
+	if (header_fresh(&h))
 		return wd_err_set(err, -ENOENT, "ledger '%s' is empty", l->path);
-	if (app != LEDGER_APP_ID)
-		return wd_err_set(err, WD_ELEDGER, "'%s' is not a watchd ledger "
-		    "(application_id %d)", l->path, app);
-	if (ver > LEDGER_SCHEMA)
-		return wd_err_set(err, WD_ELEDGER_NEWER, "ledger '%s' has schema version %d, "
-		    "newer than this watchd's %d: upgrade watchd", l->path, ver, LEDGER_SCHEMA);
-	if (ver < LEDGER_SCHEMA)
+	if ((rc = header_check(l, &h, err)))
+		return rc;
+	if (h.ver < LEDGER_SCHEMA)
 		return wd_err_set(err, WD_ELEDGER, "ledger '%s' has schema version %d, older "
-		    "than %d: a run or the daemon upgrades it", l->path, ver, LEDGER_SCHEMA);
+		    "than %d: a run or the daemon upgrades it", l->path, h.ver, LEDGER_SCHEMA);
 	return 0;
 }
 
@@ -499,14 +534,8 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
 	}
 	if ((rc = setup_connection(l, err)))
 		goto fail;
-	if (mode == LEDGER_WRITE) {
-		/* persistent, and a no-op when the file is already in WAL mode */
-		if ((rc = exec_sql(l, "PRAGMA journal_mode=WAL", "cannot enable WAL", err)) ||
-		    (rc = migrate(l, err)))
-			goto fail;
-	} else if ((rc = check_header(l, err))) {
+	if ((rc = mode == LEDGER_WRITE ? prepare_write(l, err) : prepare_read(l, err)))
 		goto fail;
-	}
 	*out = l;
 	return 0;
 fail:

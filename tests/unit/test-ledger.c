@@ -248,6 +248,8 @@ TEST_IMPL(ledger_header_refused)
 	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER);
 	ASSERT_CONTAINS(err.msg, "1234");
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
+	    " WHERE journal_mode = 'delete'"), 1);		/* not switched to WAL */
 	tmp_release(&t);
 
 	/* not SQLite at all */
@@ -832,6 +834,7 @@ TEST_IMPL(ledger_disk_full)
 	for (int i = 0; i < 200; i++)
 		add_finding(&fs, "big.py", i + 1, "E501");
 	ASSERT_EQ(ledger_gate_record(l, &g, &err), WD_ELEDGER_FULL);
+	ASSERT_CONTAINS(err.msg, "database or disk is full");
 	ASSERT_CONTAINS(err.msg, t.db);
 	ASSERT_CONTAINS(err.msg, "full");
 	ASSERT(sqlite3_get_autocommit(db));		/* rolled back */
