@@ -26,7 +26,9 @@ enum ledger_mode {
 	LEDGER_WRITE,		/* daemon and one-shot runs: create + migrate */
 };
 
-/* Opens path. READ mode on a missing file gives -ENOENT. A ledger written
+/* Opens path. READ mode on a missing (or empty) file gives -ENOENT and
+ * creates nothing; WRITE mode creates the file (not its directory) and
+ * migrates the schema. A ledger written
  * by a newer schema gives WD_ELEDGER_NEWER; one that is not a watchd ledger
  * gives WD_ELEDGER. err gets a sentence naming the file. */
 int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
@@ -77,7 +79,9 @@ struct ledger_gate_run {
 
 /* Records one finished gate run in one transaction: the gate run, its
  * files, findings, the per-file state behind `status`, and a cache row for
- * every file with a cache_key and cache_status >= 0. */
+ * every file with a cache_key and cache_status >= 0. On any failure
+ * nothing is recorded and no transaction stays open: WD_ELEDGER_FULL when
+ * the disk is full, else WD_ELEDGER (both name the file in err). */
 int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err);
 /* Forgets the per-file state of a removed file (all gates). */
 int ledger_file_removed(struct ledger *l, const char *path, struct wd_err *err);
