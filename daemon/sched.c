@@ -256,7 +256,9 @@ static void record_task(struct sched *s, struct task *t)
 		lf[i].path = t->files.v[i];
 		lf[i].blob = t->blobs[i][0] ? t->blobs[i] : NULL;
 		lf[i].cache_key = lf[i].blob;
-		lf[i].cache_status = t->cached[i] ? -1 : file_cache_status(t, i, nf);
+		/* cached files too: the row then points at this run, which
+		 * holds their findings */
+		lf[i].cache_status = file_cache_status(t, i, nf);
 		lf[i].reason = t->cached[i] ? "changed; result reused from the cache" : "changed";
 		if (!t->cached[i])
 			all_cached = false;
