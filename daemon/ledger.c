@@ -696,7 +696,7 @@ int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct
 		goto fail_prepare;
 	for (size_t i = 0; i < g->nfiles; i++) {
 		const struct ledger_file *f = &g->files[i];
-		enum gate_status st = f->cache_status >= 0 ?
+		enum gate_status st = f->has_status ? f->status : f->cache_status >= 0 ?
 		    (enum gate_status)f->cache_status : g->status;
 
 		if (f->path == NULL)

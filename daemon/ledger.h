@@ -57,6 +57,8 @@ struct ledger_file {
 	const char	*cache_key;	/* key for the result cache, or NULL: no caching */
 	int		 cache_status;	/* gate status to cache for this file, -1: none */
 	const char	*reason;	/* why the file ran, or NULL */
+	bool		 has_status;	/* status below is this file's own verdict */
+	enum gate_status status;	/* else the state table takes cache_status or the gate's */
 };
 
 struct ledger_gate_run {

@@ -2,15 +2,6 @@
 #include "test.h"
 #include "ledger-cli.h"
 
-/* cli_usage() lives in main.c next to the command table, and main.o is not
- * linked into the unit tests; cmd-*.c files call it, so the test binary
- * needs a stand-in. Weak, so it yields to the real one and to any other
- * stand-in. */
-__attribute__((weak)) int cli_usage(const char *cmd)
-{
-	fprintf(stderr, "usage: watchd %s\n", cmd);
-	return WD_EXIT_USAGE;
-}
 
 TEST_IMPL(ledger_cli_args)
 {
