@@ -26,6 +26,7 @@
 #include "server.h"
 #include "settle.h"
 #include "version.h"
+#include "walk.h"
 #include "watcher.h"
 #include "xmalloc.h"
 
@@ -120,6 +121,14 @@ static void on_batch(void *arg, const struct strvec *changed, const uint64_t *st
 	if (sched_submit(d->sched, changed, removed, seq, id, &err) < 0)
 		log_warnx("cannot record a run: %s", err.msg);
 	check_syncs(d);
+}
+
+static void list_files(void *arg, struct strvec *out)
+{
+	struct daemon *d = arg;
+
+	walk_files(d->ctx->root, "", d->ig, out);
+	strvec_sort(out);
 }
 
 static void on_run_done(struct sched *s, const char *run_id, const char *status, void *arg)
@@ -452,6 +461,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		struct sched_opts so = {
 			.loop = d.loop, .root = ctx->root, .cfg = &ctx->cfg, .ledger = d.ledger,
 			.tmp_dir = d.tmp_dir, .trigger = "watch",
+			.list_files = list_files, .list_arg = &d,
 		};
 		struct settle_opts se = {
 			.loop = d.loop, .root = ctx->root, .gitdir = gitdir,

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "err.h"
 #include "strvec.h"
 #include "ulid.h"
 
@@ -25,6 +26,10 @@ struct sched_opts {
 	const char		*tmp_dir;	/* where {report} files go */
 	const char		*trigger;	/* "watch", "run", "hook", "ci" */
 	bool			 no_cache;
+	/* Lists every eligible file under ROOT (relative, sorted) into out:
+	 * needed for triggers, config-file changes and test gates' inputs. */
+	void			(*list_files)(void *arg, struct strvec *out);
+	void			*list_arg;
 };
 
 /* Called when a run has finished and is recorded. status: "pass", "fail",
