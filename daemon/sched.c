@@ -102,6 +102,7 @@ struct sched {
 	bool		 shutting_down;
 	struct hmap	*missing_warned;
 	struct hmap	 blob_memo;	/* path -> struct blob_memo */
+	struct strvec	 forced;	/* gates the next submit runs on everything */
 };
 
 static int64_t now_ms(void)
@@ -849,11 +850,15 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		struct selection sel = SELECTION_INIT;
 		struct task *t;
 
-		if (!listed && s->o.list_files && select_needs_all(g, changed)) {
+		bool forced = strvec_find(&s->forced, g->name) >= 0;
+
+		if (!listed && s->o.list_files && (forced || select_needs_all(g, changed))) {
 			s->o.list_files(s->o.list_arg, &all);
 			listed = true;
 		}
 		select_files(g, changed, listed ? &all : NULL, &sel);
+		if (forced && listed)
+			select_everything(g, &all, "the gate's definition changed", &sel);
 		drop_waiting(s, g, &sel);
 		if (sel.files.n == 0) {
 			selection_release(&sel);
@@ -872,6 +877,7 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		ntasks++;
 	}
 	strvec_clear(&all);
+	strvec_clear(&s->forced);
 	if (ntasks == 0)
 		return 1;
 	r = xcalloc(1, sizeof(*r));
@@ -918,6 +924,19 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	log_info("run %s: %d gate(s) over %zu changed file(s)", r->id, ntasks, changed->n);
 	pump(s);
 	return 0;
+}
+
+void sched_force_gates(struct sched *s, const struct strvec *names)
+{
+	strvec_pushv(&s->forced, names);
+}
+
+void sched_set_config(struct sched *s, const struct config *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	s->o.cfg = cfg;
+	s->max_procs = cfg->jobs > 0 ? cfg->jobs : (cpus > 0 ? (int)cpus : 2);
 }
 
 bool sched_idle(const struct sched *s)
@@ -993,6 +1012,7 @@ void sched_free(struct sched *s)
 	free(s->env);
 	hmap_release(s->missing_warned);
 	free(s->missing_warned);
+	strvec_clear(&s->forced);
 	{
 		size_t it = 0;
 		struct hmap_slot *sl;

@@ -233,6 +233,15 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 	strvec_sort(&out->files);
 }
 
+void select_everything(const struct gate *g, const struct strvec *all, const char *reason,
+    struct selection *out)
+{
+	for (size_t k = 0; k < all->n; k++)
+		if (sched_gate_matches(g, all->v[k]))
+			add(out, all->v[k], xstrdup(reason));
+	strvec_sort(&out->files);
+}
+
 void selection_release(struct selection *sel)
 {
 	size_t it = 0;

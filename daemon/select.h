@@ -28,6 +28,9 @@ bool select_needs_all(const struct gate *g, const struct strvec *changed);
  * select_needs_all() said no. */
 void select_files(const struct gate *g, const struct strvec *changed, const struct strvec *all,
     struct selection *out);
+/* Adds every file of all that g includes, with reason. */
+void select_everything(const struct gate *g, const struct strvec *all, const char *reason,
+    struct selection *out);
 void selection_release(struct selection *sel);
 
 /* The tests of g that belong to the source file src, among candidates
