@@ -103,6 +103,19 @@ struct sched {
 	struct hmap	*missing_warned;
 	struct hmap	 blob_memo;	/* path -> struct blob_memo */
 	struct strvec	 forced;	/* gates the next submit runs on everything */
+	struct hmap	 tools;		/* resolved program path -> struct tool_ver */
+};
+
+/* A tool's version, probed once and trusted while its binary keeps the
+ * same size and mtime (an upgrade changes them). */
+struct tool_ver {
+	struct sched	*s;
+	char		*prog;
+	off_t		 size;
+	struct timespec	 mtime;
+	char		*version;	/* first line the probe printed */
+	bool		 known;
+	bool		 probing;
 };
 
 static int64_t now_ms(void)
@@ -591,6 +604,16 @@ static void compute_fingerprint(struct sched *s, struct task *t)
 		free(prog);
 	}
 	strvec_clear(&argv);
+	if (t->gate->ops->version_argv && t->gate->ops->version_argv(t->gate, &argv) == 0 &&
+	    argv.n) {
+		char *prog = spawn_which(argv.v[0], getenv("PATH"));
+		struct tool_ver *tv = prog ? hmap_gets(&s->tools, prog) : NULL;
+
+		if (tv && tv->known)
+			buf_addf(&b, "\nversion %s", tv->version);
+		free(prog);
+	}
+	strvec_clear(&argv);
 	for (size_t i = 0; i < t->gate->config_files.n; i++) {
 		char *p = xasprintf("%s/%s", s->o.root, t->gate->config_files.v[i]);
 		char oid[OID_HEX + 1];
@@ -746,6 +769,73 @@ static void start_task(struct sched *s, struct task *t)
 		enqueue_chunk(s, &t->chunks[i]);
 }
 
+static void on_probe_done(struct spawn_result *res, void *arg)
+{
+	struct tool_ver *tv = arg;
+	const char *text = res->out.len ? res->out.buf : res->err.buf;
+	size_t n = strcspn(text, "\r\n");
+
+	free(tv->version);
+	if (res->spawn_error || res->timed_out || res->term_signal)
+		tv->version = xstrdup("unknown (the version probe failed)");
+	else
+		tv->version = xstrndup(text, n);
+	tv->known = true;
+	tv->probing = false;
+	log_info("%s: version %s", tv->prog, tv->version);
+	pump(tv->s);
+}
+
+/* True when the gate's tool version is known (or cannot be known: no
+ * probe, tool missing); otherwise starts the probe and says false. */
+static bool version_ready(struct sched *s, const struct gate *g)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct tool_ver *tv;
+	struct spawn_opts so;
+	struct stat st;
+	char *prog;
+
+	if (g->ops->version_argv == NULL || g->ops->version_argv(g, &argv) != 0 || argv.n == 0) {
+		strvec_clear(&argv);
+		return true;
+	}
+	prog = spawn_which(argv.v[0], getenv("PATH"));
+	if (prog == NULL || stat(prog, &st) < 0) {
+		free(prog);
+		strvec_clear(&argv);
+		return true;	/* missing: the run itself will say so */
+	}
+	tv = hmap_gets(&s->tools, prog);
+	if (tv == NULL) {
+		tv = xcalloc(1, sizeof(*tv));
+		tv->s = s;
+		tv->prog = xstrdup(prog);
+		hmap_puts(&s->tools, prog, tv);
+	}
+	if (tv->probing || (tv->known && tv->size == st.st_size &&
+	    tv->mtime.tv_sec == st.st_mtim.tv_sec && tv->mtime.tv_nsec == st.st_mtim.tv_nsec)) {
+		free(prog);
+		strvec_clear(&argv);
+		return !tv->probing;
+	}
+	tv->size = st.st_size;
+	tv->mtime = st.st_mtim;
+	tv->known = false;
+	tv->probing = true;
+	free(argv.v[0]);
+	argv.v[0] = prog;
+	memset(&so, 0, sizeof(so));
+	so.cwd = s->o.root;
+	so.argv = argv.v;
+	so.env = s->env;
+	so.timeout_s = 30;
+	so.cap = 4096;
+	spawn_start(s->o.loop, &so, on_probe_done, tv, NULL);
+	strvec_clear(&argv);
+	return false;
+}
+
 static void supersede(struct task *old)
 {
 	old->superseded = true;
@@ -786,7 +876,7 @@ static void pump(struct sched *s)
 		/* an earlier waiting task on the same files goes first */
 		for (struct task *o = s->tasks; o != t && !blocked; o = o->next)
 			blocked = o->gate == t->gate && o->state == TASK_WAITING && overlaps(o, t);
-		if (!blocked)
+		if (!blocked && version_ready(s, t->gate))
 			start_task(s, t);
 	}
 	while (s->ready_head && s->running_procs < s->max_procs) {
@@ -1013,6 +1103,19 @@ void sched_free(struct sched *s)
 	hmap_release(s->missing_warned);
 	free(s->missing_warned);
 	strvec_clear(&s->forced);
+	{
+		size_t it = 0;
+		struct hmap_slot *sl;
+
+		while ((sl = hmap_next(&s->tools, &it)) != NULL) {
+			struct tool_ver *tv = sl->val;
+
+			free(tv->prog);
+			free(tv->version);
+			free(tv);
+		}
+		hmap_release(&s->tools);
+	}
 	{
 		size_t it = 0;
 		struct hmap_slot *sl;
