@@ -158,3 +158,24 @@ def test_ruff_gate_end_to_end(repo, watchd):
     st = sync(watchd)
     run = watchd("show", st["last_run"]["id"], "--json").json
     assert run["gates"][0]["cached"] is True and run["gates"][0]["status"] == "fail"
+
+
+def test_newline_and_non_utf8_names(repo, watchd, tmp_path):
+    out = tmp_path / "rec.jsonl"
+    write_config(repo, [rec_gate(include=["**"], exclude=["watch.config.json"],
+                                 command=["record-files", "{files}"], parser="exit")],
+                 debounce_ms=50, stability_ms=20)
+    commit_all(repo)
+    assert watchd("start", env_extra={"WATCHD_TEST_RECORD": out}).rc == 0
+    odd = [b"new\nline.txt", b"bad\xff\xfe.txt", b"-lead.txt", b"it's \"quoted\".txt"]
+    for name in odd:
+        with open(bytes(repo) + b"/" + name, "wb") as f:
+            f.write(b"x\n")
+    st = sync(watchd)  # the status JSON itself must stay valid UTF-8
+    assert st["last_run"]["status"] == "pass"
+    got = {r["path"].encode("utf-8", "surrogateescape") for r in records(out)}
+    assert got == set(odd)
+    run = watchd("show", st["last_run"]["id"], "--json")
+    assert run.rc == 0 and run.json is not None
+    assert "bad\ufffd\ufffd.txt" in run.json["gates"][0]["files"]
+    assert "new\nline.txt" in run.json["gates"][0]["files"]
