@@ -11,41 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <uv.h>
-
 #include "cli.h"
 #include "ignore.h"
-#include "ledger.h"
+#include "oneshot.h"
 #include "repo.h"
-#include "sched.h"
 #include "walk.h"
 #include "xmalloc.h"
-
-struct run_state {
-	char		 id[ULID_LEN + 1];
-	char		 status[16];
-	bool		 done;
-	const char	*root;
-	struct ignore	*ig;
-};
-
-static void list_files(void *arg, struct strvec *out)
-{
-	struct run_state *rs = arg;
-
-	walk_files(rs->root, "", rs->ig, out);
-	strvec_sort(out);
-}
-
-static void on_done(struct sched *s, const char *run_id, const char *status, void *arg)
-{
-	struct run_state *rs = arg;
-
-	(void)s;
-	memcpy(rs->id, run_id, sizeof(rs->id));
-	snprintf(rs->status, sizeof(rs->status), "%s", status);
-	rs->done = true;
-}
 
 /* PATH as given (relative to cwd) -> path relative to ROOT; NULL outside. */
 static char *root_relative(const char *root, const char *arg)
@@ -96,55 +67,6 @@ static char *root_relative(const char *root, const char *arg)
 	}
 }
 
-static void print_run_text(const cJSON *run)
-{
-	const cJSON *gates = cJSON_GetObjectItemCaseSensitive(run, "gates"), *g;
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "status");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
-
-	cJSON_ArrayForEach(g, gates) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
-		const cJSON *gs = cJSON_GetObjectItemCaseSensitive(g, "status");
-		const cJSON *files = cJSON_GetObjectItemCaseSensitive(g, "files");
-		const cJSON *fnd = cJSON_GetObjectItemCaseSensitive(g, "findings"), *f;
-		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(g, "message");
-		const cJSON *cached = cJSON_GetObjectItemCaseSensitive(g, "cached");
-
-		printf("%-20s %-8s %d file(s)%s\n", name ? name->valuestring : "?",
-		    gs ? gs->valuestring : "?", cJSON_GetArraySize(files),
-		    cJSON_IsTrue(cached) ? " (cached)" : "");
-		cJSON_ArrayForEach(f, fnd) {
-			const cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "path");
-			const cJSON *l = cJSON_GetObjectItemCaseSensitive(f, "line");
-			const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "col");
-			const cJSON *sev = cJSON_GetObjectItemCaseSensitive(f, "severity");
-			const cJSON *m = cJSON_GetObjectItemCaseSensitive(f, "message");
-			const cJSON *code = cJSON_GetObjectItemCaseSensitive(f, "code");
-
-			printf("  %s:%d:%d: %s: %s", cJSON_IsString(p) ? p->valuestring : "?",
-			    cJSON_IsNumber(l) ? l->valueint : 0, cJSON_IsNumber(c) ? c->valueint : 0,
-			    cJSON_IsString(sev) ? sev->valuestring : "error",
-			    cJSON_IsString(m) ? m->valuestring : "");
-			if (cJSON_IsString(code))
-				printf(" [%s]", code->valuestring);
-			putchar('\n');
-		}
-		if (cJSON_IsString(msg) && gs && strcmp(gs->valuestring, "pass") != 0)
-			printf("  %s\n", msg->valuestring);
-	}
-	printf("run %s: %s\n", cJSON_IsString(id) ? id->valuestring : "-",
-	    cJSON_IsString(st) ? st->valuestring : "?");
-}
-
-static int exit_for(const char *status)
-{
-	if (strcmp(status, "pass") == 0)
-		return WD_EXIT_OK;
-	if (strcmp(status, "fail") == 0)
-		return WD_EXIT_FAIL;
-	return WD_EXIT_RUNTIME;
-}
-
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -152,33 +74,25 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		{ "no-cache", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false, no_cache = false;
+	struct oneshot o = { .content_root = ctx->root, .trigger = "run" };
 	struct strvec files = STRVEC_INIT;
-	struct ledger *ledger = NULL;
 	struct repo *repo = NULL;
 	struct ignore *ig = NULL;
-	struct sched *s = NULL;
-	struct run_state rs;
-	struct wd_err err = { 0 };
-	char *tmp_dir = NULL;
-	uv_loop_t loop;
-	int c, rc = WD_EXIT_RUNTIME;
+	int c, rc = WD_EXIT_USAGE;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'j')
-			json = true;
+			o.json = true;
 		else if (c == 'n')
-			no_cache = true;
+			o.no_cache = true;
 		else
 			return cli_usage("run");
 	}
-	memset(&rs, 0, sizeof(rs));
 	repo = repo_open(ctx->root);
 	ig = ignore_new(&ctx->cfg.ignore, repo);
-	if (optind == argc) {
+	if (optind == argc)
 		walk_files(ctx->root, "", ig, &files);
-	}
 	for (int i = optind; i < argc; i++) {
 		char *rel = root_relative(ctx->root, argv[i]);
 		struct stat st;
@@ -186,7 +100,6 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 
 		if (rel == NULL) {
 			cli_error("%s: not inside ROOT (%s)", argv[i], ctx->root);
-			rc = WD_EXIT_USAGE;
 			goto out;
 		}
 		abs = *rel ? xasprintf("%s/%s", ctx->root, rel) : xstrdup(ctx->root);
@@ -194,7 +107,6 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 			cli_error("%s: %s", argv[i], strerror(errno));
 			free(abs);
 			free(rel);
-			rc = WD_EXIT_USAGE;
 			goto out;
 		}
 		if (S_ISDIR(st.st_mode))
@@ -205,69 +117,10 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		free(rel);
 	}
 	strvec_sort_uniq(&files);
-	if ((c = cli_state_dir(ctx)) != 0) {
-		cli_error("cannot create %s: %s", ctx->state_dir, strerror(-c));
-		goto out;
-	}
-	if (ledger_open(ctx->ledger_path, LEDGER_WRITE, &ledger, &err) != 0) {
-		cli_error("%s", err.msg);
-		goto out;
-	}
-	tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
-	mkdir(tmp_dir, 0700);
-	uv_loop_init(&loop);
-	{
-		struct sched_opts so = {
-			.loop = &loop, .root = ctx->root, .cfg = &ctx->cfg, .ledger = ledger,
-			.tmp_dir = tmp_dir, .trigger = "run", .no_cache = no_cache,
-			.list_files = list_files, .list_arg = &rs,
-		};
-
-		rs.root = ctx->root;
-		rs.ig = ig;
-
-		s = sched_new(&so, on_done, &rs);
-	}
-	c = sched_submit(s, &files, NULL, 1, rs.id, &err);
-	if (c < 0) {
-		cli_error("%s", err.msg);
-	} else if (c == 1) {
-		if (json) {
-			cJSON *o = cJSON_CreateObject();
-
-			cJSON_AddNullToObject(o, "id");
-			cJSON_AddStringToObject(o, "trigger", "run");
-			cJSON_AddStringToObject(o, "status", "pass");
-			cJSON_AddItemToObject(o, "gates", cJSON_CreateArray());
-			cli_print_json(o, false);
-			cJSON_Delete(o);
-		} else
-			printf("watchd: no file matched any gate (%zu file(s) considered)\n", files.n);
-		rc = WD_EXIT_OK;
-	} else {
-		cJSON *run = NULL;
-
-		while (!rs.done && uv_run(&loop, UV_RUN_ONCE))
-			;
-		if (ledger_show(ledger, rs.id, &run, &err) == 0) {
-			if (json)
-				cli_print_json(run, false);
-			else
-				print_run_text(run);
-			cJSON_Delete(run);
-		} else
-			cli_error("%s", err.msg);
-		rc = exit_for(rs.status);
-	}
-	sched_shutdown(s);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	sched_free(s);
-	uv_loop_close(&loop);
+	rc = oneshot_run(ctx, &o, &files);
 out:
-	ledger_close(ledger);
 	ignore_free(ig);
 	repo_close(repo);
 	strvec_clear(&files);
-	free(tmp_dir);
 	return rc;
 }

@@ -978,7 +978,7 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	memset(&lr, 0, sizeof(lr));
 	memcpy(lr.id, r->id, sizeof(lr.id));
 	lr.trigger = s->o.trigger;
-	repo = repo_open(s->o.root);
+	repo = repo_open(s->o.git_root ? s->o.git_root : s->o.root);
 	if (repo && repo_head(repo, head_oid) == 0)
 		lr.git_head = head_oid;
 	repo_close(repo);

@@ -20,7 +20,8 @@ struct sched;
 
 struct sched_opts {
 	uv_loop_t		*loop;
-	const char		*root;		/* absolute ROOT, the tools' cwd */
+	const char		*root;		/* where files are read: the tools' cwd */
+	const char		*git_root;	/* the work tree for HEAD; NULL: root */
 	const struct config	*cfg;		/* borrowed; outlives the scheduler */
 	struct ledger		*ledger;	/* borrowed */
 	const char		*tmp_dir;	/* where {report} files go */
