@@ -1,11 +1,126 @@
-/* watchd run */
+/* watchd run [--json] [--no-cache] [PATH...]: one-shot, no daemon. The
+ * files (PATHs, or every eligible file under ROOT) enter the same
+ * scheduler the daemon uses and the run is recorded with trigger "run".
+ * Exit 0 all passed, 1 a gate failed, 4 a tool could not run. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "ignore.h"
+#include "oneshot.h"
+#include "repo.h"
+#include "walk.h"
+#include "xmalloc.h"
+
+/* PATH as given (relative to cwd) -> path relative to ROOT; NULL outside. */
+static char *root_relative(const char *root, const char *arg)
+{
+	char cwd[PATH_MAX], *abs, *norm = NULL;
+	size_t n = strlen(root);
+
+	if (arg[0] == '/')
+		abs = xstrdup(arg);
+	else if (getcwd(cwd, sizeof(cwd)))
+		abs = xasprintf("%s/%s", cwd, arg);
+	else
+		return NULL;
+	/* resolve the directory part only: the file itself may be a symlink */
+	{
+		char *slash = strrchr(abs, '/'), real[PATH_MAX];
+
+		*slash = '\0';
+		if (realpath(*abs ? abs : "/", real) != NULL) {
+			const char *base = slash + 1;
+
+			if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || *base == '\0') {
+				char *full = xasprintf("%s/%s", real, base), real2[PATH_MAX];
+
+				if (realpath(full, real2))
+					norm = xstrdup(real2);
+				free(full);
+			} else
+				norm = xasprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "", base);
+		}
+	}
+	free(abs);
+	if (norm == NULL)
+		return NULL;
+	if (strcmp(norm, root) == 0) {
+		free(norm);
+		return xstrdup("");
+	}
+	if (strncmp(norm, root, n) != 0 || norm[n] != '/') {
+		free(norm);
+		return NULL;
+	}
+	{
+		char *rel = xstrdup(norm + n + 1);
+
+		free(norm);
+		return rel;
+	}
+}
 
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("run: not built yet");
-	return WD_EXIT_RUNTIME;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-cache", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct oneshot o = { .content_root = ctx->root, .trigger = "run" };
+	struct strvec files = STRVEC_INIT;
+	struct repo *repo = NULL;
+	struct ignore *ig = NULL;
+	int c, rc = WD_EXIT_USAGE;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			o.json = true;
+		else if (c == 'n')
+			o.no_cache = true;
+		else
+			return cli_usage("run");
+	}
+	repo = repo_open(ctx->root);
+	ig = ignore_new(&ctx->cfg.ignore, repo);
+	if (optind == argc)
+		walk_files(ctx->root, "", ig, &files);
+	for (int i = optind; i < argc; i++) {
+		char *rel = root_relative(ctx->root, argv[i]);
+		struct stat st;
+		char *abs;
+
+		if (rel == NULL) {
+			cli_error("%s: not inside ROOT (%s)", argv[i], ctx->root);
+			goto out;
+		}
+		abs = *rel ? xasprintf("%s/%s", ctx->root, rel) : xstrdup(ctx->root);
+		if (lstat(abs, &st) < 0) {
+			cli_error("%s: %s", argv[i], strerror(errno));
+			free(abs);
+			free(rel);
+			goto out;
+		}
+		if (S_ISDIR(st.st_mode))
+			walk_files(ctx->root, rel, ig, &files);
+		else
+			strvec_push(&files, rel);
+		free(abs);
+		free(rel);
+	}
+	strvec_sort_uniq(&files);
+	rc = oneshot_run(ctx, &o, &files);
+out:
+	ignore_free(ig);
+	repo_close(repo);
+	strvec_clear(&files);
+	return rc;
 }

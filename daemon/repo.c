@@ -5,15 +5,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #include <git2.h>
 
+#include "err.h"
 #include "repo.h"
 #include "xmalloc.h"
 
 struct repo {
 	git_repository	*repo;
 	git_index	*index;		/* cached; reloaded by repo_refresh */
+	git_index	*hook_index;	/* the index a commit is being made from */
 	char		*gitdir;
 };
 
@@ -70,6 +73,7 @@ void repo_close(struct repo *r)
 	if (r == NULL)
 		return;
 	git_index_free(r->index);
+	git_index_free(r->hook_index);
 	git_repository_free(r->repo);
 	free(r->gitdir);
 	free(r);
@@ -176,4 +180,185 @@ void repo_refresh(struct repo *r)
 		return;
 	if (r->index)
 		git_index_read(r->index, 0);
+}
+
+/* Inside a pre-commit hook git points GIT_INDEX_FILE at the index being
+ * committed (.git/index.lock for `commit -a`, next-index-*.lock for
+ * `commit PATHS`): that, not .git/index, is what will be committed. */
+static git_index *commit_index(struct repo *r)
+{
+	const char *env = getenv("GIT_INDEX_FILE");
+
+	if (r->hook_index)
+		return r->hook_index;
+	if (env && *env) {
+		char *path = env[0] == '/' ? xstrdup(env) : NULL;
+
+		if (path == NULL) {
+			char cwd[PATH_MAX];
+
+			if (getcwd(cwd, sizeof(cwd)) == NULL)
+				return index_of(r);
+			path = xasprintf("%s/%s", cwd, env);
+		}
+		if (git_index_open(&r->hook_index, path) != 0)
+			r->hook_index = NULL;
+		free(path);
+		if (r->hook_index)
+			return r->hook_index;
+	}
+	if (index_of(r))
+		git_index_read(r->index, 0);
+	return r->index;
+}
+
+int repo_staged(struct repo *r, struct strvec *out)
+{
+	git_index *idx = commit_index(r);
+	git_tree *head = NULL;
+	git_object *obj = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	int rc;
+
+	if (idx == NULL)
+		return WD_EGIT;
+	/* an unborn HEAD diffs against the empty tree (NULL) */
+	if (git_revparse_single(&obj, r->repo, "HEAD^{tree}") == 0)
+		head = (git_tree *)obj;
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.flags = GIT_DIFF_IGNORE_SUBMODULES;
+	rc = git_diff_tree_to_index(&diff, r->repo, head, idx, &opts);
+	if (rc == 0) {
+		size_t n = git_diff_num_deltas(diff);
+
+		for (size_t i = 0; i < n; i++) {
+			const git_diff_delta *d = git_diff_get_delta(diff, i);
+
+			if (d->status == GIT_DELTA_DELETED || d->new_file.mode == GIT_FILEMODE_COMMIT)
+				continue;
+			strvec_push(out, d->new_file.path);
+		}
+	}
+	git_diff_free(diff);
+	git_tree_free(head);
+	strvec_sort(out);
+	return rc == 0 ? 0 : WD_EGIT;
+}
+
+int repo_index_paths(struct repo *r, struct strvec *out)
+{
+	git_index *idx = commit_index(r);
+	size_t n;
+
+	if (idx == NULL)
+		return WD_EGIT;
+	n = git_index_entrycount(idx);
+	for (size_t i = 0; i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+
+		if (e == NULL || GIT_INDEX_ENTRY_STAGE(e) != 0 || e->mode == GIT_FILEMODE_COMMIT)
+			continue;
+		strvec_push(out, e->path);
+	}
+	strvec_sort(out);
+	return 0;
+}
+
+static int mkdirs_for(const char *path)
+{
+	char *p = xstrdup(path);
+
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			int rc = -errno;
+
+			free(p);
+			return rc;
+		}
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
+int repo_index_checkout(struct repo *r, const char *path, const char *dest)
+{
+	git_index *idx = commit_index(r);
+	const git_index_entry *e;
+	git_blob *blob = NULL;
+	const void *data;
+	size_t len;
+	int rc = 0, fd;
+
+	if (idx == NULL || (e = git_index_get_bypath(idx, path, 0)) == NULL)
+		return -ENOENT;
+	if (git_blob_lookup(&blob, r->repo, &e->id) != 0)
+		return WD_EGIT;
+	data = git_blob_rawcontent(blob);
+	len = (size_t)git_blob_rawsize(blob);
+	if ((rc = mkdirs_for(dest)) != 0)
+		goto out;
+	unlink(dest);
+	if (e->mode == GIT_FILEMODE_LINK) {
+		char *target = xstrndup(data, len);
+
+		if (symlink(target, dest) < 0)
+			rc = -errno;
+		free(target);
+		goto out;
+	}
+	fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    e->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, (const char *)data + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		off += (size_t)w;
+	}
+	close(fd);
+out:
+	git_blob_free(blob);
+	return rc;
+}
+
+char *repo_hooks_dir(struct repo *r)
+{
+	git_config *cfg = NULL;
+	git_buf val = { 0 };
+	char *out = NULL;
+
+	if (git_repository_config_snapshot(&cfg, r->repo) == 0 &&
+	    git_config_get_string_buf(&val, cfg, "core.hooksPath") == 0 && val.size > 0) {
+		const char *wd = git_repository_workdir(r->repo);
+
+		if (val.ptr[0] == '/' || wd == NULL)
+			out = xstrdup(val.ptr);
+		else
+			out = xasprintf("%s%s", wd, val.ptr);
+	}
+	git_buf_dispose(&val);
+	git_config_free(cfg);
+	if (out == NULL) {
+		size_t n = strlen(r->gitdir);
+
+		out = xasprintf("%.*shooks", (int)n, r->gitdir);
+	}
+	{
+		size_t n = strlen(out);
+
+		while (n > 1 && out[n - 1] == '/')
+			out[--n] = '\0';
+	}
+	return out;
 }

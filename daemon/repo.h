@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "strvec.h"
+
 #define OID_HEX 40
 
 struct repo;
@@ -31,6 +33,19 @@ void repo_hash_buf(const void *data, size_t len, char out[OID_HEX + 1]);
  * .git/info/exclude or core.excludesFile and not tracked; 0 otherwise.
  * is_dir: the path names a directory. */
 int repo_ignored(struct repo *r, const char *relpath, bool is_dir);
+/* The paths staged for commit (added, modified, renamed, type-changed;
+ * not deleted, no submodules), from the index git is using: the one
+ * GIT_INDEX_FILE names inside a hook, else the repository's. Sorted.
+ * 0 or a negative code. */
+int repo_staged(struct repo *r, struct strvec *out);
+/* Every path in that index (stage 0, no submodules), sorted. */
+int repo_index_paths(struct repo *r, struct strvec *out);
+/* Writes the staged bytes of path to dest (creating directories; symlinks
+ * are written as links). 0, -ENOENT when not in the index, or -errno. */
+int repo_index_checkout(struct repo *r, const char *path, const char *dest);
+/* Where git looks for hooks: core.hooksPath (relative to the work tree)
+ * when set, else GITDIR/hooks. malloc'ed, no trailing '/'. */
+char *repo_hooks_dir(struct repo *r);
 /* Drops cached index and ignore rules (after .gitignore or index changes). */
 void repo_refresh(struct repo *r);
 

@@ -129,9 +129,10 @@ void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t se
 		p->created = (what & WEV_CREATED) && !(what & WEV_RESCAN);
 		hmap_puts(&st->pend, rel, p);
 	}
+	/* A probe in flight stays: stability is judged by the stamps (an
+	 * event that changed nothing, like a touch of the same second, must
+	 * not starve a batch under churn); an open writer still blocks it. */
 	p->last_event = uv_now(st->o.loop);
-	p->probing = false;	/* any event restarts the stability check */
-	p->stamp1 = 0;
 	p->removed = (what & WEV_REMOVED) != 0;
 	if (what & (WEV_MODIFIED | WEV_CREATED))
 		p->writer_open = true;
@@ -140,6 +141,15 @@ void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t se
 	if ((what & WEV_CREATED) && (what & WEV_RESCAN))
 		p->writer_open = false;
 	arm(st, (uint64_t)st->o.debounce_ms);
+}
+
+void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int stability_ms,
+    int writer_timeout_ms)
+{
+	st->o.debounce_ms = debounce_ms;
+	st->o.max_wait_ms = max_wait_ms;
+	st->o.stability_ms = stability_ms;
+	st->o.writer_timeout_ms = writer_timeout_ms;
 }
 
 void settle_git_changed(struct settle *st)
@@ -169,7 +179,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Emits the ready and removed entries as one batch. */
-static void flush_ready(struct settle *st, bool only_removed)
+static void flush_ready(struct settle *st, bool only_removed, bool dropped)
 {
 	struct strvec changed = STRVEC_INIT, removed = STRVEC_INIT;
 	uint64_t *stamps = NULL, seq = UINT64_MAX;
@@ -182,6 +192,8 @@ static void flush_ready(struct settle *st, bool only_removed)
 		if (p->removed) {
 			if (!p->created)
 				strvec_push(&removed, s->key);
+			else
+				dropped = true;	/* a temp file that came and went */
 		} else if (!only_removed && p->probing && p->stamp1) {
 			strvec_push(&changed, s->key);
 		} else
@@ -190,10 +202,16 @@ static void flush_ready(struct settle *st, bool only_removed)
 			seq = p->seq;
 		free(hmap_dels(&st->pend, s->key));
 	}
-	if (changed.n == 0 && removed.n == 0)
+	if (changed.n == 0 && removed.n == 0) {
+		/* entries may still have been dropped (not regular files any
+		 * more): tell the owner, whose sync barrier may now be met */
+		if (dropped)
+			st->cb(st->arg, &changed, NULL, &removed, UINT64_MAX);
 		return;
+	}
 	/* sort changed together with their stamps: look them up again */
-	qsort(changed.v, changed.n, sizeof(*changed.v), cmp_str);
+	if (changed.n > 1)
+		qsort(changed.v, changed.n, sizeof(*changed.v), cmp_str);
 	strvec_sort(&removed);
 	for (size_t i = 0; i < changed.n; i++) {
 		uint64_t stamp = 0;
@@ -216,7 +234,7 @@ static void on_debounce(uv_timer_t *t)
 	uint64_t now = uv_now(st->o.loop), next_writer = UINT64_MAX;
 	size_t it = 0;
 	struct hmap_slot *s;
-	bool probing = false;
+	bool probing = false, dropped = false;
 
 	st->git_busy = settle_git_in_progress(st->o.gitdir, wall_now());
 	if (st->git_busy) {
@@ -246,6 +264,7 @@ static void on_debounce(uv_timer_t *t)
 		if (rc < 0) {
 			/* not a regular file any more (a fifo, a directory) */
 			free(hmap_dels(&st->pend, s->key));
+			dropped = true;
 			continue;
 		}
 		p->removed = false;
@@ -253,7 +272,7 @@ static void on_debounce(uv_timer_t *t)
 		p->probing = true;
 		probing = true;
 	}
-	flush_ready(st, true);
+	flush_ready(st, true, dropped);
 	st->batch_start = 0;
 	if (probing)
 		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
@@ -271,7 +290,7 @@ static void on_stable(uv_timer_t *t)
 	struct settle *st = t->data;
 	size_t it = 0;
 	struct hmap_slot *s;
-	bool retry = false;
+	bool retry = false, dropped = false;
 
 	while ((s = hmap_next(&st->pend, &it)) != NULL) {
 		struct pend *p = s->val;
@@ -286,14 +305,16 @@ static void on_stable(uv_timer_t *t)
 			p->probing = false;
 		} else if (rc < 0) {
 			free(hmap_dels(&st->pend, s->key));
-		} else if (stamp != p->stamp1) {
+			dropped = true;
+		} else if (stamp != p->stamp1 || (p->writer_open &&
+		    uv_now(st->o.loop) - p->last_event < (uint64_t)st->o.writer_timeout_ms)) {
 			/* still changing: take it round again */
 			p->probing = false;
 			p->stamp1 = 0;
 			retry = true;
 		}
 	}
-	flush_ready(st, false);
+	flush_ready(st, false, dropped);
 	if (retry || settle_pending(st) > 0) {
 		if (!uv_is_active((uv_handle_t *)&st->debounce))
 			arm(st, (uint64_t)st->o.debounce_ms);
