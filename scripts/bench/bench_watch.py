@@ -564,6 +564,7 @@ def settle_result(tool, start, t0, t_end, truth, quiet, maximum):
             "write_s": round(t_end - t0, 3),
             "all_reported_s": round(max(times) - t0, 3) if times and not lost else None,
             "last_reported_s": round(max(times) - t0, 3) if times else None,
+            "drain_s": round(max(0.0, max(times) - t_end), 3) if times else None,
             "alive": tool.alive()}
 
 
@@ -654,6 +655,7 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
     tool = None
     try:
         copy_tree(master, tree)
+        os.sync()  # no writeback of the copy left to compete with the tests
         tree = os.path.realpath(tree)
         tool = make_tool(kind, work, tree, logdir, args)
         dirs, files = layout
@@ -665,6 +667,7 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
             log("  " + res["error"])
             return res
         res["rss_kib"] = proc_status(tool.mem_pid(), "VmRSS")
+        res["rss_anon_kib"] = proc_status(tool.mem_pid(), "RssAnon")
         log("  ready %.3f s, RSS %s KiB" % (ready, res["rss_kib"]))
         if full == "latency":
             res["latency"] = test_latency(tool, files, args.lat_n, 2)
@@ -695,12 +698,13 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
                 res.setdefault("error", "stop: %s" % e)
             if getattr(tool, "exit_code", None) not in (None, 0):
                 res["exit_code"] = tool.exit_code
-            res["notes"] = tool.rep.notes[:20]
+            res["notes"] = [" ".join(n.replace(tmp, "TMP").split()) for n in tool.rep.notes[:20]]
             try:
                 tool.save_logs(tag)
             except OSError:
                 pass
         shutil.rmtree(work, ignore_errors=True)
+        os.sync()
     return res
 
 
@@ -784,6 +788,8 @@ def build_rows(R, args):
         lambda v: v["watchd"] * 4 <= v["watchman"])
     add("RSS MiB when ready (%s)" % st, kib2mib(r(small, "rss_kib")), "<= watchman/4",
         lambda v: v["watchd"] * 4 <= v["watchman"])
+    add("RssAnon MiB when ready (%s)" % bt, kib2mib(r(big, "rss_anon_kib")))
+    add("RssAnon MiB when ready (%s)" % st, kib2mib(r(small, "rss_anon_kib")))
     add("peak RSS MiB, VmHWM (%s, after all tests)" % bt, kib2mib(r(big, "hwm_kib")),
         "<= watchman/4", lambda v: v["watchd"] * 4 <= v["watchman"])
     add("peak RSS MiB, VmHWM (%s)" % st, kib2mib(r(small, "hwm_kib")))
@@ -805,7 +811,8 @@ def build_rows(R, args):
         "0", lambda v: v["watchd"] == 0)
     add("burst %d new files: lost" % args.burst, r(big, "burst", "lost"), "0",
         lambda v: v["watchd"] == 0)
-    add("burst: s until last path reported", r(big, "burst", "last_reported_s"))
+    add("burst: s writing (tool running)", r(big, "burst", "write_s"))
+    add("burst: s after last write until last report", r(big, "burst", "drain_s"))
     add("new dir + %d files + subdir + %d files, x%d: lost" % (
         args.race_files, args.race_files, args.race_rounds), r(big, "newdir", "lost"), "0",
         lambda v: v["watchd"] == 0)
@@ -813,7 +820,7 @@ def build_rows(R, args):
         add("frozen (SIGSTOP, %d new files, SIGCONT): lost" % args.frozen,
             r(big, "frozen", "lost"), "0", lambda v: v["watchd"] == 0)
         add("frozen: paths reported in total", r(big, "frozen", "reported_total"))
-        add("frozen: s until last path reported", r(big, "frozen", "last_reported_s"))
+        add("frozen: s after SIGCONT until last report", r(big, "frozen", "drain_s"))
     return rows
 
 
@@ -924,6 +931,7 @@ def main():
             master = os.path.join(base, "master-" + tag)
             log("generating %s tree: %d files, %d dirs" % (tag, nf, nd))
             lay = gentree.generate(master, nf, nd, seed=1)
+            os.sync()
             for t in tools:
                 full = (tag == "big")
                 R.setdefault(t, {})[tag] = session(t, master, tag, full, lay, args, base, logdir)
