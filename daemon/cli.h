@@ -4,6 +4,7 @@
 #define WD_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "config/config.h"
 
@@ -46,6 +47,10 @@ cli_fn cmd_start, cmd_stop, cmd_status, cmd_run, cmd_check, cmd_ci, cmd_hook,
 
 /* Prints "watchd: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The command named name, or NULL. */
+const struct cli_cmd *cli_find(const char *name);
+/* Prints the list of commands. */
+void cli_usage_all(FILE *fp);
 /* Prints usage of one command on stderr and returns WD_EXIT_USAGE. */
 int cli_usage(const char *cmd);
 /* Loads the config into ctx if not loaded yet; prints the error and

@@ -1,11 +1,85 @@
-/* watchd gc: placeholder until the ledger queries land. */
-#include "cli.h"
+/* watchd gc: prunes runs older than --keep-days or beyond the newest
+ * --keep-runs (defaults: the config's "ledger" section, else 30 days),
+ * keeping every run that still backs a file's current state or the cache. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ledger-cli.h"
+
+/* Config defaults without failing gc on a broken config: gc is how a user
+ * recovers space, so it should work even then. */
+static void config_defaults(struct cli_ctx *ctx, int *keep_days, int *keep_runs)
+{
+	struct config_err cerr;
+
+	*keep_days = 30;
+	*keep_runs = 0;
+	if (!ctx->cfg_loaded) {
+		if (access(ctx->config_path, F_OK) != 0)
+			return;
+		if (config_load(ctx->config_path, &ctx->cfg, &cerr) != 0) {
+			struct buf b = BUF_INIT;
+
+			config_err_format(&cerr, &b);
+			cli_error("gc: ignoring the config (%s); using --keep-days 30", b.buf);
+			buf_release(&b);
+			return;
+		}
+		ctx->cfg_loaded = true;
+	}
+	*keep_days = ctx->cfg.ledger_keep_days;
+	*keep_runs = ctx->cfg.ledger_keep_runs;
+}
 
 int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("gc: not built yet");
-	return WD_EXIT_RUNTIME;
+	static const struct option opts[] = {
+		{ "keep-days", required_argument, NULL, 'd' },
+		{ "keep-runs", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wd_err err = { 0, "" };
+	struct ledger *l = NULL;
+	int keep_days = -1, keep_runs = -1, cfg_days, cfg_runs, deleted = 0, c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int *v = c == 'd' ? &keep_days : &keep_runs;
+
+		if (c != 'd' && c != 'r')
+			return cli_usage("gc");
+		if (ledger_cli_uint(optarg, c == 'd' ? 36500 : INT_MAX, v) < 0) {
+			cli_error("gc: --%s '%s': expected a non-negative integer",
+			    c == 'd' ? "keep-days" : "keep-runs", optarg);
+			return WD_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("gc: unexpected argument '%s'", argv[optind]);
+		return cli_usage("gc");
+	}
+	if (access(ctx->ledger_path, F_OK) != 0) {
+		printf("no ledger yet: nothing to prune\n");
+		return WD_EXIT_OK;
+	}
+	if (keep_days < 0 || keep_runs < 0) {
+		config_defaults(ctx, &cfg_days, &cfg_runs);
+		if (keep_days < 0)
+			keep_days = cfg_days;
+		if (keep_runs < 0)
+			keep_runs = cfg_runs;
+	}
+	if ((rc = ledger_cli_open(ctx, LEDGER_WRITE, &l)))
+		return rc;
+	rc = ledger_gc(l, keep_days, keep_runs, &deleted, &err);
+	ledger_close(l);
+	if (rc) {
+		cli_error("gc: %s", err.msg);
+		return WD_EXIT_RUNTIME;
+	}
+	printf("deleted %d run%s (keep-days %d, keep-runs %d)\n", deleted,
+	    deleted == 1 ? "" : "s", keep_days, keep_runs);
+	return WD_EXIT_OK;
 }

@@ -1,11 +1,118 @@
-/* watchd start */
+/* watchd start [--foreground]: start the daemon for ROOT. Without
+ * --foreground the daemon runs detached, and this returns only once it is
+ * watching (the child reports through a pipe), or with its start-up error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "daemon.h"
+#include "ipc.h"
+#include "xmalloc.h"
+
+static int spawn_detached(struct cli_ctx *ctx)
+{
+	int pfd[2], code = WD_EXIT_RUNTIME;
+	char buf[1200];
+	size_t got = 0;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		cli_error("pipe: %s", strerror(errno));
+		return WD_EXIT_RUNTIME;
+	}
+	pid = fork();
+	if (pid < 0) {
+		cli_error("fork: %s", strerror(errno));
+		return WD_EXIT_RUNTIME;
+	}
+	if (pid == 0) {
+		/* Child: its own session, no terminal, stdio on /dev/null and
+		 * the log; then a second fork so the daemon is not our child
+		 * and cannot become a zombie of the caller. */
+		char *log = xasprintf("%s/watchd.log", ctx->state_dir);
+		int nul;
+
+		close(pfd[0]);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			dup2(nul, 2);
+			if (nul > 2)
+				close(nul);
+		}
+		cli_state_dir(ctx);
+		{
+			int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+			if (lfd >= 0) {
+				dup2(lfd, 2);	/* sanitizer reports and stray prints */
+				close(lfd);
+			}
+		}
+		_exit(daemon_main(ctx, pfd[1], log));
+	}
+	close(pfd[1]);
+	waitpid(pid, NULL, 0);
+	for (;;) {
+		ssize_t n = read(pfd[0], buf + got, sizeof(buf) - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got >= sizeof(buf) - 1)
+			break;
+	}
+	close(pfd[0]);
+	buf[got] = '\0';
+	if (strncmp(buf, "ok", 2) == 0) {
+		printf("watchd: watching %s\n", ctx->root);
+		return WD_EXIT_OK;
+	}
+	if (strncmp(buf, "error ", 6) == 0) {
+		char *msg;
+
+		code = (int)strtol(buf + 6, &msg, 10);
+		while (*msg == ' ')
+			msg++;
+		msg[strcspn(msg, "\n")] = '\0';
+		cli_error("%s", msg);
+		return code ? code : WD_EXIT_RUNTIME;
+	}
+	cli_error("the daemon exited during start-up; see %s/watchd.log", ctx->state_dir);
+	return WD_EXIT_RUNTIME;
+}
 
 int cmd_start(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("start: not built yet");
-	return WD_EXIT_RUNTIME;
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool fg = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+		if (c == 'f')
+			fg = true;
+		else
+			return cli_usage("start");
+	}
+	if (optind != argc)
+		return cli_usage("start");
+	if (fg)
+		return daemon_main(ctx, -1, NULL);
+	return spawn_detached(ctx);
 }

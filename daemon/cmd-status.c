@@ -1,11 +1,165 @@
-/* watchd status */
+/* watchd status [--json] [--sync] [--timeout SEC]: the daemon's live state,
+ * or, when none runs, "not running" plus the ledger's last results (exit 3).
+ * --sync first waits until every change made before the call has been
+ * seen, settled and gated. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "daemon.h"
+#include "ipc.h"
+
+static void print_gates(const cJSON *gates)
+{
+	const cJSON *g;
+
+	if (!cJSON_IsArray(gates) || cJSON_GetArraySize(gates) == 0) {
+		printf("gates: no results yet\n");
+		return;
+	}
+	printf("gates:\n");
+	cJSON_ArrayForEach(g, gates) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(g, "status");
+		const cJSON *ff = cJSON_GetObjectItemCaseSensitive(g, "failing_files");
+		const cJSON *fn = cJSON_GetObjectItemCaseSensitive(g, "findings");
+		const cJSON *files = cJSON_GetObjectItemCaseSensitive(g, "files"), *f;
+
+		printf("  %-20s %-8s", cJSON_IsString(name) ? name->valuestring : "?",
+		    cJSON_IsString(st) ? st->valuestring : "?");
+		if (cJSON_IsNumber(ff) && ff->valueint > 0)
+			printf(" %d failing file(s), %d finding(s)", ff->valueint,
+			    cJSON_IsNumber(fn) ? fn->valueint : 0);
+		putchar('\n');
+		cJSON_ArrayForEach(f, files)
+			if (cJSON_IsString(f))
+				printf("      %s\n", f->valuestring);
+	}
+}
+
+static void print_last(const cJSON *o)
+{
+	const cJSON *last = cJSON_GetObjectItemCaseSensitive(o, "last_run");
+	const cJSON *id, *st, *fin;
+
+	if (!cJSON_IsObject(last)) {
+		printf("last run: none\n");
+		return;
+	}
+	id = cJSON_GetObjectItemCaseSensitive(last, "id");
+	st = cJSON_GetObjectItemCaseSensitive(last, "status");
+	fin = cJSON_GetObjectItemCaseSensitive(last, "finished_at");
+	printf("last run: %s %s at %s\n", cJSON_IsString(id) ? id->valuestring : "?",
+	    cJSON_IsString(st) ? st->valuestring : "?",
+	    cJSON_IsString(fin) ? fin->valuestring : "?");
+}
+
+static void print_live(const cJSON *o)
+{
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "watch");
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "queue");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
+	const cJSON *root = cJSON_GetObjectItemCaseSensitive(o, "root");
+	const cJSON *up = cJSON_GetObjectItemCaseSensitive(o, "uptime_s");
+
+	printf("watchd: running (pid %d) on %s, up %.0f s\n", pid ? pid->valueint : 0,
+	    cJSON_IsString(root) ? root->valuestring : "?", up ? up->valuedouble : 0.0);
+	if (cJSON_IsObject(w)) {
+		const cJSON *dirs = cJSON_GetObjectItemCaseSensitive(w, "dirs");
+		const cJSON *deg = cJSON_GetObjectItemCaseSensitive(w, "degraded");
+		const cJSON *res = cJSON_GetObjectItemCaseSensitive(w, "rescans");
+
+		printf("watching: %d directories (inotify), %d rescan(s)%s\n",
+		    dirs ? dirs->valueint : 0, res ? res->valueint : 0,
+		    cJSON_IsTrue(deg) ? ", DEGRADED: some directories are polled (see the log)" : "");
+	}
+	if (cJSON_IsObject(q)) {
+		const cJSON *pf = cJSON_GetObjectItemCaseSensitive(q, "pending_files");
+		const cJSON *rg = cJSON_GetObjectItemCaseSensitive(q, "running_gates");
+
+		printf("queue: %d pending file(s), %d running gate(s)\n", pf ? pf->valueint : 0,
+		    rg ? rg->valueint : 0);
+	}
+	print_last(o);
+	print_gates(cJSON_GetObjectItemCaseSensitive(o, "gates"));
+}
 
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("status: not built yet");
-	return WD_EXIT_RUNTIME;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "sync", no_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false, sync = false;
+	double timeout_s = 60;
+	struct wd_err err = { 0 };
+	char *sock = NULL;
+	cJSON *req, *resp = NULL;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 's':
+			sync = true;
+			break;
+		case 't':
+			timeout_s = atof(optarg);
+			if (timeout_s <= 0)
+				return cli_usage("status");
+			break;
+		default:
+			return cli_usage("status");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("status");
+	if (ipc_paths(ctx->root, &sock, NULL, &err) != 0) {
+		cli_error("%s", err.msg);
+		return WD_EXIT_RUNTIME;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "status");
+	if (sync) {
+		cJSON_AddBoolToObject(req, "sync", 1);
+		cJSON_AddNumberToObject(req, "timeout_ms", timeout_s * 1000);
+	}
+	rc = ipc_request(sock, req, (int)(timeout_s * 1000) + 5000, &resp, &err);
+	cJSON_Delete(req);
+	free(sock);
+	if (rc == WD_ENOTRUNNING) {
+		cJSON *o = daemon_offline_status(ctx);
+
+		if (json)
+			cli_print_json(o, false);
+		else {
+			printf("watchd: not running for %s\n", ctx->root);
+			print_last(o);
+			print_gates(cJSON_GetObjectItemCaseSensitive(o, "gates"));
+		}
+		cJSON_Delete(o);
+		return WD_EXIT_NOTRUNNING;
+	}
+	if (rc != 0) {
+		cli_error("%s", err.msg);
+		return WD_EXIT_RUNTIME;
+	}
+	if (json)
+		cli_print_json(resp, false);
+	else
+		print_live(resp);
+	rc = WD_EXIT_OK;
+	if (sync && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(resp, "synced"))) {
+		cli_error("--sync: changes were still being processed after %.0f s", timeout_s);
+		rc = WD_EXIT_RUNTIME;
+	}
+	cJSON_Delete(resp);
+	return rc;
 }

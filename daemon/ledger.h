@@ -10,9 +10,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "err.h"
 #include "gates/gate.h"
 #include "ulid.h"
@@ -24,7 +26,9 @@ enum ledger_mode {
 	LEDGER_WRITE,		/* daemon and one-shot runs: create + migrate */
 };
 
-/* Opens path. READ mode on a missing file gives -ENOENT. A ledger written
+/* Opens path. READ mode on a missing (or empty) file gives -ENOENT and
+ * creates nothing; WRITE mode creates the file (not its directory) and
+ * migrates the schema. A ledger written
  * by a newer schema gives WD_ELEDGER_NEWER; one that is not a watchd ledger
  * gives WD_ELEDGER. err gets a sentence naming the file. */
 int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
@@ -53,6 +57,8 @@ struct ledger_file {
 	const char	*cache_key;	/* key for the result cache, or NULL: no caching */
 	int		 cache_status;	/* gate status to cache for this file, -1: none */
 	const char	*reason;	/* why the file ran, or NULL */
+	bool		 has_status;	/* status below is this file's own verdict */
+	enum gate_status status;	/* else the state table takes cache_status or the gate's */
 };
 
 struct ledger_gate_run {
@@ -75,7 +81,9 @@ struct ledger_gate_run {
 
 /* Records one finished gate run in one transaction: the gate run, its
  * files, findings, the per-file state behind `status`, and a cache row for
- * every file with a cache_key and cache_status >= 0. */
+ * every file with a cache_key and cache_status >= 0. On any failure
+ * nothing is recorded and no transaction stays open: WD_ELEDGER_FULL when
+ * the disk is full, else WD_ELEDGER (both name the file in err). */
 int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err);
 /* Forgets the per-file state of a removed file (all gates). */
 int ledger_file_removed(struct ledger *l, const char *path, struct wd_err *err);
@@ -110,9 +118,30 @@ int ledger_last_run(struct ledger *l, cJSON **out, struct wd_err *err);
  * each gate's current state from the per-file state table. */
 int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err);
 
+/* Retention (`watchd gc`), one transaction. Deletes finished runs (with
+ * their gate runs, files and findings) started more than keep_days ago
+ * (0: no age limit) or beyond the newest keep_runs (0: no count limit).
+ * Cache rows older than keep_days are dropped first unless they back a
+ * file's current state. A run any of whose gate runs is still referenced by
+ * file_state or by a cache row is kept whole, and running runs are never
+ * touched. *deleted: runs deleted. 0, WD_ELEDGER, WD_ELEDGER_FULL. */
+int ledger_gc(struct ledger *l, int keep_days, int keep_runs, int *deleted,
+    struct wd_err *err);
+/* Writes every run started at or after since_ms (0: all), oldest first, as
+ * one compact JSON object per line in the `show --json` shape. 0 or
+ * WD_ELEDGER (also on a write error on out). */
+int ledger_export(struct ledger *l, int64_t since_ms, FILE *out, struct wd_err *err);
+/* Appends the EXPLAIN QUERY PLAN lines of one of the ledger's own queries
+ * ("log", "show", "gates", "files", "findings", "cache", "summary",
+ * "last_run", "export", "gc") to out, one per line: for tests and diagnostics.
+ * WD_ENOTFOUND for an unknown name. */
+int ledger_explain(struct ledger *l, const char *query, struct buf *out, struct wd_err *err);
+
 /* ISO-8601 UTC with milliseconds ("2026-11-24T12:00:00.123Z"). */
 void ledger_time_iso(int64_t ms, char out[32]);
-/* Parses ISO-8601 dates/times or relative "2h", "3d", "15m": 0 or -1. */
+/* Parses ISO-8601 dates/times ("2026-11-24", "2026-11-24T12:00:00Z",
+ * optional fraction and +HH:MM offset; no zone means UTC) or relative
+ * "30s", "15m", "2h", "3d", "1w" (that long before now): 0 or -1. */
 int ledger_time_parse(const char *s, int64_t *ms);
 
 #endif

@@ -10,7 +10,7 @@
 
 #include "log.h"
 
-int log_verbosity = LOG_LVL_INFO;
+int log_verbosity = LOG_LVL_WARN;	/* the CLI is quiet; the daemon raises it */
 static FILE *log_fp;
 
 int log_init(const char *path, int verbosity)

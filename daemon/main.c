@@ -12,46 +12,6 @@
 #include "repo.h"
 #include "xmalloc.h"
 
-static const struct cli_cmd cli_table[] = {
-	{ "start", cmd_start, CMD_ROOT | CMD_CONFIG, "[--foreground]",
-	  "start the daemon for ROOT; returns once it is watching" },
-	{ "stop", cmd_stop, CMD_ROOT, "", "stop the daemon; returns once it has exited" },
-	{ "status", cmd_status, CMD_ROOT, "[--json] [--sync] [--timeout SEC]",
-	  "live state from the daemon, or the ledger's last results" },
-	{ "run", cmd_run, CMD_ROOT | CMD_CONFIG, "[--json] [--no-cache] [PATH...]",
-	  "run the gates once, without a daemon" },
-	{ "log", cmd_log, CMD_ROOT,
-	  "[--limit N] [--gate G] [--status S] [--since TIME] [--json]",
-	  "recent runs, newest first" },
-	{ "show", cmd_show, CMD_ROOT, "RUN_ID [--json]", "one run with its gates and findings" },
-	{ "export", cmd_export, CMD_ROOT, "[--since TIME]", "the ledger as JSON lines" },
-	{ "gc", cmd_gc, CMD_ROOT, "[--keep-days N] [--keep-runs N]", "prune old runs" },
-	{ "config", cmd_config, CMD_ROOT, "check|print", "validate or print the config" },
-	{ "version", cmd_version, 0, "", "print the version" },
-	{ NULL, NULL, 0, NULL, NULL },
-};
-
-static void usage_all(FILE *fp)
-{
-	fprintf(fp, "usage: watchd [--root DIR] [--config FILE] COMMAND [ARGS]\n\ncommands:\n");
-	for (const struct cli_cmd *c = cli_table; c->name; c++)
-		fprintf(fp, "  %-8s %-40s %s\n", c->name, c->usage, c->help);
-	fprintf(fp, "\nexit codes: 0 ok, 1 a gate failed, 2 usage/config error, "
-	    "3 no daemon running, 4 runtime error\n");
-}
-
-int cli_usage(const char *cmd)
-{
-	for (const struct cli_cmd *c = cli_table; c->name; c++) {
-		if (strcmp(c->name, cmd) == 0) {
-			fprintf(stderr, "usage: watchd %s %s\n", c->name, c->usage);
-			return WD_EXIT_USAGE;
-		}
-	}
-	usage_all(stderr);
-	return WD_EXIT_USAGE;
-}
-
 static char *absolute(const char *path)
 {
 	char cwd[PATH_MAX];
@@ -121,7 +81,7 @@ int main(int argc, char **argv)
 		else if (strncmp(a, "--config=", 9) == 0)
 			ctx.config_path = absolute(a + 9), ctx.config_given = true;
 		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			usage_all(stdout);
+			cli_usage_all(stdout);
 			return WD_EXIT_OK;
 		} else if (strcmp(a, "--version") == 0) {
 			char *v[] = { "version", NULL };
@@ -129,20 +89,18 @@ int main(int argc, char **argv)
 			return cmd_version(&ctx, 1, v);
 		} else {
 			cli_error("unknown option '%s'", a);
-			usage_all(stderr);
+			cli_usage_all(stderr);
 			return WD_EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
-		usage_all(stderr);
+		cli_usage_all(stderr);
 		return WD_EXIT_USAGE;
 	}
-	for (const struct cli_cmd *c = cli_table; c->name; c++)
-		if (strcmp(c->name, argv[i]) == 0)
-			cmd = c;
+	cmd = cli_find(argv[i]);
 	if (cmd == NULL) {
 		cli_error("unknown command '%s'", argv[i]);
-		usage_all(stderr);
+		cli_usage_all(stderr);
 		return WD_EXIT_USAGE;
 	}
 	for (int j = i + 1; j < argc; j++) {

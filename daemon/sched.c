@@ -239,6 +239,22 @@ static int file_cache_status(const struct task *t, size_t i, size_t findings_for
 	return -1;
 }
 
+/* One file's own verdict for `status`: its findings decide when the tool
+ * says which file was at fault; otherwise the gate's status stands. */
+static enum gate_status file_status(const struct task *t, size_t findings_for_file)
+{
+	switch (t->agg.status) {
+	case GATE_PASS:
+		return findings_for_file ? GATE_FAIL : GATE_PASS;
+	case GATE_FAIL:
+		if (findings_for_file)
+			return GATE_FAIL;
+		return t->agg.findings.n > 0 ? GATE_PASS : GATE_FAIL;
+	default:
+		return t->agg.status;
+	}
+}
+
 static void record_task(struct sched *s, struct task *t)
 {
 	struct ledger_file *lf = xcalloc(t->files.n ? t->files.n : 1, sizeof(*lf));
@@ -256,7 +272,11 @@ static void record_task(struct sched *s, struct task *t)
 		lf[i].path = t->files.v[i];
 		lf[i].blob = t->blobs[i][0] ? t->blobs[i] : NULL;
 		lf[i].cache_key = lf[i].blob;
-		lf[i].cache_status = t->cached[i] ? -1 : file_cache_status(t, i, nf);
+		/* cached files too: the row then points at this run, which
+		 * holds their findings */
+		lf[i].cache_status = file_cache_status(t, i, nf);
+		lf[i].has_status = true;
+		lf[i].status = file_status(t, nf);
 		lf[i].reason = t->cached[i] ? "changed; result reused from the cache" : "changed";
 		if (!t->cached[i])
 			all_cached = false;

@@ -129,9 +129,10 @@ void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t se
 		p->created = (what & WEV_CREATED) && !(what & WEV_RESCAN);
 		hmap_puts(&st->pend, rel, p);
 	}
+	/* A probe in flight stays: stability is judged by the stamps (an
+	 * event that changed nothing, like a touch of the same second, must
+	 * not starve a batch under churn); an open writer still blocks it. */
 	p->last_event = uv_now(st->o.loop);
-	p->probing = false;	/* any event restarts the stability check */
-	p->stamp1 = 0;
 	p->removed = (what & WEV_REMOVED) != 0;
 	if (what & (WEV_MODIFIED | WEV_CREATED))
 		p->writer_open = true;
@@ -193,7 +194,8 @@ static void flush_ready(struct settle *st, bool only_removed)
 	if (changed.n == 0 && removed.n == 0)
 		return;
 	/* sort changed together with their stamps: look them up again */
-	qsort(changed.v, changed.n, sizeof(*changed.v), cmp_str);
+	if (changed.n > 1)
+		qsort(changed.v, changed.n, sizeof(*changed.v), cmp_str);
 	strvec_sort(&removed);
 	for (size_t i = 0; i < changed.n; i++) {
 		uint64_t stamp = 0;
@@ -286,7 +288,8 @@ static void on_stable(uv_timer_t *t)
 			p->probing = false;
 		} else if (rc < 0) {
 			free(hmap_dels(&st->pend, s->key));
-		} else if (stamp != p->stamp1) {
+		} else if (stamp != p->stamp1 || (p->writer_open &&
+		    uv_now(st->o.loop) - p->last_event < (uint64_t)st->o.writer_timeout_ms)) {
 			/* still changing: take it round again */
 			p->probing = false;
 			p->stamp1 = 0;

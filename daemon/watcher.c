@@ -291,25 +291,19 @@ static void schedule_degraded_scan(struct watcher *w);
 /* Adds a watch for d at its path (w->path must hold the relative path). */
 static void watch_dir(struct watcher *w, struct wdir *d, int dfd)
 {
-	char procpath[64];
-	const char *target;
-	char *abs = NULL;
+	char *abs;
 	int wd;
 
-	/* inotify_add_watch has no *at variant; /proc/self/fd keeps the call
-	 * on the directory we opened, not on whatever the path means now. */
-	if (dfd >= 0) {
-		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", dfd);
-		target = procpath;
-	} else {
-		abs = w->path.len ? xasprintf("%s/%s", w->root, w->path.buf) : xstrdup(w->root);
-		target = abs;
-	}
+	/* By path: /proc/self/fd/N would be a symlink, and IN_DONT_FOLLOW
+	 * (which keeps symlink loops harmless) refuses it. IN_ONLYDIR makes
+	 * the call fail rather than watch a file that took the name. */
+	(void)dfd;
+	abs = w->path.len ? xasprintf("%s/%s", w->root, w->path.buf) : xstrdup(w->root);
 	if (w->test_max_watches > 0 && w->watches_added >= w->test_max_watches) {
 		wd = -1;
 		errno = ENOSPC;
 	} else
-		wd = inotify_add_watch(w->fd, target, WATCH_MASK);
+		wd = inotify_add_watch(w->fd, abs, WATCH_MASK);
 	free(abs);
 	if (wd < 0) {
 		d->wd = -1;

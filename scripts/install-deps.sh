@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages watchd builds and tests with. Idempotent and
+# silent when everything is present; uses sudo when not run as root.
+set -euo pipefail
+
+packages=(
+	build-essential pkg-config
+	libuv1-dev libcjson-dev libgit2-dev libsqlite3-dev libexpat1-dev
+	git python3 python3-pytest
+	shellcheck black
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing+=("$p")
+	fi
+done
+# Node.js runs the Ruff test stand-in; any node >= 18 on PATH will do (a
+# nodesource build conflicts with Debian's npm package, so do not force it).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	missing+=(nodejs npm)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+	$sudo apt-get update -qq >/dev/null
+	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,951 @@
+/* The SQLite ledger against real files in a temporary directory: schema
+ * header, records read back as JSON, prefix lookup, cache, per-file state,
+ * retention, disk-full handling, time parsing and query plans. */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "test.h"
+#include "buf.h"
+#include "ledger.h"
+#include "xmalloc.h"
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+struct tmp {
+	char	dir[256];
+	char	db[300];
+};
+
+static void tmp_init(struct tmp *t)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(t->dir, sizeof(t->dir), "%s/watchd-ledger-XXXXXX", base && *base ? base : "/tmp");
+	ASSERT_NOT_NULL(mkdtemp(t->dir));
+	snprintf(t->db, sizeof(t->db), "%s/ledger.db", t->dir);
+}
+
+static void tmp_release(struct tmp *t)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char p[320];
+
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(*sfx); i++) {
+		snprintf(p, sizeof(p), "%s%s", t->db, sfx[i]);
+		unlink(p);
+	}
+	rmdir(t->dir);
+}
+
+static struct ledger *open_w(const struct tmp *t)
+{
+	struct ledger *l = NULL;
+	struct wd_err err = { 0, "" };
+	int rc = ledger_open(t->db, LEDGER_WRITE, &l, &err);
+
+	if (rc != 0)
+		FAIL_("ledger_open: %d %s", rc, err.msg);
+	return l;
+}
+
+/* Every connection the process opens, captured by an auto extension so a
+ * test can reach the ledger's own connection (max_page_count is per
+ * connection). */
+static sqlite3 *last_db;
+
+static int capture_db(sqlite3 *db, char **errmsg, const void *api)
+{
+	(void)errmsg;
+	(void)api;
+	last_db = db;
+	return SQLITE_OK;
+}
+
+static int raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int v;
+
+	ASSERT_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ASSERT_EQ(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		FAIL_("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static void begin_run(struct ledger *l, char id[ULID_LEN + 1], int64_t ms, const char *trigger)
+{
+	struct ledger_run r = { .trigger = trigger, .git_head = NULL, .config_hash = "cfg1",
+		.started_ms = ms };
+
+	ulid_at(id, (uint64_t)ms);
+	memcpy(r.id, id, ULID_LEN + 1);
+	ASSERT_OK(ledger_run_begin(l, &r, NULL));
+}
+
+static void add_finding(struct findings *fs, const char *path, int line, const char *code)
+{
+	struct finding f = { .path = (char *)path, .line = line, .col = 8, .end_line = line,
+		.end_col = 12, .code = (char *)code, .severity = "error",
+		.message = "unused import", .url = NULL, .fixable = true };
+
+	findings_add(fs, &f);
+}
+
+/* Records gate `gate` over paths with the given status; files in
+ * `failing` (NULL-terminated) get one finding each. */
+static void record(struct ledger *l, const char *run_id, const char *gate,
+    enum gate_status st, const char *const *paths, const char *const *failing,
+    const char *cache_key)
+{
+	struct ledger_file files[8];
+	struct findings fs = { NULL, 0, 0 };
+	struct ledger_gate_run g = {
+		.run_id = run_id, .gate = gate, .fingerprint = "fp1", .status = st,
+		.exit_code = st == GATE_FAIL ? 1 : 0, .started_ms = ulid_time(run_id) + 100,
+		.duration_ms = 41,
+		.files = files, .findings = &fs, .tests_total = -1, .tests_passed = -1,
+		.tests_failed = -1, .tests_skipped = -1,
+	};
+	struct wd_err err = { 0, "" };
+
+	for (size_t i = 0; paths[i]; i++, g.nfiles++) {
+		bool fails = false;
+
+		for (size_t j = 0; failing && failing[j]; j++)
+			fails |= strcmp(failing[j], paths[i]) == 0;
+		files[i] = (struct ledger_file){ .path = paths[i], .blob = "b10b",
+			.cache_key = cache_key,
+			.cache_status = cache_key == NULL ? -1 : fails ? GATE_FAIL : GATE_PASS,
+			.reason = NULL };
+		if (fails)
+			add_finding(&fs, paths[i], 1, "F401");
+	}
+	if (ledger_gate_record(l, &g, &err) != 0)
+		FAIL_("gate_record: %s", err.msg);
+	findings_release(&fs);
+}
+
+static const cJSON *get(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (v == NULL)
+		FAIL_("no key \"%s\"", key);
+	return v;
+}
+
+static const char *get_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = get(o, key);
+
+	if (!cJSON_IsString(v))
+		FAIL_("\"%s\" is not a string", key);
+	return v->valuestring;
+}
+
+static double get_num(const cJSON *o, const char *key)
+{
+	const cJSON *v = get(o, key);
+
+	if (!cJSON_IsNumber(v))
+		FAIL_("\"%s\" is not a number", key);
+	return v->valuedouble;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+TEST_IMPL(ledger_open_create)
+{
+	struct tmp t;
+	struct ledger *l = NULL;
+	struct wd_err err = { 0, "" };
+	struct stat st;
+
+	tmp_init(&t);
+	/* READ on a missing file: -ENOENT, and nothing is created */
+	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), -ENOENT);
+	ASSERT_NULL(l);
+	ASSERT_CONTAINS(err.msg, t.db);
+	ASSERT(stat(t.db, &st) < 0 && errno == ENOENT);
+
+	l = open_w(&t);
+	ledger_close(l);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
+	    " WHERE journal_mode = 'wal'"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+	    " AND name IN ('runs', 'gate_runs', 'gate_files', 'findings', 'file_state',"
+	    " 'cache') AND sql LIKE '%STRICT%'"), 6);
+
+	/* reopening migrates nothing and keeps the header */
+	l = open_w(&t);
+	ledger_close(l);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 1);
+
+	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
+	{
+		/* READ connections refuse writes */
+		char id[ULID_LEN + 1];
+		struct ledger_run r = { .trigger = "run", .started_ms = 5 };
+
+		ulid_at(id, 5);
+		memcpy(r.id, id, sizeof(id));
+		ASSERT_EQ(ledger_run_begin(l, &r, &err), WD_ELEDGER);
+		ASSERT_CONTAINS(err.msg, t.db);
+	}
+	ledger_close(l);
+	ledger_close(NULL);
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_header_refused)
+{
+	struct tmp t;
+	struct ledger *l = NULL;
+	struct wd_err err = { 0, "" };
+
+	tmp_init(&t);
+	ledger_close(open_w(&t));
+	raw_exec(t.db, "PRAGMA user_version = 7");
+	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER_NEWER);
+	ASSERT_NULL(l);
+	ASSERT_CONTAINS(err.msg, t.db);
+	ASSERT_CONTAINS(err.msg, "version 7");
+	ASSERT_CONTAINS(err.msg, "watchd's 1");
+	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER_NEWER);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);	/* untouched */
+	tmp_release(&t);
+
+	/* somebody else's SQLite file */
+	tmp_init(&t);
+	raw_exec(t.db, "CREATE TABLE notes (x TEXT)");
+	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER);
+	ASSERT_CONTAINS(err.msg, "not a watchd ledger");
+	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER);
+	raw_exec(t.db, "PRAGMA application_id = 1234");
+	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER);
+	ASSERT_CONTAINS(err.msg, "1234");
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
+	    " WHERE journal_mode = 'delete'"), 1);		/* not switched to WAL */
+	tmp_release(&t);
+
+	/* not SQLite at all */
+	tmp_init(&t);
+	{
+		FILE *fp = fopen(t.db, "w");
+
+		ASSERT_NOT_NULL(fp);
+		for (int i = 0; i < 200; i++)
+			fputs("this is not a database\n", fp);
+		fclose(fp);
+	}
+	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER);
+	ASSERT_CONTAINS(err.msg, t.db);
+	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER);
+	ASSERT_CONTAINS(err.msg, "not a database");
+	ASSERT_NULL(l);
+	tmp_release(&t);
+
+	/* an empty file (being created right now) reads as no ledger yet */
+	tmp_init(&t);
+	fclose(fopen(t.db, "w"));
+	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), -ENOENT);
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_record_show)
+{
+	static const char *const paths[] = { "src/a.py", "src/b.py", NULL };
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char id[ULID_LEN + 1];
+	struct findings fs = { NULL, 0, 0 };
+	struct ledger_file files[2] = {
+		{ .path = "src/a.py", .blob = "aaaa", .cache_key = "k-a", .cache_status = GATE_FAIL,
+		  .reason = "changed" },
+		{ .path = "src/b.py", .blob = "bbbb", .cache_key = "k-b", .cache_status = GATE_PASS },
+	};
+	struct ledger_gate_run g = {
+		.gate = "ruff", .fingerprint = "fp1", .status = GATE_FAIL, .exit_code = 1,
+		.started_ms = 1764000000100, .duration_ms = 41, .files = files, .nfiles = 2,
+		.findings = &fs, .message = "1 finding", .output = "src/a.py:1:8: F401",
+		.tests_total = -1, .tests_passed = -1, .tests_failed = -1, .tests_skipped = -1,
+	};
+	struct ledger_gate_run tg = {
+		.gate = "pytest", .fingerprint = "fp9", .status = GATE_ERROR, .exit_code = -1,
+		.cached = true, .cached_from = "01ARYZ6S41TSV4RRFFQ69G5FAV",
+		.started_ms = 1764000000200, .duration_ms = 7, .files = NULL, .nfiles = 0,
+		.tests_total = 4, .tests_passed = 2, .tests_failed = 1, .tests_skipped = 1,
+	};
+	cJSON *run, *arr;
+	const cJSON *gates, *g0, *g1, *f0, *tests;
+	struct ledger_log_query q = { 0 };
+
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, id, 1764000000000, "watch");
+	g.run_id = tg.run_id = id;
+	add_finding(&fs, "src/a.py", 1, "F401");
+	fs.v[0].url = NULL;
+	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	ASSERT_OK(ledger_gate_record(l, &tg, &err));
+
+	/* still running: finished_at null */
+	ASSERT_OK(ledger_show(l, id, &run, &err));
+	ASSERT_STR_EQ(get_str(run, "status"), "running");
+	ASSERT(cJSON_IsNull(get(run, "finished_at")));
+	cJSON_Delete(run);
+	ASSERT_OK(ledger_last_run(l, &run, &err));
+	ASSERT(cJSON_IsNull(run));
+	cJSON_Delete(run);
+
+	ASSERT_OK(ledger_run_finish(l, id, "fail", 1764000001500, &err));
+	ASSERT_EQ(ledger_run_finish(l, "01ARYZ6S41TSV4RRFFQ69G5FAV", "fail", 1, &err),
+	    WD_ENOTFOUND);
+	ASSERT_EQ(ledger_run_finish(l, id, "bogus", 1, &err), WD_ELEDGER);
+
+	ASSERT_OK(ledger_show(l, id, &run, &err));
+	ASSERT_STR_EQ(get_str(run, "id"), id);
+	ASSERT_STR_EQ(get_str(run, "trigger"), "watch");
+	ASSERT_STR_EQ(get_str(run, "status"), "fail");
+	ASSERT_STR_EQ(get_str(run, "started_at"), "2025-11-24T16:00:00.000Z");
+	ASSERT_STR_EQ(get_str(run, "finished_at"), "2025-11-24T16:00:01.500Z");
+	ASSERT_EQ(get_num(run, "duration_ms"), 1500);
+	ASSERT(cJSON_IsNull(get(run, "git_head")));
+	ASSERT_STR_EQ(get_str(run, "config_hash"), "cfg1");
+	gates = get(run, "gates");
+	ASSERT_EQ(cJSON_GetArraySize(gates), 2);
+	g0 = cJSON_GetArrayItem(gates, 0);
+	ASSERT_STR_EQ(get_str(g0, "name"), "ruff");
+	ASSERT_STR_EQ(get_str(g0, "status"), "fail");
+	ASSERT(cJSON_IsFalse(get(g0, "cached")));
+	ASSERT_EQ(get_num(g0, "exit_code"), 1);
+	ASSERT_EQ(get_num(g0, "duration_ms"), 41);
+	ASSERT_STR_EQ(get_str(g0, "message"), "1 finding");
+	ASSERT_STR_EQ(get_str(g0, "output"), "src/a.py:1:8: F401");
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(g0, "tests"));
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(g0, "cached_from"));
+	ASSERT_EQ(cJSON_GetArraySize(get(g0, "files")), 2);
+	ASSERT_STR_EQ(cJSON_GetArrayItem(get(g0, "files"), 0)->valuestring, "src/a.py");
+	ASSERT_STR_EQ(get_str(get(g0, "reasons"), "src/a.py"), "changed");
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(get(g0, "reasons"), "src/b.py"));
+	ASSERT_EQ(cJSON_GetArraySize(get(g0, "findings")), 1);
+	f0 = cJSON_GetArrayItem(get(g0, "findings"), 0);
+	ASSERT_STR_EQ(get_str(f0, "path"), "src/a.py");
+	ASSERT_EQ(get_num(f0, "line"), 1);
+	ASSERT_EQ(get_num(f0, "col"), 8);
+	ASSERT_EQ(get_num(f0, "end_line"), 1);
+	ASSERT_EQ(get_num(f0, "end_col"), 12);
+	ASSERT_STR_EQ(get_str(f0, "code"), "F401");
+	ASSERT_STR_EQ(get_str(f0, "severity"), "error");
+	ASSERT_STR_EQ(get_str(f0, "message"), "unused import");
+	ASSERT(cJSON_IsNull(get(f0, "url")));
+	ASSERT(cJSON_IsTrue(get(f0, "fixable")));
+
+	g1 = cJSON_GetArrayItem(gates, 1);
+	ASSERT_STR_EQ(get_str(g1, "name"), "pytest");
+	ASSERT_STR_EQ(get_str(g1, "status"), "error");
+	ASSERT(cJSON_IsTrue(get(g1, "cached")));
+	ASSERT_STR_EQ(get_str(g1, "cached_from"), "01ARYZ6S41TSV4RRFFQ69G5FAV");
+	ASSERT(cJSON_IsNull(get(g1, "exit_code")));
+	ASSERT_EQ(cJSON_GetArraySize(get(g1, "files")), 0);
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(g1, "reasons"));
+	tests = get(g1, "tests");
+	ASSERT_EQ(get_num(tests, "total"), 4);
+	ASSERT_EQ(get_num(tests, "passed"), 2);
+	ASSERT_EQ(get_num(tests, "failed"), 1);
+	ASSERT_EQ(get_num(tests, "skipped"), 1);
+	cJSON_Delete(run);
+
+	/* log: same shape, no findings or output unless asked */
+	begin_run(l, id, 1764000005000, "run");
+	record(l, id, "ruff", GATE_PASS, paths, NULL, NULL);
+	ASSERT_OK(ledger_run_finish(l, id, "pass", 1764000006000, &err));
+	ASSERT_OK(ledger_log(l, &q, &arr, &err));
+	ASSERT_EQ(cJSON_GetArraySize(arr), 2);
+	run = cJSON_GetArrayItem(arr, 0);
+	ASSERT_STR_EQ(get_str(run, "id"), id);		/* newest first */
+	ASSERT_STR_EQ(get_str(run, "trigger"), "run");
+	run = cJSON_GetArrayItem(arr, 1);
+	g0 = cJSON_GetArrayItem(get(run, "gates"), 0);
+	ASSERT_EQ(cJSON_GetArraySize(get(g0, "files")), 2);
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(g0, "findings"));
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(g0, "output"));
+	cJSON_Delete(arr);
+
+	q.findings = true;
+	q.status = "fail";
+	ASSERT_OK(ledger_log(l, &q, &arr, &err));
+	ASSERT_EQ(cJSON_GetArraySize(arr), 1);
+	g0 = cJSON_GetArrayItem(get(cJSON_GetArrayItem(arr, 0), "gates"), 0);
+	ASSERT_EQ(cJSON_GetArraySize(get(g0, "findings")), 1);
+	cJSON_Delete(arr);
+
+	q = (struct ledger_log_query){ .gate = "pytest" };
+	ASSERT_OK(ledger_log(l, &q, &arr, &err));
+	ASSERT_EQ(cJSON_GetArraySize(arr), 1);
+	cJSON_Delete(arr);
+	q = (struct ledger_log_query){ .since_ms = 1764000004000 };
+	ASSERT_OK(ledger_log(l, &q, &arr, &err));
+	ASSERT_EQ(cJSON_GetArraySize(arr), 1);
+	cJSON_Delete(arr);
+	q = (struct ledger_log_query){ .limit = 1 };
+	ASSERT_OK(ledger_log(l, &q, &arr, &err));
+	ASSERT_EQ(cJSON_GetArraySize(arr), 1);
+	cJSON_Delete(arr);
+
+	ASSERT_OK(ledger_last_run(l, &run, &err));
+	ASSERT_STR_EQ(get_str(run, "id"), id);
+	ASSERT_STR_EQ(get_str(run, "status"), "pass");
+	ASSERT_STR_EQ(get_str(run, "finished_at"), "2025-11-24T16:00:06.000Z");
+	cJSON_Delete(run);
+
+	findings_release(&fs);
+	ledger_close(l);
+
+	/* a READ connection sees the same */
+	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
+	q = (struct ledger_log_query){ 0 };
+	ASSERT_OK(ledger_log(l, &q, &arr, &err));
+	ASSERT_EQ(cJSON_GetArraySize(arr), 2);
+	cJSON_Delete(arr);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_export_lines)
+{
+	static const char *const paths[] = { "a.sh", NULL };
+	struct tmp t;
+	struct ledger *l;
+	char id1[ULID_LEN + 1], id2[ULID_LEN + 1], line[4096];
+	FILE *fp;
+	cJSON *o;
+	int n = 0;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, id1, 1764000000000, "run");
+	record(l, id1, "sh", GATE_FAIL, paths, paths, NULL);
+	begin_run(l, id2, 1764000009000, "ci");
+	ASSERT_NOT_NULL(fp = tmpfile());
+	ASSERT_OK(ledger_export(l, 0, fp, NULL));
+	rewind(fp);
+	while (fgets(line, sizeof(line), fp)) {
+		ASSERT_NOT_NULL(o = cJSON_Parse(line));
+		ASSERT_STR_EQ(get_str(o, "id"), n == 0 ? id1 : id2);	/* oldest first */
+		if (n == 0)
+			ASSERT_EQ(cJSON_GetArraySize(get(cJSON_GetArrayItem(get(o, "gates"), 0),
+			    "findings")), 1);
+		cJSON_Delete(o);
+		n++;
+	}
+	ASSERT_EQ(n, 2);
+	fclose(fp);
+	ASSERT_NOT_NULL(fp = tmpfile());
+	ASSERT_OK(ledger_export(l, 1764000005000, fp, NULL));
+	ASSERT_EQ(ftell(fp) > 0, 1);
+	rewind(fp);
+	ASSERT_NOT_NULL(fgets(line, sizeof(line), fp));
+	ASSERT_CONTAINS(line, id2);
+	ASSERT_NULL(fgets(line, sizeof(line), fp));
+	fclose(fp);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_prefix)
+{
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char a[ULID_LEN + 1], b[ULID_LEN + 1], lower[ULID_LEN + 1];
+	cJSON *run = NULL;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, a, 1764000000000, "run");
+	begin_run(l, b, 1764000000000, "run");	/* same ms: 10-char time prefix shared */
+	ASSERT_OK(strncmp(a, b, 10));
+
+	ASSERT_EQ(ledger_show(l, "", &run, &err), WD_ENOTFOUND);
+	ASSERT_EQ(ledger_show(l, "01", &run, &err), WD_EAMBIGUOUS);
+	ASSERT_NULL(run);
+	ASSERT_CONTAINS(err.msg, "ambiguous");
+	ASSERT_CONTAINS(err.msg, a);
+	ASSERT_EQ(ledger_show(l, "ZZZZ", &run, &err), WD_ENOTFOUND);
+	ASSERT_CONTAINS(err.msg, "ZZZZ");
+	ASSERT_EQ(ledger_show(l, "01-", &run, &err), WD_ENOTFOUND);
+
+	/* shortest unique prefix, in lower case */
+	for (size_t n = 1; n <= ULID_LEN; n++) {
+		if (strncmp(a, b, n) != 0) {
+			for (size_t i = 0; i < n; i++)
+				lower[i] = (char)tolower((unsigned char)b[i]);
+			lower[n] = '\0';
+			break;
+		}
+	}
+	ASSERT_OK(ledger_show(l, lower, &run, &err));
+	ASSERT_STR_EQ(get_str(run, "id"), b);
+	cJSON_Delete(run);
+	ASSERT_OK(ledger_show(l, a, &run, &err));
+	ASSERT_STR_EQ(get_str(run, "id"), a);
+	cJSON_Delete(run);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_cache)
+{
+	static const char *const paths[] = { "src/a.py", "src/b.py", NULL };
+	static const char *const failing[] = { "src/a.py", NULL };
+	struct tmp t;
+	struct ledger *l;
+	struct ledger_cache_hit hit;
+	char id[ULID_LEN + 1];
+
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, id, 1764000000000, "run");
+	record(l, id, "ruff", GATE_FAIL, paths, failing, "key1");
+	/* a finding on b.py elsewhere must not leak into a.py's hit */
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "src/a.py", "key1", &hit), 1);
+	ASSERT_EQ(hit.status, GATE_FAIL);
+	ASSERT_STR_EQ(hit.run_id, id);
+	ASSERT_EQ(hit.findings.n, 1);
+	ASSERT_STR_EQ(hit.findings.v[0].path, "src/a.py");
+	ASSERT_STR_EQ(hit.findings.v[0].code, "F401");
+	ASSERT_EQ(hit.findings.v[0].col, 8);
+	ASSERT(hit.findings.v[0].fixable);
+	findings_release(&hit.findings);
+
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "src/b.py", "key1", &hit), 1);
+	ASSERT_EQ(hit.status, GATE_PASS);
+	ASSERT_EQ(hit.findings.n, 0);
+	findings_release(&hit.findings);
+
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "src/a.py", "key2", &hit), 0);
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp2", "src/a.py", "key1", &hit), 0);
+	ASSERT_EQ(ledger_cache_lookup(l, "pssa", "fp1", "src/a.py", "key1", &hit), 0);
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "src/c.py", "key1", &hit), 0);
+	ASSERT_EQ(hit.findings.n, 0);
+
+	/* no cache_key: nothing cached */
+	begin_run(l, id, 1764000001000, "run");
+	record(l, id, "mypy", GATE_PASS, paths, NULL, NULL);
+	ASSERT_EQ(ledger_cache_lookup(l, "mypy", "fp1", "src/a.py", "key1", &hit), 0);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+static const cJSON *summary_gate(const cJSON *arr, const char *name)
+{
+	const cJSON *g;
+
+	cJSON_ArrayForEach(g, arr)
+		if (strcmp(get_str(g, "name"), name) == 0)
+			return g;
+	return NULL;
+}
+
+TEST_IMPL(ledger_file_state)
+{
+	static const char *const paths[] = { "src/b.py", "src/a.py", "src/c.py", NULL };
+	static const char *const failing[] = { "src/b.py", "src/a.py", NULL };
+	static const char *const only_a[] = { "src/a.py", NULL };
+	static const char *const one[] = { "x.ps1", NULL };
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char id[ULID_LEN + 1];
+	cJSON *arr;
+	const cJSON *g;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_OK(ledger_gate_summary(l, &arr, &err));
+	ASSERT_EQ(cJSON_GetArraySize(arr), 0);
+	cJSON_Delete(arr);
+
+	begin_run(l, id, 1764000000000, "watch");
+	record(l, id, "ruff", GATE_FAIL, paths, failing, "k");
+	record(l, id, "pssa", GATE_TIMEOUT, one, NULL, NULL);
+	ASSERT_OK(ledger_gate_summary(l, &arr, &err));
+	ASSERT_EQ(cJSON_GetArraySize(arr), 2);
+	ASSERT_STR_EQ(get_str(cJSON_GetArrayItem(arr, 0), "name"), "pssa");	/* by name */
+	g = summary_gate(arr, "ruff");
+	ASSERT_STR_EQ(get_str(g, "status"), "fail");
+	ASSERT_EQ(get_num(g, "failing_files"), 2);
+	ASSERT_EQ(get_num(g, "findings"), 2);
+	ASSERT_EQ(cJSON_GetArraySize(get(g, "files")), 2);
+	ASSERT_STR_EQ(cJSON_GetArrayItem(get(g, "files"), 0)->valuestring, "src/a.py");
+	ASSERT_STR_EQ(cJSON_GetArrayItem(get(g, "files"), 1)->valuestring, "src/b.py");
+	g = summary_gate(arr, "pssa");
+	ASSERT_STR_EQ(get_str(g, "status"), "error");	/* cache_status -1 → gate's */
+	ASSERT_EQ(get_num(g, "failing_files"), 0);
+	cJSON_Delete(arr);
+
+	/* a.py fixed: re-recorded as passing */
+	begin_run(l, id, 1764000001000, "watch");
+	record(l, id, "ruff", GATE_PASS, only_a, NULL, "k2");
+	ASSERT_OK(ledger_gate_summary(l, &arr, &err));
+	g = summary_gate(arr, "ruff");
+	ASSERT_STR_EQ(get_str(g, "status"), "fail");
+	ASSERT_EQ(get_num(g, "failing_files"), 1);
+	ASSERT_EQ(get_num(g, "findings"), 1);
+	ASSERT_STR_EQ(cJSON_GetArrayItem(get(g, "files"), 0)->valuestring, "src/b.py");
+	cJSON_Delete(arr);
+
+	/* b.py removed: its state goes, the gate passes */
+	ASSERT_OK(ledger_file_removed(l, "src/b.py", &err));
+	ASSERT_OK(ledger_file_removed(l, "x.ps1", &err));
+	ASSERT_OK(ledger_gate_summary(l, &arr, &err));
+	ASSERT_EQ(cJSON_GetArraySize(arr), 1);
+	g = summary_gate(arr, "ruff");
+	ASSERT_STR_EQ(get_str(g, "status"), "pass");
+	ASSERT_EQ(get_num(g, "failing_files"), 0);
+	ASSERT_EQ(get_num(g, "findings"), 0);
+	ASSERT_EQ(cJSON_GetArraySize(get(g, "files")), 0);
+	cJSON_Delete(arr);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_interrupted)
+{
+	static const char *const paths[] = { "a", NULL };
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char a[ULID_LEN + 1], b[ULID_LEN + 1];
+	cJSON *run;
+	int n = -1;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, a, 1000, "watch");
+	record(l, a, "g", GATE_PASS, paths, NULL, NULL);	/* started 1100, 41 ms */
+	begin_run(l, b, 2000, "run");
+	ASSERT_OK(ledger_run_finish(l, b, "pass", 2500, &err));
+	ASSERT_OK(ledger_mark_interrupted(l, &n, &err));
+	ASSERT_EQ(n, 1);
+	ASSERT_OK(ledger_show(l, a, &run, &err));
+	ASSERT_STR_EQ(get_str(run, "status"), "interrupted");
+	ASSERT_STR_EQ(get_str(run, "finished_at"), "1970-01-01T00:00:01.141Z");
+	cJSON_Delete(run);
+	ASSERT_OK(ledger_show(l, b, &run, &err));
+	ASSERT_STR_EQ(get_str(run, "status"), "pass");
+	cJSON_Delete(run);
+	ASSERT_OK(ledger_mark_interrupted(l, &n, &err));
+	ASSERT_EQ(n, 0);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+static int count_runs(struct ledger *l)
+{
+	struct ledger_log_query q = { .limit = 1000 };
+	cJSON *arr;
+	int n;
+
+	ASSERT_OK(ledger_log(l, &q, &arr, NULL));
+	n = cJSON_GetArraySize(arr);
+	cJSON_Delete(arr);
+	return n;
+}
+
+TEST_IMPL(ledger_gc)
+{
+	static const char *const kept[] = { "kept.py", NULL };
+	static const char *const cached[] = { "cached.py", NULL };
+	static const char *const plain[] = { "plain.py", NULL };
+	int64_t day = 86400000, now = (int64_t)time(NULL) * 1000;
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char ids[6][ULID_LEN + 1];
+	cJSON *run;
+	int deleted = -1;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	/* 0: old, backs file_state of kept.py (no cache key) */
+	begin_run(l, ids[0], now - 100 * day, "watch");
+	record(l, ids[0], "ruff", GATE_PASS, kept, NULL, NULL);
+	ASSERT_OK(ledger_run_finish(l, ids[0], "pass", now - 100 * day + 5, &err));
+	/* 1: old, its file_state later replaced, but a cache row remains */
+	begin_run(l, ids[1], now - 90 * day, "watch");
+	record(l, ids[1], "ruff", GATE_PASS, cached, NULL, "c1");
+	ASSERT_OK(ledger_run_finish(l, ids[1], "pass", now - 90 * day + 5, &err));
+	/* 2, 3: old, nothing references them once plain.py is re-judged */
+	for (int i = 2; i < 4; i++) {
+		begin_run(l, ids[i], now - (80 - i) * day, "watch");
+		record(l, ids[i], "ruff", GATE_FAIL, plain, plain, NULL);
+		ASSERT_OK(ledger_run_finish(l, ids[i], "fail", now - (80 - i) * day + 5, &err));
+	}
+	/* 4: recent, re-judges cached.py and plain.py without caching */
+	begin_run(l, ids[4], now - day, "watch");
+	record(l, ids[4], "ruff", GATE_PASS, cached, NULL, NULL);
+	record(l, ids[4], "ruff", GATE_PASS, plain, NULL, NULL);
+	ASSERT_OK(ledger_run_finish(l, ids[4], "pass", now - day + 5, &err));
+	/* 5: old but still running: never touched */
+	begin_run(l, ids[5], now - 95 * day, "watch");
+	ASSERT_EQ(count_runs(l), 6);
+
+	/* count limit only: 2 and 3 go; 0 (file_state), 1 (cache), 5 (running) stay */
+	ASSERT_OK(ledger_gc(l, 0, 1, &deleted, &err));
+	ASSERT_EQ(deleted, 2);
+	ASSERT_EQ(ledger_show(l, ids[2], &run, &err), WD_ENOTFOUND);
+	ASSERT_EQ(ledger_show(l, ids[3], &run, &err), WD_ENOTFOUND);
+	ASSERT_OK(ledger_show(l, ids[1], &run, &err));
+	cJSON_Delete(run);
+	ASSERT_EQ(count_runs(l), 4);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM findings"), 0);	/* cascaded */
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_files"), 4);
+
+	/* age limit: the 90-day-old cache row expires, so run 1 goes; run 0
+	 * still backs kept.py's state */
+	ASSERT_OK(ledger_gc(l, 30, 0, &deleted, &err));
+	ASSERT_EQ(deleted, 1);
+	ASSERT_EQ(ledger_show(l, ids[1], &run, &err), WD_ENOTFOUND);
+	ASSERT_OK(ledger_show(l, ids[0], &run, &err));
+	cJSON_Delete(run);
+	ASSERT_EQ(count_runs(l), 3);
+
+	/* nothing to do */
+	ASSERT_OK(ledger_gc(l, 0, 0, &deleted, &err));
+	ASSERT_EQ(deleted, 0);
+	ASSERT_OK(ledger_file_removed(l, "kept.py", &err));
+	ASSERT_OK(ledger_gc(l, 30, 0, &deleted, &err));
+	ASSERT_EQ(deleted, 1);
+	ASSERT_EQ(count_runs(l), 2);
+	ledger_close(l);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	tmp_release(&t);
+	return 0;
+}
+
+static void *release_later(void *db)
+{
+	usleep(300 * 1000);
+	ASSERT_EQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	return NULL;
+}
+
+/* Another writer holding the lock: busy_timeout waits it out instead of
+ * failing at once. */
+TEST_IMPL(ledger_busy_waits)
+{
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char id[ULID_LEN + 1];
+	pthread_t th;
+	sqlite3 *other;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_EQ(sqlite3_open(t.db, &other), SQLITE_OK);
+	ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	ASSERT_OK(pthread_create(&th, NULL, release_later, other));
+	begin_run(l, id, 1764000000000, "run");	/* blocks ~300 ms, then succeeds */
+	ASSERT_OK(pthread_join(th, NULL));
+	sqlite3_close(other);
+	ASSERT_OK(ledger_run_finish(l, id, "pass", 1764000000001, &err));
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_disk_full)
+{
+	static const char *const paths[] = { "big.py", NULL };
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char id[ULID_LEN + 1], sql[64];
+	struct findings fs = { NULL, 0, 0 };
+	struct ledger_file file = { .path = "big.py", .cache_key = "k", .cache_status = GATE_FAIL };
+	struct ledger_gate_run g = {
+		.gate = "ruff", .fingerprint = "fp1", .status = GATE_FAIL, .exit_code = 1,
+		.files = &file, .nfiles = 1, .findings = &fs, .tests_total = -1,
+		.tests_passed = -1, .tests_failed = -1, .tests_skipped = -1,
+	};
+	struct ledger_cache_hit hit;
+	sqlite3 *db;
+	cJSON *run;
+	char *big;
+	int pages = 0;
+
+	sqlite3_auto_extension((void (*)(void))capture_db);
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_NOT_NULL(db = last_db);
+	begin_run(l, id, 1764000000000, "run");
+	record(l, id, "ruff", GATE_PASS, paths, NULL, NULL);
+	g.run_id = id;
+
+	{
+		sqlite3_stmt *s;
+
+		ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &s, NULL), SQLITE_OK);
+		ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+		pages = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d", pages);
+	ASSERT_EQ(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+
+	big = xcalloc(1, 200001);
+	memset(big, 'x', 200000);
+	g.output = big;
+	for (int i = 0; i < 200; i++)
+		add_finding(&fs, "big.py", i + 1, "E501");
+	ASSERT_EQ(ledger_gate_record(l, &g, &err), WD_ELEDGER_FULL);
+	ASSERT_CONTAINS(err.msg, "database or disk is full");
+	ASSERT_CONTAINS(err.msg, t.db);
+	ASSERT_CONTAINS(err.msg, "full");
+	ASSERT(sqlite3_get_autocommit(db));		/* rolled back */
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "big.py", "k", &hit), 0);
+
+	/* still usable: small writes fit, reads work */
+	ASSERT_OK(ledger_run_finish(l, id, "fail", 1764000000500, &err));
+	ASSERT_OK(ledger_show(l, id, &run, &err));
+	ASSERT_EQ(cJSON_GetArraySize(get(run, "gates")), 1);	/* the failed one is absent */
+	cJSON_Delete(run);
+
+	/* room again: the same record goes through */
+	ASSERT_EQ(sqlite3_exec(db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL),
+	    SQLITE_OK);
+	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "big.py", "k", &hit), 1);
+	ASSERT_EQ(hit.findings.n, 200);
+	findings_release(&hit.findings);
+	findings_release(&fs);
+	free(big);
+	ledger_close(l);
+	sqlite3_reset_auto_extension();
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_time)
+{
+	char iso[32];
+	int64_t ms, now = (int64_t)time(NULL) * 1000;
+
+	ledger_time_iso(0, iso);
+	ASSERT_STR_EQ(iso, "1970-01-01T00:00:00.000Z");
+	ledger_time_iso(1795521600123, iso);
+	ASSERT_STR_EQ(iso, "2026-11-24T12:00:00.123Z");
+	ledger_time_iso(-1, iso);
+	ASSERT_STR_EQ(iso, "1969-12-31T23:59:59.999Z");
+
+	ASSERT_OK(ledger_time_parse("2026-11-24", &ms));
+	ASSERT_EQ(ms, 1795478400000);
+	ASSERT_OK(ledger_time_parse("2026-11-24T12:00:00Z", &ms));
+	ASSERT_EQ(ms, 1795521600000);
+	ASSERT_OK(ledger_time_parse("2026-11-24T12:00:00.123Z", &ms));
+	ASSERT_EQ(ms, 1795521600123);
+	ASSERT_OK(ledger_time_parse("2026-11-24T12:00:00.5Z", &ms));
+	ASSERT_EQ(ms, 1795521600500);
+	ASSERT_OK(ledger_time_parse("2026-11-24T12:00", &ms));
+	ASSERT_EQ(ms, 1795521600000);
+	ASSERT_OK(ledger_time_parse("2026-11-24T14:00:00+02:00", &ms));
+	ASSERT_EQ(ms, 1795521600000);
+	ASSERT_OK(ledger_time_parse("2024-02-29", &ms));
+	iso[0] = '\0';
+	ledger_time_iso(ms, iso);
+	ASSERT_STR_EQ(iso, "2024-02-29T00:00:00.000Z");
+
+	ASSERT_OK(ledger_time_parse("30s", &ms));
+	ASSERT(ms <= now - 29000 && ms >= now - 32000);
+	ASSERT_OK(ledger_time_parse("15m", &ms));
+	ASSERT(ms <= now - 899000 && ms >= now - 902000);
+	ASSERT_OK(ledger_time_parse("2h", &ms));
+	ASSERT(ms <= now - 7199000 && ms >= now - 7202000);
+	ASSERT_OK(ledger_time_parse("3d", &ms));
+	ASSERT(ms <= now - 3 * 86400000LL + 1000 && ms >= now - 3 * 86400000LL - 2000);
+	ASSERT_OK(ledger_time_parse("1w", &ms));
+	ASSERT(ms <= now - 7 * 86400000LL + 1000 && ms >= now - 7 * 86400000LL - 2000);
+
+	static const char *const bad[] = { "", "yesterday", "3", "3x", "3dd", "-3d", "2026-13-01",
+		"2026-02-30", "2025-02-29", "2026-11-24T25:00", "2026-11-24X", "2026-11-24T12",
+		"2026-11-24T12:00:00.Z", "99999999999999999999d", NULL };
+	for (size_t i = 0; bad[i]; i++)
+		if (ledger_time_parse(bad[i], &ms) == 0)
+			FAIL_("\"%s\" parsed", bad[i]);
+	return 0;
+}
+
+/* The queries behind log, show and status search by index, never by a
+ * full scan of a table. */
+TEST_IMPL(ledger_query_plans)
+{
+	static const struct { const char *query, *want; } plans[] = {
+		{ "log", "SEARCH runs USING INDEX runs_started" },
+		{ "show", "SEARCH runs USING INDEX sqlite_autoindex_runs_1 (id>? AND id<?)" },
+		{ "gates", "SEARCH gate_runs USING INDEX gate_runs_run (run_id=?)" },
+		{ "files", "SEARCH gate_files USING PRIMARY KEY (gate_run_id=?)" },
+		{ "findings", "SEARCH findings USING INDEX findings_gate_run (gate_run_id=?)" },
+		{ "cache", "SEARCH cache USING PRIMARY KEY (gate=? AND fingerprint=? AND path=? AND cache_key=?)" },
+		{ "summary", "SCAN file_state" },
+		{ "last_run", "SCAN runs USING INDEX runs_started" },
+	};
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	struct buf b = BUF_INIT;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	for (size_t i = 0; i < sizeof(plans) / sizeof(*plans); i++) {
+		buf_reset(&b);
+		ASSERT_OK(ledger_explain(l, plans[i].query, &b, &err));
+		if (strstr(b.buf, plans[i].want) == NULL)
+			FAIL_("%s: plan\n%swants \"%s\"", plans[i].query, b.buf, plans[i].want);
+		if (strstr(b.buf, "TEMP B-TREE") && strcmp(plans[i].query, "summary") != 0)
+			FAIL_("%s: plan sorts:\n%s", plans[i].query, b.buf);
+	}
+	/* log: the gate filter looks gate runs up by run id */
+	buf_reset(&b);
+	ASSERT_OK(ledger_explain(l, "log", &b, &err));
+	ASSERT_CONTAINS(b.buf, "USING INDEX gate_runs_run (run_id=?)");
+	ASSERT_EQ(ledger_explain(l, "nope", &b, &err), WD_ENOTFOUND);
+	buf_release(&b);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
