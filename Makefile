@@ -69,9 +69,11 @@ $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 deps:
 	@scripts/install-deps.sh
 
-run: deps
+# This repository's own gates include ruff; where no ruff is installed the
+# test stand-in (tests/tools/ruff, appended to PATH so a real one wins) serves.
+run: deps tools
 	@$(MAKE) --no-print-directory watchd
-	./watchd --root . start --foreground
+	PATH="$$PATH:$(CURDIR)/tests/tools" ./watchd --root . start --foreground
 
 tools: deps
 	@scripts/install-test-tools.sh

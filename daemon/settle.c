@@ -170,7 +170,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Emits the ready and removed entries as one batch. */
-static void flush_ready(struct settle *st, bool only_removed)
+static void flush_ready(struct settle *st, bool only_removed, bool dropped)
 {
 	struct strvec changed = STRVEC_INIT, removed = STRVEC_INIT;
 	uint64_t *stamps = NULL, seq = UINT64_MAX;
@@ -183,6 +183,8 @@ static void flush_ready(struct settle *st, bool only_removed)
 		if (p->removed) {
 			if (!p->created)
 				strvec_push(&removed, s->key);
+			else
+				dropped = true;	/* a temp file that came and went */
 		} else if (!only_removed && p->probing && p->stamp1) {
 			strvec_push(&changed, s->key);
 		} else
@@ -191,8 +193,13 @@ static void flush_ready(struct settle *st, bool only_removed)
 			seq = p->seq;
 		free(hmap_dels(&st->pend, s->key));
 	}
-	if (changed.n == 0 && removed.n == 0)
+	if (changed.n == 0 && removed.n == 0) {
+		/* entries may still have been dropped (not regular files any
+		 * more): tell the owner, whose sync barrier may now be met */
+		if (dropped)
+			st->cb(st->arg, &changed, NULL, &removed, UINT64_MAX);
 		return;
+	}
 	/* sort changed together with their stamps: look them up again */
 	if (changed.n > 1)
 		qsort(changed.v, changed.n, sizeof(*changed.v), cmp_str);
@@ -218,7 +225,7 @@ static void on_debounce(uv_timer_t *t)
 	uint64_t now = uv_now(st->o.loop), next_writer = UINT64_MAX;
 	size_t it = 0;
 	struct hmap_slot *s;
-	bool probing = false;
+	bool probing = false, dropped = false;
 
 	st->git_busy = settle_git_in_progress(st->o.gitdir, wall_now());
 	if (st->git_busy) {
@@ -248,6 +255,7 @@ static void on_debounce(uv_timer_t *t)
 		if (rc < 0) {
 			/* not a regular file any more (a fifo, a directory) */
 			free(hmap_dels(&st->pend, s->key));
+			dropped = true;
 			continue;
 		}
 		p->removed = false;
@@ -255,7 +263,7 @@ static void on_debounce(uv_timer_t *t)
 		p->probing = true;
 		probing = true;
 	}
-	flush_ready(st, true);
+	flush_ready(st, true, dropped);
 	st->batch_start = 0;
 	if (probing)
 		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
@@ -273,7 +281,7 @@ static void on_stable(uv_timer_t *t)
 	struct settle *st = t->data;
 	size_t it = 0;
 	struct hmap_slot *s;
-	bool retry = false;
+	bool retry = false, dropped = false;
 
 	while ((s = hmap_next(&st->pend, &it)) != NULL) {
 		struct pend *p = s->val;
@@ -288,6 +296,7 @@ static void on_stable(uv_timer_t *t)
 			p->probing = false;
 		} else if (rc < 0) {
 			free(hmap_dels(&st->pend, s->key));
+			dropped = true;
 		} else if (stamp != p->stamp1 || (p->writer_open &&
 		    uv_now(st->o.loop) - p->last_event < (uint64_t)st->o.writer_timeout_ms)) {
 			/* still changing: take it round again */
@@ -296,7 +305,7 @@ static void on_stable(uv_timer_t *t)
 			retry = true;
 		}
 	}
-	flush_ready(st, false);
+	flush_ready(st, false, dropped);
 	if (retry || settle_pending(st) > 0) {
 		if (!uv_is_active((uv_handle_t *)&st->debounce))
 			arm(st, (uint64_t)st->o.debounce_ms);

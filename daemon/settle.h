@@ -28,7 +28,8 @@ struct settle_opts {
 
 /* A batch: changed files (stable, exist) and removed ones, relative to
  * ROOT, both sorted; stamps[i] is the watcher stamp of changed->v[i].
- * seq is the lowest event sequence number in the batch. Borrowed. */
+ * seq is the lowest event sequence number in the batch. Borrowed. Both
+ * lists may be empty (stamps NULL) when pending entries were only dropped. */
 typedef void settle_flush_fn(void *arg, const struct strvec *changed, const uint64_t *stamps,
     const struct strvec *removed, uint64_t seq);
 

@@ -739,9 +739,14 @@ static void file_event(struct watcher *w, struct wdir *d, const struct inotify_e
 		ent_del(w, d, ev->name);
 	else if (what & WEV_CREATED)
 		ent_set(w, d, ev->name, 0);
-	if (ignore_is_rules_file(w->path.buf) && w->cb.rules)
-		w->cb.rules(w->cb.arg, w->path.buf);
 	w->cb.file(w->cb.arg, w->path.buf, what);
+	/* last: the rules callback may rescan, which reuses w->path */
+	if (ignore_is_rules_file(w->path.buf) && w->cb.rules) {
+		char *rel = xstrdup(w->path.buf);
+
+		w->cb.rules(w->cb.arg, rel);
+		free(rel);
+	}
 }
 
 static void handle(struct watcher *w, const struct inotify_event *ev)
