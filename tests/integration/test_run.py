@@ -1,14 +1,15 @@
 """watchd run: one-shot gate runs with real tools on a fresh repository,
 and the run as log/show report it afterwards."""
+import ast
 import json
 import re
 import shutil
+import subprocess
 import textwrap
-import urllib.parse
 
 import pytest
 
-from conftest import ULID_RE, git, requires, write_config
+from conftest import TOOLS_DIR, ULID_RE, git, requires, write_config
 
 pytestmark = requires("run")
 needs_ledger_cli = requires("log", "show")
@@ -145,7 +146,7 @@ def test_awkward_names_one_process_per_file(repo, watchd, tmp_path):
         (repo / n).write_text("x\n")
     r = watchd("run", "--json")
     assert r.rc == 0, str(r)
-    seen = sorted(eval(line)[0] for line in log.read_text(encoding="utf-8").splitlines())
+    seen = sorted(ast.literal_eval(line)[0] for line in log.read_text(encoding="utf-8").splitlines())
     expect = sorted("--file=" + ("./" + n if n.startswith("-") else n) for n in names)
     assert seen == expect
 
@@ -322,3 +323,63 @@ def test_state_dir_is_hidden_from_git(repo, watchd):
     assert (repo / ".watchd" / ".gitignore").read_text().strip() == "*"
     status = git(repo, "status", "--porcelain", "--untracked-files=all")
     assert ".watchd" not in status
+
+
+def _ruff_stand_in():
+    """None when ruff (the stand-in in tests/tools, or a real one) answers."""
+    try:
+        p = subprocess.run([str(TOOLS_DIR / "ruff"), "--version"], capture_output=True,
+                           text=True, timeout=60)
+    except OSError as e:
+        return f"tests/tools/ruff cannot run: {e}"
+    if p.returncode != 0:
+        return ("tests/tools/ruff does not run (scripts/install-test-tools.sh installs its "
+                f"engine): {p.stderr.strip()[:200]}")
+    return None
+
+
+needs_ruff = pytest.mark.skipif(_ruff_stand_in() is not None, reason=_ruff_stand_in() or "")
+RUFF = {"name": "ruff", "type": "ruff", "include": ["**/*.py"],
+        "config_files": ["pyproject.toml", "ruff.toml"], "timeout_s": 120}
+
+
+@needs_ruff
+def test_ruff_gate(repo, watchd):
+    write_config(repo, [RUFF])
+    (repo / "pkg dir").mkdir()
+    (repo / "pkg dir" / "-mod é.py").write_text("import os\n")
+    (repo / "ok.py").write_text("print('hi')\n")
+    r = watchd("run", "--json", timeout=120)
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "ruff")
+    assert g["status"] == "fail"
+    assert sorted(g["files"]) == ["ok.py", "pkg dir/-mod é.py"]
+    [f] = g["findings"]
+    assert (f["path"], f["line"], f["col"], f["code"]) == ("pkg dir/-mod é.py", 1, 8, "F401")
+    assert "os" in f["message"]
+
+
+@needs_ruff
+def test_ruff_config_file_change_invalidates_the_cache(repo, watchd):
+    write_config(repo, [RUFF])
+    (repo / "a.py").write_text("import os\n")
+    g = gate(watchd("run", "--json", timeout=120).json, "ruff")
+    assert g["status"] == "fail" and g["cached"] is False
+    (repo / "ruff.toml").write_text('[lint]\nignore = ["F401"]\n')
+    g = gate(watchd("run", "--json", timeout=120).json, "ruff")
+    assert g["status"] == "pass" and g["cached"] is False
+    g = gate(watchd("run", "--json", timeout=120).json, "ruff")
+    assert g["status"] == "pass" and g["cached"] is True
+
+
+@needs_ruff
+def test_ruff_format_gate(repo, watchd):
+    write_config(repo, [{"name": "fmt", "type": "ruff-format", "include": ["**/*.py"],
+                         "timeout_s": 120}])
+    (repo / "ugly.py").write_text('x = {  "a":1 }\n')
+    (repo / "fine.py").write_text('x = {"a": 1}\n')
+    r = watchd("run", "--json", timeout=120)
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "fmt")
+    assert g["status"] == "fail"
+    assert [f["path"] for f in g["findings"]] == ["ugly.py"]
