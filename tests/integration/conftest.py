@@ -211,6 +211,9 @@ def kill_daemon(pid: int, timeout=10) -> None:
 
 def _stop_daemon_of(root, env) -> None:
     """Stops (then kills) a daemon still serving root, if the CLI can tell."""
+    sockdir = Path(env["XDG_RUNTIME_DIR"]) / "watchd"
+    if not sockdir.is_dir() or not any(sockdir.iterdir()):
+        return  # nothing was ever started with this runtime dir
     if _probe("status") is not None:
         return
     st = run_watchd(["status", "--json"], root, env, timeout=30, check_sanitizers=False)
