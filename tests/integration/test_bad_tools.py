@@ -6,9 +6,9 @@ import subprocess
 import textwrap
 import threading
 
-from conftest import WATCHD, pid_alive, requires, sanitizer_report, wait_until, write_config
+from conftest import WATCHD, needs_watchd, pid_alive, sanitizer_report, wait_until, write_config
 
-pytestmark = requires("run")
+pytestmark = needs_watchd
 
 
 def tool_script(tmp_path, name, body):

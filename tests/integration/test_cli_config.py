@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from conftest import needs_binary, requires, write_config
+from conftest import needs_binary, needs_watchd, write_config
 
-needs_config = requires("config")
+needs_config = needs_watchd
 
 SHELLCHECK = {"name": "shellcheck", "type": "command", "include": ["**/*.sh"],
               "command": ["shellcheck", "-f", "gcc", "{files}"], "parser": "gcc"}
@@ -155,7 +155,6 @@ def test_type_specific_key_on_the_wrong_type(repo, watchd):
 
 
 @needs_config
-@requires("run")
 def test_every_error_exits_2_before_anything_runs(repo, watchd):
     """run loads the config first: no ledger, no state dir on a bad config."""
     write_config(repo, [dict(SHELLCHECK, timeout_s=0)])

@@ -5,10 +5,10 @@ import stat
 
 import pytest
 
-from conftest import (ULID_RE, pid_alive, requires, track_daemon, wait_until,
+from conftest import (ULID_RE, needs_watchd, pid_alive, track_daemon, wait_until,
                       write_config)
 
-pytestmark = requires("start", "stop", "status")
+pytestmark = needs_watchd
 
 UNQUOTED = "#!/bin/sh\necho $1\n"
 CLEAN = '#!/bin/sh\necho "$1"\n'

@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 
-from conftest import TOOLS_DIR, requires, which_outside_tools, write_config
+from conftest import TOOLS_DIR, needs_watchd, which_outside_tools, write_config
 
-pytestmark = requires("run")
+pytestmark = needs_watchd
 
 REAL_PWSH = which_outside_tools("pwsh")
 

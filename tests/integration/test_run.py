@@ -9,10 +9,9 @@ import textwrap
 
 import pytest
 
-from conftest import TOOLS_DIR, ULID_RE, git, requires, write_config
+from conftest import TOOLS_DIR, ULID_RE, git, needs_watchd, write_config
 
-pytestmark = requires("run")
-needs_ledger_cli = requires("log", "show")
+pytestmark = needs_watchd
 
 SHELLCHECK = {"name": "shellcheck", "type": "command", "include": ["**/*.sh"],
               "command": ["shellcheck", "-f", "gcc", "{files}"], "parser": "gcc",
@@ -253,7 +252,6 @@ def test_sarif_parser(repo, watchd, tmp_path, absolute):
     assert gate(r.json, "todo")["status"] == "pass"
 
 
-@needs_ledger_cli
 def test_run_appears_in_log_and_show(repo, watchd):
     write_config(repo, [SHELLCHECK, dict(SHELLCHECK, name="shellcheck-all",
                                          include=["**/*.sh", "**/*.bash"])])

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import REPO_DIR, requires, write_config
+from conftest import REPO_DIR, needs_watchd, write_config
 
 SCHEMA_PATH = REPO_DIR / "config" / "watch.config.schema.json"
 
@@ -251,7 +251,7 @@ def test_invalid_examples(schema, name):
 
 
 @needs_jsonschema
-@requires("config")
+@needs_watchd
 @pytest.mark.parametrize("case", ["minimal", "full"] + sorted(INVALID))
 def test_schema_agrees_with_config_check(schema, watchd, repo, case):
     """The schema and the real loader give the same verdict."""
