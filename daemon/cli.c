@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 void cli_error(const char *fmt, ...)
@@ -42,7 +43,10 @@ int cli_load_config(struct cli_ctx *ctx)
 
 void cli_print_json(const cJSON *v, bool compact)
 {
-	char *s = compact ? cJSON_PrintUnformatted(v) : cJSON_Print(v);
+	char *s;
+
+	utf8_repair_json((cJSON *)v);
+	s = compact ? cJSON_PrintUnformatted(v) : cJSON_Print(v);
 
 	if (s) {
 		fputs(s, stdout);

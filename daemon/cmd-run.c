@@ -22,10 +22,20 @@
 #include "xmalloc.h"
 
 struct run_state {
-	char	id[ULID_LEN + 1];
-	char	status[16];
-	bool	done;
+	char		 id[ULID_LEN + 1];
+	char		 status[16];
+	bool		 done;
+	const char	*root;
+	struct ignore	*ig;
 };
+
+static void list_files(void *arg, struct strvec *out)
+{
+	struct run_state *rs = arg;
+
+	walk_files(rs->root, "", rs->ig, out);
+	strvec_sort(out);
+}
 
 static void on_done(struct sched *s, const char *run_id, const char *status, void *arg)
 {
@@ -210,7 +220,11 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		struct sched_opts so = {
 			.loop = &loop, .root = ctx->root, .cfg = &ctx->cfg, .ledger = ledger,
 			.tmp_dir = tmp_dir, .trigger = "run", .no_cache = no_cache,
+			.list_files = list_files, .list_arg = &rs,
 		};
+
+		rs.root = ctx->root;
+		rs.ig = ig;
 
 		s = sched_new(&so, on_done, &rs);
 	}

@@ -100,6 +100,22 @@ static void print_gate(const cJSON *g)
 		}
 		printf("\n");
 	}
+	{
+		/* why each file ran (or came from the cache); "changed" is the
+		 * usual case and goes without saying */
+		const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(g, "reasons"), *r;
+		int shown = 0;
+
+		cJSON_ArrayForEach(r, reasons) {
+			if (!cJSON_IsString(r) || strcmp(r->valuestring, "changed") == 0)
+				continue;
+			if (shown++ == SHOW_MAX_FILES) {
+				printf("  ...\n");
+				break;
+			}
+			printf("  why %s: %s\n", r->string, r->valuestring);
+		}
+	}
 	if (message)
 		printf("  message: %s\n", message);
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(g, "findings"))

@@ -26,6 +26,8 @@
 #include "server.h"
 #include "settle.h"
 #include "version.h"
+#include "walk.h"
+#include "buf.h"
 #include "watcher.h"
 #include "xmalloc.h"
 
@@ -58,6 +60,14 @@ struct daemon {
 	uint64_t	 started;	/* loop time */
 	struct sync_wait *syncs;
 	bool		 stopping;
+	char		*config_rel;	/* the config's path under ROOT, or NULL */
+	char		*config_error;	/* why the last reload was refused, or NULL */
+	struct retired	*retired;	/* configs still used by queued tasks */
+};
+
+struct retired {
+	struct config	 cfg;
+	struct retired	*next;
 };
 
 static void check_syncs(struct daemon *d);
@@ -108,6 +118,78 @@ static void on_rules(void *arg, const char *rel)
 	watcher_rescan(d->watcher, rel);
 }
 
+static bool strvec_equal(const struct strvec *a, const struct strvec *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+static void free_retired(struct daemon *d)
+{
+	while (d->retired) {
+		struct retired *r = d->retired;
+
+		d->retired = r->next;
+		config_release(&r->cfg);
+		free(r);
+	}
+}
+
+/* The config file changed: validate the new one completely before it
+ * replaces anything. A bad edit keeps the running config (and says why in
+ * the log and in status); a good one re-runs exactly the gates whose
+ * definition changed, on everything they include. */
+static void reload_config(struct daemon *d)
+{
+	struct cli_ctx *ctx = d->ctx;
+	struct config fresh;
+	struct config_err cerr;
+	struct strvec changed_gates = STRVEC_INIT;
+	struct retired *old;
+	bool ignore_changed;
+
+	if (config_load(ctx->config_path, &fresh, &cerr) != 0) {
+		struct buf b = BUF_INIT;
+
+		config_err_format(&cerr, &b);
+		log_warnx("config not reloaded, the running one stays: %s", b.buf);
+		free(d->config_error);
+		d->config_error = buf_detach(&b, NULL);
+		return;
+	}
+	free(d->config_error);
+	d->config_error = NULL;
+	for (size_t i = 0; i < fresh.ngates; i++) {
+		const struct gate *g = &fresh.gates[i];
+		const struct gate *was = config_gate(&ctx->cfg, g->name);
+
+		if (was == NULL || strcmp(was->definition, g->definition) != 0)
+			strvec_push(&changed_gates, g->name);
+	}
+	ignore_changed = !strvec_equal(&fresh.ignore, &ctx->cfg.ignore);
+	old = xcalloc(1, sizeof(*old));
+	old->cfg = ctx->cfg;	/* queued tasks still point at its gates */
+	old->next = d->retired;
+	d->retired = old;
+	ctx->cfg = fresh;
+	sched_set_config(d->sched, &ctx->cfg);
+	settle_set_timing(d->settle, ctx->cfg.debounce_ms, ctx->cfg.max_wait_ms,
+	    ctx->cfg.stability_ms, ctx->cfg.writer_timeout_ms);
+	sched_force_gates(d->sched, &changed_gates);
+	log_info("config reloaded: %zu gate(s) new or changed", changed_gates.n);
+	strvec_clear(&changed_gates);
+	if (ignore_changed) {
+		ignore_refresh(d->ig);
+		watcher_rescan(d->watcher, "the config's ignore list changed");
+	}
+	if (sched_idle(d->sched))
+		free_retired(d);
+}
+
 static void on_batch(void *arg, const struct strvec *changed, const uint64_t *stamps,
     const struct strvec *removed, uint64_t seq)
 {
@@ -117,17 +199,30 @@ static void on_batch(void *arg, const struct strvec *changed, const uint64_t *st
 
 	for (size_t i = 0; i < changed->n; i++)
 		watcher_note(d->watcher, changed->v[i], stamps[i]);
+	if (d->config_rel && strvec_bsearch(changed, d->config_rel) >= 0)
+		reload_config(d);
 	if (sched_submit(d->sched, changed, removed, seq, id, &err) < 0)
 		log_warnx("cannot record a run: %s", err.msg);
 	check_syncs(d);
 }
 
+static void list_files(void *arg, struct strvec *out)
+{
+	struct daemon *d = arg;
+
+	walk_files(d->ctx->root, "", d->ig, out);
+	strvec_sort(out);
+}
+
 static void on_run_done(struct sched *s, const char *run_id, const char *status, void *arg)
 {
-	(void)s;
+	struct daemon *d = arg;
+
 	(void)run_id;
 	(void)status;
-	check_syncs(arg);
+	if (sched_idle(s))
+		free_retired(d);
+	check_syncs(d);
 }
 
 /* ---- status ---------------------------------------------------------------- */
@@ -162,6 +257,10 @@ static cJSON *live_status(struct daemon *d)
 	cJSON_AddStringToObject(o, "root", d->ctx->root);
 	cJSON_AddStringToObject(o, "socket", d->sock_path);
 	cJSON_AddStringToObject(o, "config", d->ctx->config_path);
+	if (d->config_error)
+		cJSON_AddStringToObject(o, "config_error", d->config_error);
+	else
+		cJSON_AddNullToObject(o, "config_error");
 	cJSON_AddStringToObject(o, "version", WATCHD_VERSION);
 	cJSON_AddNumberToObject(o, "uptime_s", (double)(uv_now(d->loop) - d->started) / 1000.0);
 	w = cJSON_AddObjectToObject(o, "watch");
@@ -447,11 +546,18 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	if (d.repo)
 		gitdir = repo_gitdir(d.repo);
 	d.ig = ignore_new(&ctx->cfg.ignore, d.repo);
+	{
+		size_t rl = strlen(ctx->root);
+
+		if (strncmp(ctx->config_path, ctx->root, rl) == 0 && ctx->config_path[rl] == '/')
+			d.config_rel = xstrdup(ctx->config_path + rl + 1);
+	}
 	d.loop = uv_default_loop();
 	{
 		struct sched_opts so = {
 			.loop = d.loop, .root = ctx->root, .cfg = &ctx->cfg, .ledger = d.ledger,
 			.tmp_dir = d.tmp_dir, .trigger = "watch",
+			.list_files = list_files, .list_arg = &d,
 		};
 		struct settle_opts se = {
 			.loop = d.loop, .root = ctx->root, .gitdir = gitdir,
@@ -495,6 +601,9 @@ out_loop:
 	/* let every closing handle (and killed tool) report */
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	sched_free(d.sched);
+	free_retired(&d);
+	free(d.config_rel);
+	free(d.config_error);
 	if (uv_loop_close(d.loop) != 0)
 		log_warnx("handles left open at exit");
 	ignore_free(d.ig);

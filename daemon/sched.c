@@ -31,7 +31,9 @@
 #include "log.h"
 #include "repo.h"
 #include "sched.h"
+#include "select.h"
 #include "spawn.h"
+#include "watcher.h"
 #include "xmalloc.h"
 
 #define ARGV_BUDGET (128 * 1024)	/* bytes of file names per process */
@@ -53,7 +55,8 @@ struct run {
 
 struct chunk {
 	struct task	*task;
-	size_t		 first, n;	/* slice of task->files */
+	const char	**files;	/* slice of task->todo (borrowed) */
+	size_t		 n;
 	char		*report;	/* {report} path, or NULL */
 	struct spawn	*sp;		/* while running */
 	struct chunk	*next_ready;
@@ -67,6 +70,10 @@ struct task {
 	enum task_state	 state;
 	struct strvec	 files;		/* files to judge, sorted */
 	char		(*blobs)[OID_HEX + 1];	/* per file, "" when unknown */
+	char		(*keys)[OID_HEX + 1];	/* per file cache key, "" = none */
+	struct hmap	 reasons;	/* path -> why it runs (malloc'ed) */
+	char		 digest[OID_HEX + 1];	/* test gates: the whole input set */
+	const char	**todo;		/* files that need the tool (not cached) */
 	signed char	*cached;	/* per file: 1 result came from the cache */
 	char		 fingerprint[OID_HEX + 1];
 	struct chunk	*chunks;
@@ -94,6 +101,21 @@ struct sched {
 	char		 last_run[ULID_LEN + 1];
 	bool		 shutting_down;
 	struct hmap	*missing_warned;
+	struct hmap	 blob_memo;	/* path -> struct blob_memo */
+	struct strvec	 forced;	/* gates the next submit runs on everything */
+	struct hmap	 tools;		/* resolved program path -> struct tool_ver */
+};
+
+/* A tool's version, probed once and trusted while its binary keeps the
+ * same size and mtime (an upgrade changes them). */
+struct tool_ver {
+	struct sched	*s;
+	char		*prog;
+	off_t		 size;
+	struct timespec	 mtime;
+	char		*version;	/* first line the probe printed */
+	bool		 known;
+	bool		 probing;
 };
 
 static int64_t now_ms(void)
@@ -182,9 +204,19 @@ static void task_free(struct task *t)
 	for (size_t i = 0; i < t->nchunks; i++)
 		free(t->chunks[i].report);
 	free(t->chunks);
+	free(t->todo);
 	strvec_clear(&t->files);
 	free(t->blobs);
+	free(t->keys);
 	free(t->cached);
+	{
+		size_t it = 0;
+		struct hmap_slot *sl;
+
+		while ((sl = hmap_next(&t->reasons, &it)) != NULL)
+			free(sl->val);
+		hmap_release(&t->reasons);
+	}
 	gate_result_release(&t->agg);
 	buf_release(&t->output);
 	free(t->cached_from);
@@ -221,26 +253,22 @@ static void finish_run(struct sched *s, struct run *r, const char *forced)
 	free(r);
 }
 
-/* Which status to cache for one file of a finished task; -1: none. A
- * batched tool that failed without saying which file was at fault can
- * only be cached when it judged one file. */
-static int file_cache_status(const struct task *t, size_t i, size_t findings_for_file)
+/* True when every finding names one of the task's files: only then can a
+ * batched gate's verdict be split per file. */
+static bool attributable(const struct task *t)
 {
-	enum gate_status st = t->agg.status;
+	for (size_t k = 0; k < t->agg.findings.n; k++) {
+		const char *p = t->agg.findings.v[k].path;
 
-	if (t->gate->cache == GATE_CACHE_NONE || t->s->o.no_cache || t->blobs[i][0] == '\0')
-		return -1;
-	if (findings_for_file > 0)
-		return GATE_FAIL;
-	if (st == GATE_PASS)
-		return GATE_PASS;
-	if (st == GATE_FAIL && (t->agg.findings.n > 0 || t->files.n == 1))
-		return t->agg.findings.n > 0 ? GATE_PASS : GATE_FAIL;
-	return -1;
+		if (p == NULL || strvec_bsearch(&t->files, p) < 0)
+			return false;
+	}
+	return true;
 }
 
 /* One file's own verdict for `status`: its findings decide when the tool
- * says which file was at fault; otherwise the gate's status stands. */
+ * says which file was at fault; otherwise the gate's status stands for
+ * every file it ran on. */
 static enum gate_status file_status(const struct task *t, size_t findings_for_file)
 {
 	switch (t->agg.status) {
@@ -249,10 +277,41 @@ static enum gate_status file_status(const struct task *t, size_t findings_for_fi
 	case GATE_FAIL:
 		if (findings_for_file)
 			return GATE_FAIL;
-		return t->agg.findings.n > 0 ? GATE_PASS : GATE_FAIL;
+		return t->agg.findings.n > 0 && attributable(t) ? GATE_PASS : GATE_FAIL;
 	default:
 		return t->agg.status;
 	}
+}
+
+/* Which status to cache for one file of a finished task; -1: none. A
+ * verdict that cannot be pinned on a file is cached only when the gate
+ * judged that one file alone. Errors, timeouts and missing tools never are. */
+static int file_cache_status(const struct task *t, size_t i, size_t findings_for_file)
+{
+	enum gate_status st = t->agg.status;
+
+	if (t->gate->cache == GATE_CACHE_NONE || t->s->o.no_cache || t->keys[i][0] == '\0')
+		return -1;
+	if (st != GATE_PASS && st != GATE_FAIL)
+		return -1;
+	if (st == GATE_PASS || attributable(t) || t->files.n == 1)
+		return file_status(t, findings_for_file);
+	return -1;
+}
+
+/* Why file i ran (or why its result came from the cache): shown by
+ * `watchd show`. malloc'ed. */
+static char *file_reason(const struct task *t, size_t i)
+{
+	const char *why = hmap_gets(&t->reasons, t->files.v[i]);
+
+	if (why == NULL)
+		why = "changed";
+	if (!t->cached[i])
+		return xstrdup(why);
+	return xasprintf("%s; result reused from the cache (run %s judged the same %s)", why,
+	    t->cached_from ? t->cached_from : "?",
+	    t->gate->tests ? "content and the same inputs" : "content");
 }
 
 static void record_task(struct sched *s, struct task *t)
@@ -261,6 +320,7 @@ static void record_task(struct sched *s, struct task *t)
 	struct ledger_gate_run gr;
 	struct wd_err err = { 0 };
 	bool all_cached = t->files.n > 0;
+	char **reasons = xcalloc(t->files.n ? t->files.n : 1, sizeof(*reasons));
 
 	for (size_t i = 0; i < t->files.n; i++) {
 		size_t nf = 0;
@@ -271,13 +331,13 @@ static void record_task(struct sched *s, struct task *t)
 				nf++;
 		lf[i].path = t->files.v[i];
 		lf[i].blob = t->blobs[i][0] ? t->blobs[i] : NULL;
-		lf[i].cache_key = lf[i].blob;
+		lf[i].cache_key = t->keys[i][0] ? t->keys[i] : NULL;
 		/* cached files too: the row then points at this run, which
 		 * holds their findings */
 		lf[i].cache_status = file_cache_status(t, i, nf);
 		lf[i].has_status = true;
 		lf[i].status = file_status(t, nf);
-		lf[i].reason = t->cached[i] ? "changed; result reused from the cache" : "changed";
+		lf[i].reason = reasons[i] = file_reason(t, i);
 		if (!t->cached[i])
 			all_cached = false;
 	}
@@ -302,6 +362,9 @@ static void record_task(struct sched *s, struct task *t)
 	gr.tests_skipped = t->agg.tests_skipped;
 	if (ledger_gate_record(s->o.ledger, &gr, &err) != 0)
 		log_warnx("%s", err.msg);
+	for (size_t i = 0; i < t->files.n; i++)
+		free(reasons[i]);
+	free(reasons);
 	free(lf);
 	log_info("run %s gate %s: %s (%zu files, %zu findings)%s", t->run->id, t->gate->name,
 	    gate_status_name(t->agg.status), t->files.n, t->agg.findings.n,
@@ -431,7 +494,7 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 	} else {
 		struct gate_output out = {
 			.root = s->o.root,
-			.files = (const char *const *)t->files.v + c->first,
+			.files = c->files,
 			.nfiles = c->n,
 			.exit_code = res->exit_code,
 			.out = res->out.buf, .out_len = res->out.len,
@@ -468,8 +531,7 @@ static void start_chunk(struct sched *s, struct chunk *c)
 	if (t->gate->wants_report)
 		c->report = xasprintf("%s/%s-%s-%zu.report", s->o.tmp_dir, t->run->id,
 		    t->gate->name, (size_t)(c - t->chunks));
-	rc = t->gate->ops->argv(t->gate, s->o.root, (const char *const *)t->files.v + c->first,
-	    c->n, c->report, &argv);
+	rc = t->gate->ops->argv(t->gate, s->o.root, c->files, c->n, c->report, &argv);
 	prog = rc == 0 && argv.n ? spawn_which(argv.v[0], getenv("PATH")) : NULL;
 	s->running_procs++;
 	if (prog == NULL) {
@@ -542,6 +604,16 @@ static void compute_fingerprint(struct sched *s, struct task *t)
 		free(prog);
 	}
 	strvec_clear(&argv);
+	if (t->gate->ops->version_argv && t->gate->ops->version_argv(t->gate, &argv) == 0 &&
+	    argv.n) {
+		char *prog = spawn_which(argv.v[0], getenv("PATH"));
+		struct tool_ver *tv = prog ? hmap_gets(&s->tools, prog) : NULL;
+
+		if (tv && tv->known)
+			buf_addf(&b, "\nversion %s", tv->version);
+		free(prog);
+	}
+	strvec_clear(&argv);
 	for (size_t i = 0; i < t->gate->config_files.n; i++) {
 		char *p = xasprintf("%s/%s", s->o.root, t->gate->config_files.v[i]);
 		char oid[OID_HEX + 1];
@@ -556,31 +628,96 @@ static void compute_fingerprint(struct sched *s, struct task *t)
 	buf_release(&b);
 }
 
+/* The blob id of a file, remembered by its stamp so that a test gate's
+ * whole input set is not re-read at every run. */
+static const char *memo_blob(struct sched *s, const char *rel)
+{
+	struct blob_memo { uint64_t stamp; char oid[OID_HEX + 1]; } *m;
+	char *p = xasprintf("%s/%s", s->o.root, rel);
+	struct stat st;
+	uint64_t stamp;
+
+	if (lstat(p, &st) < 0) {
+		free(p);
+		return "";
+	}
+	stamp = watcher_stamp(&st);
+	m = hmap_gets(&s->blob_memo, rel);
+	if (m == NULL) {
+		m = xcalloc(1, sizeof(*m));
+		hmap_puts(&s->blob_memo, rel, m);
+	}
+	if (m->stamp != stamp) {
+		if (repo_hash_file(p, m->oid) != 0)
+			m->oid[0] = '\0';
+		m->stamp = stamp;
+	}
+	free(p);
+	return m->oid;
+}
+
+/* Test gates: a digest of the sorted (path, blob id) of every file in the
+ * gate's input set (include and triggers). A cached result is reused only
+ * when nothing a test could depend on changed -- never for the test file's
+ * own content alone, which is how stale passes happen. */
+static void input_digest(struct sched *s, struct task *t)
+{
+	struct strvec all = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+
+	t->digest[0] = '\0';
+	if (s->o.list_files == NULL)
+		return;
+	s->o.list_files(s->o.list_arg, &all);
+	for (size_t i = 0; i < all.n; i++) {
+		if (!select_is_input(t->gate, all.v[i]))
+			continue;
+		buf_addstr(&b, all.v[i]);
+		buf_addch(&b, '\0');
+		buf_addstr(&b, memo_blob(s, all.v[i]));
+		buf_addch(&b, '\n');
+	}
+	repo_hash_buf(b.buf, b.len, t->digest);
+	buf_release(&b);
+	strvec_clear(&all);
+}
+
 /* Hashes the files, answers what the cache can, and splits the rest into
- * chunks. Files that vanished are dropped. */
+ * chunks. t->files stays sorted (overlap checks rely on it); chunks point
+ * into t->todo. */
 static void start_task(struct sched *s, struct task *t)
 {
-	struct strvec todo = STRVEC_INIT;
-	size_t budget = 0, first = 0;
+	size_t nf = t->files.n, ntodo = 0, budget = 0, first = 0;
 	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE;
 
 	t->state = TASK_RUNNING;
 	t->started_ms = now_ms();
 	t->started_tick = uv_now(s->o.loop);
 	compute_fingerprint(s, t);
-	t->blobs = xcalloc(t->files.n ? t->files.n : 1, sizeof(*t->blobs));
-	t->cached = xcalloc(t->files.n ? t->files.n : 1, 1);
-	for (size_t i = 0; i < t->files.n; i++) {
+	if (t->gate->tests)
+		input_digest(s, t);
+	t->blobs = xcalloc(nf ? nf : 1, sizeof(*t->blobs));
+	t->keys = xcalloc(nf ? nf : 1, sizeof(*t->keys));
+	t->cached = xcalloc(nf ? nf : 1, 1);
+	t->todo = xcalloc(nf ? nf : 1, sizeof(*t->todo));
+	for (size_t i = 0; i < nf; i++) {
 		char *p = xasprintf("%s/%s", s->o.root, t->files.v[i]);
 		struct ledger_cache_hit hit;
 
 		if (repo_hash_file(p, t->blobs[i]) != 0)
 			t->blobs[i][0] = '\0';
 		free(p);
+		if (t->blobs[i][0] && t->gate->tests) {
+			char *k = xasprintf("%s %s", t->blobs[i], t->digest);
+
+			repo_hash_buf(k, strlen(k), t->keys[i]);
+			free(k);
+		} else
+			memcpy(t->keys[i], t->blobs[i], sizeof(t->keys[i]));
 		memset(&hit, 0, sizeof(hit));
-		if (use_cache && t->blobs[i][0] &&
+		if (use_cache && t->keys[i][0] &&
 		    ledger_cache_lookup(s->o.ledger, t->gate->name, t->fingerprint, t->files.v[i],
-			t->blobs[i], &hit) == 1) {
+			t->keys[i], &hit) == 1) {
 			if (t->gate->cache == GATE_CACHE_PASS_ONLY && hit.status != GATE_PASS) {
 				findings_release(&hit.findings);
 			} else {
@@ -596,36 +733,15 @@ static void start_task(struct sched *s, struct task *t)
 				continue;
 			}
 		}
-		strvec_push(&todo, t->files.v[i]);
+		t->todo[ntodo++] = t->files.v[i];
 	}
-	/* Put uncached files first so chunks are contiguous slices. */
-	{
-		struct strvec order = STRVEC_INIT;
-		char (*blobs)[OID_HEX + 1] = xcalloc(t->files.n ? t->files.n : 1, sizeof(*blobs));
-		signed char *cached = xcalloc(t->files.n ? t->files.n : 1, 1);
-		size_t k = 0;
-
-		for (int pass = 0; pass < 2; pass++)
-			for (size_t i = 0; i < t->files.n; i++)
-				if (t->cached[i] == pass) {
-					strvec_push(&order, t->files.v[i]);
-					memcpy(blobs[k], t->blobs[i], sizeof(*blobs));
-					cached[k++] = (signed char)pass;
-				}
-		strvec_clear(&t->files);
-		t->files = order;
-		free(t->blobs);
-		free(t->cached);
-		t->blobs = blobs;
-		t->cached = cached;
-	}
-	t->chunks = xcalloc(todo.n ? todo.n : 1, sizeof(*t->chunks));
-	if (todo.n > 0 && t->gate->batching == GATE_BATCH_NONE) {
-		t->chunks[0] = (struct chunk){ .task = t, .first = 0, .n = todo.n };
+	t->chunks = xcalloc(ntodo ? ntodo : 1, sizeof(*t->chunks));
+	if (ntodo > 0 && t->gate->batching == GATE_BATCH_NONE) {
+		t->chunks[0] = (struct chunk){ .task = t, .files = t->todo, .n = ntodo };
 		t->nchunks = 1;
 	} else {
-		for (size_t i = 0; i < todo.n; i++) {
-			size_t len = strlen(todo.v[i]) + 3;
+		for (size_t i = 0; i < ntodo; i++) {
+			size_t len = strlen(t->todo[i]) + 3;
 			size_t n = i - first;
 			bool cut = n > 0 &&
 			    (t->gate->batching == GATE_BATCH_ONE ||
@@ -633,18 +749,17 @@ static void start_task(struct sched *s, struct task *t)
 			     budget + len > ARGV_BUDGET);
 
 			if (cut) {
-				t->chunks[t->nchunks++] = (struct chunk){ .task = t, .first = first,
-				    .n = n };
+				t->chunks[t->nchunks++] = (struct chunk){ .task = t,
+				    .files = t->todo + first, .n = n };
 				first = i;
 				budget = 0;
 			}
 			budget += len;
 		}
-		if (todo.n > first)
-			t->chunks[t->nchunks++] = (struct chunk){ .task = t, .first = first,
-			    .n = todo.n - first };
+		if (ntodo > first)
+			t->chunks[t->nchunks++] = (struct chunk){ .task = t,
+			    .files = t->todo + first, .n = ntodo - first };
 	}
-	strvec_clear(&todo);
 	t->chunks_left = t->nchunks;
 	if (t->nchunks == 0) {
 		finish_task(s, t);
@@ -652,6 +767,73 @@ static void start_task(struct sched *s, struct task *t)
 	}
 	for (size_t i = 0; i < t->nchunks; i++)
 		enqueue_chunk(s, &t->chunks[i]);
+}
+
+static void on_probe_done(struct spawn_result *res, void *arg)
+{
+	struct tool_ver *tv = arg;
+	const char *text = res->out.len ? res->out.buf : res->err.buf;
+	size_t n = strcspn(text, "\r\n");
+
+	free(tv->version);
+	if (res->spawn_error || res->timed_out || res->term_signal)
+		tv->version = xstrdup("unknown (the version probe failed)");
+	else
+		tv->version = xstrndup(text, n);
+	tv->known = true;
+	tv->probing = false;
+	log_info("%s: version %s", tv->prog, tv->version);
+	pump(tv->s);
+}
+
+/* True when the gate's tool version is known (or cannot be known: no
+ * probe, tool missing); otherwise starts the probe and says false. */
+static bool version_ready(struct sched *s, const struct gate *g)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct tool_ver *tv;
+	struct spawn_opts so;
+	struct stat st;
+	char *prog;
+
+	if (g->ops->version_argv == NULL || g->ops->version_argv(g, &argv) != 0 || argv.n == 0) {
+		strvec_clear(&argv);
+		return true;
+	}
+	prog = spawn_which(argv.v[0], getenv("PATH"));
+	if (prog == NULL || stat(prog, &st) < 0) {
+		free(prog);
+		strvec_clear(&argv);
+		return true;	/* missing: the run itself will say so */
+	}
+	tv = hmap_gets(&s->tools, prog);
+	if (tv == NULL) {
+		tv = xcalloc(1, sizeof(*tv));
+		tv->s = s;
+		tv->prog = xstrdup(prog);
+		hmap_puts(&s->tools, prog, tv);
+	}
+	if (tv->probing || (tv->known && tv->size == st.st_size &&
+	    tv->mtime.tv_sec == st.st_mtim.tv_sec && tv->mtime.tv_nsec == st.st_mtim.tv_nsec)) {
+		free(prog);
+		strvec_clear(&argv);
+		return !tv->probing;
+	}
+	tv->size = st.st_size;
+	tv->mtime = st.st_mtim;
+	tv->known = false;
+	tv->probing = true;
+	free(argv.v[0]);
+	argv.v[0] = prog;
+	memset(&so, 0, sizeof(so));
+	so.cwd = s->o.root;
+	so.argv = argv.v;
+	so.env = s->env;
+	so.timeout_s = 30;
+	so.cap = 4096;
+	spawn_start(s->o.loop, &so, on_probe_done, tv, NULL);
+	strvec_clear(&argv);
+	return false;
 }
 
 static void supersede(struct task *old)
@@ -681,8 +863,11 @@ static void pump(struct sched *s)
 			if (t->gate->busy == GATE_BUSY_RESTART && !o->superseded) {
 				/* the newer task inherits the old one's files */
 				for (size_t i = 0; i < o->files.n; i++)
-					if (strvec_bsearch(&t->files, o->files.v[i]) < 0)
+					if (strvec_bsearch(&t->files, o->files.v[i]) < 0) {
 						strvec_push(&t->files, o->files.v[i]);
+						hmap_puts(&t->reasons, o->files.v[i],
+						    xstrdup("re-run: a newer change restarted the gate"));
+					}
 				strvec_sort(&t->files);
 				supersede(o);
 			}
@@ -691,7 +876,7 @@ static void pump(struct sched *s)
 		/* an earlier waiting task on the same files goes first */
 		for (struct task *o = s->tasks; o != t && !blocked; o = o->next)
 			blocked = o->gate == t->gate && o->state == TASK_WAITING && overlaps(o, t);
-		if (!blocked)
+		if (!blocked && version_ready(s, t->gate))
 			start_task(s, t);
 	}
 	while (s->ready_head && s->running_procs < s->max_procs) {
@@ -711,24 +896,28 @@ static void pump(struct sched *s)
 }
 
 /* Drops from files every path already waiting in a task of the same gate. */
-static void drop_waiting(struct sched *s, const struct gate *g, struct strvec *files)
+/* Drops from sel every path already waiting in a task of the same gate:
+ * that task hashes the content when it starts, so it judges the newest
+ * bytes anyway. */
+static void drop_waiting(struct sched *s, const struct gate *g, struct selection *sel)
 {
 	size_t j = 0;
 
-	for (size_t i = 0; i < files->n; i++) {
+	for (size_t i = 0; i < sel->files.n; i++) {
 		bool waiting = false;
 
 		for (struct task *t = s->tasks; t && !waiting; t = t->next)
 			waiting = t->gate == g && t->state == TASK_WAITING &&
-			    strvec_bsearch(&t->files, files->v[i]) >= 0;
-		if (waiting)
-			free(files->v[i]);
-		else
-			files->v[j++] = files->v[i];
+			    strvec_bsearch(&t->files, sel->files.v[i]) >= 0;
+		if (waiting) {
+			free(hmap_dels(&sel->reasons, sel->files.v[i]));
+			free(sel->files.v[i]);
+		} else
+			sel->files.v[j++] = sel->files.v[i];
 	}
-	files->n = j;
-	if (files->v)
-		files->v[j] = NULL;
+	sel->files.n = j;
+	if (sel->files.v)
+		sel->files.v[j] = NULL;
 }
 
 int sched_submit(struct sched *s, const struct strvec *changed, const struct strvec *removed,
@@ -736,6 +925,8 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 {
 	const struct config *cfg = s->o.cfg;
 	struct task *head = NULL, **tail = &head;
+	struct strvec all = STRVEC_INIT;
+	bool listed = false;
 	struct ledger_run lr;
 	char head_oid[OID_HEX + 1] = "";
 	struct repo *repo;
@@ -746,22 +937,28 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		ledger_file_removed(s->o.ledger, removed->v[i], NULL);
 	for (size_t gi = 0; gi < cfg->ngates; gi++) {
 		struct gate *g = &cfg->gates[gi];
+		struct selection sel = SELECTION_INIT;
 		struct task *t;
-		struct strvec files = STRVEC_INIT;
 
-		for (size_t i = 0; i < changed->n; i++)
-			if (sched_gate_matches(g, changed->v[i]))
-				strvec_push(&files, changed->v[i]);
-		strvec_sort_uniq(&files);
-		drop_waiting(s, g, &files);
-		if (files.n == 0) {
-			strvec_clear(&files);
+		bool forced = strvec_find(&s->forced, g->name) >= 0;
+
+		if (!listed && s->o.list_files && (forced || select_needs_all(g, changed))) {
+			s->o.list_files(s->o.list_arg, &all);
+			listed = true;
+		}
+		select_files(g, changed, listed ? &all : NULL, &sel);
+		if (forced && listed)
+			select_everything(g, &all, "the gate's definition changed", &sel);
+		drop_waiting(s, g, &sel);
+		if (sel.files.n == 0) {
+			selection_release(&sel);
 			continue;
 		}
 		t = xcalloc(1, sizeof(*t));
 		t->s = s;
 		t->gate = g;
-		t->files = files;
+		t->files = sel.files;
+		t->reasons = sel.reasons;
 		t->exit_code = -1;
 		t->agg = (struct gate_result)GATE_RESULT_INIT;
 		buf_init(&t->output);
@@ -769,6 +966,8 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		tail = &t->next;
 		ntasks++;
 	}
+	strvec_clear(&all);
+	strvec_clear(&s->forced);
 	if (ntasks == 0)
 		return 1;
 	r = xcalloc(1, sizeof(*r));
@@ -791,16 +990,10 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		lr.started_ms = r->started_ms;
 		rc = ledger_run_begin(s->o.ledger, &lr, err);
 	}
-	if (rc != 0) {
-		while (head) {
-			struct task *n = head->next;
-
-			task_free(head);
-			head = n;
-		}
-		free(r);
-		return rc;
-	}
+	/* A ledger that cannot take the run (disk full, read-only) does not
+	 * stop the gates: the ledger keeps the write and retries it. */
+	if (rc != 0)
+		log_warnx("run %s: %s", r->id, err && err->msg[0] ? err->msg : "ledger error");
 	for (struct task *t = head; t; t = t->next)
 		t->run = r;
 	/* append run and tasks, oldest first */
@@ -821,6 +1014,19 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	log_info("run %s: %d gate(s) over %zu changed file(s)", r->id, ntasks, changed->n);
 	pump(s);
 	return 0;
+}
+
+void sched_force_gates(struct sched *s, const struct strvec *names)
+{
+	strvec_pushv(&s->forced, names);
+}
+
+void sched_set_config(struct sched *s, const struct config *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	s->o.cfg = cfg;
+	s->max_procs = cfg->jobs > 0 ? cfg->jobs : (cpus > 0 ? (int)cpus : 2);
 }
 
 bool sched_idle(const struct sched *s)
@@ -896,6 +1102,28 @@ void sched_free(struct sched *s)
 	free(s->env);
 	hmap_release(s->missing_warned);
 	free(s->missing_warned);
+	strvec_clear(&s->forced);
+	{
+		size_t it = 0;
+		struct hmap_slot *sl;
+
+		while ((sl = hmap_next(&s->tools, &it)) != NULL) {
+			struct tool_ver *tv = sl->val;
+
+			free(tv->prog);
+			free(tv->version);
+			free(tv);
+		}
+		hmap_release(&s->tools);
+	}
+	{
+		size_t it = 0;
+		struct hmap_slot *sl;
+
+		while ((sl = hmap_next(&s->blob_memo, &it)) != NULL)
+			free(sl->val);
+		hmap_release(&s->blob_memo);
+	}
 	while (s->tasks) {
 		struct task *n = s->tasks->next;
 

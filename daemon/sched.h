@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "err.h"
 #include "strvec.h"
 #include "ulid.h"
 
@@ -25,6 +26,10 @@ struct sched_opts {
 	const char		*tmp_dir;	/* where {report} files go */
 	const char		*trigger;	/* "watch", "run", "hook", "ci" */
 	bool			 no_cache;
+	/* Lists every eligible file under ROOT (relative, sorted) into out:
+	 * needed for triggers, config-file changes and test gates' inputs. */
+	void			(*list_files)(void *arg, struct strvec *out);
+	void			*list_arg;
 };
 
 /* Called when a run has finished and is recorded. status: "pass", "fail",
@@ -39,6 +44,12 @@ struct sched *sched_new(const struct sched_opts *o, sched_done_fn *cb, void *arg
  * error (err filled; the scheduler stays usable). */
 int sched_submit(struct sched *s, const struct strvec *changed, const struct strvec *removed,
     uint64_t seq, char run_id[ULID_LEN + 1], struct wd_err *err);
+/* The next sched_submit runs these gates on every file they include
+ * (their definition changed). */
+void sched_force_gates(struct sched *s, const struct strvec *names);
+/* Switches to a new config for future runs; tasks already queued keep the
+ * gates of the old one, so the caller keeps it alive until sched_idle(). */
+void sched_set_config(struct sched *s, const struct config *cfg);
 /* True when no run is queued or running. */
 bool sched_idle(const struct sched *s);
 /* Lowest seq among unfinished runs; UINT64_MAX when idle. */

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "log.h"
 #include "server.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define MAX_REQUEST (1 << 20)
@@ -96,7 +97,10 @@ static void on_written(uv_write_t *w, int status)
 
 void server_reply(struct client *c, cJSON *resp)
 {
-	char *s = cJSON_PrintUnformatted(resp);
+	char *s;
+
+	utf8_repair_json(resp);
+	s = cJSON_PrintUnformatted(resp);
 
 	cJSON_Delete(resp);
 	if (!c->gone && s) {

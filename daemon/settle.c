@@ -143,6 +143,15 @@ void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t se
 	arm(st, (uint64_t)st->o.debounce_ms);
 }
 
+void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int stability_ms,
+    int writer_timeout_ms)
+{
+	st->o.debounce_ms = debounce_ms;
+	st->o.max_wait_ms = max_wait_ms;
+	st->o.stability_ms = stability_ms;
+	st->o.writer_timeout_ms = writer_timeout_ms;
+}
+
 void settle_git_changed(struct settle *st)
 {
 	if (st->git_busy && hmap_next(&st->pend, &(size_t){ 0 }) != NULL)

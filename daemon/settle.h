@@ -36,6 +36,9 @@ typedef void settle_flush_fn(void *arg, const struct strvec *changed, const uint
 struct settle *settle_new(const struct settle_opts *o, settle_flush_fn *cb, void *arg);
 /* Feeds one watcher event (WEV_* bits) with its sequence number. */
 void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t seq);
+/* New timing after a config reload (applies from the next event on). */
+void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int stability_ms,
+    int writer_timeout_ms);
 /* Something changed in the git directory: re-evaluate the deferral soon. */
 void settle_git_changed(struct settle *st);
 /* Lowest sequence number still pending, UINT64_MAX when none. */

@@ -44,6 +44,9 @@ static int command_configure(struct gate *g, const cJSON *obj, struct config_err
 		return config_err_set(err, kp, "unknown parser \"%s\" (known: %s)", g->parser,
 		    parser_names());
 	}
+	/* a test runner's verdict depends on more than the files it is given */
+	if (strcmp(g->parser, "junit") == 0)
+		g->tests = true;
 	g->batching = GATE_BATCH_NONE;
 	for (size_t i = 0; i < g->command.n; i++) {
 		const char *a = g->command.v[i];

@@ -67,6 +67,7 @@ struct gate {
 	enum gate_busy		 busy;
 	enum gate_cache		 cache;
 	bool			 wants_report;	/* argv uses a {report} temp file */
+	bool			 tests;		/* runs tests: judged on the whole input set */
 	char			*definition;	/* canonical JSON of the gate's config */
 	void			*priv;		/* executor-private, freed by ops->release */
 };

@@ -32,6 +32,8 @@ struct suite {
 struct reader {
 	XML_Parser	 xp;
 	const char	*root;
+	const char *const *files;	/* the batch: to pin dotted class names on files */
+	size_t		 nfiles;
 	struct gate_result *r;
 	struct suite	 suites[MAX_SUITES];
 	int		 nsuites;
@@ -250,11 +252,46 @@ static int stack_line(const char *stack, const char *path)
 	return fallback;
 }
 
+/* pytest's classname is a dotted module path ("tests.test_foo" or
+ * "tests.test_foo.TestX"): the batch file it names, or NULL. */
+static char *file_of_class(const struct reader *rd, const char *cls)
+{
+	char *path, *dot;
+
+	if (cls == NULL || rd->nfiles == 0)
+		return NULL;
+	path = xstrdup(cls);
+	for (char *c = path; *c; c++)
+		if (*c == '.')
+			*c = '/';
+	for (;;) {
+		for (size_t i = 0; i < rd->nfiles; i++) {
+			const char *f = rd->files[i];
+			size_t n = strlen(path);
+
+			if (f[0] == '.' && f[1] == '/')
+				f += 2;
+			if (strncmp(f, path, n) == 0 && f[n] == '.' && strchr(f + n + 1, '/') == NULL) {
+				char *hit = xstrdup(f);
+
+				free(path);
+				return hit;
+			}
+		}
+		dot = strrchr(path, '/');
+		if (dot == NULL)
+			break;
+		*dot = '\0';
+	}
+	free(path);
+	return NULL;
+}
+
 static void end_case(struct reader *rd)
 {
 	struct finding f = { 0 };
 	const char *path = rd->file;
-	char *msg;
+	char *msg, *guessed = NULL;
 
 	for (int i = 0; i < rd->nsuites; i++)
 		rd->suites[i].ncases++;
@@ -272,6 +309,8 @@ static void end_case(struct reader *rd)
 		path = rd->classname;
 	if (path == NULL)
 		path = suite_file(rd);
+	if (path == NULL)
+		path = guessed = file_of_class(rd, rd->classname);
 	if (rd->msg.len)
 		msg = first_line(rd->msg.buf);
 	else if (rd->fail_attr)
@@ -286,6 +325,7 @@ static void end_case(struct reader *rd)
 	findings_add(&rd->r->findings, &f);
 	free(f.path);
 	free(msg);
+	free(guessed);
 	clear_case(rd);
 }
 
@@ -333,11 +373,14 @@ static void finish(struct reader *rd)
 		r->status = rd->failed ? GATE_FAIL : GATE_PASS;
 }
 
-int junit_read(const char *root, const char *xml, size_t len, struct gate_result *r)
+int junit_read(const char *root, const char *const *files, size_t nfiles, const char *xml,
+    size_t len, struct gate_result *r)
 {
 	struct reader rd = { 0 };
 
 	rd.root = root;
+	rd.files = files;
+	rd.nfiles = nfiles;
 	rd.r = r;
 	rd.msg = (struct buf)BUF_INIT;
 	rd.stack = (struct buf)BUF_INIT;
@@ -387,5 +430,5 @@ int parse_junit(const struct gate *g, const struct gate_output *out, struct gate
 		free(ex);
 		return 0;
 	}
-	return junit_read(out->root, xml, len, r);
+	return junit_read(out->root, out->files, out->nfiles, xml, len, r);
 }

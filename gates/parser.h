@@ -28,7 +28,8 @@ gate_parse_fn parse_junit;
  * a failed suite without tests, a JUnit suite with errors but no testcase)
  * is GATE_ERROR; any failed test GATE_FAIL; otherwise GATE_PASS. XML that
  * cannot be parsed is GATE_ERROR with expat's message and line. Always 0. */
-int junit_read(const char *root, const char *xml, size_t len, struct gate_result *r);
+int junit_read(const char *root, const char *const *files, size_t nfiles, const char *xml,
+    size_t len, struct gate_result *r);
 
 /* Reads `ruff check --output-format=json` text (json-lines too) into
  * r->findings, paths made relative to root. Always 0; unreadable output

@@ -15,6 +15,7 @@ static int pester_configure(struct gate *g, const cJSON *obj, struct config_err 
 	(void)err;
 	g->batching = GATE_BATCH_FILES;
 	g->wants_report = true;
+	g->tests = true;
 	return 0;
 }
 
@@ -74,7 +75,7 @@ static int pester_parse(const struct gate *g, const struct gate_output *out,
 		free(ex);
 		return 0;
 	}
-	return junit_read(out->root, out->report, out->report_len, r);
+	return junit_read(out->root, out->files, out->nfiles, out->report, out->report_len, r);
 }
 
 const struct gate_ops gate_pester = {

@@ -383,3 +383,67 @@ def test_idle_costs_no_cpu(rec, repo):
     # a quiet interval is the thing being measured, not a wait for a result
     time.sleep(3)
     assert _ticks(pid) - before == 0
+
+
+INSTANCES_KNOB = Path("/proc/sys/fs/inotify/max_user_instances")
+
+
+def _inotify_instances_of_user():
+    n = 0
+    uid = os.getuid()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{pid}").st_uid != uid:
+                continue
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:inotify":
+                        n += 1
+                except OSError:
+                    pass
+        except OSError:
+            pass
+    return n
+
+
+def test_instance_limit_gives_a_clear_message(repo, watchd):
+    try:
+        old = INSTANCES_KNOB.read_text()
+        INSTANCES_KNOB.write_text(old)
+    except OSError:
+        pytest.skip("max_user_instances is not writable here")
+    write_config(repo, [], debounce_ms=50)
+    INSTANCES_KNOB.write_text(f"{max(_inotify_instances_of_user(), 1)}\n")
+    try:
+        r = watchd("start")
+    finally:
+        INSTANCES_KNOB.write_text(old)
+    assert r.rc == 4, str(r)
+    assert "max_user_instances" in r.stderr and "sysctl" in r.stderr
+
+
+def test_overflow_storm_backs_off(rec, repo):
+    """Repeated overflows must not turn into back-to-back full rescans."""
+    if not _queue_knob_writable():
+        pytest.skip("/proc/sys/fs/inotify/max_queued_events is not writable here")
+    old = QUEUE_KNOB.read_text()
+    QUEUE_KNOB.write_text("16\n")
+    try:
+        st = rec.start()
+    finally:
+        QUEUE_KNOB.write_text(old)
+    pid = st["pid"]
+    for round_ in range(6):
+        os.kill(pid, 19)
+        try:
+            for i in range(100):
+                (repo / f"r{round_}_{i}.txt").write_text("x")
+        finally:
+            os.kill(pid, 18)
+    st = rec.sync()
+    w = st["watch"]
+    assert w["overflows"] >= 1
+    assert w["rescans"] <= w["overflows"]
+    assert len(set(rec.paths())) == 600

@@ -10,13 +10,13 @@ static void read_fixture(const char *path, const char *root, struct gate_result 
 	struct buf b = BUF_INIT;
 
 	gt_read(&b, path);
-	ASSERT_OK(junit_read(root, b.buf, b.len, r));
+	ASSERT_OK(junit_read(root, NULL, 0, b.buf, b.len, r));
 	buf_release(&b);
 }
 
 static void read_str(const char *xml, struct gate_result *r)
 {
-	ASSERT_OK(junit_read("/repo", xml, strlen(xml), r));
+	ASSERT_OK(junit_read("/repo", NULL, 0, xml, strlen(xml), r));
 }
 
 static void counts(const struct gate_result *r, int total, int passed, int failed, int skipped)
@@ -212,7 +212,7 @@ TEST_IMPL(junit_bad_xml)
 	/* truncated in the middle of a big real file */
 	r = (struct gate_result)GATE_RESULT_INIT;
 	gt_read(&b, FIXTURE("pester/nunit25_pester5_ci_failures_skips_parameterized.xml"));
-	ASSERT_OK(junit_read("/r", b.buf, b.len / 2, &r));
+	ASSERT_OK(junit_read("/r", NULL, 0, b.buf, b.len / 2, &r));
 	ASSERT_EQ(r.status, GATE_ERROR);
 	ASSERT_EQ(r.findings.n, 0);
 	gate_result_release(&r);
@@ -271,5 +271,28 @@ TEST_IMPL(pester_parse_report)
 	ASSERT_STR_EQ(r.findings.v[0].path, "tests/PsLocations.tests.ps1");
 	gate_result_release(&r);
 	buf_release(&b);
+	return 0;
+}
+
+/* pytest (xunit2) gives no file, only a dotted class name: it is pinned on
+ * the batch file it names. */
+TEST_IMPL(junit_pytest_classname_to_file)
+{
+	const char *xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite "
+	    "name=\"pytest\" errors=\"0\" failures=\"1\" skipped=\"0\" tests=\"2\">"
+	    "<testcase classname=\"tests.test_foo\" name=\"test_foo\" time=\"0.001\">"
+	    "<failure message=\"assert 3 == 1\">def test_foo():</failure></testcase>"
+	    "<testcase classname=\"tests.test_bar.TestBar\" name=\"test_ok\" time=\"0\"/>"
+	    "</testsuite></testsuites>";
+	const char *files[] = { "tests/test_bar.py", "tests/test_foo.py" };
+	struct gate_result r = GATE_RESULT_INIT;
+
+	ASSERT_OK(junit_read("/repo", files, 2, xml, strlen(xml), &r));
+	ASSERT_EQ(r.status, GATE_FAIL);
+	ASSERT_EQ(r.findings.n, 1);
+	ASSERT_STR_EQ(r.findings.v[0].path, "tests/test_foo.py");
+	ASSERT_STR_EQ(r.findings.v[0].code, "test_foo");
+	ASSERT_EQ(r.tests_total, 2);
+	gate_result_release(&r);
 	return 0;
 }

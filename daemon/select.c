@@ -1,0 +1,254 @@
+/* File selection per gate: direct changes, triggers mapped to tests, and
+ * config-file changes. Mapping conventions, tried in order when the gate
+ * has no "map" rule that applies:
+ *   Pester:  Foo.ps1 / Foo.psm1 -> Foo.Tests.ps1 beside it, else under a
+ *            tests/ or Tests/ folder;
+ *   pytest:  pkg/foo.py -> test_foo.py or foo_test.py anywhere in the
+ *            gate's include set (its test roots);
+ *   others:  foo.ext -> foo.test.ext, foo.spec.ext, foo_test.ext.
+ * A "map" rule is {"src/{name}.py": "tests/test_{name}.py"}: {name} matches
+ * one path segment's worth of characters; the right side may use globs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glob.h"
+#include "sched.h"
+#include "select.h"
+#include "xmalloc.h"
+
+bool select_is_input(const struct gate *g, const char *path)
+{
+	if (sched_gate_matches(g, path))
+		return true;
+	for (size_t i = 0; i < g->triggers.n; i++)
+		if (glob_match(g->triggers.v[i], path))
+			return true;
+	return false;
+}
+
+static bool is_trigger(const struct gate *g, const char *path)
+{
+	for (size_t i = 0; i < g->triggers.n; i++)
+		if (glob_match(g->triggers.v[i], path))
+			return true;
+	return false;
+}
+
+static bool is_config_file(const struct gate *g, const char *path)
+{
+	return strvec_find(&g->config_files, path) >= 0;
+}
+
+bool select_needs_all(const struct gate *g, const struct strvec *changed)
+{
+	for (size_t i = 0; i < changed->n; i++) {
+		const char *p = changed->v[i];
+
+		if (is_config_file(g, p) || (is_trigger(g, p) && !sched_gate_matches(g, p)))
+			return true;
+	}
+	return false;
+}
+
+static char *subst_name(const char *tmpl, const char *name)
+{
+	const char *at = strstr(tmpl, "{name}");
+
+	if (at == NULL)
+		return xstrdup(tmpl);
+	return xasprintf("%.*s%s%s", (int)(at - tmpl), tmpl, name, at + 6);
+}
+
+/* If src matches the rule's left side, returns the {name} it binds. */
+static char *match_rule(const char *from, const char *src)
+{
+	size_t n = strlen(src);
+
+	/* Try names from the longest: "src/{name}.py" on "src/a.b.py" binds
+	 * "a.b". Paths are short, so the quadratic search is cheap. */
+	for (size_t len = n; len > 0; len--) {
+		for (size_t i = 0; i + len <= n; i++) {
+			char *name = xstrndup(src + i, len), *pat;
+			bool ok;
+
+			if (strchr(name, '/')) {
+				free(name);
+				continue;
+			}
+			pat = subst_name(from, name);
+			ok = glob_match(pat, src);
+			free(pat);
+			if (ok)
+				return name;
+			free(name);
+		}
+	}
+	return NULL;
+}
+
+static const char *base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static size_t dir_len(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? (size_t)(s - p) : 0;
+}
+
+static bool in_tests_dir(const char *p)
+{
+	static const char *const names[] = { "tests/", "Tests/", "test/", "Test/", NULL };
+
+	for (size_t i = 0; names[i]; i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncmp(p, names[i], n) == 0)
+			return true;
+		for (const char *q = strchr(p, '/'); q; q = strchr(q + 1, '/'))
+			if (strncmp(q + 1, names[i], n) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Basenames a test of src may have, by convention. */
+static void test_names(const char *src, struct strvec *names)
+{
+	const char *base = base_of(src), *dot = strrchr(base, '.');
+	size_t stem = dot ? (size_t)(dot - base) : strlen(base);
+	const char *ext = dot ? dot : "";
+
+	strvec_pushf(names, "%.*s.Tests.ps1", (int)stem, base);
+	strvec_pushf(names, "%.*s.tests.ps1", (int)stem, base);
+	strvec_pushf(names, "test_%.*s.py", (int)stem, base);
+	strvec_pushf(names, "%.*s_test.py", (int)stem, base);
+	strvec_pushf(names, "%.*s.test%s", (int)stem, base, ext);
+	strvec_pushf(names, "%.*s.spec%s", (int)stem, base, ext);
+	strvec_pushf(names, "%.*s_test%s", (int)stem, base, ext);
+}
+
+void select_map_trigger(const struct gate *g, const char *src, const struct strvec *candidates,
+    struct strvec *out)
+{
+	struct strvec names = STRVEC_INIT, hits = STRVEC_INIT;
+	bool ruled = false;
+
+	for (size_t r = 0; r < g->nmap; r++) {
+		char *name = match_rule(g->map[r].from, src), *pat;
+
+		if (name == NULL)
+			continue;
+		ruled = true;
+		pat = subst_name(g->map[r].to, name);
+		for (size_t i = 0; i < candidates->n; i++)
+			if (glob_match(pat, candidates->v[i]))
+				strvec_push(out, candidates->v[i]);
+		free(pat);
+		free(name);
+	}
+	if (ruled)
+		return;
+	test_names(src, &names);
+	for (size_t i = 0; i < candidates->n; i++) {
+		const char *c = candidates->v[i];
+
+		if (strcmp(c, src) != 0 && strvec_find(&names, base_of(c)) >= 0)
+			strvec_push(&hits, c);
+	}
+	/* Prefer a test beside the source, then one in a tests folder, then
+	 * any (pytest's test roots can be anywhere). */
+	{
+		size_t dl = dir_len(src), added = 0;
+
+		for (size_t i = 0; i < hits.n; i++)
+			if (dir_len(hits.v[i]) == dl && strncmp(hits.v[i], src, dl) == 0) {
+				strvec_push(out, hits.v[i]);
+				added++;
+			}
+		for (size_t i = 0; i < hits.n && added == 0; i++)
+			if (in_tests_dir(hits.v[i]))
+				strvec_push(out, hits.v[i]);
+		if (added == 0 && out->n == 0)
+			strvec_pushv(out, &hits);
+	}
+	strvec_clear(&hits);
+	strvec_clear(&names);
+}
+
+static void add(struct selection *sel, const char *path, char *reason)
+{
+	char *old = hmap_gets(&sel->reasons, path);
+
+	if (old) {		/* the first reason stands ("changed" wins) */
+		free(reason);
+		return;
+	}
+	hmap_puts(&sel->reasons, path, reason);
+	strvec_push(&sel->files, path);
+}
+
+void select_files(const struct gate *g, const struct strvec *changed, const struct strvec *all,
+    struct selection *out)
+{
+	struct strvec members = STRVEC_INIT;
+	bool have_members = false;
+
+	for (size_t i = 0; i < changed->n; i++)
+		if (sched_gate_matches(g, changed->v[i]))
+			add(out, changed->v[i], xstrdup("changed"));
+	for (size_t i = 0; all && i < changed->n; i++) {
+		const char *p = changed->v[i];
+		struct strvec tests = STRVEC_INIT;
+
+		if (!have_members) {
+			for (size_t k = 0; k < all->n; k++)
+				if (sched_gate_matches(g, all->v[k]))
+					strvec_push(&members, all->v[k]);
+			have_members = true;
+		}
+		if (is_config_file(g, p)) {
+			for (size_t k = 0; k < members.n; k++)
+				add(out, members.v[k], xasprintf("config file %s changed", p));
+			continue;
+		}
+		if (!is_trigger(g, p) || sched_gate_matches(g, p))
+			continue;
+		select_map_trigger(g, p, &members, &tests);
+		if (tests.n == 0) {
+			for (size_t k = 0; k < members.n; k++)
+				add(out, members.v[k], xasprintf("triggered by %s (no test maps to it: "
+				    "the whole set runs)", p));
+		}
+		for (size_t k = 0; k < tests.n; k++)
+			add(out, tests.v[k], xasprintf("triggered by %s", p));
+		strvec_clear(&tests);
+	}
+	strvec_clear(&members);
+	strvec_sort(&out->files);
+}
+
+void select_everything(const struct gate *g, const struct strvec *all, const char *reason,
+    struct selection *out)
+{
+	for (size_t k = 0; k < all->n; k++)
+		if (sched_gate_matches(g, all->v[k]))
+			add(out, all->v[k], xstrdup(reason));
+	strvec_sort(&out->files);
+}
+
+void selection_release(struct selection *sel)
+{
+	size_t it = 0;
+	struct hmap_slot *s;
+
+	while ((s = hmap_next(&sel->reasons, &it)) != NULL)
+		free(s->val);
+	hmap_release(&sel->reasons);
+	strvec_clear(&sel->files);
+}

@@ -1,0 +1,124 @@
+/* Test-gate file selection: conventions, map rules, triggers, config files. */
+#include "test.h"
+#include "select.h"
+#include "xmalloc.h"
+
+static void gate_init(struct gate *g, const char *include, const char *trigger)
+{
+	memset(g, 0, sizeof(*g));
+	g->name = xstrdup("t");
+	strvec_push(&g->include, include);
+	if (trigger)
+		strvec_push(&g->triggers, trigger);
+	g->tests = trigger != NULL;
+}
+
+static void list(struct strvec *sv, const char *const *paths)
+{
+	for (; *paths; paths++)
+		strvec_push(sv, *paths);
+	strvec_sort(sv);
+}
+
+TEST_IMPL(select_pester_convention)
+{
+	static const char *const files[] = { "src/Foo.Tests.ps1", "tests/Bar.Tests.ps1",
+	    "other/Bar.Tests.ps1", "src/Baz.Tests.ps1", NULL };
+	struct strvec cand = STRVEC_INIT, out = STRVEC_INIT;
+	struct gate g;
+
+	gate_init(&g, "**/*.Tests.ps1", "**/*.ps1");
+	list(&cand, files);
+	select_map_trigger(&g, "src/Foo.ps1", &cand, &out);	/* beside it */
+	ASSERT_EQ(out.n, 1);
+	ASSERT_STR_EQ(out.v[0], "src/Foo.Tests.ps1");
+	strvec_clear(&out);
+	select_map_trigger(&g, "lib/Bar.psm1", &cand, &out);	/* under tests/ */
+	ASSERT_EQ(out.n, 1);
+	ASSERT_STR_EQ(out.v[0], "tests/Bar.Tests.ps1");
+	strvec_clear(&out);
+	select_map_trigger(&g, "lib/None.ps1", &cand, &out);
+	ASSERT_EQ(out.n, 0);
+	strvec_clear(&out);
+	strvec_clear(&cand);
+	gate_release(&g);
+	return 0;
+}
+
+TEST_IMPL(select_pytest_convention_and_map)
+{
+	static const char *const files[] = { "tests/unit/test_foo.py", "tests/bar_test.py",
+	    "tests/test_other.py", "spec/check_foo.py", NULL };
+	struct strvec cand = STRVEC_INIT, out = STRVEC_INIT;
+	struct gate g;
+
+	gate_init(&g, "tests/**/*.py", "**/*.py");
+	list(&cand, files);
+	select_map_trigger(&g, "pkg/foo.py", &cand, &out);
+	ASSERT_EQ(out.n, 1);
+	ASSERT_STR_EQ(out.v[0], "tests/unit/test_foo.py");
+	strvec_clear(&out);
+	select_map_trigger(&g, "pkg/sub/bar.py", &cand, &out);
+	ASSERT_EQ(out.n, 1);
+	ASSERT_STR_EQ(out.v[0], "tests/bar_test.py");
+	strvec_clear(&out);
+	/* a map rule replaces the conventions where it applies */
+	g.map = xcalloc(1, sizeof(*g.map));
+	g.map[0].from = xstrdup("pkg/{name}.py");
+	g.map[0].to = xstrdup("spec/check_{name}.py");
+	g.nmap = 1;
+	select_map_trigger(&g, "pkg/foo.py", &cand, &out);
+	ASSERT_EQ(out.n, 1);
+	ASSERT_STR_EQ(out.v[0], "spec/check_foo.py");
+	strvec_clear(&out);
+	strvec_clear(&cand);
+	gate_release(&g);
+	return 0;
+}
+
+TEST_IMPL(select_triggers_whole_set_and_config)
+{
+	static const char *const all_files[] = { "pkg/foo.py", "pkg/util.py", "pyproject.toml",
+	    "tests/test_foo.py", "tests/test_bar.py", NULL };
+	struct strvec all = STRVEC_INIT, changed = STRVEC_INIT;
+	struct selection sel = SELECTION_INIT;
+	struct gate g;
+
+	gate_init(&g, "tests/test_*.py", "**/*.py");
+	strvec_push(&g.config_files, "pyproject.toml");
+	list(&all, all_files);
+	strvec_push(&changed, "pkg/foo.py");
+	ASSERT(select_needs_all(&g, &changed));
+	select_files(&g, &changed, &all, &sel);
+	ASSERT_EQ(sel.files.n, 1);
+	ASSERT_STR_EQ(sel.files.v[0], "tests/test_foo.py");
+	ASSERT_STR_EQ(hmap_gets(&sel.reasons, "tests/test_foo.py"), "triggered by pkg/foo.py");
+	selection_release(&sel);
+	/* an unmapped module: the whole set */
+	strvec_clear(&changed);
+	strvec_push(&changed, "pkg/util.py");
+	select_files(&g, &changed, &all, &sel);
+	ASSERT_EQ(sel.files.n, 2);
+	ASSERT_CONTAINS(hmap_gets(&sel.reasons, "tests/test_bar.py"), "whole set");
+	selection_release(&sel);
+	/* a test file changed runs itself, "changed" */
+	strvec_clear(&changed);
+	strvec_push(&changed, "tests/test_bar.py");
+	ASSERT(!select_needs_all(&g, &changed));
+	select_files(&g, &changed, NULL, &sel);
+	ASSERT_EQ(sel.files.n, 1);
+	ASSERT_STR_EQ(hmap_gets(&sel.reasons, "tests/test_bar.py"), "changed");
+	selection_release(&sel);
+	/* a config file re-runs everything the gate includes */
+	strvec_clear(&changed);
+	strvec_push(&changed, "pyproject.toml");
+	ASSERT(select_needs_all(&g, &changed));
+	select_files(&g, &changed, &all, &sel);
+	ASSERT_EQ(sel.files.n, 2);
+	ASSERT_STR_EQ(hmap_gets(&sel.reasons, "tests/test_foo.py"), "config file pyproject.toml changed");
+	selection_release(&sel);
+	strvec_clear(&changed);
+	strvec_clear(&all);
+	gate_release(&g);
+	return 0;
+}
