@@ -325,13 +325,14 @@ static int parse_gate(struct config *cfg, const cJSON *obj, int idx, struct conf
 		}
 	}
 	g->busy = (enum gate_busy)busy;
-	/* test gates (those with triggers) keep failures out of the cache by default */
-	g->cache = g->triggers.n ? GATE_CACHE_PASS_ONLY : GATE_CACHE_ALL;
 	g->batching = GATE_BATCH_FILES;
+	g->tests = g->triggers.n > 0;
 	if (g->ops->configure && (rc = g->ops->configure(g, obj, err)))
 		return rc;
-	if (cache >= 0)
-		g->cache = (enum gate_cache)cache;
+	/* A test's verdict depends on code beyond its own file: test gates
+	 * keep failures out of the cache unless told otherwise. */
+	g->cache = cache >= 0 ? (enum gate_cache)cache :
+	    g->tests ? GATE_CACHE_PASS_ONLY : GATE_CACHE_ALL;
 	{
 		char *def = cJSON_PrintUnformatted(obj);
 
