@@ -542,7 +542,6 @@ static void start_chunk(struct sched *s, struct chunk *c)
 {
 	struct task *t = c->task;
 	struct strvec argv = STRVEC_INIT;
-	struct spawn_opts so;
 	char *prog;
 	int rc;
 
@@ -803,7 +802,6 @@ static bool version_ready(struct sched *s, const struct gate *g)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct tool_ver *tv;
-	struct spawn_opts so;
 	struct stat st;
 	char *prog;
 
