@@ -325,13 +325,14 @@ static int parse_gate(struct config *cfg, const cJSON *obj, int idx, struct conf
 		}
 	}
 	g->busy = (enum gate_busy)busy;
-	/* test gates (those with triggers) keep failures out of the cache by default */
-	g->cache = g->triggers.n ? GATE_CACHE_PASS_ONLY : GATE_CACHE_ALL;
 	g->batching = GATE_BATCH_FILES;
+	g->tests = g->triggers.n > 0;
 	if (g->ops->configure && (rc = g->ops->configure(g, obj, err)))
 		return rc;
-	if (cache >= 0)
-		g->cache = (enum gate_cache)cache;
+	/* A test's verdict depends on code beyond its own file: test gates
+	 * keep failures out of the cache unless told otherwise. */
+	g->cache = cache >= 0 ? (enum gate_cache)cache :
+	    g->tests ? GATE_CACHE_PASS_ONLY : GATE_CACHE_ALL;
 	{
 		char *def = cJSON_PrintUnformatted(obj);
 
@@ -562,8 +563,20 @@ cJSON *config_to_json(const struct config *cfg)
 	gates = cJSON_AddArrayToObject(root, "gates");
 	for (size_t i = 0; i < cfg->ngates; i++) {
 		const struct gate *g = &cfg->gates[i];
-		cJSON *o = cJSON_CreateObject();
+		/* start from what was written, so type-specific keys (a ruff
+		 * gate's "args") show too, then set every common key to its
+		 * effective value */
+		cJSON *o = cJSON_Parse(g->definition);
+		static const char *const common[] = { "name", "type", "include", "exclude",
+			"triggers", "map", "config_files", "command", "parser", "settings",
+			"timeout_s", "batch_size", "busy", "cache", NULL };
 
+		if (!cJSON_IsObject(o)) {
+			cJSON_Delete(o);
+			o = cJSON_CreateObject();
+		}
+		for (size_t k = 0; common[k]; k++)
+			cJSON_DeleteItemFromObjectCaseSensitive(o, common[k]);
 		cJSON_AddStringToObject(o, "name", g->name);
 		cJSON_AddStringToObject(o, "type", g->type);
 		cJSON_AddItemToObject(o, "include", strings_json(&g->include));

@@ -67,7 +67,8 @@ int config_get_int(const cJSON *obj, const char *key, const char *prefix,
 int config_get_strings(const cJSON *obj, const char *key, const char *prefix,
     bool globs, struct strvec *out, struct config_err *err);
 
-/* Position (1-based line, column) of the value at keypath in a JSON text,
+/* Position (1-based line, column) of keypath in a JSON text: an object
+ * member's key, or an array element itself,
  * or of its nearest existing parent. Returns 0 when found exactly. */
 int json_locate(const char *text, size_t len, const char *keypath, int *line, int *col);
 

@@ -15,6 +15,9 @@ static const struct cli_cmd cli_table[] = {
 	  "run the gates once, without a daemon" },
 	{ "check", cmd_check, CMD_ROOT | CMD_CONFIG, "--staged [--json] [--no-cache]",
 	  "pre-commit: judge exactly the staged content" },
+	{ "ci", cmd_ci, CMD_ROOT | CMD_CONFIG,
+	  "[--base REF] [--format text|json|junit|sarif|github] [--report FORMAT=FILE]... "
+	  "[--shard K/N]", "CI mirror: the same gates, with CI reports" },
 	{ "hook", cmd_hook, CMD_ROOT, "install|uninstall [--force]",
 	  "install or remove the git pre-commit hook" },
 	{ "log", cmd_log, CMD_ROOT,

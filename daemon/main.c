@@ -112,10 +112,11 @@ int main(int argc, char **argv)
 			break;
 	}
 	if ((cmd->flags & CMD_ROOT) && (rc = resolve_root(&ctx, root_opt)) != 0)
-		return rc;
+		goto out;
 	if ((cmd->flags & CMD_CONFIG) && (rc = cli_load_config(&ctx)) != 0)
-		return rc;
+		goto out;
 	rc = cmd->fn(&ctx, argc - i, argv + i);
+out:
 	if (ctx.cfg_loaded)
 		config_release(&ctx.cfg);
 	free(ctx.root);

@@ -60,7 +60,7 @@ static const char *jstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static void print_text(const cJSON *run)
+void oneshot_print_text(const cJSON *run)
 {
 	const cJSON *g;
 
@@ -144,7 +144,14 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 	if (c < 0) {
 		cli_error("%s", err.msg);
 	} else if (c == 1) {
-		print_empty(o, files->n);
+		if (o->run_out) {
+			*o->run_out = cJSON_CreateObject();
+			cJSON_AddNullToObject(*o->run_out, "id");
+			cJSON_AddStringToObject(*o->run_out, "trigger", o->trigger);
+			cJSON_AddStringToObject(*o->run_out, "status", "pass");
+			cJSON_AddItemToObject(*o->run_out, "gates", cJSON_CreateArray());
+		} else
+			print_empty(o, files->n);
 		rc = WD_EXIT_OK;
 	} else {
 		cJSON *run = NULL;
@@ -153,10 +160,13 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			;
 		if (ledger_show(ledger, st.id, &run, &err) == 0) {
 			rc = oneshot_exit_code(st.status);
-			if (o->json)
+			if (o->run_out) {
+				*o->run_out = run;
+				run = NULL;
+			} else if (o->json)
 				cli_print_json(run, false);
 			else if (!(o->quiet_pass && rc == WD_EXIT_OK))
-				print_text(run);
+				oneshot_print_text(run);
 			cJSON_Delete(run);
 		} else {
 			cli_error("run %s could not be recorded: %s", st.id, err.msg);

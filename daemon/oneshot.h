@@ -18,11 +18,15 @@ struct oneshot {
 	bool		 no_cache;
 	bool		 json;
 	bool		 quiet_pass;	/* print nothing when every gate passed */
+	cJSON		**run_out;	/* when set: the run's JSON goes here (the
+					 * caller deletes it) and nothing is printed */
 };
 
 /* Runs the gates on files (relative paths, borrowed) and prints the run.
  * Returns the exit code: 0 pass, 1 fail, 4 a tool or the ledger broke. */
 int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strvec *files);
+/* Prints a run (show --json shape) as text: gates, findings, status. */
+void oneshot_print_text(const cJSON *run);
 /* The exit code for a run status. */
 int oneshot_exit_code(const char *status);
 

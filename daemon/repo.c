@@ -362,3 +362,60 @@ char *repo_hooks_dir(struct repo *r)
 	}
 	return out;
 }
+
+int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
+    struct wd_err *err)
+{
+	git_object *base_obj = NULL;
+	git_oid head, mb;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	int rc = WD_EGIT;
+
+	if (git_revparse_single(&base_obj, r->repo, base) != 0) {
+		wd_err_set(err, WD_EGIT, "--base %s: no such revision%s", base,
+		    git_repository_is_shallow(r->repo) ? " (this is a shallow clone: fetch the "
+		    "base, e.g. fetch-depth: 0)" : "");
+		return WD_EGIT;
+	}
+	if (git_reference_name_to_id(&head, r->repo, "HEAD") != 0) {
+		wd_err_set(err, WD_EGIT, "HEAD does not point at a commit");
+		goto out;
+	}
+	/* libgit2's revwalk does not understand shallow history: say so
+	 * instead of reporting a bogus "object not found" (PITFALLS §5) */
+	if (git_merge_base(&mb, r->repo, &head, git_object_id(base_obj)) != 0) {
+		wd_err_set(err, WD_EGIT, "no merge base between HEAD and %s%s", base,
+		    git_repository_is_shallow(r->repo) ? ": this is a shallow clone, fetch the "
+		    "full history (e.g. fetch-depth: 0)" : "");
+		goto out;
+	}
+	if (git_commit_lookup(&commit, r->repo, &mb) != 0 || git_commit_tree(&tree, commit) != 0) {
+		wd_err_set(err, WD_EGIT, "cannot read the merge base's tree");
+		goto out;
+	}
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.flags = GIT_DIFF_IGNORE_SUBMODULES | GIT_DIFF_INCLUDE_UNTRACKED |
+	    GIT_DIFF_RECURSE_UNTRACKED_DIRS;
+	if (git_diff_tree_to_workdir_with_index(&diff, r->repo, tree, &opts) != 0) {
+		wd_err_set(err, WD_EGIT, "cannot diff against %s", base);
+		goto out;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+
+		if (d->status == GIT_DELTA_DELETED || d->new_file.mode == GIT_FILEMODE_COMMIT)
+			continue;
+		strvec_push(out, d->new_file.path);
+	}
+	strvec_sort_uniq(out);
+	rc = 0;
+out:
+	git_diff_free(diff);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	git_object_free(base_obj);
+	return rc;
+}

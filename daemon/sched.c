@@ -520,11 +520,28 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 	pump(s);
 }
 
+/* Starts argv (argv[0] replaced by the resolved prog, which it takes) in
+ * ROOT with the tools' environment. */
+static void start_tool(struct sched *s, struct strvec *argv, char *prog, int timeout_s,
+    size_t cap, spawn_done_fn *cb, void *arg, struct spawn **sp)
+{
+	struct spawn_opts so;
+
+	free(argv->v[0]);
+	argv->v[0] = prog;
+	memset(&so, 0, sizeof(so));
+	so.cwd = s->o.root;
+	so.argv = argv->v;
+	so.env = s->env;
+	so.timeout_s = timeout_s;
+	so.cap = cap;
+	spawn_start(s->o.loop, &so, cb, arg, sp);
+}
+
 static void start_chunk(struct sched *s, struct chunk *c)
 {
 	struct task *t = c->task;
 	struct strvec argv = STRVEC_INIT;
-	struct spawn_opts so;
 	char *prog;
 	int rc;
 
@@ -561,15 +578,8 @@ static void start_chunk(struct sched *s, struct chunk *c)
 			return;
 		}
 	}
-	free(argv.v[0]);
-	argv.v[0] = prog;
-	memset(&so, 0, sizeof(so));
-	so.cwd = s->o.root;
-	so.argv = argv.v;
-	so.env = s->env;
-	so.timeout_s = t->gate->timeout_s;
 	log_debug("gate %s: starting %s with %zu files", t->gate->name, prog, c->n);
-	spawn_start(s->o.loop, &so, on_chunk_done, c, &c->sp);
+	start_tool(s, &argv, prog, t->gate->timeout_s, 0, on_chunk_done, c, &c->sp);
 	strvec_clear(&argv);
 }
 
@@ -792,7 +802,6 @@ static bool version_ready(struct sched *s, const struct gate *g)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct tool_ver *tv;
-	struct spawn_opts so;
 	struct stat st;
 	char *prog;
 
@@ -823,15 +832,7 @@ static bool version_ready(struct sched *s, const struct gate *g)
 	tv->mtime = st.st_mtim;
 	tv->known = false;
 	tv->probing = true;
-	free(argv.v[0]);
-	argv.v[0] = prog;
-	memset(&so, 0, sizeof(so));
-	so.cwd = s->o.root;
-	so.argv = argv.v;
-	so.env = s->env;
-	so.timeout_s = 30;
-	so.cap = 4096;
-	spawn_start(s->o.loop, &so, on_probe_done, tv, NULL);
+	start_tool(s, &argv, prog, 30, 4096, on_probe_done, tv, NULL);
 	strvec_clear(&argv);
 	return false;
 }

@@ -229,6 +229,28 @@ static int frame(const char *s, size_t n, const char **file, size_t *flen)
 }
 
 /* The frame in the test file itself, else the "<ScriptBlock>" frame. */
+/* pytest ends a failure with "tests/test_m.py:5: AssertionError": the
+ * last "PATH:N:" in the text is the line in the test file. */
+static int path_line(const char *text, const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	int line = 0;
+
+	if (n == 0)
+		return 0;
+	for (const char *p = strstr(text, path); p; p = strstr(p + 1, path)) {
+		char *end;
+		long v;
+
+		if (p[n] != ':')
+			continue;
+		v = strtol(p + n + 1, &end, 10);
+		if (v > 0 && *end == ':')
+			line = (int)v;
+	}
+	return line;
+}
+
 static int stack_line(const char *stack, const char *path)
 {
 	int fallback = 0;
@@ -249,7 +271,7 @@ static int stack_line(const char *stack, const char *path)
 		p += n;
 		p += strspn(p, "\r\n");
 	}
-	return fallback;
+	return fallback ? fallback : path_line(stack, path);
 }
 
 /* pytest's classname is a dotted module path ("tests.test_foo" or

@@ -388,24 +388,13 @@ def test_idle_costs_no_cpu(rec, repo):
 INSTANCES_KNOB = Path("/proc/sys/fs/inotify/max_user_instances")
 
 
-def _inotify_instances_of_user():
-    n = 0
-    uid = os.getuid()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            if os.stat(f"/proc/{pid}").st_uid != uid:
-                continue
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                try:
-                    if os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:inotify":
-                        n += 1
-                except OSError:
-                    pass
-        except OSError:
-            pass
-    return n
+def _hold_inotify_instance():
+    """An inotify instance of our own, so the user's count is at least 1."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init()
+    assert fd >= 0
+    return fd
 
 
 def test_instance_limit_gives_a_clear_message(repo, watchd):
@@ -415,11 +404,14 @@ def test_instance_limit_gives_a_clear_message(repo, watchd):
     except OSError:
         pytest.skip("max_user_instances is not writable here")
     write_config(repo, [], debounce_ms=50)
-    INSTANCES_KNOB.write_text(f"{max(_inotify_instances_of_user(), 1)}\n")
+    held = _hold_inotify_instance()
+    # at or below what is in use: the next inotify_init of this user fails
+    INSTANCES_KNOB.write_text("1\n")
     try:
         r = watchd("start")
     finally:
         INSTANCES_KNOB.write_text(old)
+        os.close(held)
     assert r.rc == 4, str(r)
     assert "max_user_instances" in r.stderr and "sysctl" in r.stderr
 

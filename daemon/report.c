@@ -1,0 +1,300 @@
+/* CI report writers. Shapes follow what reporters accept (see the fixtures'
+ * FORMATS.md): JUnit in Ant's de-facto schema, SARIF 2.1.0 with repo-relative
+ * URIs and rules, GitHub workflow commands with their escaping. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
+int report_format_parse(const char *name)
+{
+	static const char *const names[] = { "text", "json", "junit", "sarif", "github", NULL };
+
+	for (int i = 0; names[i]; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static void xml_escape(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '<': buf_addstr(b, "&lt;"); break;
+		case '>': buf_addstr(b, "&gt;"); break;
+		case '&': buf_addstr(b, "&amp;"); break;
+		case '"': buf_addstr(b, "&quot;"); break;
+		case '\'': buf_addstr(b, "&apos;"); break;
+		default:
+			/* XML 1.0 allows no control characters but tab, LF, CR */
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+				buf_addf(b, "\\x%02x", c);
+			else
+				buf_addch(b, (char)c);
+		}
+	}
+}
+
+static void finding_line(struct buf *b, const cJSON *f)
+{
+	const char *code = str(f, "code");
+
+	buf_addf(b, "%s:%d:%d: %s: %s", str(f, "path") ? str(f, "path") : "?", num(f, "line"),
+	    num(f, "col"), str(f, "severity") ? str(f, "severity") : "error",
+	    str(f, "message") ? str(f, "message") : "");
+	if (code)
+		buf_addf(b, " [%s]", code);
+	buf_addch(b, '\n');
+}
+
+static bool broken(const char *status)
+{
+	return status && (strcmp(status, "error") == 0 || strcmp(status, "timeout") == 0 ||
+	    strcmp(status, "missing") == 0);
+}
+
+static void junit(const cJSON *run, struct buf *b)
+{
+	const cJSON *g, *gates = cJSON_GetObjectItemCaseSensitive(run, "gates");
+	int tests = 0, failures = 0, errors = 0;
+	struct buf suites = BUF_INIT;
+
+	cJSON_ArrayForEach(g, gates) {
+		const cJSON *files = cJSON_GetObjectItemCaseSensitive(g, "files"), *file;
+		const cJSON *findings = cJSON_GetObjectItemCaseSensitive(g, "findings");
+		const char *gs = str(g, "status"), *name = str(g, "name");
+		int st = 0, sf = 0, se = 0;
+		struct buf cases = BUF_INIT;
+
+		cJSON_ArrayForEach(file, files) {
+			const char *path = file->valuestring;
+			struct buf text = BUF_INIT;
+			int nf = 0;
+			const cJSON *f;
+
+			cJSON_ArrayForEach(f, findings) {
+				if (str(f, "path") && strcmp(str(f, "path"), path) == 0) {
+					finding_line(&text, f);
+					nf++;
+				}
+			}
+			st++;
+			buf_addstr(&cases, "    <testcase classname=\"");
+			xml_escape(&cases, name);
+			buf_addstr(&cases, "\" name=\"");
+			xml_escape(&cases, path);
+			buf_addstr(&cases, "\" file=\"");
+			xml_escape(&cases, path);
+			buf_addstr(&cases, "\" time=\"0\"");
+			if (broken(gs)) {
+				se++;
+				buf_addf(&cases, ">\n      <error type=\"%s\" message=\"", gs);
+				xml_escape(&cases, str(g, "message") ? str(g, "message") : gs);
+				buf_addstr(&cases, "\"/>\n    </testcase>\n");
+			} else if (nf > 0 || (gs && strcmp(gs, "fail") == 0 && cJSON_GetArraySize(findings) == 0)) {
+				sf++;
+				buf_addf(&cases, ">\n      <failure type=\"%s\" message=\"", name);
+				if (nf)
+					buf_addf(&cases, "%d finding(s)", nf);
+				else
+					xml_escape(&cases, str(g, "message") ? str(g, "message") : "failed");
+				buf_addstr(&cases, "\">");
+				xml_escape(&cases, text.buf);
+				buf_addstr(&cases, "</failure>\n    </testcase>\n");
+			} else
+				buf_addstr(&cases, "/>\n");
+			buf_release(&text);
+		}
+		buf_addstr(&suites, "  <testsuite name=\"");
+		xml_escape(&suites, name);
+		buf_addf(&suites, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"0\" "
+		    "time=\"%.3f\">\n", st, sf, se, num(g, "duration_ms") / 1000.0);
+		buf_add(&suites, cases.buf, cases.len);
+		buf_addstr(&suites, "  </testsuite>\n");
+		buf_release(&cases);
+		tests += st;
+		failures += sf;
+		errors += se;
+	}
+	buf_addstr(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	buf_addf(b, "<testsuites name=\"watchd\" tests=\"%d\" failures=\"%d\" errors=\"%d\" "
+	    "skipped=\"0\" time=\"%.3f\">\n", tests, failures, errors,
+	    num(run, "duration_ms") / 1000.0);
+	buf_add(b, suites.buf, suites.len);
+	buf_addstr(b, "</testsuites>\n");
+	buf_release(&suites);
+}
+
+static const char *sarif_level(const char *sev)
+{
+	if (sev == NULL || strcmp(sev, "error") == 0)
+		return "error";
+	if (strcmp(sev, "warning") == 0)
+		return "warning";
+	return "note";
+}
+
+static void sarif(const cJSON *run, struct buf *b)
+{
+	cJSON *doc = cJSON_CreateObject(), *runs, *g;
+	char *s;
+
+	cJSON_AddStringToObject(doc, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+	cJSON_AddStringToObject(doc, "version", "2.1.0");
+	runs = cJSON_AddArrayToObject(doc, "runs");
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(run, "gates")) {
+		cJSON *r = cJSON_CreateObject(), *driver, *rules, *results, *f;
+
+		driver = cJSON_AddObjectToObject(cJSON_AddObjectToObject(r, "tool"), "driver");
+		cJSON_AddStringToObject(driver, "name", str(g, "name"));
+		rules = cJSON_AddArrayToObject(driver, "rules");
+		results = cJSON_AddArrayToObject(r, "results");
+		cJSON_AddStringToObject(r, "columnKind", "unicodeCodePoints");
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "findings")) {
+			const char *code = str(f, "code") ? str(f, "code") : str(g, "name");
+			cJSON *res = cJSON_CreateObject(), *loc, *phys, *region, *rule, *known = NULL;
+
+			cJSON_ArrayForEach(rule, rules)
+				if (strcmp(str(rule, "id"), code) == 0)
+					known = rule;
+			if (known == NULL) {
+				rule = cJSON_CreateObject();
+				cJSON_AddStringToObject(rule, "id", code);
+				cJSON_AddItemToObject(rule, "shortDescription", cJSON_CreateObject());
+				cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(rule,
+				    "shortDescription"), "text", code);
+				if (str(f, "url"))
+					cJSON_AddStringToObject(rule, "helpUri", str(f, "url"));
+				cJSON_AddItemToArray(rules, rule);
+			}
+			cJSON_AddStringToObject(res, "ruleId", code);
+			cJSON_AddStringToObject(res, "level", sarif_level(str(f, "severity")));
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(res, "message"), "text",
+			    str(f, "message") && *str(f, "message") ? str(f, "message") : code);
+			loc = cJSON_CreateObject();
+			phys = cJSON_AddObjectToObject(loc, "physicalLocation");
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(phys, "artifactLocation"), "uri",
+			    str(f, "path") ? str(f, "path") : "");
+			region = cJSON_AddObjectToObject(phys, "region");
+			cJSON_AddNumberToObject(region, "startLine", num(f, "line") > 0 ? num(f, "line") : 1);
+			if (num(f, "col") > 0)
+				cJSON_AddNumberToObject(region, "startColumn", num(f, "col"));
+			if (num(f, "end_line") > 0)
+				cJSON_AddNumberToObject(region, "endLine", num(f, "end_line"));
+			if (num(f, "end_col") > 0)
+				cJSON_AddNumberToObject(region, "endColumn", num(f, "end_col"));
+			cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "locations"), loc);
+			cJSON_AddItemToArray(results, res);
+		}
+		cJSON_AddItemToArray(runs, r);
+	}
+	s = cJSON_Print(doc);
+	buf_addstr(b, s);
+	buf_addch(b, '\n');
+	cJSON_free(s);
+	cJSON_Delete(doc);
+}
+
+/* Workflow-command escaping: data gets %, CR, LF; properties also : and ,. */
+static void gh_escape(struct buf *b, const char *s, bool property)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '%': buf_addstr(b, "%25"); break;
+		case '\r': buf_addstr(b, "%0D"); break;
+		case '\n': buf_addstr(b, "%0A"); break;
+		case ':': buf_addstr(b, property ? "%3A" : ":"); break;
+		case ',': buf_addstr(b, property ? "%2C" : ","); break;
+		default: buf_addch(b, *s);
+		}
+	}
+}
+
+static void github(const cJSON *run, struct buf *b)
+{
+	const cJSON *g, *f;
+
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(run, "gates")) {
+		const char *gs = str(g, "status");
+
+		if (broken(gs)) {
+			buf_addstr(b, "::error title=");
+			gh_escape(b, str(g, "name"), true);
+			buf_addf(b, " %s::", gs);
+			gh_escape(b, str(g, "message") ? str(g, "message") : gs, false);
+			buf_addch(b, '\n');
+		}
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "findings")) {
+			const char *sev = str(f, "severity"), *code = str(f, "code");
+			const char *cmd = sev && strcmp(sev, "warning") == 0 ? "warning" :
+			    sev && strcmp(sev, "info") == 0 ? "notice" : "error";
+			int line = num(f, "line"), end = num(f, "end_line");
+
+			buf_addf(b, "::%s file=", cmd);
+			gh_escape(b, str(f, "path") ? str(f, "path") : "", true);
+			if (line > 0) {
+				buf_addf(b, ",line=%d", line);
+				if (end > 0)
+					buf_addf(b, ",endLine=%d", end);
+				/* columns only make sense on one line */
+				if (num(f, "col") > 0 && (end == 0 || end == line)) {
+					buf_addf(b, ",col=%d", num(f, "col"));
+					if (num(f, "end_col") > 0)
+						buf_addf(b, ",endColumn=%d", num(f, "end_col"));
+				}
+			}
+			buf_addstr(b, ",title=");
+			gh_escape(b, str(g, "name"), true);
+			if (code) {
+				buf_addstr(b, " (");
+				gh_escape(b, code, true);
+				buf_addch(b, ')');
+			}
+			buf_addstr(b, "::");
+			gh_escape(b, str(f, "message"), false);
+			buf_addch(b, '\n');
+		}
+	}
+}
+
+void report_write(const cJSON *run, enum report_format fmt, struct buf *out)
+{
+	switch (fmt) {
+	case REPORT_JUNIT:
+		junit(run, out);
+		break;
+	case REPORT_SARIF:
+		sarif(run, out);
+		break;
+	case REPORT_GITHUB:
+		github(run, out);
+		break;
+	case REPORT_JSON: {
+		char *s = cJSON_Print(run);
+
+		buf_addstr(out, s);
+		buf_addch(out, '\n');
+		cJSON_free(s);
+		break;
+	}
+	case REPORT_TEXT:
+		break;	/* the caller prints text through oneshot_print_text */
+	}
+}

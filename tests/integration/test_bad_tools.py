@@ -1,0 +1,161 @@
+"""Tools that misbehave: hang, crash, are missing, print garbage or flood
+stdout. Each becomes a gate status, never a stuck or crashed watchd."""
+import json
+import os
+import subprocess
+import textwrap
+import threading
+
+from conftest import WATCHD, needs_watchd, pid_alive, sanitizer_report, wait_until, write_config
+
+pytestmark = needs_watchd
+
+
+def tool_script(tmp_path, name, body):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body))
+    return str(path)
+
+
+def one_gate(r, name="bad"):
+    assert isinstance(r.json, dict), str(r)
+    [g] = [g for g in r.json["gates"] if g["name"] == name]
+    return g
+
+
+def test_timeout_kills_the_whole_process_group(repo, watchd, tmp_path):
+    pidfile = tmp_path / "grandchild.pid"
+    tool = tool_script(tmp_path, "hang.py", f"""\
+        import subprocess, time
+        child = subprocess.Popen(["sleep", "3600"])
+        with open({str(pidfile)!r}, "w") as f:
+            f.write(str(child.pid))
+        while True:
+            time.sleep(60)
+        """)
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", tool, "{files}"], "timeout_s": 1}])
+    (repo / "a.txt").write_text("x\n")
+    r = watchd("run", "--json", timeout=60)
+    g = one_gate(r)
+    assert g["status"] == "timeout", g
+    assert r.json["status"] in ("error", "fail")
+    assert r.rc in (1, 4)
+    assert pidfile.exists(), "the tool never started its grandchild"
+    grandchild = int(pidfile.read_text())
+    wait_until(lambda: not pid_alive(grandchild), timeout=10,
+               what=f"grandchild sleep (pid {grandchild}) to be killed with its group")
+
+
+def test_tool_killed_by_sigsegv_is_an_error(repo, watchd, tmp_path):
+    tool = tool_script(tmp_path, "crash.py", """\
+        import os, signal
+        os.kill(os.getpid(), signal.SIGSEGV)
+        """)
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", tool, "{files}"]}])
+    (repo / "a.txt").write_text("x\n")
+    r = watchd("run", "--json")
+    g = one_gate(r)
+    assert g["status"] == "error", g
+    assert "SEGV" in json.dumps(g) or "signal 11" in json.dumps(g)
+    assert r.json["status"] == "error"
+    assert r.rc == 4
+
+
+def test_missing_tool(repo, watchd):
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.txt"],
+                         "command": ["no-such-tool-xyz", "{files}"]}])
+    (repo / "a.txt").write_text("x\n")
+    r = watchd("run", "--json")
+    g = one_gate(r)
+    assert g["status"] == "missing", g
+    assert "no-such-tool-xyz" in json.dumps(g)  # the message names the program
+    assert r.rc == 4, str(r)
+    text = watchd("run", "--no-cache")
+    assert text.rc == 4
+    assert "no-such-tool-xyz" in text.stdout + text.stderr
+
+
+def test_missing_tool_does_not_stop_other_gates(repo, watchd):
+    write_config(repo, [
+        {"name": "bad", "type": "command", "include": ["*.txt"],
+         "command": ["no-such-tool-xyz", "{files}"]},
+        {"name": "good", "type": "command", "include": ["*.txt"],
+         "command": ["/usr/bin/true", "{files}"]},
+    ])
+    (repo / "a.txt").write_text("x\n")
+    r = watchd("run", "--json")
+    assert one_gate(r, "bad")["status"] == "missing"
+    assert one_gate(r, "good")["status"] == "pass"
+
+
+def test_garbage_with_the_sarif_parser_is_an_error(repo, watchd, tmp_path):
+    tool = tool_script(tmp_path, "garbage.py", """\
+        import sys
+        sys.stdout.write("this is { not SARIF at all\\n")
+        sys.exit(1)
+        """)
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", tool, "{files}"], "parser": "sarif"}])
+    (repo / "a.txt").write_text("x\n")
+    r = watchd("run", "--json")
+    g = one_gate(r)
+    assert g["status"] == "error", g
+    assert "SARIF" in json.dumps(g)
+    assert r.rc == 4
+
+
+def test_json_that_is_not_sarif_is_an_error(repo, watchd, tmp_path):
+    tool = tool_script(tmp_path, "notsarif.py", """\
+        print('{"results": []}')
+        """)
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", tool, "{files}"], "parser": "sarif"}])
+    (repo / "a.txt").write_text("x\n")
+    assert one_gate(watchd("run", "--json"))["status"] == "error"
+
+
+def test_junit_parser_without_a_report_is_an_error(repo, watchd):
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/true", "{report}", "{files}"],
+                         "parser": "junit"}])
+    (repo / "a.txt").write_text("x\n")
+    assert one_gate(watchd("run", "--json"))["status"] == "error"
+
+
+def test_flood_of_output_is_truncated(repo, env, tmp_path):
+    tool = tool_script(tmp_path, "flood.py", """\
+        import sys
+        line = b"x" * 1023 + b"\\n"
+        out = sys.stdout.buffer
+        for _ in range(100 * 1024):  # 100 MiB
+            out.write(line)
+        out.flush()
+        sys.exit(1)
+        """)
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", tool, "{files}"], "timeout_s": 120}])
+    (repo / "a.txt").write_text("x\n")
+    # run it by hand: wait4() gives the peak RSS of watchd and what it waited for
+    out, err = tmp_path / "out.json", tmp_path / "err.txt"
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        p = subprocess.Popen([str(WATCHD), "run", "--json"], cwd=repo, env=env,
+                             stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)
+    watchdog = threading.Timer(180, p.kill)
+    watchdog.start()
+    try:
+        _, status, usage = os.wait4(p.pid, 0)
+    finally:
+        watchdog.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    peak_mib = usage.ru_maxrss // 1024
+    assert sanitizer_report(err.read_text(errors="replace")) is None
+    assert p.returncode == 1, f"rc {p.returncode} (killed after 180 s if -9): {err.read_text()}"
+    assert out.stat().st_size < 1024 * 1024, "the run's JSON carries far too much tool output"
+    run = json.loads(out.read_text())
+    [g] = run["gates"]
+    assert g["status"] == "fail", g
+    assert g["exit_code"] == 1
+    assert "truncated" in g.get("output", "") or "cut off" in json.dumps(g)
+    assert peak_mib < 64, f"peak RSS {peak_mib} MiB while the tool printed 100 MiB"

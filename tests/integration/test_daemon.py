@@ -1,0 +1,178 @@
+"""The daemon as a user drives it: start, edit files, status --sync, stop."""
+import os
+import re
+import stat
+
+import pytest
+
+from conftest import (ULID_RE, needs_watchd, pid_alive, track_daemon, wait_until,
+                      write_config)
+
+pytestmark = needs_watchd
+
+UNQUOTED = "#!/bin/sh\necho $1\n"
+CLEAN = '#!/bin/sh\necho "$1"\n'
+
+
+def synced(watchd):
+    """status --sync --json: the daemon's state once every earlier change is gated."""
+    r = watchd("status", "--sync", "--json", timeout=60)
+    assert r.rc == 0, str(r)
+    assert r.json["running"] is True
+    return r.json
+
+
+def gate_state(st, name):
+    found = [g for g in st["gates"] if g["name"] == name]
+    return found[0] if found else None
+
+
+def test_status_right_after_start(daemon, watchd, repo, runtime_dir):
+    st = daemon.status
+    assert st["running"] is True
+    assert isinstance(st["pid"], int) and pid_alive(st["pid"])
+    assert os.path.realpath(st["root"]) == os.path.realpath(repo)
+    sock = st["socket"]
+    assert sock.startswith(os.path.join(runtime_dir, "watchd") + "/")
+    assert stat.S_ISSOCK(os.stat(sock).st_mode)
+    assert stat.S_IMODE(os.stat(os.path.dirname(sock)).st_mode) == 0o700
+    assert isinstance(st["uptime_s"], (int, float)) and st["uptime_s"] >= 0
+    w = st["watch"]
+    assert w["backend"] == "inotify"
+    assert isinstance(w["dirs"], int) and w["dirs"] >= 1
+    assert w["degraded"] is False
+    assert isinstance(w["rescans"], int)
+    q = st["queue"]
+    assert isinstance(q["pending_files"], int) and isinstance(q["running_gates"], int)
+    assert "last_run" in st
+    assert isinstance(st["gates"], list)
+    assert (repo / ".watchd" / "ledger.db").exists()
+    assert (repo / ".watchd" / ".gitignore").read_text().strip() == "*"
+
+
+def test_start_returns_once_watching(daemon, watchd, repo):
+    """A change made right after start returns is seen: no window."""
+    (repo / "bad.sh").write_text(UNQUOTED)
+    st = synced(watchd)
+    g = gate_state(st, "shellcheck")
+    assert g and g["status"] == "fail", st
+    assert g["failing_files"] == 1 and g["findings"] >= 1
+
+
+def test_second_start_fails_naming_the_first_pid(daemon, watchd):
+    r = watchd("start")
+    assert r.rc != 0, str(r)
+    assert re.search(r"\b%d\b" % daemon.pid, r.stderr), str(r)
+    assert pid_alive(daemon.pid)
+    assert watchd("status", "--json").json["pid"] == daemon.pid
+
+
+def test_edit_then_sync_reflects_it(daemon, watchd, repo):
+    (repo / "sub").mkdir()
+    (repo / "sub" / "a.sh").write_text(UNQUOTED)
+    st = synced(watchd)
+    g = gate_state(st, "shellcheck")
+    assert g["status"] == "fail"
+    last = st["last_run"]
+    assert ULID_RE.match(last["id"]) and last["status"] == "fail" and last["finished_at"]
+    assert st["queue"]["pending_files"] == 0 and st["queue"]["running_gates"] == 0
+
+    log = watchd("log", "--json")
+    assert log.rc == 0, str(log)
+    runs = [x for x in log.json if x["trigger"] == "watch"]
+    assert runs and runs[0]["id"] == last["id"]
+    [gr] = [x for x in runs[0]["gates"] if x["name"] == "shellcheck"]
+    assert gr["files"] == ["sub/a.sh"]
+    shown = watchd("show", last["id"], "--json").json
+    [gr] = [x for x in shown["gates"] if x["name"] == "shellcheck"]
+    assert [(f["path"], f["line"], f["col"], f["code"]) for f in gr["findings"]
+            if f["code"] == "SC2086"] == [("sub/a.sh", 2, 6, "SC2086")]
+
+    # fix it: the gate goes green with a newer run
+    (repo / "sub" / "a.sh").write_text(CLEAN)
+    st2 = synced(watchd)
+    assert gate_state(st2, "shellcheck")["status"] == "pass"
+    assert st2["last_run"]["id"] > last["id"] and st2["last_run"]["status"] == "pass"
+
+
+def test_new_directory_is_watched(daemon, watchd, repo):
+    deep = repo / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    (deep / "x.sh").write_text(UNQUOTED)
+    st = synced(watchd)
+    assert gate_state(st, "shellcheck")["status"] == "fail"
+    assert st["watch"]["dirs"] >= 4
+
+
+def test_files_outside_the_gates_run_nothing(daemon, watchd, repo):
+    (repo / "notes.txt").write_text("hello\n")
+    st = synced(watchd)
+    assert st["last_run"] is None
+    assert watchd("log", "--json").json == []
+
+
+def test_stop_then_status(daemon, watchd, repo):
+    (repo / "bad.sh").write_text(UNQUOTED)
+    before = synced(watchd)
+    r = watchd("stop")
+    assert r.rc == 0, str(r)
+    assert not pid_alive(daemon.pid), "stop returned before the daemon exited"
+    st = watchd("status")
+    assert st.rc == 3, str(st)
+    assert "not running" in st.stdout + st.stderr
+    assert "shellcheck" in st.stdout and "fail" in st.stdout  # the ledger's last results
+    js = watchd("status", "--json")
+    assert js.rc == 3
+    assert js.json["running"] is False
+    assert js.json["last_run"]["id"] == before["last_run"]["id"]
+    assert gate_state(js.json, "shellcheck")["status"] == "fail"
+    assert not os.path.exists(before["socket"])
+    assert watchd("stop").rc == 3
+
+
+def test_status_without_daemon(repo, watchd):
+    write_config(repo, [])
+    r = watchd("status", "--json")
+    assert r.rc == 3, str(r)
+    assert r.json["running"] is False
+    r = watchd("status")
+    assert r.rc == 3 and "not running" in r.stdout + r.stderr
+    assert watchd("stop").rc == 3
+
+
+def test_start_with_a_bad_config_exits_2(repo, watchd):
+    write_config(repo, [{"name": "x", "type": "nope", "include": ["*"]}])
+    r = watchd("start")
+    assert r.rc == 2, str(r)
+    assert "gates[0].type" in r.stderr
+    js = watchd("status", "--json")
+    assert js.json["running"] is False
+
+
+def test_start_from_a_subdirectory(repo, watchd):
+    write_config(repo, [])
+    sub = repo / "deep" / "er"
+    sub.mkdir(parents=True)
+    r = watchd("start", cwd=sub)
+    assert r.rc == 0, str(r)
+    st = watchd("status", "--json", cwd=sub).json
+    track_daemon(st["pid"])
+    assert os.path.realpath(st["root"]) == os.path.realpath(repo)
+    assert watchd("stop").rc == 0
+    wait_until(lambda: not pid_alive(st["pid"]), timeout=10, what="daemon exit")
+
+
+@pytest.fixture
+def daemon_config():
+    return {"gates": [
+        {"name": "shellcheck", "type": "command", "include": ["**/*.sh"],
+         "command": ["shellcheck", "-f", "gcc", "{files}"], "parser": "gcc", "timeout_s": 60},
+    ], "debounce_ms": 50, "stability_ms": 20, "ignore": ["vendor/**"]}
+
+
+def test_ignored_and_git_paths_do_not_trigger(daemon, watchd, repo):
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "bad.sh").write_text(UNQUOTED)
+    (repo / ".git" / "hooks" / "bad.sh").write_text(UNQUOTED)
+    st = synced(watchd)
+    assert st["last_run"] is None, st

@@ -1,0 +1,383 @@
+"""watchd run: one-shot gate runs with real tools on a fresh repository,
+and the run as log/show report it afterwards."""
+import ast
+import json
+import re
+import shutil
+import subprocess
+import textwrap
+
+import pytest
+
+from conftest import TOOLS_DIR, ULID_RE, git, needs_watchd, write_config
+
+pytestmark = needs_watchd
+
+SHELLCHECK = {"name": "shellcheck", "type": "command", "include": ["**/*.sh"],
+              "command": ["shellcheck", "-f", "gcc", "{files}"], "parser": "gcc",
+              "timeout_s": 60}
+UNQUOTED = "#!/bin/sh\necho $1\n"         # SC2086 on line 2, column 6
+CLEAN = '#!/bin/sh\necho "$1"\n'
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def gate(run, name):
+    [g] = [g for g in run["gates"] if g["name"] == name]
+    return g
+
+
+def check_run_shape(run, trigger="run"):
+    """The DESIGN.md fields of a finished run."""
+    assert ULID_RE.match(run["id"]), run["id"]
+    assert run["trigger"] == trigger
+    assert run["status"] in ("pass", "fail", "error", "interrupted")
+    assert ISO.match(run["started_at"]) and ISO.match(run["finished_at"])
+    assert run["started_at"] <= run["finished_at"]
+    assert isinstance(run["config_hash"], str) and run["config_hash"]
+    for g in run["gates"]:
+        assert g["status"] in ("pass", "fail", "error", "timeout", "missing", "skipped")
+        assert isinstance(g["cached"], bool)
+        assert g["exit_code"] is None or isinstance(g["exit_code"], int)
+        assert isinstance(g["duration_ms"], int) and g["duration_ms"] >= 0
+        assert isinstance(g["files"], list)
+        for f in g.get("findings", []):
+            assert {"path", "line", "col", "code", "severity", "message"} <= set(f)
+            assert f["severity"] in ("error", "warning", "info")
+
+
+def test_shellcheck_finding(repo, watchd):
+    write_config(repo, [SHELLCHECK])
+    (repo / "bad.sh").write_text(UNQUOTED)
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    run = r.json
+    check_run_shape(run)
+    assert run["status"] == "fail"
+    assert run["git_head"] == git(repo, "rev-parse", "HEAD").strip()
+    g = gate(run, "shellcheck")
+    assert g["status"] == "fail" and g["cached"] is False and g["exit_code"] == 1
+    assert g["files"] == ["bad.sh"]
+    [f] = [f for f in g["findings"] if f["code"] == "SC2086"]
+    assert (f["path"], f["line"], f["col"]) == ("bad.sh", 2, 6)
+    assert "quote" in f["message"].lower()
+
+
+def test_clean_script_passes(repo, watchd):
+    write_config(repo, [SHELLCHECK])
+    (repo / "ok.sh").write_text(CLEAN)
+    r = watchd("run", "--json")
+    assert r.rc == 0, str(r)
+    assert r.json["status"] == "pass"
+    g = gate(r.json, "shellcheck")
+    assert g["status"] == "pass" and g["files"] == ["ok.sh"] and g["findings"] == []
+
+
+def test_text_output_names_the_finding(repo, watchd):
+    write_config(repo, [SHELLCHECK])
+    (repo / "bad.sh").write_text(UNQUOTED)
+    r = watchd("run")
+    assert r.rc == 1
+    assert "bad.sh:2:6" in r.stdout and "SC2086" in r.stdout
+
+
+def test_run_path_limits_to_that_path(repo, watchd):
+    write_config(repo, [SHELLCHECK])
+    (repo / "sub").mkdir()
+    (repo / "bad.sh").write_text(UNQUOTED)
+    (repo / "sub" / "ok.sh").write_text(CLEAN)
+    (repo / "sub" / "also.sh").write_text(CLEAN)
+    r = watchd("run", "--json", "sub/ok.sh")
+    assert r.rc == 0, str(r)
+    assert gate(r.json, "shellcheck")["files"] == ["sub/ok.sh"]
+    r = watchd("run", "--json", "--no-cache", "sub")
+    assert r.rc == 0, str(r)
+    assert sorted(gate(r.json, "shellcheck")["files"]) == ["sub/also.sh", "sub/ok.sh"]
+    # a path relative to the current directory, from a subdirectory
+    r = watchd("run", "--json", "--no-cache", "ok.sh", cwd=repo / "sub")
+    assert gate(r.json, "shellcheck")["files"] == ["sub/ok.sh"]
+    r = watchd("run", "--json", "--no-cache", "bad.sh")
+    assert r.rc == 1 and gate(r.json, "shellcheck")["files"] == ["bad.sh"]
+
+
+def test_second_run_reuses_the_cached_result(repo, watchd):
+    write_config(repo, [SHELLCHECK])
+    (repo / "bad.sh").write_text(UNQUOTED)
+    first = watchd("run", "--json").json
+    second = watchd("run", "--json").json
+    g = gate(second, "shellcheck")
+    assert g["cached"] is True and g["status"] == "fail"
+    assert [f["code"] for f in g["findings"]] == \
+        [f["code"] for f in gate(first, "shellcheck")["findings"]]
+    assert second["id"] > first["id"]
+    g = gate(watchd("run", "--json", "--no-cache").json, "shellcheck")
+    assert g["cached"] is False and g["status"] == "fail"
+
+
+@pytest.mark.parametrize("name", ["with space.sh", "-x.sh", "it's \"quoted\".sh", "é.sh",
+                                  "sub dir/-a b.sh"])
+def test_awkward_file_names_reach_the_tool_intact(repo, watchd, name):
+    write_config(repo, [SHELLCHECK])
+    path = repo / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(UNQUOTED)
+    (repo / "ok.sh").write_text(CLEAN)
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "shellcheck")
+    assert sorted(g["files"]) == sorted([name, "ok.sh"])
+    [f] = [f for f in g["findings"] if f["code"] == "SC2086"]
+    assert (f["path"], f["line"], f["col"]) == (name, 2, 6)
+
+
+def test_awkward_names_one_process_per_file(repo, watchd, tmp_path):
+    """{file}: one argument per process, even when it looks like an option."""
+    log = tmp_path / "argv.log"
+    tool = tmp_path / "record.py"
+    tool.write_text(textwrap.dedent(f"""\
+        import sys
+        with open({str(log)!r}, "a", encoding="utf-8") as f:
+            f.write(repr(sys.argv[1:]) + "\\n")
+        """))
+    write_config(repo, [{"name": "rec", "type": "command", "include": ["**/*.txt"],
+                         "command": ["/usr/bin/python3", str(tool), "--file={file}"]}])
+    names = ["-n.txt", "a b.txt", "q'\".txt", "é.txt"]
+    for n in names:
+        (repo / n).write_text("x\n")
+    r = watchd("run", "--json")
+    assert r.rc == 0, str(r)
+    seen = sorted(ast.literal_eval(line)[0] for line in log.read_text(encoding="utf-8").splitlines())
+    expect = sorted("--file=" + ("./" + n if n.startswith("-") else n) for n in names)
+    assert seen == expect
+
+
+@pytest.mark.skipif(shutil.which("black") is None, reason="black is not installed")
+def test_black_check_with_the_exit_parser(repo, watchd):
+    write_config(repo, [{"name": "black", "type": "command", "include": ["**/*.py"],
+                         "command": ["black", "--check", "--quiet", "{files}"],
+                         "parser": "exit", "timeout_s": 120}])
+    (repo / "ugly.py").write_text("x = {  'a':1 }\n")
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "black")
+    assert g["status"] == "fail" and g["exit_code"] == 1 and g["files"] == ["ugly.py"]
+    (repo / "ugly.py").write_text('x = {"a": 1}\n')
+    r = watchd("run", "--json")
+    assert r.rc == 0, str(r)
+    assert gate(r.json, "black")["status"] == "pass"
+
+
+PYTEST_GATE = {"name": "pytest", "type": "command", "include": ["tests/test_*.py"],
+               "command": ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "--junitxml={report}", "{files}"],
+               "parser": "junit", "timeout_s": 120}
+
+
+def test_pytest_through_the_junit_parser(repo, watchd):
+    write_config(repo, [PYTEST_GATE])
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_math.py").write_text(textwrap.dedent("""\
+        def test_adds():
+            assert 1 + 1 == 2
+
+
+        def test_breaks():
+            assert 1 + 1 == 3
+        """))
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "pytest")
+    assert g["status"] == "fail" and g["files"] == ["tests/test_math.py"]
+    assert len(g["findings"]) == 1, g["findings"]
+    [f] = g["findings"]
+    assert "test_breaks" in (f.get("code") or "") + f["message"] + json.dumps(f)
+    assert "test_adds" not in json.dumps(f)
+    assert f["path"] in ("tests/test_math.py", None, "")
+    # fixed: the gate passes
+    (repo / "tests" / "test_math.py").write_text("def test_adds():\n    assert 1 + 1 == 2\n")
+    r = watchd("run", "--json")
+    assert r.rc == 0, str(r)
+    assert gate(r.json, "pytest")["status"] == "pass"
+
+
+SARIF_TOOL = '''\
+"""Prints SARIF 2.1.0 for the files it is given: one result per TODO."""
+import json, os, sys, urllib.parse
+results = []
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            col = line.find("TODO")
+            if col < 0:
+                continue
+            uri = path
+            if os.environ.get("SARIF_ABSOLUTE_URIS"):
+                uri = "file://" + urllib.parse.quote(os.path.abspath(path))
+            results.append({
+                "ruleId": "TD001", "level": "warning",
+                "message": {"text": "TODO left in " + os.path.basename(path)},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": uri},
+                    "region": {"startLine": n, "startColumn": col + 1}}}]})
+json.dump({"version": "2.1.0",
+           "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+           "runs": [{"tool": {"driver": {"name": "todo-finder", "rules": [
+               {"id": "TD001", "helpUri": "https://example.invalid/TD001"}]}},
+                     "results": results}]}, sys.stdout)
+sys.exit(1 if results else 0)
+'''
+
+
+@pytest.mark.parametrize("absolute", [False, True], ids=["relative-uri", "file-uri"])
+def test_sarif_parser(repo, watchd, tmp_path, absolute):
+    tool = tmp_path / "todo_sarif.py"
+    tool.write_text(SARIF_TOOL)
+    write_config(repo, [{"name": "todo", "type": "command", "include": ["**/*.txt"],
+                         "command": ["/usr/bin/python3", str(tool), "{files}"],
+                         "parser": "sarif"}])
+    (repo / "notes dir").mkdir()
+    (repo / "notes dir" / "a é.txt").write_text("fine\n  TODO: fix\n")
+    (repo / "clean.txt").write_text("nothing\n")
+    env = {"SARIF_ABSOLUTE_URIS": "1"} if absolute else None
+    r = watchd("run", "--json", env_extra=env)
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "todo")
+    assert g["status"] == "fail"
+    [f] = g["findings"]
+    assert (f["path"], f["line"], f["col"], f["code"], f["severity"]) == \
+        ("notes dir/a é.txt", 2, 3, "TD001", "warning")
+    assert "TODO left in" in f["message"]
+    (repo / "notes dir" / "a é.txt").write_text("fine\n")
+    r = watchd("run", "--json", env_extra=env)
+    assert r.rc == 0, str(r)
+    assert gate(r.json, "todo")["status"] == "pass"
+
+
+def test_run_appears_in_log_and_show(repo, watchd):
+    write_config(repo, [SHELLCHECK, dict(SHELLCHECK, name="shellcheck-all",
+                                         include=["**/*.sh", "**/*.bash"])])
+    (repo / "bad.sh").write_text(UNQUOTED)
+    (repo / "ok.sh").write_text(CLEAN)
+    run = watchd("run", "--json").json
+    log = watchd("log", "--json")
+    assert log.rc == 0, str(log)
+    assert isinstance(log.json, list) and log.json
+    newest = log.json[0]
+    assert newest["id"] == run["id"]
+    check_run_shape(newest)
+    for key in ("trigger", "status", "started_at", "finished_at", "git_head", "config_hash"):
+        assert newest[key] == run[key], key
+    assert newest["git_head"] == git(repo, "rev-parse", "HEAD").strip()
+    assert {g["name"] for g in newest["gates"]} == {"shellcheck", "shellcheck-all"}
+
+    shown = watchd("show", run["id"], "--json")
+    assert shown.rc == 0, str(shown)
+    check_run_shape(shown.json)
+    assert len(shown.json["id"]) == 26
+    for key in ("id", "trigger", "status", "started_at", "finished_at", "git_head",
+                "config_hash"):
+        assert shown.json[key] == run[key], key
+    for name in ("shellcheck", "shellcheck-all"):
+        a, b = gate(shown.json, name), gate(run, name)
+        for key in ("status", "cached", "exit_code", "duration_ms", "files"):
+            assert a[key] == b[key], (name, key)
+        assert sorted((f["path"], f["line"], f["col"], f["code"]) for f in a["findings"]) == \
+            sorted((f["path"], f["line"], f["col"], f["code"]) for f in b["findings"])
+    # a unique prefix is enough; an unknown id is a usage error
+    assert watchd("show", run["id"][:20], "--json").json["id"] == run["id"]
+    assert watchd("show", "0" * 26, "--json").rc == 2
+
+    second = watchd("run", "--json", "--no-cache").json
+    ids = [x["id"] for x in watchd("log", "--json").json]
+    assert ids[:2] == [second["id"], run["id"]]
+    assert [x["id"] for x in watchd("log", "--json", "--limit", "1").json] == [second["id"]]
+
+
+def test_run_with_no_matching_files_passes(repo, watchd):
+    write_config(repo, [SHELLCHECK])
+    (repo / "readme.txt").write_text("no scripts here\n")
+    r = watchd("run", "--json")
+    assert r.rc == 0, str(r)
+    assert r.json["status"] == "pass"
+
+
+def test_ignored_files_are_not_judged(repo, watchd):
+    write_config(repo, [SHELLCHECK], ignore=["vendor/**"])
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "bad.sh").write_text(UNQUOTED)
+    (repo / "gen").mkdir()
+    (repo / "gen" / "bad.sh").write_text(UNQUOTED)
+    (repo / ".gitignore").write_text("gen/\n")
+    (repo / "ok.sh").write_text(CLEAN)
+    r = watchd("run", "--json")
+    assert r.rc == 0, str(r)
+    assert gate(r.json, "shellcheck")["files"] == ["ok.sh"]
+
+
+def test_state_dir_is_hidden_from_git(repo, watchd):
+    write_config(repo, [SHELLCHECK])
+    (repo / "ok.sh").write_text(CLEAN)
+    assert watchd("run").rc == 0
+    assert (repo / ".watchd" / "ledger.db").exists()
+    assert (repo / ".watchd" / ".gitignore").read_text().strip() == "*"
+    status = git(repo, "status", "--porcelain", "--untracked-files=all")
+    assert ".watchd" not in status
+
+
+def _ruff_stand_in():
+    """None when ruff (the stand-in in tests/tools, or a real one) answers."""
+    try:
+        p = subprocess.run([str(TOOLS_DIR / "ruff"), "--version"], capture_output=True,
+                           text=True, timeout=60)
+    except OSError as e:
+        return f"tests/tools/ruff cannot run: {e}"
+    if p.returncode != 0:
+        return ("tests/tools/ruff does not run (scripts/install-test-tools.sh installs its "
+                f"engine): {p.stderr.strip()[:200]}")
+    return None
+
+
+needs_ruff = pytest.mark.skipif(_ruff_stand_in() is not None, reason=_ruff_stand_in() or "")
+RUFF = {"name": "ruff", "type": "ruff", "include": ["**/*.py"],
+        "config_files": ["pyproject.toml", "ruff.toml"], "timeout_s": 120}
+
+
+@needs_ruff
+def test_ruff_gate(repo, watchd):
+    write_config(repo, [RUFF])
+    (repo / "pkg dir").mkdir()
+    (repo / "pkg dir" / "-mod é.py").write_text("import os\n")
+    (repo / "ok.py").write_text("print('hi')\n")
+    r = watchd("run", "--json", timeout=120)
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "ruff")
+    assert g["status"] == "fail"
+    assert sorted(g["files"]) == ["ok.py", "pkg dir/-mod é.py"]
+    [f] = g["findings"]
+    assert (f["path"], f["line"], f["col"], f["code"]) == ("pkg dir/-mod é.py", 1, 8, "F401")
+    assert "os" in f["message"]
+
+
+@needs_ruff
+def test_ruff_config_file_change_invalidates_the_cache(repo, watchd):
+    write_config(repo, [RUFF])
+    (repo / "a.py").write_text("import os\n")
+    g = gate(watchd("run", "--json", timeout=120).json, "ruff")
+    assert g["status"] == "fail" and g["cached"] is False
+    (repo / "ruff.toml").write_text('[lint]\nignore = ["F401"]\n')
+    g = gate(watchd("run", "--json", timeout=120).json, "ruff")
+    assert g["status"] == "pass" and g["cached"] is False
+    g = gate(watchd("run", "--json", timeout=120).json, "ruff")
+    assert g["status"] == "pass" and g["cached"] is True
+
+
+@needs_ruff
+def test_ruff_format_gate(repo, watchd):
+    write_config(repo, [{"name": "fmt", "type": "ruff-format", "include": ["**/*.py"],
+                         "timeout_s": 120}])
+    (repo / "ugly.py").write_text('x = {  "a":1 }\n')
+    (repo / "fine.py").write_text('x = {"a": 1}\n')
+    r = watchd("run", "--json", timeout=120)
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "fmt")
+    assert g["status"] == "fail"
+    assert [f["path"] for f in g["findings"]] == ["ugly.py"]
