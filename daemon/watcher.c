@@ -38,6 +38,7 @@
 #include "ignore.h"
 #include "log.h"
 #include "watcher.h"
+#include "wdmap.h"
 #include "xmalloc.h"
 
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_MOVED_FROM | \
@@ -81,7 +82,7 @@ struct watcher {
 	struct ignore	*ig;
 	struct watcher_cb cb;
 	struct wdir	*top;
-	struct hmap	 wds;		/* int wd -> struct wdir */
+	struct wdmap	 wds;		/* wd -> struct wdir */
 	struct parked	*parked;
 	struct watcher_stats st;
 	int		 closing;
@@ -220,8 +221,8 @@ static void child_attach(struct wdir *parent, struct wdir *d)
 static void wd_forget(struct watcher *w, struct wdir *d)
 {
 	if (d->wd >= 0) {
-		if (hmap_get(&w->wds, &d->wd, sizeof(d->wd)) == d)
-			hmap_del(&w->wds, &d->wd, sizeof(d->wd));
+		if (wdmap_get(&w->wds, d->wd) == d)
+			wdmap_del(&w->wds, d->wd);
 		w->st.dirs--;
 	} else
 		w->st.unwatched--;
@@ -318,7 +319,7 @@ static void watch_dir(struct watcher *w, struct wdir *d, int dfd)
 	}
 	w->watches_added++;
 	{
-		struct wdir *old = hmap_get(&w->wds, &wd, sizeof(wd));
+		struct wdir *old = wdmap_get(&w->wds, wd);
 
 		if (old && old != d) {
 			/* The same inode is already watched under another node
@@ -329,7 +330,7 @@ static void watch_dir(struct watcher *w, struct wdir *d, int dfd)
 		}
 	}
 	d->wd = wd;
-	hmap_put(&w->wds, &wd, sizeof(wd), d);
+	wdmap_put(&w->wds, wd, d);
 	w->st.dirs++;
 }
 
@@ -517,7 +518,7 @@ static bool any_unwatched(struct wdir *d)
 static void degraded_pass(struct watcher *w, struct wdir *d)
 {
 	if (d->wd == -1) {
-		hmap_del(&w->wds, &d->wd, sizeof(d->wd));
+		wdmap_del(&w->wds, d->wd);
 		w->st.unwatched--;
 		d->wd = -2;
 		scan_path(w, d, true);
@@ -764,11 +765,11 @@ static void handle(struct watcher *w, const struct inotify_event *ev)
 			w->cb.git(w->cb.arg, ev->name);
 		return;
 	}
-	d = hmap_get(&w->wds, &ev->wd, sizeof(ev->wd));
+	d = wdmap_get(&w->wds, ev->wd);
 	if (d == NULL)
 		return;		/* stale: the watch is gone */
 	if (ev->mask & IN_IGNORED) {
-		hmap_del(&w->wds, &ev->wd, sizeof(ev->wd));
+		wdmap_del(&w->wds, ev->wd);
 		if (d->wd == ev->wd) {
 			d->wd = -2;
 			w->st.dirs--;
@@ -883,7 +884,7 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 		subtree_free(w, w->top, "", false, true);
 		w->top = NULL;
 		close(fd);
-		hmap_release(&w->wds);
+		wdmap_release(&w->wds);
 		free(w->root);
 		buf_release(&w->path);
 		/* the timers were never started; closing them needs the loop */
@@ -916,7 +917,7 @@ static void on_closed(uv_handle_t *h)
 	}
 	if (w->top)
 		subtree_free(w, w->top, "", false, false);
-	hmap_release(&w->wds);
+	wdmap_release(&w->wds);
 	buf_release(&w->path);
 	free(w->root);
 	free(w);
