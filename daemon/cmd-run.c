@@ -235,7 +235,11 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 
 		while (!rs.done && uv_run(&loop, UV_RUN_ONCE))
 			;
-		if (ledger_show(ledger, rs.id, &run, &err) == 0) {
+		if (ledger_retry(ledger, &err) != 0) {
+			/* a one-shot has no later chance to record what is queued */
+			cli_error("run %s could not be recorded: %s", rs.id, err.msg);
+			snprintf(rs.status, sizeof(rs.status), "error");
+		} else if (ledger_show(ledger, rs.id, &run, &err) == 0) {
 			if (json)
 				cli_print_json(run, false);
 			else

@@ -791,6 +791,12 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		lr.started_ms = r->started_ms;
 		rc = ledger_run_begin(s->o.ledger, &lr, err);
 	}
+	if (rc != 0 && ledger_queued(s->o.ledger) > 0) {
+		/* the ledger kept the write for a retry: the run goes on and is
+		 * recorded, in order, once the ledger can be written again */
+		log_warnx("%s (run %s kept for a retry)", err ? err->msg : "ledger error", r->id);
+		rc = 0;
+	}
 	if (rc != 0) {
 		while (head) {
 			struct task *n = head->next;
