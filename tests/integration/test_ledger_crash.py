@@ -124,7 +124,7 @@ class Root:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-                _wait(lambda: not _alive(pid), 10, f"pid {pid} to die")
+                _wait(lambda pid=pid: not _alive(pid), 10, f"pid {pid} to die")
         self.pids.clear()
 
     def sql(self, query, args=()):
@@ -212,7 +212,7 @@ def test_sigkill_under_load_loses_no_finished_run(root):
             finished = {r["id"]: r["status"] for r in root.log()
                         if r["status"] != "running"}
             os.kill(pid, signal.SIGKILL)
-            _wait(lambda: not _alive(pid), 10, "the daemon to die")
+            _wait(lambda pid=pid: not _alive(pid), 10, "the daemon to die")
             root.pids.discard(pid)
             assert root.sql("PRAGMA integrity_check") == [("ok",)], round_
             on_disk = dict(root.sql("SELECT id, status FROM runs"))
@@ -247,7 +247,7 @@ def test_disk_full_queues_runs_and_records_them_later(root):
     # still watching: more changes make more runs, queued behind the first
     for i in range(5):
         (root.path / f"b{i}.txt").write_text(f"{i}\n")
-        _wait(lambda: root.status()["ledger"]["queued_writes"] >= 2 + 2 * i, 30,
+        _wait(lambda i=i: root.status()["ledger"]["queued_writes"] >= 2 + 2 * i, 30,
               f"edit {i} to be queued")
     st = root.status()
     assert st["running"] is True and st["ledger"]["ok"] is False
