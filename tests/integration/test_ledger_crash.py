@@ -280,20 +280,34 @@ def test_run_exits_4_when_the_ledger_is_full(root):
     assert "ledger.db" in err and "full" in err, err
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file modes")
+def _make_read_only(path):
+    """chmod 444; as root (who ignores modes) chattr +i. The undo, or None."""
+    if os.geteuid() != 0:
+        os.chmod(path, 0o444)
+        return lambda: os.chmod(path, 0o644)
+    p = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+    if p.returncode != 0:
+        return None
+    return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
 def test_run_exits_4_on_a_read_only_ledger(root):
     root.config(QUICK_GATE)
     (root.path / "a.txt").write_text("a\n")
     assert root.run("run")[0] == 0
-    os.chmod(root.db, 0o444)
+    undo = _make_read_only(root.db)
+    if undo is None:
+        pytest.skip("running as root and chattr +i is not available here")
     try:
+        (root.path / "a.txt").write_text("b\n")
         rc, out, err, _ = root.run("run")
         assert rc == 4, (out, err)
         assert "ledger.db" in err and "readonly" in err, err
+        assert "could not be recorded" in err or "cannot" in err, err
         rc, _, _, js = root.run("log", "--json")      # reading still works
         assert rc == 0 and len(js) == 1
     finally:
-        os.chmod(root.db, 0o644)
+        undo()
 
 
 V1_DDL = """
@@ -466,3 +480,22 @@ def test_readers_never_fail_while_the_daemon_records(root):
     assert st["ledger"]["ok"] is True and st["ledger"]["queued_writes"] == 0
     root.stop()
     root.sanitizer_free_log()
+
+
+def test_daemon_applies_retention_at_start(root):
+    root.config(QUICK_GATE, ledger={"keep_days": 30})
+    (root.path / "a.txt").write_text("a\n")
+    assert root.run("run")[0] == 0
+    old_ms = int((time.time() - 40 * 86400) * 1000)
+    db = sqlite3.connect(root.db)
+    db.execute("INSERT INTO runs (id, trigger, status, started_at, finished_at)"
+               " VALUES ('00000000000000000000000OLD', 'run', 'pass', ?, ?)",
+               (old_ms, old_ms + 10))
+    db.commit()
+    db.close()
+    assert len(root.log()) == 2
+    st = root.start()
+    assert st["ledger"]["ok"] is True
+    runs = root.log()
+    assert [r["trigger"] for r in runs] == ["run"] and len(runs) == 1
+    assert root.sql("SELECT count(*) FROM runs WHERE id LIKE '%OLD'") == [(0,)]
