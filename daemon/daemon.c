@@ -32,6 +32,8 @@
 #include "xmalloc.h"
 
 #define SYNC_DEFAULT_MS 60000
+#define LEDGER_RETRY_MS	2000		/* while ledger writes wait in its queue */
+#define LEDGER_GC_MS	3600000		/* retention: at start, then hourly */
 
 struct sync_wait {
 	struct daemon	*d;
@@ -63,6 +65,8 @@ struct daemon {
 	char		*config_rel;	/* the config's path under ROOT, or NULL */
 	char		*config_error;	/* why the last reload was refused, or NULL */
 	struct retired	*retired;	/* configs still used by queued tasks */
+	uv_timer_t	 ledger_retry;	/* runs while ledger_queued() > 0 */
+	uv_timer_t	 ledger_gc;	/* hourly retention */
 };
 
 struct retired {
@@ -71,6 +75,56 @@ struct retired {
 };
 
 static void check_syncs(struct daemon *d);
+
+/* ---- ledger upkeep ------------------------------------------------------- */
+
+/* Failed writes wait in the ledger's queue (disk full, read-only file);
+ * retry them every LEDGER_RETRY_MS until none is left. Watching goes on
+ * meanwhile: a later write also retries them first. */
+static void on_ledger_retry(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	struct wd_err err = { 0, "" };
+	int n = ledger_retry(d->ledger, &err);
+
+	if (n == 0) {
+		log_info("ledger writable again: every queued write is recorded");
+		uv_timer_stop(t);
+	} else
+		log_debug("%d ledger write(s) still queued: %s", n, err.msg);
+}
+
+static void ledger_watch(struct daemon *d)
+{
+	size_t n = ledger_queued(d->ledger);
+
+	if (n == 0 || d->stopping || uv_is_active((uv_handle_t *)&d->ledger_retry))
+		return;
+	log_warnx("%zu ledger write(s) queued; retrying every %d ms", n, LEDGER_RETRY_MS);
+	uv_timer_start(&d->ledger_retry, on_ledger_retry, LEDGER_RETRY_MS, LEDGER_RETRY_MS);
+}
+
+/* Retention from the config's "ledger" section; gc never deletes runs
+ * whose results back the cache or the per-file state. */
+static void ledger_prune(struct daemon *d)
+{
+	const struct config *cfg = &d->ctx->cfg;
+	struct wd_err err = { 0, "" };
+	int n = 0;
+
+	if (cfg->ledger_keep_days == 0 && cfg->ledger_keep_runs == 0)
+		return;
+	if (ledger_gc(d->ledger, cfg->ledger_keep_days, cfg->ledger_keep_runs, &n, &err) != 0)
+		log_warnx("ledger retention: %s", err.msg);
+	else if (n > 0)
+		log_info("ledger retention: %d old run(s) deleted (keep_days %d, keep_runs %d)",
+		    n, cfg->ledger_keep_days, cfg->ledger_keep_runs);
+}
+
+static void on_ledger_gc(uv_timer_t *t)
+{
+	ledger_prune(t->data);
+}
 
 /* ---- data path ------------------------------------------------------------ */
 
@@ -203,6 +257,7 @@ static void on_batch(void *arg, const struct strvec *changed, const uint64_t *st
 		reload_config(d);
 	if (sched_submit(d->sched, changed, removed, seq, id, &err) < 0)
 		log_warnx("cannot record a run: %s", err.msg);
+	ledger_watch(d);
 	check_syncs(d);
 }
 
@@ -222,6 +277,7 @@ static void on_run_done(struct sched *s, const char *run_id, const char *status,
 	(void)status;
 	if (sched_idle(s))
 		free_retired(d);
+	ledger_watch(d);
 	check_syncs(d);
 }
 
@@ -276,6 +332,12 @@ static cJSON *live_status(struct daemon *d)
 	cJSON_AddNumberToObject(q, "pending_files", (double)settle_pending(d->settle) + pending);
 	cJSON_AddNumberToObject(q, "running_gates", running);
 	add_ledger_state(o, d->ledger);
+	{
+		cJSON *h = NULL;
+
+		ledger_health(d->ledger, &h);
+		cJSON_AddItemToObject(o, "ledger", h);
+	}
 	return o;
 }
 
@@ -443,6 +505,8 @@ static void begin_stop(struct daemon *d)
 	sched_shutdown(d->sched);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->ledger_retry, NULL);
+	uv_close((uv_handle_t *)&d->ledger_gc, NULL);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -538,6 +602,8 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);
 		goto out_lock;
 	}
+	if (ledger_quick_check(d.ledger, &err) != 0)
+		log_warnx("LEDGER DAMAGED, results may be missing: %s", err.msg);
 	if (ledger_mark_interrupted(d.ledger, &n, &err) == 0 && n > 0)
 		log_info("%d run(s) left unfinished by the last daemon marked interrupted", n);
 	d.tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
@@ -588,6 +654,11 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	d.sigterm.data = d.sigint.data = &d;
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	uv_timer_init(d.loop, &d.ledger_retry);
+	uv_timer_init(d.loop, &d.ledger_gc);
+	d.ledger_retry.data = d.ledger_gc.data = &d;
+	ledger_prune(&d);
+	uv_timer_start(&d.ledger_gc, on_ledger_gc, LEDGER_GC_MS, LEDGER_GC_MS);
 	{
 		struct watcher_stats ws;
 
@@ -609,6 +680,8 @@ out_loop:
 	ignore_free(d.ig);
 	repo_close(d.repo);
 	free(d.tmp_dir);
+	if (ledger_retry(d.ledger, &err) > 0)	/* a last chance for queued writes */
+		log_warnx("%s", err.msg);
 	ledger_close(d.ledger);
 out_lock:
 	close(lock_fd);

@@ -28,13 +28,15 @@
 #include <sqlite3.h>
 
 #include "ledger.h"
+#include "log.h"
 #include "strvec.h"
 #include "xmalloc.h"
 
 #define LEDGER_APP_ID		0x57544344	/* "WTCD" */
-#define LEDGER_SCHEMA		1		/* user_version written by this build */
+#define LEDGER_SCHEMA		2		/* user_version written by this build */
 #define LOG_DEFAULT_LIMIT	20
 #define SUMMARY_MAX_FILES	50
+#define LEDGER_QUEUE_MAX	10000	/* failed writes kept for a retry */
 
 /* migrations[i] upgrades a ledger at user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -120,6 +122,12 @@ static const char *const migrations[] = {
 	") STRICT, WITHOUT ROWID;"
 	"CREATE INDEX cache_gate_run ON cache(gate_run_id);"
 	"CREATE INDEX cache_created ON cache(created_at);",
+	/* 1 -> 2: the key a file was judged under (a test gate's differs from
+	 * the blob: it covers the file's whole input set), and a test gate's
+	 * digest of that input set. ADD COLUMN only rewrites the schema row:
+	 * existing rows read the new columns as NULL. */
+	"ALTER TABLE gate_files ADD COLUMN cache_key TEXT;"
+	"ALTER TABLE gate_runs ADD COLUMN input_digest TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))
@@ -128,6 +136,13 @@ _Static_assert(sizeof(migrations) / sizeof(*migrations) == LEDGER_SCHEMA,
 
 /* The columns of a run, in the order run_json() reads them. */
 #define RUN_COLS "id, trigger, status, started_at, finished_at, git_head, config_hash"
+
+/* The gates of a run; a READ connection to a schema-1 ledger (an older
+ * daemon still runs) reads NULL for the columns schema 2 added. */
+#define GATES_SQL(input_digest) \
+	"SELECT id, gate, fingerprint, status, cached, cached_from, exit_code, started_at," \
+	" duration_ms, message, output, tests_total, tests_passed, tests_failed," \
+	" tests_skipped, " input_digest " FROM gate_runs WHERE run_id = ?1 ORDER BY id"
 
 enum stmt_id {
 	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK,
@@ -164,11 +179,11 @@ static const struct {
 	[ST_GATE_INSERT] = { NULL,
 	    "INSERT INTO gate_runs (run_id, gate, fingerprint, status, cached, cached_from,"
 	    " exit_code, started_at, duration_ms, message, output, tests_total,"
-	    " tests_passed, tests_failed, tests_skipped)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)" },
+	    " tests_passed, tests_failed, tests_skipped, input_digest)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)" },
 	[ST_FILE_INSERT] = { NULL,
-	    "INSERT OR IGNORE INTO gate_files (gate_run_id, path, blob, reason)"
-	    " VALUES (?1, ?2, ?3, ?4)" },
+	    "INSERT OR IGNORE INTO gate_files (gate_run_id, path, blob, reason, cache_key)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
 	[ST_FINDING_INSERT] = { NULL,
 	    "INSERT INTO findings (gate_run_id, path, line, col, end_line, end_col, code,"
 	    " severity, message, url, fixable)"
@@ -198,10 +213,7 @@ static const struct {
 	    " ORDER BY started_at DESC, id DESC LIMIT ?4" },
 	[ST_SHOW] = { "show",
 	    "SELECT " RUN_COLS " FROM runs WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2" },
-	[ST_GATES] = { "gates",
-	    "SELECT id, gate, fingerprint, status, cached, cached_from, exit_code, started_at,"
-	    " duration_ms, message, output, tests_total, tests_passed, tests_failed,"
-	    " tests_skipped FROM gate_runs WHERE run_id = ?1 ORDER BY id" },
+	[ST_GATES] = { "gates", GATES_SQL("input_digest") },
 	[ST_FILES] = { "files",
 	    "SELECT path, reason FROM gate_files WHERE gate_run_id = ?1 ORDER BY path" },
 	[ST_FINDINGS] = { "findings",
@@ -233,12 +245,49 @@ static const struct {
 	    "   OR EXISTS (SELECT 1 FROM cache c WHERE c.gate_run_id = g.id)))" },
 };
 
+enum qkind { Q_RUN_BEGIN, Q_RUN_FINISH, Q_GATE, Q_FILE_REMOVED };
+
+/* One write, either borrowed from the caller (a first attempt) or a deep
+ * copy owned by the retry queue. */
+struct qop {
+	enum qkind			 kind;
+	const struct ledger_run		*run;		/* Q_RUN_BEGIN */
+	const char			*run_id;	/* Q_RUN_FINISH */
+	const char			*status;	/* Q_RUN_FINISH */
+	int64_t				 ms;		/* Q_RUN_FINISH */
+	const struct ledger_gate_run	*gate;		/* Q_GATE */
+	const char			*path;		/* Q_FILE_REMOVED */
+};
+
+struct qentry {
+	struct qop		 op;		/* points into the copies below */
+	struct ledger_run	 run;
+	struct ledger_gate_run	 gate;
+	struct ledger_file	*files;
+	struct findings		 findings;
+	struct strvec		 strs;		/* every string the copies point to */
+	struct qentry		*next;
+};
+
 struct ledger {
 	sqlite3			*db;
 	char			*path;
 	enum ledger_mode	 mode;
+	int			 schema;	/* user_version when opened */
 	sqlite3_stmt		*st[ST__COUNT];
+	int			 last_src;	/* SQLite code of the last db_fail */
+	/* Writes that failed for a reason that passes (disk full, I/O error,
+	 * read-only file, lock held too long), oldest first; retried in order
+	 * before any later write and by ledger_retry. */
+	struct qentry		*qhead, **qtail;
+	size_t			 qlen;
+	uint64_t		 qdropped;	/* lost: queue full, or failed for good */
+	char			 write_err[512];	/* last failed write; "" once recovered */
+	char			 check_err[512];	/* quick_check's complaint, or "" */
+	bool			 test_hook;	/* WATCHD_TEST_MAX_PAGES was set */
 };
+
+static void qpop(struct ledger *l);
 
 static const char *const run_statuses[] = {
 	"running", "pass", "fail", "error", "interrupted", NULL,
@@ -269,6 +318,7 @@ static int db_fail(struct ledger *l, int rc, const char *what, struct wd_err *er
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(l->db));
+	l->last_src = rc;
 	if (!sqlite3_get_autocommit(l->db))
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	if (code == WD_ELEDGER_FULL)
@@ -280,12 +330,14 @@ static int db_fail(struct ledger *l, int rc, const char *what, struct wd_err *er
 /* The statement, prepared on first use; NULL with err set on failure. */
 static sqlite3_stmt *stmt(struct ledger *l, enum stmt_id id, struct wd_err *err)
 {
+	const char *sql = stmts[id].sql;
 	int rc;
 
 	if (l->st[id])
 		return l->st[id];
-	rc = sqlite3_prepare_v3(l->db, stmts[id].sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &l->st[id], NULL);
+	if (id == ST_GATES && l->schema < 2)
+		sql = GATES_SQL("NULL");
+	rc = sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->st[id], NULL);
 	if (rc != SQLITE_OK) {
 		db_fail(l, rc, "cannot prepare a query", err);
 		l->st[id] = NULL;
@@ -483,7 +535,10 @@ static int prepare_write(struct ledger *l, struct wd_err *err)
 		return rc;
 	if ((rc = exec_sql(l, "PRAGMA journal_mode=WAL", "cannot enable WAL", err)))
 		return rc;
-	return migrate(l, err);
+	if ((rc = migrate(l, err)))
+		return rc;
+	l->schema = LEDGER_SCHEMA;
+	return 0;
 }
 
 /* READ mode cannot migrate: the header must already be ours and current. */
@@ -498,10 +553,51 @@ static int prepare_read(struct ledger *l, struct wd_err *err)
 		return wd_err_set(err, -ENOENT, "ledger '%s' is empty", l->path);
 	if ((rc = header_check(l, &h, err)))
 		return rc;
-	if (h.ver < LEDGER_SCHEMA)
+	/* An older schema is read as it is (the columns it lacks read as
+	 * NULL): a daemon of the previous release may still be writing it.
+	 * The next WRITE open (`watchd run`, the daemon) upgrades it. */
+	if (h.ver < 1)
 		return wd_err_set(err, WD_ELEDGER, "ledger '%s' has schema version %d, older "
-		    "than %d: a run or the daemon upgrades it", l->path, h.ver, LEDGER_SCHEMA);
+		    "than %d: run `watchd run` once to upgrade it", l->path, h.ver,
+		    LEDGER_SCHEMA);
+	l->schema = h.ver;
 	return 0;
+}
+
+/* Test hook (never set in production): WATCHD_TEST_MAX_PAGES=N caps the
+ * WRITE connection at N pages (PRAGMA max_page_count; SQLite keeps at
+ * least the current size), which makes every write that needs a new page
+ * fail with SQLITE_FULL. ledger_retry re-reads the cap from the file
+ * test-max-pages next to the ledger and lifts it when that file is gone. */
+static void apply_test_hook(struct ledger *l, bool reread)
+{
+	char sql[64], *p = NULL, buf[32] = "";
+	long pages = 1073741823;	/* SQLITE_MAX_PAGE_COUNT of 3.40 */
+	const char *env;
+	FILE *fp;
+
+	if (!reread) {
+		env = getenv("WATCHD_TEST_MAX_PAGES");
+		if (l->mode != LEDGER_WRITE || env == NULL || *env == '\0')
+			return;
+		l->test_hook = true;
+		pages = strtol(env, NULL, 10);
+	} else {
+		if (!l->test_hook)
+			return;
+		const char *slash = strrchr(l->path, '/');
+
+		p = xasprintf("%.*stest-max-pages", slash ? (int)(slash - l->path + 1) : 0,
+		    l->path);
+		if ((fp = fopen(p, "r")) != NULL) {
+			if (fgets(buf, sizeof(buf), fp) && strtol(buf, NULL, 10) > 0)
+				pages = strtol(buf, NULL, 10);
+			fclose(fp);
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%ld", pages > 0 ? pages : 1);
+	sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+	free(p);
 }
 
 int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
@@ -518,6 +614,7 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
 	l = xcalloc(1, sizeof(*l));
 	l->path = xstrdup(path);
 	l->mode = mode;
+	l->qtail = &l->qhead;
 	flags = SQLITE_OPEN_NOMUTEX | (mode == LEDGER_READ ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 	rc = sqlite3_open_v2(path, &l->db, flags, NULL);
@@ -536,6 +633,7 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
 		goto fail;
 	if ((rc = mode == LEDGER_WRITE ? prepare_write(l, err) : prepare_read(l, err)))
 		goto fail;
+	apply_test_hook(l, false);
 	*out = l;
 	return 0;
 fail:
@@ -547,6 +645,11 @@ void ledger_close(struct ledger *l)
 {
 	if (l == NULL)
 		return;
+	if (l->qlen)
+		log_warnx("ledger '%s': closing with %zu write(s) never recorded", l->path,
+		    l->qlen);
+	while (l->qhead)
+		qpop(l);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(l->st[i]);
 	sqlite3_close(l->db);
@@ -556,7 +659,7 @@ void ledger_close(struct ledger *l)
 
 /* ---- writes -------------------------------------------------------------- */
 
-int ledger_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err)
+static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -577,7 +680,7 @@ int ledger_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err
 	return tx_commit(l, err);
 }
 
-int ledger_run_finish(struct ledger *l, const char *run_id, const char *status,
+static int do_run_finish(struct ledger *l, const char *run_id, const char *status,
     int64_t finished_ms, struct wd_err *err)
 {
 	sqlite3_stmt *s;
@@ -620,7 +723,8 @@ int ledger_mark_interrupted(struct ledger *l, int *count, struct wd_err *err)
 	return tx_commit(l, err);
 }
 
-int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err)
+static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
+    struct wd_err *err)
 {
 	const char *what = "cannot record the gate run";
 	sqlite3_stmt *s;
@@ -654,6 +758,7 @@ int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct
 	bind_opt_int(s, 13, g->tests_passed);
 	bind_opt_int(s, 14, g->tests_failed);
 	bind_opt_int(s, 15, g->tests_skipped);
+	bind_text(s, 16, g->input_digest);
 	if ((rc = step_done(l, s, what, err)))
 		return rc;
 	grid = sqlite3_last_insert_rowid(l->db);
@@ -667,6 +772,7 @@ int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct
 		bind_text(s, 2, f->path);
 		bind_text(s, 3, f->blob);
 		bind_text(s, 4, f->reason);
+		bind_text(s, 5, f->cache_key);
 		if ((rc = step_done(l, s, what, err)))
 			return rc;
 	}
@@ -735,7 +841,7 @@ fail_prepare:
 	return err ? err->code : WD_ELEDGER;
 }
 
-int ledger_file_removed(struct ledger *l, const char *path, struct wd_err *err)
+static int do_file_removed(struct ledger *l, const char *path, struct wd_err *err)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -750,6 +856,288 @@ int ledger_file_removed(struct ledger *l, const char *path, struct wd_err *err)
 	if ((rc = step_done(l, s, "cannot forget a removed file", err)))
 		return rc;
 	return tx_commit(l, err);
+}
+
+/* ---- the retry queue ------------------------------------------------------ */
+
+/* A failure worth retrying: the file or the disk may come back. */
+static bool transient(int src)
+{
+	switch (src & 0xff) {
+	case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_READONLY: case SQLITE_BUSY:
+	case SQLITE_LOCKED: case SQLITE_CANTOPEN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int apply(struct ledger *l, const struct qop *op, struct wd_err *err)
+{
+	l->last_src = 0;
+	switch (op->kind) {
+	case Q_RUN_BEGIN:
+		return do_run_begin(l, op->run, err);
+	case Q_RUN_FINISH:
+		return do_run_finish(l, op->run_id, op->status, op->ms, err);
+	case Q_GATE:
+		return do_gate_record(l, op->gate, err);
+	case Q_FILE_REMOVED:
+		return do_file_removed(l, op->path, err);
+	}
+	return wd_err_set(err, WD_ELEDGER, "ledger '%s': unknown write", l->path);
+}
+
+static const char *qdup(struct qentry *e, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	strvec_push(&e->strs, s);
+	return e->strs.v[e->strs.n - 1];
+}
+
+/* A deep copy of op that the queue owns. */
+static struct qentry *qentry_new(const struct qop *op)
+{
+	struct qentry *e = xcalloc(1, sizeof(*e));
+
+	e->op.kind = op->kind;
+	switch (op->kind) {
+	case Q_RUN_BEGIN:
+		e->run = *op->run;
+		e->run.trigger = qdup(e, op->run->trigger);
+		e->run.git_head = qdup(e, op->run->git_head);
+		e->run.config_hash = qdup(e, op->run->config_hash);
+		e->op.run = &e->run;
+		break;
+	case Q_RUN_FINISH:
+		e->op.run_id = qdup(e, op->run_id);
+		e->op.status = qdup(e, op->status);
+		e->op.ms = op->ms;
+		break;
+	case Q_GATE: {
+		const struct ledger_gate_run *g = op->gate;
+
+		e->gate = *g;
+		e->gate.run_id = qdup(e, g->run_id);
+		e->gate.gate = qdup(e, g->gate);
+		e->gate.fingerprint = qdup(e, g->fingerprint);
+		e->gate.cached_from = qdup(e, g->cached_from);
+		e->gate.message = qdup(e, g->message);
+		e->gate.output = qdup(e, g->output);
+		e->gate.input_digest = qdup(e, g->input_digest);
+		e->files = xcalloc(g->nfiles ? g->nfiles : 1, sizeof(*e->files));
+		for (size_t i = 0; i < g->nfiles; i++) {
+			e->files[i] = g->files[i];
+			e->files[i].path = qdup(e, g->files[i].path);
+			e->files[i].blob = qdup(e, g->files[i].blob);
+			e->files[i].cache_key = qdup(e, g->files[i].cache_key);
+			e->files[i].reason = qdup(e, g->files[i].reason);
+		}
+		e->gate.files = e->files;
+		for (size_t i = 0; g->findings && i < g->findings->n; i++)
+			findings_add(&e->findings, &g->findings->v[i]);
+		e->gate.findings = g->findings ? &e->findings : NULL;
+		e->op.gate = &e->gate;
+		break;
+	}
+	case Q_FILE_REMOVED:
+		e->op.path = qdup(e, op->path);
+		break;
+	}
+	return e;
+}
+
+static void qentry_free(struct qentry *e)
+{
+	findings_release(&e->findings);
+	free(e->files);
+	strvec_clear(&e->strs);
+	free(e);
+}
+
+static void qpop(struct ledger *l)
+{
+	struct qentry *e = l->qhead;
+
+	l->qhead = e->next;
+	if (l->qhead == NULL)
+		l->qtail = &l->qhead;
+	l->qlen--;
+	qentry_free(e);
+}
+
+static void enqueue(struct ledger *l, const struct qop *op)
+{
+	struct qentry *e;
+
+	if (l->qlen >= LEDGER_QUEUE_MAX) {
+		if (l->qdropped++ % 1000 == 0)
+			log_warnx("ledger '%s': %zu writes waiting for a retry: dropping this "
+			    "one (%llu dropped so far)", l->path, l->qlen,
+			    (unsigned long long)l->qdropped);
+		return;
+	}
+	e = qentry_new(op);
+	*l->qtail = e;
+	l->qtail = &e->next;
+	l->qlen++;
+}
+
+/* Applies the queued writes in order. Stops at the first one that fails
+ * for a passing reason (0 < return: still queued, err set); drops one that
+ * fails for good (it would block every later write), counting it. */
+static int flush(struct ledger *l, struct wd_err *err)
+{
+	int rc;
+
+	while (l->qhead) {
+		if ((rc = apply(l, &l->qhead->op, err)) == 0) {
+			qpop(l);
+			continue;
+		}
+		if (transient(l->last_src)) {
+			snprintf(l->write_err, sizeof(l->write_err), "%s", err->msg);
+			return (int)(l->qlen > INT_MAX ? INT_MAX : l->qlen);
+		}
+		log_warnx("dropping a queued ledger write that cannot succeed: %s", err->msg);
+		l->qdropped++;
+		qpop(l);
+	}
+	return 0;
+}
+
+/* Every write goes through here: earlier queued writes first, so the
+ * ledger sees them in the order they were made. */
+static int write_op(struct ledger *l, const struct qop *op, struct wd_err *uerr)
+{
+	struct wd_err err = { 0, "" };
+	int rc;
+
+	if (l->qhead && flush(l, &err) > 0) {
+		enqueue(l, op);
+		rc = err.code ? err.code : WD_ELEDGER;
+		goto fail;
+	}
+	if ((rc = apply(l, op, &err)) == 0) {
+		l->write_err[0] = '\0';
+		return 0;
+	}
+	if (l->mode != LEDGER_WRITE || !transient(l->last_src))
+		goto out;
+	enqueue(l, op);
+fail:
+	snprintf(l->write_err, sizeof(l->write_err), "%s", err.msg);
+out:
+	if (uerr)
+		*uerr = err;
+	return rc;
+}
+
+int ledger_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err)
+{
+	struct qop op = { .kind = Q_RUN_BEGIN, .run = r };
+
+	return write_op(l, &op, err);
+}
+
+int ledger_run_finish(struct ledger *l, const char *run_id, const char *status,
+    int64_t finished_ms, struct wd_err *err)
+{
+	struct qop op = { .kind = Q_RUN_FINISH, .run_id = run_id, .status = status,
+		.ms = finished_ms };
+
+	return write_op(l, &op, err);
+}
+
+int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err)
+{
+	struct qop op = { .kind = Q_GATE, .gate = g };
+
+	return write_op(l, &op, err);
+}
+
+int ledger_file_removed(struct ledger *l, const char *path, struct wd_err *err)
+{
+	struct qop op = { .kind = Q_FILE_REMOVED, .path = path };
+
+	return write_op(l, &op, err);
+}
+
+int ledger_retry(struct ledger *l, struct wd_err *err)
+{
+	struct wd_err e = { 0, "" };
+	int n;
+
+	apply_test_hook(l, true);
+	if (l->qhead == NULL)
+		return 0;
+	n = flush(l, &e);
+	if (n > 0 && err)
+		*err = e;
+	if (n == 0) {
+		l->write_err[0] = '\0';
+		log_info("ledger '%s': every queued write is recorded", l->path);
+	}
+	return n;
+}
+
+size_t ledger_queued(const struct ledger *l)
+{
+	return l->qlen;
+}
+
+int ledger_health(struct ledger *l, cJSON **out)
+{
+	const char *msg = l->write_err[0] ? l->write_err : l->check_err[0] ? l->check_err :
+	    NULL;
+	cJSON *o = cJSON_CreateObject();
+
+	if (msg == NULL && l->qlen)
+		msg = "writes are waiting for a retry";
+	cJSON_AddBoolToObject(o, "ok", msg == NULL);
+	cJSON_AddItemToObject(o, "error", msg ? cJSON_CreateString(msg) : cJSON_CreateNull());
+	cJSON_AddNumberToObject(o, "queued_writes", (double)l->qlen);
+	cJSON_AddNumberToObject(o, "dropped_writes", (double)l->qdropped);
+	cJSON_AddStringToObject(o, "path", l->path);
+	cJSON_AddNumberToObject(o, "schema", l->schema);
+	*out = o;
+	return 0;
+}
+
+int ledger_quick_check(struct ledger *l, struct wd_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct buf b = BUF_INIT;
+	struct wd_err e = { 0, "" };
+	int rc, nrows = 0;
+
+	l->check_err[0] = '\0';
+	if ((rc = sqlite3_prepare_v2(l->db, "PRAGMA quick_check(5)", -1, &s, NULL)) ==
+	    SQLITE_OK)
+		rc = SQLITE_ROW;
+	while (rc == SQLITE_ROW && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *row = col_text(s, 0);
+
+		if (row && strcmp(row, "ok") == 0)
+			continue;
+		buf_addf(&b, "%s%s", nrows++ ? "; " : "", row ? row : "?");
+	}
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK)
+		rc = db_fail(l, rc, "cannot run PRAGMA quick_check", &e);
+	else if (nrows)
+		rc = wd_err_set(&e, WD_ELEDGER, "ledger '%s' is damaged (PRAGMA quick_check): "
+		    "%s", l->path, b.buf);
+	buf_release(&b);
+	if (rc) {
+		snprintf(l->check_err, sizeof(l->check_err), "%s", e.msg);
+		if (err)
+			*err = e;
+	}
+	return rc;
 }
 
 /* ---- cache ------------------------------------------------------------- */
@@ -949,6 +1337,8 @@ static int gates_json(struct ledger *l, const char *run_id, cJSON *run, unsigned
 			cJSON_AddItemToObject(t, "failed", json_int_or_null(s, 13));
 			cJSON_AddItemToObject(t, "skipped", json_int_or_null(s, 14));
 		}
+		if (sqlite3_column_type(s, 15) != SQLITE_NULL)
+			cJSON_AddStringToObject(g, "input_digest", col_text(s, 15));
 		if ((rc = files_json(l, grid, g, err)))
 			break;
 		if (fs) {

@@ -28,9 +28,13 @@ enum ledger_mode {
 
 /* Opens path. READ mode on a missing (or empty) file gives -ENOENT and
  * creates nothing; WRITE mode creates the file (not its directory) and
- * migrates the schema. A ledger written
- * by a newer schema gives WD_ELEDGER_NEWER; one that is not a watchd ledger
- * gives WD_ELEDGER. err gets a sentence naming the file. */
+ * migrates the schema forward in place (one BEGIN IMMEDIATE transaction
+ * that also sets user_version; data kept). READ mode never migrates: an
+ * older schema is read as it is, the columns it lacks reading as NULL. A
+ * ledger written by a newer schema gives WD_ELEDGER_NEWER; one that is not
+ * a watchd ledger gives WD_ELEDGER. err gets a sentence naming the file.
+ * Test hook: WATCHD_TEST_MAX_PAGES=N caps a WRITE connection at N pages
+ * (see ledger_retry). */
 int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
     struct wd_err *err);
 void ledger_close(struct ledger *l);	/* NULL-safe */
@@ -42,6 +46,16 @@ struct ledger_run {
 	const char	*config_hash;
 	int64_t		 started_ms;
 };
+
+/* Writes: ledger_run_begin, ledger_run_finish, ledger_gate_record and
+ * ledger_file_removed. When one fails because the disk is full, on an I/O
+ * error, a read-only file or a lock held beyond the busy timeout (WRITE
+ * mode only), it returns the error as usual but keeps a deep copy of the
+ * write in a queue inside the ledger (at most 10,000; beyond that writes
+ * are dropped, counted and logged). Queued writes are retried in order
+ * before the next write and by ledger_retry, so the ledger sees every
+ * write in the order it was made; one that then fails for good (a
+ * constraint) is dropped and counted. */
 
 /* Inserts the run with status "running" (so a crash leaves a mark). */
 int ledger_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err);
@@ -77,6 +91,8 @@ struct ledger_gate_run {
 	const char		*message;	/* one-line reason, or NULL */
 	const char		*output;	/* stdout+stderr excerpt, or NULL */
 	int			 tests_total, tests_passed, tests_failed, tests_skipped; /* -1 */
+	const char		*input_digest;	/* test gates: digest of the whole input
+						 * set, or NULL; shown when set */
 };
 
 /* Records one finished gate run in one transaction: the gate run, its
@@ -87,6 +103,24 @@ struct ledger_gate_run {
 int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err);
 /* Forgets the per-file state of a removed file (all gates). */
 int ledger_file_removed(struct ledger *l, const char *path, struct wd_err *err);
+
+/* Applies the queued writes, oldest first, stopping at the first that
+ * still fails (err then says why). Returns how many are still queued (0:
+ * all recorded). Test hook: with WATCHD_TEST_MAX_PAGES set at open, first
+ * re-reads the page cap from the file `test-max-pages` next to the ledger,
+ * or lifts it when that file is absent. Cheap when nothing is queued. */
+int ledger_retry(struct ledger *l, struct wd_err *err);
+/* Writes waiting in the queue. */
+size_t ledger_queued(const struct ledger *l);
+/* *out (caller deletes): {"ok": bool, "error": the last failed write or
+ * quick_check's complaint (naming the file and SQLite's message) or null,
+ * "queued_writes": N, "dropped_writes": N, "path": ..., "schema": N}.
+ * ok is false while writes are queued or quick_check failed. 0. */
+int ledger_health(struct ledger *l, cJSON **out);
+/* PRAGMA quick_check (cheap: skips index contents; run at daemon start).
+ * 0, or WD_ELEDGER naming the file and the first problems; the complaint
+ * stays in ledger_health's "error". */
+int ledger_quick_check(struct ledger *l, struct wd_err *err);
 
 struct ledger_cache_hit {
 	enum gate_status status;

@@ -158,7 +158,11 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 
 		while (!st.done && uv_run(&loop, UV_RUN_ONCE))
 			;
-		if (ledger_show(ledger, st.id, &run, &err) == 0) {
+		if (ledger_retry(ledger, &err) != 0) {
+			/* a one-shot has no later chance to record what is queued */
+			cli_error("run %s could not be recorded: %s", st.id, err.msg);
+			rc = WD_EXIT_RUNTIME;
+		} else if (ledger_show(ledger, st.id, &run, &err) == 0) {
 			rc = oneshot_exit_code(st.status);
 			if (o->run_out) {
 				*o->run_out = run;

@@ -360,6 +360,7 @@ static void record_task(struct sched *s, struct task *t)
 	gr.tests_passed = t->agg.tests_passed;
 	gr.tests_failed = t->agg.tests_failed;
 	gr.tests_skipped = t->agg.tests_skipped;
+	gr.input_digest = t->gate->tests && t->digest[0] ? t->digest : NULL;
 	if (ledger_gate_record(s->o.ledger, &gr, &err) != 0)
 		log_warnx("%s", err.msg);
 	for (size_t i = 0; i < t->files.n; i++)
@@ -991,10 +992,22 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		lr.started_ms = r->started_ms;
 		rc = ledger_run_begin(s->o.ledger, &lr, err);
 	}
-	/* A ledger that cannot take the run (disk full, read-only) does not
-	 * stop the gates: the ledger keeps the write and retries it. */
-	if (rc != 0)
-		log_warnx("run %s: %s", r->id, err && err->msg[0] ? err->msg : "ledger error");
+	if (rc != 0 && ledger_queued(s->o.ledger) > 0) {
+		/* the ledger kept the write for a retry: the run goes on and is
+		 * recorded, in order, once the ledger can be written again */
+		log_warnx("%s (run %s kept for a retry)", err ? err->msg : "ledger error", r->id);
+		rc = 0;
+	}
+	if (rc != 0) {
+		while (head) {
+			struct task *n = head->next;
+
+			task_free(head);
+			head = n;
+		}
+		free(r);
+		return rc;
+	}
 	for (struct task *t = head; t; t = t->next)
 		t->run = r;
 	/* append run and tasks, oldest first */

@@ -191,7 +191,7 @@ TEST_IMPL(ledger_open_create)
 	l = open_w(&t);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 1);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 2);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
 	    " WHERE journal_mode = 'wal'"), 1);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
@@ -201,7 +201,7 @@ TEST_IMPL(ledger_open_create)
 	/* reopening migrates nothing and keeps the header */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 1);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 2);
 
 	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
 	{
@@ -233,7 +233,7 @@ TEST_IMPL(ledger_header_refused)
 	ASSERT_NULL(l);
 	ASSERT_CONTAINS(err.msg, t.db);
 	ASSERT_CONTAINS(err.msg, "version 7");
-	ASSERT_CONTAINS(err.msg, "watchd's 1");
+	ASSERT_CONTAINS(err.msg, "watchd's 2");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER_NEWER);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);	/* untouched */
 	tmp_release(&t);
@@ -839,21 +839,54 @@ TEST_IMPL(ledger_disk_full)
 	ASSERT_CONTAINS(err.msg, "full");
 	ASSERT(sqlite3_get_autocommit(db));		/* rolled back */
 	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "big.py", "k", &hit), 0);
+	ASSERT_EQ(ledger_queued(l), 1);			/* kept for a retry */
+	/* the caller's copy goes away: the queue holds its own */
+	findings_release(&fs);
+	memset(big, 'y', 200000);
 
-	/* still usable: small writes fit, reads work */
-	ASSERT_OK(ledger_run_finish(l, id, "fail", 1764000000500, &err));
+	/* a later write waits behind it, in order; reads still work */
+	ASSERT_EQ(ledger_run_finish(l, id, "fail", 1764000000500, &err), WD_ELEDGER_FULL);
+	ASSERT_EQ(ledger_queued(l), 2);
 	ASSERT_OK(ledger_show(l, id, &run, &err));
 	ASSERT_EQ(cJSON_GetArraySize(get(run, "gates")), 1);	/* the failed one is absent */
+	ASSERT_STR_EQ(get_str(run, "status"), "running");
 	cJSON_Delete(run);
+	{
+		cJSON *h;
 
-	/* room again: the same record goes through */
+		ASSERT_OK(ledger_health(l, &h));
+		ASSERT(cJSON_IsFalse(get(h, "ok")));
+		ASSERT_CONTAINS(get_str(h, "error"), "full");
+		ASSERT_CONTAINS(get_str(h, "error"), t.db);
+		ASSERT_EQ(get_num(h, "queued_writes"), 2);
+		cJSON_Delete(h);
+	}
+	ASSERT_EQ(ledger_retry(l, &err), 2);		/* still full */
+	ASSERT_CONTAINS(err.msg, "full");
+
+	/* room again: the retry records both, oldest first */
 	ASSERT_EQ(sqlite3_exec(db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL),
 	    SQLITE_OK);
-	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	ASSERT_EQ(ledger_retry(l, &err), 0);
+	ASSERT_EQ(ledger_queued(l), 0);
 	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "big.py", "k", &hit), 1);
 	ASSERT_EQ(hit.findings.n, 200);
 	findings_release(&hit.findings);
-	findings_release(&fs);
+	ASSERT_OK(ledger_show(l, id, &run, &err));
+	ASSERT_STR_EQ(get_str(run, "status"), "fail");
+	ASSERT_EQ(cJSON_GetArraySize(get(run, "gates")), 2);
+	ASSERT_EQ(strlen(get_str(cJSON_GetArrayItem(get(run, "gates"), 1), "output")), 200000);
+	ASSERT_EQ(get_str(cJSON_GetArrayItem(get(run, "gates"), 1), "output")[0], 'x');
+	cJSON_Delete(run);
+	{
+		cJSON *h;
+
+		ASSERT_OK(ledger_health(l, &h));
+		ASSERT(cJSON_IsTrue(get(h, "ok")));
+		ASSERT(cJSON_IsNull(get(h, "error")));
+		ASSERT_EQ(get_num(h, "queued_writes"), 0);
+		cJSON_Delete(h);
+	}
 	free(big);
 	ledger_close(l);
 	sqlite3_reset_auto_extension();
@@ -946,6 +979,301 @@ TEST_IMPL(ledger_query_plans)
 	ASSERT_EQ(ledger_explain(l, "nope", &b, &err), WD_ENOTFOUND);
 	buf_release(&b);
 	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+/* The schema-1 DDL exactly as watchd 1 wrote it: a frozen copy, so the
+ * migration is tested against what is really on users' disks. */
+static const char v1_schema[] =
+	"CREATE TABLE runs ("
+	"  id          TEXT PRIMARY KEY,"
+	"  trigger     TEXT NOT NULL,"
+	"  status      TEXT NOT NULL CHECK (status IN"
+	"                ('running','pass','fail','error','interrupted')),"
+	"  started_at  INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  git_head    TEXT,"
+	"  config_hash TEXT"
+	") STRICT;"
+	"CREATE INDEX runs_started ON runs(started_at DESC, id DESC);"
+	"CREATE INDEX runs_running ON runs(status) WHERE status = 'running';"
+	"CREATE TABLE gate_runs ("
+	"  id            INTEGER PRIMARY KEY,"
+	"  run_id        TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  gate          TEXT NOT NULL,"
+	"  fingerprint   TEXT,"
+	"  status        TEXT NOT NULL,"
+	"  cached        INTEGER NOT NULL DEFAULT 0,"
+	"  cached_from   TEXT,"
+	"  exit_code     INTEGER,"
+	"  started_at    INTEGER NOT NULL,"
+	"  duration_ms   INTEGER NOT NULL,"
+	"  message       TEXT,"
+	"  output        TEXT,"
+	"  tests_total   INTEGER,"
+	"  tests_passed  INTEGER,"
+	"  tests_failed  INTEGER,"
+	"  tests_skipped INTEGER"
+	") STRICT;"
+	"CREATE INDEX gate_runs_run ON gate_runs(run_id);"
+	"CREATE INDEX gate_runs_gate ON gate_runs(gate, status);"
+	"CREATE TABLE gate_files ("
+	"  gate_run_id INTEGER NOT NULL REFERENCES gate_runs(id) ON DELETE CASCADE,"
+	"  path        TEXT NOT NULL,"
+	"  blob        TEXT,"
+	"  reason      TEXT,"
+	"  PRIMARY KEY (gate_run_id, path)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE findings ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  gate_run_id INTEGER NOT NULL REFERENCES gate_runs(id) ON DELETE CASCADE,"
+	"  path        TEXT,"
+	"  line        INTEGER NOT NULL DEFAULT 0,"
+	"  col         INTEGER NOT NULL DEFAULT 0,"
+	"  end_line    INTEGER NOT NULL DEFAULT 0,"
+	"  end_col     INTEGER NOT NULL DEFAULT 0,"
+	"  code        TEXT,"
+	"  severity    TEXT NOT NULL,"
+	"  message     TEXT NOT NULL,"
+	"  url         TEXT,"
+	"  fixable     INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"CREATE INDEX findings_gate_run ON findings(gate_run_id, path);"
+	"CREATE TABLE file_state ("
+	"  gate        TEXT NOT NULL,"
+	"  path        TEXT NOT NULL,"
+	"  status      TEXT NOT NULL,"
+	"  findings    INTEGER NOT NULL DEFAULT 0,"
+	"  gate_run_id INTEGER NOT NULL REFERENCES gate_runs(id),"
+	"  updated_at  INTEGER NOT NULL,"
+	"  PRIMARY KEY (gate, path)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX file_state_path ON file_state(path);"
+	"CREATE INDEX file_state_gate_run ON file_state(gate_run_id);"
+	"CREATE TABLE cache ("
+	"  gate        TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL,"
+	"  path        TEXT NOT NULL,"
+	"  cache_key   TEXT NOT NULL,"
+	"  status      TEXT NOT NULL,"
+	"  gate_run_id INTEGER NOT NULL REFERENCES gate_runs(id),"
+	"  run_id      TEXT NOT NULL,"
+	"  created_at  INTEGER NOT NULL,"
+	"  PRIMARY KEY (gate, fingerprint, path, cache_key)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX cache_gate_run ON cache(gate_run_id);"
+	"CREATE INDEX cache_created ON cache(created_at);";
+
+static const char v1_data[] =
+	"INSERT INTO runs VALUES ('01KAVS0C00ABCDEFGHJKMNPQRS', 'watch', 'fail',"
+	" 1764000000000, 1764000000500, NULL, 'cfg1');"
+	"INSERT INTO gate_runs (id, run_id, gate, fingerprint, status, exit_code, started_at,"
+	" duration_ms, output) VALUES (7, '01KAVS0C00ABCDEFGHJKMNPQRS', 'ruff', 'fp1', 'fail',"
+	" 1, 1764000000100, 41, 'a.py:1:8: F401');"
+	"INSERT INTO gate_files VALUES (7, 'a.py', 'b10b', 'changed');"
+	"INSERT INTO findings (gate_run_id, path, line, col, code, severity, message)"
+	" VALUES (7, 'a.py', 1, 8, 'F401', 'error', 'unused import'),"
+	" (7, 'a.py', 2, 1, 'E501', 'error', 'line too long');"
+	"INSERT INTO file_state VALUES ('ruff', 'a.py', 'fail', 2, 7, 1764000000141);"
+	"INSERT INTO cache VALUES ('ruff', 'fp1', 'a.py', 'b10b', 'fail', 7,"
+	" '01KAVS0C00ABCDEFGHJKMNPQRS', 1764000000141);";
+
+static void check_v1_run(struct ledger *l)
+{
+	struct wd_err err = { 0, "" };
+	const cJSON *g;
+	cJSON *run;
+
+	if (ledger_show(l, "01KAVS0C00", &run, &err) != 0)
+		FAIL_("show: %s", err.msg);
+	ASSERT_STR_EQ(get_str(run, "status"), "fail");
+	ASSERT_EQ(cJSON_GetArraySize(get(run, "gates")), 1);
+	g = cJSON_GetArrayItem(get(run, "gates"), 0);
+	ASSERT_STR_EQ(get_str(g, "name"), "ruff");
+	ASSERT_STR_EQ(get_str(g, "output"), "a.py:1:8: F401");
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(g, "input_digest"));
+	ASSERT_EQ(cJSON_GetArraySize(get(g, "findings")), 2);
+	ASSERT_STR_EQ(get_str(cJSON_GetArrayItem(get(g, "findings"), 1), "code"), "E501");
+	cJSON_Delete(run);
+}
+
+TEST_IMPL(ledger_migrate_v1)
+{
+	struct tmp t;
+	struct ledger *l = NULL;
+	struct wd_err err = { 0, "" };
+	struct ledger_cache_hit hit;
+	char sql[64];
+
+	tmp_init(&t);
+	raw_exec(t.db, v1_schema);
+	raw_exec(t.db, v1_data);
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", 0x57544344);
+	raw_exec(t.db, sql);
+	raw_exec(t.db, "PRAGMA user_version = 1");
+
+	/* READ reads an older schema as it is and changes nothing */
+	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
+	check_v1_run(l);
+	ledger_close(l);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_runs')"
+	    " WHERE name = 'input_digest'"), 0);
+
+	/* WRITE upgrades in place, keeping every row */
+	l = open_w(&t);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 2);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_runs')"
+	    " WHERE name = 'input_digest' AND type = 'TEXT'"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_files')"
+	    " WHERE name = 'cache_key' AND type = 'TEXT'"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM findings"), 2);
+	check_v1_run(l);
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "a.py", "b10b", &hit), 1);
+	ASSERT_EQ(hit.findings.n, 2);
+	findings_release(&hit.findings);
+	ASSERT_EQ(ledger_quick_check(l, &err), 0);
+	ledger_close(l);
+
+	/* a second open has nothing left to do */
+	l = open_w(&t);
+	ledger_close(l);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 2);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check"
+	    " WHERE integrity_check <> 'ok'"), 0);
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_input_digest)
+{
+	static const char *const paths[] = { "t/test_a.py", NULL };
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char id[ULID_LEN + 1];
+	struct ledger_file f = { .path = "t/test_a.py", .blob = "b10b", .cache_key = "inputs-1",
+		.cache_status = GATE_PASS };
+	struct ledger_gate_run g = {
+		.gate = "pytest", .fingerprint = "fp9", .status = GATE_PASS, .exit_code = 0,
+		.started_ms = 1764000000100, .files = &f, .nfiles = 1, .tests_total = 3,
+		.tests_passed = 3, .tests_failed = 0, .tests_skipped = 0,
+		.input_digest = "d1e5",
+	};
+	cJSON *run;
+	const cJSON *gates;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, id, 1764000000000, "watch");
+	g.run_id = id;
+	record(l, id, "ruff", GATE_PASS, paths, NULL, "b10b");
+	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	ASSERT_OK(ledger_show(l, id, &run, &err));
+	gates = get(run, "gates");
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(gates, 0),
+	    "input_digest"));
+	ASSERT_STR_EQ(get_str(cJSON_GetArrayItem(gates, 1), "input_digest"), "d1e5");
+	cJSON_Delete(run);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_files WHERE cache_key = 'inputs-1'"
+	    " AND blob = 'b10b'"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_files WHERE cache_key = 'b10b'"), 1);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+/* A full disk keeps at most 10,000 writes; the rest are counted. */
+TEST_IMPL(ledger_queue_bound)
+{
+	static const char *const paths[] = { "a.py", NULL };
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char id[ULID_LEN + 1], *out;
+	struct ledger_gate_run g = {
+		.gate = "g", .status = GATE_PASS, .exit_code = 0, .tests_total = -1,
+		.tests_passed = -1, .tests_failed = -1, .tests_skipped = -1,
+	};
+	sqlite3 *db;
+	cJSON *h;
+
+	sqlite3_auto_extension((void (*)(void))capture_db);
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, id, 1764000000000, "run");
+	record(l, id, "ruff", GATE_PASS, paths, NULL, NULL);
+	db = last_db;
+	ASSERT_EQ(sqlite3_exec(db, "PRAGMA max_page_count = 1", NULL, NULL, NULL), SQLITE_OK);
+	out = xcalloc(1, 6001);
+	memset(out, 'o', 6000);		/* needs overflow pages */
+	g.run_id = id;
+	g.output = out;
+	for (int i = 0; i < 10005; i++)
+		ASSERT_EQ(ledger_gate_record(l, &g, &err), WD_ELEDGER_FULL);
+	ASSERT_EQ(ledger_queued(l), 10000);
+	ASSERT_OK(ledger_health(l, &h));
+	ASSERT_EQ(get_num(h, "dropped_writes"), 5);
+	ASSERT_EQ(get_num(h, "queued_writes"), 10000);
+	cJSON_Delete(h);
+	/* a READ connection never queues */
+	{
+		struct ledger *r = NULL;
+
+		ASSERT_OK(ledger_open(t.db, LEDGER_READ, &r, &err));
+		ASSERT_EQ(ledger_run_finish(r, id, "pass", 1764000000900, &err), WD_ELEDGER);
+		ASSERT_EQ(ledger_queued(r), 0);
+		ledger_close(r);
+	}
+	ASSERT_EQ(sqlite3_exec(db, "PRAGMA max_page_count = 1073741823", NULL, NULL, NULL),
+	    SQLITE_OK);
+	ASSERT_EQ(ledger_retry(l, &err), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_runs WHERE gate = 'g'"), 10000);
+	free(out);
+	ledger_close(l);
+	sqlite3_reset_auto_extension();
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_quick_check_damage)
+{
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	cJSON *h;
+	int page, pgsize;
+	FILE *fp;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_OK(ledger_quick_check(l, &err));
+	ASSERT_OK(ledger_health(l, &h));
+	ASSERT(cJSON_IsTrue(get(h, "ok")));
+	cJSON_Delete(h);
+	ledger_close(l);
+	/* scribble over the root page of the runs table (the WAL is
+	 * checkpointed by the last close) */
+	page = raw_int(t.db, "SELECT rootpage FROM sqlite_schema WHERE name = 'runs'");
+	pgsize = raw_int(t.db, "PRAGMA page_size");
+	ASSERT_NOT_NULL(fp = fopen(t.db, "r+b"));
+	ASSERT_OK(fseek(fp, (long)(page - 1) * pgsize, SEEK_SET));
+	for (int i = 0; i < 64; i++)
+		fputc(0xee, fp);
+	fclose(fp);
+	if (ledger_open(t.db, LEDGER_WRITE, &l, &err) == 0) {
+		ASSERT(ledger_quick_check(l, &err) != 0);
+		ASSERT_CONTAINS(err.msg, t.db);
+		ASSERT_OK(ledger_health(l, &h));
+		ASSERT(cJSON_IsFalse(get(h, "ok")));
+		ASSERT_CONTAINS(get_str(h, "error"), "quick_check");
+		cJSON_Delete(h);
+		ledger_close(l);
+	} else {
+		ASSERT_CONTAINS(err.msg, t.db);	/* refused at open: also loud */
+	}
 	tmp_release(&t);
 	return 0;
 }
