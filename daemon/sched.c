@@ -104,6 +104,8 @@ struct sched {
 	struct hmap	 blob_memo;	/* path -> struct blob_memo */
 	struct strvec	 forced;	/* gates the next submit runs on everything */
 	struct hmap	 tools;		/* resolved program path -> struct tool_ver */
+	struct repo	*repo;		/* for HEAD, opened once; NULL outside git */
+	bool		 repo_tried;
 };
 
 /* A tool's version, probed once and trusted while its binary keeps the
@@ -980,10 +982,13 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	memset(&lr, 0, sizeof(lr));
 	memcpy(lr.id, r->id, sizeof(lr.id));
 	lr.trigger = s->o.trigger;
-	repo = repo_open(s->o.git_root ? s->o.git_root : s->o.root);
+	if (!s->repo_tried) {
+		s->repo = repo_open(s->o.git_root ? s->o.git_root : s->o.root);
+		s->repo_tried = true;
+	}
+	repo = s->repo;
 	if (repo && repo_head(repo, head_oid) == 0)
 		lr.git_head = head_oid;
-	repo_close(repo);
 	{
 		char chash[OID_HEX + 1];
 
@@ -1116,6 +1121,7 @@ void sched_free(struct sched *s)
 	free(s->env);
 	hmap_release(s->missing_warned);
 	free(s->missing_warned);
+	repo_close(s->repo);
 	strvec_clear(&s->forced);
 	{
 		size_t it = 0;

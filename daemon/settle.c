@@ -173,6 +173,16 @@ static int look(struct settle *st, const char *rel, uint64_t *stamp)
 	return 0;
 }
 
+static bool regular_file(struct settle *st, const char *rel)
+{
+	char *abs = xasprintf("%s/%s", st->o.root, rel);
+	struct stat sb;
+	bool reg = lstat(abs, &sb) == 0 && S_ISREG(sb.st_mode);
+
+	free(abs);
+	return reg;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -248,6 +258,10 @@ static void on_debounce(uv_timer_t *t)
 
 		if (p->probing)
 			continue;
+		/* Only a regular file has a writer: a symlink, fifo or socket
+		 * gets IN_CREATE and never IN_CLOSE_WRITE. */
+		if (p->writer_open && !regular_file(st, s->key))
+			p->writer_open = false;
 		if (p->writer_open &&
 		    now - p->last_event < (uint64_t)st->o.writer_timeout_ms) {
 			uint64_t due = p->last_event + (uint64_t)st->o.writer_timeout_ms;

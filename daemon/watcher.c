@@ -26,11 +26,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -63,6 +65,7 @@ struct wdir {
 	char		*name;
 	struct dent	**ents;		/* sorted by name */
 	uint32_t	 nents, aents;
+	struct timespec	 listed;	/* when it was last listed (coarse clock) */
 };
 
 struct parked {
@@ -339,6 +342,19 @@ static void watch_dir(struct watcher *w, struct wdir *d, int dfd)
  * files found (a new directory) or for differences (a rescan). */
 static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, int depth);
 
+/* Did a file change since we knew it? With a stamp, compare stamps;
+ * without one (listed but never looked at), compare its ctime with the time
+ * of that listing: any write, rename or chmod since then moved ctime. */
+static bool changed_since(uint64_t known, uint64_t now, const struct stat *st,
+    const struct timespec *listed)
+{
+	if (known != 0)
+		return known != now;
+	if (st->st_ctim.tv_sec != listed->tv_sec)
+		return st->st_ctim.tv_sec > listed->tv_sec;
+	return st->st_ctim.tv_nsec >= listed->tv_nsec;
+}
+
 static struct wdir *new_child(struct wdir *parent, const char *name)
 {
 	struct wdir *c = xcalloc(1, sizeof(*c));
@@ -357,6 +373,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 	size_t base;
 	struct dent **old = d->ents;
 	uint32_t nold = d->nents;
+	struct timespec old_listed = d->listed;
 	bool *seen_old = nold ? xcalloc(nold, sizeof(bool)) : NULL;
 	struct wdir *c;
 
@@ -371,6 +388,8 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 	d->ents = NULL;
 	d->nents = d->aents = 0;
 	w->st.files -= nold;
+	/* the kernel stamps ctime from the coarse clock: compare like with like */
+	clock_gettime(CLOCK_REALTIME_COARSE, &d->listed);
 	base = w->path.len;
 	/* mark children to detect vanished subdirectories */
 	struct hmap seen_dirs = HMAP_INIT;
@@ -387,7 +406,11 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 		if (base)
 			buf_addch(&w->path, '/');
 		buf_addstr(&w->path, name);
-		if (type == DT_UNKNOWN || type == DT_REG || type == DT_LNK) {
+		/* The first listing records names only (no stat per file: that is
+		 * what made start-up slow); a file that has no stamp yet counts
+		 * as changed at a rescan only if its ctime is not older than the
+		 * listing. */
+		if (type == DT_UNKNOWN || (report && (type == DT_REG || type == DT_LNK))) {
 			if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
 			have_st = true;
@@ -438,7 +461,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 					hi = mid;
 			}
 			ent_set(w, d, name, stamp);
-			if (report && (!found || old[lo]->stamp != stamp))
+			if (report && (!found || changed_since(old[lo]->stamp, stamp, &st, &old_listed)))
 				w->cb.file(w->cb.arg, w->path.buf,
 				    WEV_RESCAN | (found ? WEV_MODIFIED : WEV_CREATED) | WEV_CLOSED);
 		}
@@ -500,6 +523,7 @@ static void do_rescan(struct watcher *w)
 	w->last_rescan = uv_now(w->loop);
 	w->st.rescans++;
 	scan_path(w, w->top, true);
+	malloc_trim(0);
 	log_info("rescan done: %d dirs watched, %llu files", w->st.dirs,
 	    (unsigned long long)w->st.files);
 }
@@ -879,6 +903,8 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 			w->watches_added++;
 	}
 	scan_path(w, w->top, false);
+	/* the scan's temporaries are gone: give their pages back */
+	malloc_trim(0);
 	if (w->top->wd < 0 && !w->st.degraded) {
 		snprintf(err, errlen, "cannot watch %s: %s", root, strerror(errno));
 		subtree_free(w, w->top, "", false, true);
