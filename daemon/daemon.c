@@ -193,6 +193,37 @@ static void free_retired(struct daemon *d)
 	}
 }
 
+/* A state row still describes something: the gate exists, includes the
+ * file, and the file is there. */
+static bool state_current(void *arg, const char *gate, const char *path)
+{
+	struct daemon *d = arg;
+	const struct gate *g = config_gate(&d->ctx->cfg, gate);
+	char *abs;
+	struct stat st;
+	bool ok;
+
+	if (g == NULL || !sched_gate_matches(g, path))
+		return false;
+	abs = xasprintf("%s/%s", d->ctx->root, path);
+	ok = lstat(abs, &st) == 0;
+	free(abs);
+	return ok;
+}
+
+/* Forgets results for files and gates the config no longer has: they
+ * would otherwise haunt `status` for ever. */
+static void prune_state(struct daemon *d)
+{
+	struct wd_err err = { 0 };
+	int n = 0;
+
+	if (ledger_state_prune(d->ledger, state_current, d, &n, &err) != 0)
+		log_warnx("%s", err.msg);
+	else if (n)
+		log_info("forgot the results of %d file(s) no gate checks any more", n);
+}
+
 /* The config file changed: validate the new one completely before it
  * replaces anything. A bad edit keeps the running config (and says why in
  * the log and in status); a good one re-runs exactly the gates whose
@@ -240,6 +271,7 @@ static void reload_config(struct daemon *d)
 		ignore_refresh(d->ig);
 		watcher_rescan(d->watcher, "the config's ignore list changed");
 	}
+	prune_state(d);
 	if (sched_idle(d->sched))
 		free_retired(d);
 }
@@ -606,6 +638,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		log_warnx("LEDGER DAMAGED, results may be missing: %s", err.msg);
 	if (ledger_mark_interrupted(d.ledger, &n, &err) == 0 && n > 0)
 		log_info("%d run(s) left unfinished by the last daemon marked interrupted", n);
+	prune_state(&d);
 	d.tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
 	mkdir(d.tmp_dir, 0700);
 	d.repo = repo_open(ctx->root);

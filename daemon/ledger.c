@@ -1771,3 +1771,55 @@ int ledger_time_parse(const char *s, int64_t *ms)
 	*ms = ((int64_t)t - (int64_t)off * 60) * 1000 + frac;
 	return 0;
 }
+
+/* ---- state pruning ------------------------------------------------------- */
+
+int ledger_state_prune(struct ledger *l, ledger_keep_fn *keep, void *arg, int *pruned,
+    struct wd_err *err)
+{
+	struct strvec gone = STRVEC_INIT;	/* gate, path, gate, path, ... */
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*pruned = 0;
+	rc = sqlite3_prepare_v2(l->db, "SELECT gate, path FROM file_state", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(l, rc, "cannot list the file state", err);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *gate = (const char *)sqlite3_column_text(s, 0);
+		const char *path = (const char *)sqlite3_column_text(s, 1);
+
+		if (gate && path && !keep(arg, gate, path)) {
+			strvec_push(&gone, gate);
+			strvec_push(&gone, path);
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		strvec_clear(&gone);
+		return db_fail(l, rc, "cannot list the file state", err);
+	}
+	if (gone.n == 0)
+		return 0;
+	if ((rc = tx_begin(l, true, err))) {
+		strvec_clear(&gone);
+		return rc;
+	}
+	rc = sqlite3_prepare_v2(l->db, "DELETE FROM file_state WHERE gate = ?1 AND path = ?2", -1,
+	    &s, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i + 1 < gone.n; i += 2) {
+		sqlite3_bind_text(s, 1, gone.v[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, gone.v[i + 1], -1, SQLITE_STATIC);
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(l->db);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK) {
+		tx_abort(l);
+		strvec_clear(&gone);
+		return db_fail(l, rc, "cannot prune the file state", err);
+	}
+	*pruned = (int)(gone.n / 2);
+	strvec_clear(&gone);
+	return tx_commit(l, err);
+}

@@ -101,6 +101,12 @@ struct ledger_gate_run {
  * nothing is recorded and no transaction stays open: WD_ELEDGER_FULL when
  * the disk is full, else WD_ELEDGER (both name the file in err). */
 int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err);
+/* Drops per-file state rows (what `status` summarises) that keep() says
+ * no longer describe anything: a gate that is gone, a file the gate no
+ * longer includes or that no longer exists. One transaction. */
+typedef bool ledger_keep_fn(void *arg, const char *gate, const char *path);
+int ledger_state_prune(struct ledger *l, ledger_keep_fn *keep, void *arg, int *pruned,
+    struct wd_err *err);
 /* Forgets the per-file state of a removed file (all gates). */
 int ledger_file_removed(struct ledger *l, const char *path, struct wd_err *err);
 

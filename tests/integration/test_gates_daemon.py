@@ -179,3 +179,29 @@ def test_newline_and_non_utf8_names(repo, watchd, tmp_path):
     assert run.rc == 0 and run.json is not None
     assert "bad\ufffd\ufffd.txt" in run.json["gates"][0]["files"]
     assert "new\nline.txt" in run.json["gates"][0]["files"]
+
+
+def test_status_forgets_files_a_gate_no_longer_checks(repo, watchd):
+    gate = {"name": "sh", "type": "command", "include": ["**/*.sh"],
+            "command": ["shellcheck", "-f", "gcc", "{files}"], "parser": "gcc"}
+    (repo / "old.sh").write_text("#!/bin/sh\necho $1\n")
+    write_config(repo, [gate], debounce_ms=50, stability_ms=20)
+    commit_all(repo)
+    assert watchd("run").rc == 1
+    st = watchd("status", "--json").json
+    assert st["gates"][0]["failing_files"] == 1
+    # the config now excludes it: a restarted daemon stops reporting it
+    gate["exclude"] = ["old.sh"]
+    write_config(repo, [gate], debounce_ms=50, stability_ms=20)
+    assert watchd("start").rc == 0
+    st = sync(watchd)
+    assert all(g["failing_files"] == 0 for g in st["gates"]), st["gates"]
+    # and a deleted file is forgotten as it goes
+    gate.pop("exclude")
+    (repo / "gone.sh").write_text("#!/bin/sh\necho $2\n")
+    write_config(repo, [gate], debounce_ms=50, stability_ms=20)
+    st = sync(watchd)
+    assert st["gates"][0]["failing_files"] == 2, st["gates"]
+    (repo / "gone.sh").unlink()
+    st = sync(watchd)
+    assert st["gates"][0]["failing_files"] == 1
