@@ -634,11 +634,8 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);
 		goto out_lock;
 	}
-	if (ledger_quick_check(d.ledger, &err) != 0)
-		log_warnx("LEDGER DAMAGED, results may be missing: %s", err.msg);
 	if (ledger_mark_interrupted(d.ledger, &n, &err) == 0 && n > 0)
 		log_info("%d run(s) left unfinished by the last daemon marked interrupted", n);
-	prune_state(&d);
 	d.tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
 	mkdir(d.tmp_dir, 0700);
 	d.repo = repo_open(ctx->root);
@@ -690,7 +687,6 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	uv_timer_init(d.loop, &d.ledger_retry);
 	uv_timer_init(d.loop, &d.ledger_gc);
 	d.ledger_retry.data = d.ledger_gc.data = &d;
-	ledger_prune(&d);
 	uv_timer_start(&d.ledger_gc, on_ledger_gc, LEDGER_GC_MS, LEDGER_GC_MS);
 	{
 		struct watcher_stats ws;
@@ -700,6 +696,12 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		    WATCHD_VERSION, ctx->root, ws.dirs, (unsigned long long)ws.files, d.sock_path);
 	}
 	ready(&ready_fd, "ok\n");
+	/* Housekeeping that can take a while on a big ledger comes after
+	 * "ready": watching is what the starter waits for. */
+	if (ledger_quick_check(d.ledger, &err) != 0)
+		log_warnx("LEDGER DAMAGED, results may be missing: %s", err.msg);
+	prune_state(&d);
+	ledger_prune(&d);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 out_loop:
 	/* let every closing handle (and killed tool) report */

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dirents.h"
 #include "hmap.h"
 #include "ignore.h"
 #include "log.h"
@@ -53,19 +54,14 @@
 #define RESCAN_MIN_MS 100
 #define RESCAN_MAX_MS 10000
 
-struct dent {
-	uint64_t	stamp;		/* 0: not known yet */
-	char		name[];
-};
-
 struct wdir {
 	int		 wd;		/* -1: unwatched (degraded) */
 	struct wdir	*parent;
 	struct wdir	*child, *sibling;
 	char		*name;
-	struct dent	**ents;		/* sorted by name */
-	uint32_t	 nents, aents;
+	struct dirents	 ents;		/* its files: name -> stamp */
 	struct timespec	 listed;	/* when it was last listed (coarse clock) */
+	bool		 seen;		/* found by the parent's current listing */
 };
 
 struct parked {
@@ -132,62 +128,16 @@ static void child_path(struct watcher *w, struct wdir *d, const char *name)
 	buf_addstr(&w->path, name);
 }
 
-static long ent_find(const struct wdir *d, const char *name, bool *found)
-{
-	uint32_t lo = 0, hi = d->nents;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(d->ents[mid]->name, name);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
-}
-
 static void ent_set(struct watcher *w, struct wdir *d, const char *name, uint64_t stamp)
 {
-	bool found;
-	long i = ent_find(d, name, &found);
-	size_t n;
-	struct dent *e;
-
-	if (found) {
-		d->ents[i]->stamp = stamp;
-		return;
-	}
-	if (d->nents == d->aents) {
-		d->aents = d->aents ? d->aents * 2 : 4;
-		d->ents = xrealloc(d->ents, d->aents * sizeof(*d->ents));
-	}
-	memmove(d->ents + i + 1, d->ents + i, (d->nents - (size_t)i) * sizeof(*d->ents));
-	n = strlen(name);
-	e = xmalloc(sizeof(*e) + n + 1);
-	e->stamp = stamp;
-	memcpy(e->name, name, n + 1);
-	d->ents[i] = e;
-	d->nents++;
-	w->st.files++;
+	if (dirents_set(&d->ents, name, stamp))
+		w->st.files++;
 }
 
 static bool ent_del(struct watcher *w, struct wdir *d, const char *name)
 {
-	bool found;
-	long i = ent_find(d, name, &found);
-
-	if (!found)
+	if (!dirents_del(&d->ents, name))
 		return false;
-	free(d->ents[i]);
-	memmove(d->ents + i, d->ents + i + 1, (d->nents - (size_t)i - 1) * sizeof(*d->ents));
-	d->nents--;
 	w->st.files--;
 	return true;
 }
@@ -248,21 +198,20 @@ static void subtree_free(struct watcher *w, struct wdir *d, const char *prefix, 
 		subtree_free(w, c, sub, report, rm_watch);
 		free(sub);
 	}
-	for (uint32_t i = 0; i < d->nents; i++) {
+	for (uint32_t i = 0; i < d->ents.n; i++) {
 		if (report) {
 			buf_reset(&p);
-			buf_addf(&p, "%s/%s", prefix, d->ents[i]->name);
+			buf_addf(&p, "%s/%s", prefix, dirents_name(&d->ents, i));
 			w->cb.file(w->cb.arg, p.buf, WEV_REMOVED);
 		}
-		free(d->ents[i]);
-		w->st.files--;
 	}
+	w->st.files -= d->ents.n;
 	if (d->wd >= 0 && rm_watch)
 		inotify_rm_watch(w->fd, d->wd);
 	if (d->wd != -2)
 		wd_forget(w, d);
 	buf_release(&p);
-	free(d->ents);
+	dirents_release(&d->ents);
 	free(d->name);
 	free(d);
 }
@@ -371,8 +320,8 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 	DIR *dir;
 	struct dirent *de;
 	size_t base;
-	struct dent **old = d->ents;
-	uint32_t nold = d->nents;
+	struct dirents old = d->ents;
+	uint32_t nold = old.n;
 	struct timespec old_listed = d->listed;
 	bool *seen_old = nold ? xcalloc(nold, sizeof(bool)) : NULL;
 	struct wdir *c;
@@ -385,14 +334,14 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 		free(seen_old);
 		return;
 	}
-	d->ents = NULL;
-	d->nents = d->aents = 0;
+	d->ents = (struct dirents)DIRENTS_INIT;
 	w->st.files -= nold;
 	/* the kernel stamps ctime from the coarse clock: compare like with like */
 	clock_gettime(CLOCK_REALTIME_COARSE, &d->listed);
 	base = w->path.len;
-	/* mark children to detect vanished subdirectories */
-	struct hmap seen_dirs = HMAP_INIT;
+	/* children not seen in this listing have vanished */
+	for (c = d->child; c; c = c->sibling)
+		c->seen = false;
 
 	while ((de = readdir(dir)) != NULL) {
 		const char *name = de->d_name;
@@ -424,10 +373,10 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 				continue;
 			if (ignore_path(w->ig, w->path.buf, true))
 				continue;
-			hmap_puts(&seen_dirs, name, (void *)1);
 			c = child_find(d, name);
 			if (c == NULL)
 				c = new_child(d, name);
+			c->seen = true;
 			sub = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0 && depth < 256)
 				scan_dir(w, c, sub, report, depth + 1);
@@ -441,32 +390,21 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 			continue;
 		{
 			uint64_t stamp = have_st ? watcher_stamp(&st) : 0;
-			bool found = false;
-			uint32_t lo = 0, hi = nold;
+			long at = nold ? dirents_find(&old, name) : -1;
+			bool found = at >= 0;
 
-			/* binary search in the old listing */
-			while (lo < hi) {
-				uint32_t mid = lo + (hi - lo) / 2;
-				int cmp = strcmp(old[mid]->name, name);
-
-				if (cmp == 0) {
-					found = true;
-					seen_old[mid] = true;
-					lo = mid;
-					break;
-				}
-				if (cmp < 0)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			ent_set(w, d, name, stamp);
-			if (report && (!found || changed_since(old[lo]->stamp, stamp, &st, &old_listed)))
+			if (found)
+				seen_old[at] = true;
+			dirents_append(&d->ents, name, stamp);
+			w->st.files++;
+			if (report && (!found ||
+			    changed_since(old.v[at].stamp, stamp, &st, &old_listed)))
 				w->cb.file(w->cb.arg, w->path.buf,
 				    WEV_RESCAN | (found ? WEV_MODIFIED : WEV_CREATED) | WEV_CLOSED);
 		}
 	}
 	closedir(dir);
+	dirents_sort(&d->ents);
 	buf_setlen(&w->path, base);
 	/* files that vanished */
 	for (uint32_t i = 0; i < nold; i++) {
@@ -474,18 +412,17 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 			buf_setlen(&w->path, base);
 			if (base)
 				buf_addch(&w->path, '/');
-			buf_addstr(&w->path, old[i]->name);
+			buf_addstr(&w->path, dirents_name(&old, i));
 			w->cb.file(w->cb.arg, w->path.buf, WEV_REMOVED | WEV_RESCAN);
 		}
-		free(old[i]);
 	}
-	free(old);
+	dirents_release(&old);
 	free(seen_old);
 	buf_setlen(&w->path, base);
 	/* subdirectories that vanished (or became ignored) */
 	for (struct wdir **pp = &d->child; *pp;) {
 		c = *pp;
-		if (hmap_gets(&seen_dirs, c->name) == NULL) {
+		if (!c->seen) {
 			char *prefix;
 
 			*pp = c->sibling;
@@ -498,7 +435,6 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 		}
 		pp = &c->sibling;
 	}
-	hmap_release(&seen_dirs);
 }
 
 static void scan_path(struct watcher *w, struct wdir *d, bool report)
@@ -616,10 +552,8 @@ static void expire_parked(struct watcher *w)
 
 static void clear_ents(struct watcher *w, struct wdir *d)
 {
-	for (uint32_t i = 0; i < d->nents; i++)
-		free(d->ents[i]);
-	w->st.files -= d->nents;
-	d->nents = 0;
+	w->st.files -= d->ents.n;
+	dirents_release(&d->ents);
 	for (struct wdir *c = d->child; c; c = c->sibling)
 		clear_ents(w, c);
 }
@@ -681,8 +615,8 @@ static void dir_event(struct watcher *w, struct wdir *d, const struct inotify_ev
 			{
 				char *prefix = buf_detach(&oldp, NULL);
 
-				for (uint32_t i = 0; i < c->nents; i++) {
-					char *fp = xasprintf("%s/%s", prefix, c->ents[i]->name);
+				for (uint32_t i = 0; i < c->ents.n; i++) {
+					char *fp = xasprintf("%s/%s", prefix, dirents_name(&c->ents, i));
 
 					w->cb.file(w->cb.arg, fp, WEV_REMOVED);
 					free(fp);
@@ -699,8 +633,9 @@ static void dir_event(struct watcher *w, struct wdir *d, const struct inotify_ev
 						struct buf kp = BUF_INIT;
 
 						path_of(k, &kp);
-						for (uint32_t i = 0; i < k->nents; i++) {
-							char *fp = xasprintf("%s/%s", kp.buf, k->ents[i]->name);
+						for (uint32_t i = 0; i < k->ents.n; i++) {
+							char *fp = xasprintf("%s/%s", kp.buf,
+							    dirents_name(&k->ents, i));
 
 							w->cb.file(w->cb.arg, fp, WEV_REMOVED);
 							free(fp);
