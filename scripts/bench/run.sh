@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 PYTHON=/usr/bin/python3
 
 if [ -x scripts/install-deps.sh ]; then
-	scripts/install-deps.sh
+	scripts/install-deps.sh --bench
 fi
 if [ ! -x ./watchd ]; then
 	make --no-print-directory watchd
@@ -36,5 +36,7 @@ command -v cc >/dev/null || { echo "bench: cc is needed for the reporter" >&2; e
 command -v stdbuf >/dev/null || { echo "bench: stdbuf (coreutils) is needed" >&2; exit 1; }
 
 mkdir -p build/bench
-BENCH_TOOLS=$(IFS=,; echo "${tools[*]}") exec "$PYTHON" scripts/bench/bench_watch.py \
+BENCH_TOOLS=$(IFS=,; echo "${tools[*]}") "$PYTHON" scripts/bench/bench_watch.py \
 	--watchd ./watchd --out build/bench/watch.json "$@"
+# the ledger: recording speed against a bare insert loop, and query times
+scripts/bench/ledger.sh
