@@ -2,7 +2,7 @@
 #   make            build ./watchd
 #   make run        install what is missing, build, watch this repository in the foreground
 #   make test       install what is missing, build with ASan+UBSan, run unit and integration tests
-#   make bench      benchmarks against inotifywait, watchman, entr, pre-commit (scripts/bench/)
+#   make bench      benchmarks: watching against inotifywait and Watchman, and the ledger (scripts/bench/)
 # Switches: SANITIZE=address,undefined  V=1  CFLAGS=...
 
 PKGS      := libuv libcjson libgit2 sqlite3 expat
