@@ -55,7 +55,7 @@ struct run {
 
 struct chunk {
 	struct task	*task;
-	const char	**files;	/* slice of task->todo (borrowed) */
+	const char	**files;	/* slice of task->untried (borrowed) */
 	size_t		 n;
 	char		*report;	/* {report} path, or NULL */
 	struct spawn	*sp;		/* while running */
@@ -73,7 +73,7 @@ struct task {
 	char		(*keys)[OID_HEX + 1];	/* per file cache key, "" = none */
 	struct hmap	 reasons;	/* path -> why it runs (malloc'ed) */
 	char		 digest[OID_HEX + 1];	/* test gates: the whole input set */
-	const char	**todo;		/* files that need the tool (not cached) */
+	const char	**untried;	/* files the cache could not answer */
 	signed char	*cached;	/* per file: 1 result came from the cache */
 	char		 fingerprint[OID_HEX + 1];
 	struct chunk	*chunks;
@@ -206,7 +206,7 @@ static void task_free(struct task *t)
 	for (size_t i = 0; i < t->nchunks; i++)
 		free(t->chunks[i].report);
 	free(t->chunks);
-	free(t->todo);
+	free(t->untried);
 	strvec_clear(&t->files);
 	free(t->blobs);
 	free(t->keys);
@@ -697,10 +697,10 @@ static void input_digest(struct sched *s, struct task *t)
 
 /* Hashes the files, answers what the cache can, and splits the rest into
  * chunks. t->files stays sorted (overlap checks rely on it); chunks point
- * into t->todo. */
+ * into t->untried. */
 static void start_task(struct sched *s, struct task *t)
 {
-	size_t nf = t->files.n, ntodo = 0, budget = 0, first = 0;
+	size_t nf = t->files.n, nuntried = 0, budget = 0, first = 0;
 	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE;
 
 	t->state = TASK_RUNNING;
@@ -712,7 +712,7 @@ static void start_task(struct sched *s, struct task *t)
 	t->blobs = xcalloc(nf ? nf : 1, sizeof(*t->blobs));
 	t->keys = xcalloc(nf ? nf : 1, sizeof(*t->keys));
 	t->cached = xcalloc(nf ? nf : 1, 1);
-	t->todo = xcalloc(nf ? nf : 1, sizeof(*t->todo));
+	t->untried = xcalloc(nf ? nf : 1, sizeof(*t->untried));
 	for (size_t i = 0; i < nf; i++) {
 		char *p = xasprintf("%s/%s", s->o.root, t->files.v[i]);
 		struct ledger_cache_hit hit;
@@ -746,15 +746,15 @@ static void start_task(struct sched *s, struct task *t)
 				continue;
 			}
 		}
-		t->todo[ntodo++] = t->files.v[i];
+		t->untried[nuntried++] = t->files.v[i];
 	}
-	t->chunks = xcalloc(ntodo ? ntodo : 1, sizeof(*t->chunks));
-	if (ntodo > 0 && t->gate->batching == GATE_BATCH_NONE) {
-		t->chunks[0] = (struct chunk){ .task = t, .files = t->todo, .n = ntodo };
+	t->chunks = xcalloc(nuntried ? nuntried : 1, sizeof(*t->chunks));
+	if (nuntried > 0 && t->gate->batching == GATE_BATCH_NONE) {
+		t->chunks[0] = (struct chunk){ .task = t, .files = t->untried, .n = nuntried };
 		t->nchunks = 1;
 	} else {
-		for (size_t i = 0; i < ntodo; i++) {
-			size_t len = strlen(t->todo[i]) + 3;
+		for (size_t i = 0; i < nuntried; i++) {
+			size_t len = strlen(t->untried[i]) + 3;
 			size_t n = i - first;
 			bool cut = n > 0 &&
 			    (t->gate->batching == GATE_BATCH_ONE ||
@@ -763,15 +763,15 @@ static void start_task(struct sched *s, struct task *t)
 
 			if (cut) {
 				t->chunks[t->nchunks++] = (struct chunk){ .task = t,
-				    .files = t->todo + first, .n = n };
+				    .files = t->untried + first, .n = n };
 				first = i;
 				budget = 0;
 			}
 			budget += len;
 		}
-		if (ntodo > first)
+		if (nuntried > first)
 			t->chunks[t->nchunks++] = (struct chunk){ .task = t,
-			    .files = t->todo + first, .n = ntodo - first };
+			    .files = t->untried + first, .n = nuntried - first };
 	}
 	t->chunks_left = t->nchunks;
 	if (t->nchunks == 0) {
