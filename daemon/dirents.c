@@ -90,10 +90,15 @@ void dirents_sort(struct dirents *e)
 	if (e->unsorted && e->n > 1)
 		qsort_r(e->v, e->n, sizeof(*e->v), cmp, e->names);
 	e->unsorted = false;
-	/* a listing that ended up small gives its slack back */
-	if (e->alloc > e->n + 8 && e->alloc > e->n * 2) {
+	/* A fresh listing is final until the directory changes: give the
+	 * growth slack back (10,000 directories' worth adds up). */
+	if (e->alloc > e->n) {
 		e->alloc = e->n;
 		e->v = xrealloc(e->v, (e->alloc ? e->alloc : 1) * sizeof(*e->v));
+	}
+	if (e->cap > e->len) {
+		e->cap = e->len;
+		e->names = xrealloc(e->names, e->cap ? e->cap : 1);
 	}
 }
 
