@@ -182,6 +182,121 @@ static double bench_bare_writes(const char *path)
 	return secs;
 }
 
+/* ---- the same rows, same schema, through bare prepared statements --------- */
+
+/* What ledger_gate_record writes (gate run, file, findings, file state,
+ * cache row), by hand: the cost of the rows themselves, so the ratio to it
+ * is the ledger's own overhead. */
+static double bench_bare_same_rows(const char *path)
+{
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	sqlite3 *db;
+	sqlite3_stmt *gate, *file, *fnd, *state, *cache, *begin, *commit;
+	char run_ids[GATE_RUNS / GATES_PER_RUN][ULID_LEN + 1];
+	int64_t t0 = 1764000000000;
+	double start, secs;
+
+	if (ledger_open(path, LEDGER_WRITE, &l, &err) != 0)	/* the schema */
+		die("open", err.msg);
+	ledger_close(l);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die("open", path);
+	sqlite3_busy_timeout(db, 5000);
+	exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+	    " PRAGMA journal_size_limit=67108864; PRAGMA temp_store=MEMORY;"
+	    " PRAGMA secure_delete=OFF; PRAGMA cache_size=-1024;");
+	exec(db, "BEGIN");
+	for (int r = 0; r < GATE_RUNS / GATES_PER_RUN; r++) {
+		char sql[256];
+
+		ulid_at(run_ids[r], (uint64_t)(t0 + r));
+		snprintf(sql, sizeof(sql), "INSERT INTO runs (id, trigger, status, started_at,"
+		    " config_hash) VALUES ('%s', 'watch', 'running', %lld, 'cfg')", run_ids[r],
+		    (long long)(t0 + r));
+		exec(db, sql);
+	}
+	exec(db, "COMMIT");
+#define PREP(st, sql) sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL)
+	PREP(gate, "INSERT INTO gate_runs (run_id, gate, fingerprint, status, cached, exit_code,"
+	    " started_at, duration_ms) VALUES (?1, ?2, 'fp', 'fail', 0, 1, ?3, 40)");
+	PREP(file, "INSERT INTO gate_files (gate_run_id, path, blob, reason, cache_key)"
+	    " VALUES (?1, ?2, ?3, 'changed', ?3)");
+	PREP(fnd, "INSERT INTO findings (gate_run_id, path, line, col, end_line, end_col, code,"
+	    " severity, message, url, fixable) VALUES (?1, ?2, ?3, 1, 0, 0, 'F401', 'error',"
+	    " 'os imported but unused', NULL, 0)");
+	PREP(state, "INSERT INTO file_state (gate, path, status, findings, gate_run_id, updated_at)"
+	    " VALUES (?1, ?2, 'fail', 10, ?3, ?4) ON CONFLICT (gate, path) DO UPDATE SET"
+	    " status = excluded.status, findings = excluded.findings,"
+	    " gate_run_id = excluded.gate_run_id, updated_at = excluded.updated_at");
+	PREP(cache, "INSERT OR REPLACE INTO cache (gate, fingerprint, path, cache_key, status,"
+	    " gate_run_id, run_id, created_at) VALUES (?1, 'fp', ?2, ?3, 'fail', ?4, ?5, ?6)");
+	PREP(begin, "BEGIN IMMEDIATE");
+	PREP(commit, "COMMIT");
+#undef PREP
+	start = now_s();
+	for (int i = 0; i < GATE_RUNS; i++) {
+		char path_s[32], gname[16], key[48];
+		sqlite3_int64 grid;
+
+		snprintf(path_s, sizeof(path_s), "src/m%d.py", i / GATES_PER_RUN);
+		snprintf(gname, sizeof(gname), "gate%d", i % GATES_PER_RUN);
+		snprintf(key, sizeof(key), "%040d", i);
+		sqlite3_step(begin);
+		sqlite3_reset(begin);
+		sqlite3_bind_text(gate, 1, run_ids[i / GATES_PER_RUN], -1, SQLITE_STATIC);
+		sqlite3_bind_text(gate, 2, gname, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(gate, 3, t0 + i);
+		if (sqlite3_step(gate) != SQLITE_DONE)
+			die("gate", sqlite3_errmsg(db));
+		sqlite3_reset(gate);
+		grid = sqlite3_last_insert_rowid(db);
+		sqlite3_bind_int64(file, 1, grid);
+		sqlite3_bind_text(file, 2, path_s, -1, SQLITE_STATIC);
+		sqlite3_bind_text(file, 3, key, -1, SQLITE_STATIC);
+		if (sqlite3_step(file) != SQLITE_DONE)
+			die("file", sqlite3_errmsg(db));
+		sqlite3_reset(file);
+		for (int k = 0; k < FINDINGS_PER; k++) {
+			sqlite3_bind_int64(fnd, 1, grid);
+			sqlite3_bind_text(fnd, 2, path_s, -1, SQLITE_STATIC);
+			sqlite3_bind_int(fnd, 3, k + 1);
+			if (sqlite3_step(fnd) != SQLITE_DONE)
+				die("finding", sqlite3_errmsg(db));
+			sqlite3_reset(fnd);
+		}
+		sqlite3_bind_text(state, 1, gname, -1, SQLITE_STATIC);
+		sqlite3_bind_text(state, 2, path_s, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(state, 3, grid);
+		sqlite3_bind_int64(state, 4, t0 + i + 40);
+		if (sqlite3_step(state) != SQLITE_DONE)
+			die("state", sqlite3_errmsg(db));
+		sqlite3_reset(state);
+		sqlite3_bind_text(cache, 1, gname, -1, SQLITE_STATIC);
+		sqlite3_bind_text(cache, 2, path_s, -1, SQLITE_STATIC);
+		sqlite3_bind_text(cache, 3, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(cache, 4, grid);
+		sqlite3_bind_text(cache, 5, run_ids[i / GATES_PER_RUN], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(cache, 6, t0 + i + 40);
+		if (sqlite3_step(cache) != SQLITE_DONE)
+			die("cache", sqlite3_errmsg(db));
+		sqlite3_reset(cache);
+		if (sqlite3_step(commit) != SQLITE_DONE)
+			die("commit", sqlite3_errmsg(db));
+		sqlite3_reset(commit);
+	}
+	secs = now_s() - start;
+	sqlite3_finalize(gate);
+	sqlite3_finalize(file);
+	sqlite3_finalize(fnd);
+	sqlite3_finalize(state);
+	sqlite3_finalize(cache);
+	sqlite3_finalize(begin);
+	sqlite3_finalize(commit);
+	sqlite3_close(db);
+	return secs;
+}
+
 /* ---- filler: grow to TOTAL_RUNS runs with direct SQL ---------------------- */
 
 static void grow(const char *path, int have)
@@ -301,8 +416,9 @@ static double time_cli(const char *watchd, const char *root, const char *a1, con
 
 int main(int argc, char **argv)
 {
-	char root[512], state[600], db[700], bare[700], cfg[700], id[ULID_LEN + 1], prefix[11];
-	double lw, bw;
+	char root[512], state[600], db[700], bare[700], same[700], cfg[700];
+	char id[ULID_LEN + 1], prefix[11];
+	double lw, bw, sw;
 	FILE *fp;
 
 	if (argc != 3) {
@@ -313,6 +429,7 @@ int main(int argc, char **argv)
 	snprintf(state, sizeof(state), "%s/.watchd", root);
 	snprintf(db, sizeof(db), "%s/ledger.db", state);
 	snprintf(bare, sizeof(bare), "%s/bare.db", root);
+	snprintf(same, sizeof(same), "%s/same.db", root);
 	snprintf(cfg, sizeof(cfg), "%s/watch.config.json", root);
 	mkdir(state, 0700);
 	if ((fp = fopen(cfg, "w")) == NULL)
@@ -322,9 +439,12 @@ int main(int argc, char **argv)
 
 	lw = bench_ledger_writes(db);
 	bw = bench_bare_writes(bare);
+	sw = bench_bare_same_rows(same);
 	printf("write_ledger_gate_record %.0f findings/s\n", GATE_RUNS * FINDINGS_PER / lw);
 	printf("write_bare_insert_loop %.0f findings/s\n", GATE_RUNS * FINDINGS_PER / bw);
 	printf("write_ratio %.2f x <=2\n", lw / bw);
+	printf("write_bare_same_rows %.0f findings/s\n", GATE_RUNS * FINDINGS_PER / sw);
+	printf("write_ratio_same_rows %.2f x -\n", lw / sw);
 	fflush(stdout);
 
 	grow(db, GATE_RUNS / GATES_PER_RUN);
