@@ -19,8 +19,10 @@ static void grow(struct wdmap *m)
 	struct wdmap_slot *old = m->slots;
 	size_t oldcap = m->cap;
 
+	/* grow to keep the load under 3/4: 10,000 watches fit in 16,384
+	 * slots (256 KiB) */
 	m->cap = m->cap ? m->cap * 2 : 64;
-	while (m->n * 2 >= m->cap)
+	while ((m->n + 1) * 4 >= m->cap * 3)
 		m->cap *= 2;
 	m->slots = xmalloc(m->cap * sizeof(*m->slots));
 	for (size_t i = 0; i < m->cap; i++)
