@@ -8,8 +8,8 @@ build/asan/watchd, else ./watchd, relative to the repository root) and
 returns (rc, stdout, stderr, json). Tests wait with `watchd status --sync`
 or `wait_until`, never with a bare sleep.
 
-Features that have not landed yet are skipped on a capability probe: the
-stub subcommands say "not built yet" (see `requires`).
+`requires(cmd...)` skips a module when the binary is missing or stale
+(it does not answer `watchd version`), with a rebuild hint.
 """
 import functools
 import json
