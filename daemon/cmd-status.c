@@ -82,6 +82,17 @@ static void print_live(const cJSON *o)
 		printf("queue: %d pending file(s), %d running gate(s)\n", pf ? pf->valueint : 0,
 		    rg ? rg->valueint : 0);
 	}
+	{
+		const cJSON *ce = cJSON_GetObjectItemCaseSensitive(o, "config_error");
+		const cJSON *lh = cJSON_GetObjectItemCaseSensitive(o, "ledger");
+		const cJSON *le = lh ? cJSON_GetObjectItemCaseSensitive(lh, "error") : NULL;
+
+		/* problems first: they explain why results may be stale */
+		if (cJSON_IsString(ce))
+			printf("config: NOT RELOADED, the running config stays: %s\n", ce->valuestring);
+		if (cJSON_IsString(le))
+			printf("ledger: %s\n", le->valuestring);
+	}
 	print_last(o);
 	print_gates(cJSON_GetObjectItemCaseSensitive(o, "gates"));
 }
