@@ -183,15 +183,21 @@ static bool regular_file(struct settle *st, const char *rel)
 	return reg;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Emits the ready and removed entries as one batch. */
+struct ready {
+	char		*path;		/* owned */
+	uint64_t	 stamp;		/* verified by the second look */
+};
+
+static int cmp_ready(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct ready *)a)->path, ((const struct ready *)b)->path);
 }
 
-/* Emits the ready and removed entries as one batch. */
 static void flush_ready(struct settle *st, bool only_removed, bool dropped)
 {
 	struct strvec changed = STRVEC_INIT, removed = STRVEC_INIT;
+	struct ready *ready = NULL;
 	uint64_t *stamps = NULL, seq = UINT64_MAX;
 	size_t it = 0, n = 0, alloc = 0;
 	struct hmap_slot *s;
@@ -205,32 +211,31 @@ static void flush_ready(struct settle *st, bool only_removed, bool dropped)
 			else
 				dropped = true;	/* a temp file that came and went */
 		} else if (!only_removed && p->probing && p->stamp1) {
-			strvec_push(&changed, s->key);
+			ready = xgrow(ready, &alloc, n + 1, sizeof(*ready));
+			ready[n].path = xstrdup(s->key);
+			ready[n++].stamp = p->stamp1;
 		} else
 			continue;
 		if (p->seq < seq)
 			seq = p->seq;
 		free(hmap_dels(&st->pend, s->key));
 	}
-	if (changed.n == 0 && removed.n == 0) {
+	if (n == 0 && removed.n == 0) {
 		/* entries may still have been dropped (not regular files any
 		 * more): tell the owner, whose sync barrier may now be met */
 		if (dropped)
 			st->cb(st->arg, &changed, NULL, &removed, UINT64_MAX);
 		return;
 	}
-	/* sort changed together with their stamps: look them up again */
-	if (changed.n > 1)
-		qsort(changed.v, changed.n, sizeof(*changed.v), cmp_str);
+	if (n > 1)
+		qsort(ready, n, sizeof(*ready), cmp_ready);
 	strvec_sort(&removed);
-	for (size_t i = 0; i < changed.n; i++) {
-		uint64_t stamp = 0;
-
-		stamps = xgrow(stamps, &alloc, n + 1, sizeof(*stamps));
-		if (look(st, changed.v[i], &stamp) != 0)
-			stamp = 0;
-		stamps[n++] = stamp;
+	stamps = xcalloc(n ? n : 1, sizeof(*stamps));
+	for (size_t i = 0; i < n; i++) {
+		strvec_push_owned(&changed, ready[i].path);
+		stamps[i] = ready[i].stamp;
 	}
+	free(ready);
 	log_debug("batch: %zu changed, %zu removed", changed.n, removed.n);
 	st->cb(st->arg, &changed, stamps, &removed, seq);
 	strvec_clear(&changed);

@@ -200,13 +200,13 @@ def test_pytest_through_the_junit_parser(repo, watchd):
 
 
 SARIF_TOOL = '''\
-"""Prints SARIF 2.1.0 for the files it is given: one result per TODO."""
+"""Prints SARIF 2.1.0 for the files it is given: one result per HACK."""
 import json, os, sys, urllib.parse
 results = []
 for path in sys.argv[1:]:
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
-            col = line.find("TODO")
+            col = line.find("HACK")
             if col < 0:
                 continue
             uri = path
@@ -214,7 +214,7 @@ for path in sys.argv[1:]:
                 uri = "file://" + urllib.parse.quote(os.path.abspath(path))
             results.append({
                 "ruleId": "TD001", "level": "warning",
-                "message": {"text": "TODO left in " + os.path.basename(path)},
+                "message": {"text": "HACK left in " + os.path.basename(path)},
                 "locations": [{"physicalLocation": {
                     "artifactLocation": {"uri": uri},
                     "region": {"startLine": n, "startColumn": col + 1}}}]})
@@ -235,7 +235,7 @@ def test_sarif_parser(repo, watchd, tmp_path, absolute):
                          "command": ["/usr/bin/python3", str(tool), "{files}"],
                          "parser": "sarif"}])
     (repo / "notes dir").mkdir()
-    (repo / "notes dir" / "a é.txt").write_text("fine\n  TODO: fix\n")
+    (repo / "notes dir" / "a é.txt").write_text("fine\n  HACK: fix\n")
     (repo / "clean.txt").write_text("nothing\n")
     env = {"SARIF_ABSOLUTE_URIS": "1"} if absolute else None
     r = watchd("run", "--json", env_extra=env)
@@ -245,7 +245,7 @@ def test_sarif_parser(repo, watchd, tmp_path, absolute):
     [f] = g["findings"]
     assert (f["path"], f["line"], f["col"], f["code"], f["severity"]) == \
         ("notes dir/a é.txt", 2, 3, "TD001", "warning")
-    assert "TODO left in" in f["message"]
+    assert "HACK left in" in f["message"]
     (repo / "notes dir" / "a é.txt").write_text("fine\n")
     r = watchd("run", "--json", env_extra=env)
     assert r.rc == 0, str(r)
