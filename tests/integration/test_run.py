@@ -220,7 +220,7 @@ for path in sys.argv[1:]:
                     "region": {"startLine": n, "startColumn": col + 1}}}]})
 json.dump({"version": "2.1.0",
            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-           "runs": [{"tool": {"driver": {"name": "todo-finder", "rules": [
+           "runs": [{"tool": {"driver": {"name": "hack-finder", "rules": [
                {"id": "TD001", "helpUri": "https://example.invalid/TD001"}]}},
                      "results": results}]}, sys.stdout)
 sys.exit(1 if results else 0)
