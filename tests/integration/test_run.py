@@ -229,9 +229,9 @@ sys.exit(1 if results else 0)
 
 @pytest.mark.parametrize("absolute", [False, True], ids=["relative-uri", "file-uri"])
 def test_sarif_parser(repo, watchd, tmp_path, absolute):
-    tool = tmp_path / "todo_sarif.py"
+    tool = tmp_path / "hack_sarif.py"
     tool.write_text(SARIF_TOOL)
-    write_config(repo, [{"name": "todo", "type": "command", "include": ["**/*.txt"],
+    write_config(repo, [{"name": "hacks", "type": "command", "include": ["**/*.txt"],
                          "command": ["/usr/bin/python3", str(tool), "{files}"],
                          "parser": "sarif"}])
     (repo / "notes dir").mkdir()
@@ -240,7 +240,7 @@ def test_sarif_parser(repo, watchd, tmp_path, absolute):
     env = {"SARIF_ABSOLUTE_URIS": "1"} if absolute else None
     r = watchd("run", "--json", env_extra=env)
     assert r.rc == 1, str(r)
-    g = gate(r.json, "todo")
+    g = gate(r.json, "hacks")
     assert g["status"] == "fail"
     [f] = g["findings"]
     assert (f["path"], f["line"], f["col"], f["code"], f["severity"]) == \
@@ -249,7 +249,7 @@ def test_sarif_parser(repo, watchd, tmp_path, absolute):
     (repo / "notes dir" / "a é.txt").write_text("fine\n")
     r = watchd("run", "--json", env_extra=env)
     assert r.rc == 0, str(r)
-    assert gate(r.json, "todo")["status"] == "pass"
+    assert gate(r.json, "hacks")["status"] == "pass"
 
 
 def test_run_appears_in_log_and_show(repo, watchd):
