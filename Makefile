@@ -39,7 +39,8 @@ all: watchd
 
 watchd: $(BUILD)/watchd
 ifeq ($(BUILD),build)
-	$(Q)cp $(BUILD)/watchd watchd
+	@# rename over, so a running ./watchd (make run) never blocks a rebuild
+	$(Q)cp $(BUILD)/watchd watchd.tmp && mv -f watchd.tmp watchd
 endif
 
 $(BUILD)/watchd: $(MAIN_OBJ) $(LIB_OBJ)

@@ -29,10 +29,14 @@ static void print_gates(const cJSON *gates)
 
 		printf("  %-20s %-8s", cJSON_IsString(name) ? name->valuestring : "?",
 		    cJSON_IsString(st) ? st->valuestring : "?");
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(g, "message");
+
 		if (cJSON_IsNumber(ff) && ff->valueint > 0)
 			printf(" %d failing file(s), %d finding(s)", ff->valueint,
 			    cJSON_IsNumber(fn) ? fn->valueint : 0);
 		putchar('\n');
+		if (cJSON_IsString(msg))
+			printf("      %s\n", msg->valuestring);
 		cJSON_ArrayForEach(f, files)
 			if (cJSON_IsString(f))
 				printf("      %s\n", f->valuestring);
@@ -151,7 +155,12 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		if (json)
 			cli_print_json(o, false);
 		else {
+			const cJSON *lh = cJSON_GetObjectItemCaseSensitive(o, "ledger");
+			const cJSON *le = lh ? cJSON_GetObjectItemCaseSensitive(lh, "error") : NULL;
+
 			printf("watchd: not running for %s\n", ctx->root);
+			if (cJSON_IsString(le))
+				printf("ledger: %s\n", le->valuestring);
 			print_last(o);
 			print_gates(cJSON_GetObjectItemCaseSensitive(o, "gates"));
 		}

@@ -385,8 +385,17 @@ cJSON *daemon_offline_status(struct cli_ctx *ctx)
 	if (ipc_paths(ctx->root, &sock, NULL, NULL) == 0)
 		cJSON_AddStringToObject(o, "socket", sock);
 	free(sock);
-	if (ledger_open(ctx->ledger_path, LEDGER_READ, &l, &err) != 0)
+	/* No ledger yet is normal; one that cannot be read (newer schema,
+	 * not a watchd file, damaged) must be said, not shown as "no results" */
+	if (ledger_open(ctx->ledger_path, LEDGER_READ, &l, &err) != 0) {
 		l = NULL;
+		if (err.code != -ENOENT) {
+			cJSON *h = cJSON_AddObjectToObject(o, "ledger");
+
+			cJSON_AddBoolToObject(h, "ok", 0);
+			cJSON_AddStringToObject(h, "error", err.msg);
+		}
+	}
 	add_ledger_state(o, l);
 	ledger_close(l);
 	return o;

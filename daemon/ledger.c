@@ -33,7 +33,7 @@
 #include "xmalloc.h"
 
 #define LEDGER_APP_ID		0x57544344	/* "WTCD" */
-#define LEDGER_SCHEMA		2		/* user_version written by this build */
+#define LEDGER_SCHEMA		3		/* user_version written by this build */
 #define LOG_DEFAULT_LIMIT	20
 #define SUMMARY_MAX_FILES	50
 #define LEDGER_QUEUE_MAX	10000	/* failed writes kept for a retry */
@@ -128,6 +128,50 @@ static const char *const migrations[] = {
 	 * existing rows read the new columns as NULL. */
 	"ALTER TABLE gate_files ADD COLUMN cache_key TEXT;"
 	"ALTER TABLE gate_runs ADD COLUMN input_digest TEXT;",
+	/* 2 -> 3: fewer b-trees per finished gate run (twelve were written per
+	 * transaction, and the WAL frames of those pages were the cost of
+	 * recording), and indexes for the log filters. file_state_path,
+	 * file_state_gate_run, cache_gate_run and cache_created served the
+	 * foreign keys of file_state and cache (a parent delete looks its
+	 * children up) and gc, which now lists what it must keep once per
+	 * call. file_state and cache lose their REFERENCES: gc is the only code
+	 * that deletes gate runs; it keeps every one file_state names and then
+	 * drops the cache rows whose gate run is gone. `log --gate` walks
+	 * gate_runs_gate newest first and `log --status` runs_status; the old
+	 * (gate, status) index served no query. A rename rebuilds nothing
+	 * else: no view, trigger or foreign key names the two tables. */
+	"DROP INDEX gate_runs_gate;"
+	"CREATE INDEX gate_runs_gate ON gate_runs(gate, run_id);"
+	"DROP INDEX runs_running;"
+	"CREATE INDEX runs_status ON runs(status, started_at DESC, id DESC);"
+	"CREATE TABLE file_state_v3 ("
+	"  gate        TEXT NOT NULL,"
+	"  path        TEXT NOT NULL,"
+	"  status      TEXT NOT NULL,"
+	"  findings    INTEGER NOT NULL DEFAULT 0,"
+	"  gate_run_id INTEGER NOT NULL,"
+	"  updated_at  INTEGER NOT NULL,"
+	"  PRIMARY KEY (gate, path)"
+	") STRICT, WITHOUT ROWID;"
+	"INSERT INTO file_state_v3 SELECT gate, path, status, findings, gate_run_id, updated_at"
+	"  FROM file_state;"
+	"DROP TABLE file_state;"
+	"ALTER TABLE file_state_v3 RENAME TO file_state;"
+	"CREATE TABLE cache_v3 ("
+	"  gate        TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL,"
+	"  path        TEXT NOT NULL,"
+	"  cache_key   TEXT NOT NULL,"
+	"  status      TEXT NOT NULL,"
+	"  gate_run_id INTEGER NOT NULL,"
+	"  run_id      TEXT NOT NULL,"
+	"  created_at  INTEGER NOT NULL,"
+	"  PRIMARY KEY (gate, fingerprint, path, cache_key)"
+	") STRICT, WITHOUT ROWID;"
+	"INSERT INTO cache_v3 SELECT gate, fingerprint, path, cache_key, status, gate_run_id,"
+	"  run_id, created_at FROM cache;"
+	"DROP TABLE cache;"
+	"ALTER TABLE cache_v3 RENAME TO cache;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))
@@ -136,6 +180,8 @@ _Static_assert(sizeof(migrations) / sizeof(*migrations) == LEDGER_SCHEMA,
 
 /* The columns of a run, in the order run_json() reads them. */
 #define RUN_COLS "id, trigger, status, started_at, finished_at, git_head, config_hash"
+#define RUN_COLS_R "r.id, r.trigger, r.status, r.started_at, r.finished_at, r.git_head," \
+	" r.config_hash"
 
 /* The gates of a run; a READ connection to a schema-1 ledger (an older
  * daemon still runs) reads NULL for the columns schema 2 added. */
@@ -150,9 +196,9 @@ enum stmt_id {
 	ST_GATE_INSERT, ST_FILE_INSERT, ST_FINDING_INSERT, ST_STATE_UPSERT,
 	ST_CACHE_INSERT, ST_FILE_REMOVED,
 	ST_CACHE_LOOKUP, ST_CACHE_FINDINGS,
-	ST_LOG, ST_SHOW, ST_GATES, ST_FILES, ST_FINDINGS, ST_LAST_RUN,
-	ST_SUMMARY, ST_SUMMARY_FILES, ST_EXPORT,
-	ST_GC_CACHE, ST_GC_RUNS,
+	ST_LOG, ST_LOG_STATUS, ST_LOG_GATE, ST_SHOW, ST_GATES, ST_FILES, ST_FINDINGS, ST_LAST_RUN,
+	ST_SUMMARY, ST_SUMMARY_FILES, ST_SUMMARY_PROBLEM, ST_EXPORT,
+	ST_GC_KEEP, ST_GC_RUNS, ST_GC_CACHE, ST_GC_KEEP_CLEAR,
 	ST__COUNT
 };
 
@@ -198,19 +244,38 @@ static const struct {
 	[ST_CACHE_INSERT] = { NULL,
 	    "INSERT OR REPLACE INTO cache (gate, fingerprint, path, cache_key, status,"
 	    " gate_run_id, run_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
-	[ST_FILE_REMOVED] = { NULL, "DELETE FROM file_state WHERE path = ?1" },
+	/* file_state is keyed (gate, path) with no index on path: the few
+	 * gates are enumerated through the key (a loose index scan), and each
+	 * (gate, path) is one key lookup. */
+	[ST_FILE_REMOVED] = { "removed",
+	    "WITH RECURSIVE g(name) AS (SELECT (SELECT min(gate) FROM file_state)"
+	    " UNION ALL SELECT (SELECT min(gate) FROM file_state WHERE gate > g.name)"
+	    "  FROM g WHERE g.name IS NOT NULL)"
+	    " DELETE FROM file_state WHERE path = ?1"
+	    " AND gate IN (SELECT name FROM g WHERE name IS NOT NULL)" },
 	[ST_CACHE_LOOKUP] = { "cache",
 	    "SELECT status, gate_run_id, run_id FROM cache"
 	    " WHERE gate = ?1 AND fingerprint = ?2 AND path = ?3 AND cache_key = ?4" },
 	[ST_CACHE_FINDINGS] = { NULL,
 	    "SELECT path, line, col, end_line, end_col, code, severity, message, url, fixable"
 	    " FROM findings WHERE gate_run_id = ?1 AND path = ?2 ORDER BY path, id" },
+	/* One statement per filter, so that each walks its own index in
+	 * order and stops at the limit (a "?2 IS NULL OR ..." condition
+	 * would leave one plan for all). */
 	[ST_LOG] = { "log",
-	    "SELECT " RUN_COLS " FROM runs"
-	    " WHERE started_at >= ?1 AND (?2 IS NULL OR status = ?2)"
-	    " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM gate_runs g"
-	    "  WHERE g.run_id = runs.id AND g.gate = ?3))"
+	    "SELECT " RUN_COLS " FROM runs WHERE started_at >= ?1"
 	    " ORDER BY started_at DESC, id DESC LIMIT ?4" },
+	[ST_LOG_STATUS] = { "log_status",
+	    "SELECT " RUN_COLS " FROM runs WHERE status = ?2 AND started_at >= ?1"
+	    " ORDER BY started_at DESC, id DESC LIMIT ?4" },
+	/* Newest first by run id (a ULID: its time is the run's start), from
+	 * the gate's own index entries; ?5 is the smallest id at the --since
+	 * time, so older gate runs are never visited. */
+	[ST_LOG_GATE] = { "log_gate",
+	    "SELECT " RUN_COLS_R " FROM gate_runs g CROSS JOIN runs r ON r.id = g.run_id"
+	    " WHERE g.gate = ?3 AND g.run_id >= ?5 AND r.started_at >= ?1"
+	    " AND (?2 IS NULL OR r.status = ?2)"
+	    " GROUP BY g.run_id ORDER BY g.run_id DESC LIMIT ?4" },
 	[ST_SHOW] = { "show",
 	    "SELECT " RUN_COLS " FROM runs WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2" },
 	[ST_GATES] = { "gates", GATES_SQL("input_digest") },
@@ -228,21 +293,37 @@ static const struct {
 	    " sum(CASE WHEN status = 'fail' THEN findings ELSE 0 END)"
 	    " FROM file_state GROUP BY gate ORDER BY gate" },
 	[ST_SUMMARY_FILES] = { NULL,
-	    "SELECT path FROM file_state WHERE gate = ?1 AND status = 'fail'"
+	    "SELECT path FROM file_state WHERE gate = ?1 AND status <> 'pass'"
 	    " ORDER BY path LIMIT ?2" },
+	/* The newest judgement that is not a verdict on the files (the tool
+	 * is missing, hung or broke), with the gate run's message: what the
+	 * user must fix before the gate can say anything. */
+	[ST_SUMMARY_PROBLEM] = { NULL,
+	    "SELECT f.status, g.message FROM file_state f"
+	    " LEFT JOIN gate_runs g ON g.id = f.gate_run_id"
+	    " WHERE f.gate = ?1 AND f.status IN ('error', 'timeout', 'missing')"
+	    " ORDER BY f.updated_at DESC LIMIT 1" },
 	[ST_EXPORT] = { "export",
 	    "SELECT " RUN_COLS " FROM runs WHERE started_at >= ?1 ORDER BY started_at, id" },
-	[ST_GC_CACHE] = { NULL,
-	    "DELETE FROM cache WHERE created_at < ?1"
-	    " AND gate_run_id NOT IN (SELECT gate_run_id FROM file_state)" },
+	/* gc keeps every run with a gate run that holds a file's current
+	 * judgement (file_state names it). The run ids are listed once per
+	 * call into a temporary table (created by prepare_write), so the test
+	 * per run is one key lookup; an IN on gate run ids inside the
+	 * correlated subquery had the planner probe every listed id per run. */
+	[ST_GC_KEEP] = { NULL,
+	    "INSERT OR IGNORE INTO temp.gc_keep SELECT g.run_id FROM file_state f"
+	    " JOIN gate_runs g ON g.id = f.gate_run_id" },
 	[ST_GC_RUNS] = { "gc",
 	    "DELETE FROM runs WHERE status <> 'running'"
 	    " AND ((?1 IS NOT NULL AND started_at < ?1)"
 	    "  OR (?2 IS NOT NULL AND id NOT IN (SELECT id FROM runs"
 	    "   ORDER BY started_at DESC, id DESC LIMIT ?2)))"
-	    " AND NOT EXISTS (SELECT 1 FROM gate_runs g WHERE g.run_id = runs.id AND"
-	    "  (EXISTS (SELECT 1 FROM file_state f WHERE f.gate_run_id = g.id)"
-	    "   OR EXISTS (SELECT 1 FROM cache c WHERE c.gate_run_id = g.id)))" },
+	    " AND id NOT IN temp.gc_keep" },
+	/* A cache row whose gate run is gone has no findings left to serve. */
+	[ST_GC_CACHE] = { "gc_cache",
+	    "DELETE FROM cache WHERE NOT EXISTS (SELECT 1 FROM gate_runs g"
+	    " WHERE g.id = cache.gate_run_id)" },
+	[ST_GC_KEEP_CLEAR] = { NULL, "DELETE FROM temp.gc_keep" },
 };
 
 enum qkind { Q_RUN_BEGIN, Q_RUN_FINISH, Q_GATE, Q_FILE_REMOVED };
@@ -539,6 +620,9 @@ static int prepare_write(struct ledger *l, struct wd_err *err)
 	if ((rc = exec_sql(l, "PRAGMA journal_mode=WAL", "cannot enable WAL", err)))
 		return rc;
 	if ((rc = migrate(l, err)))
+		return rc;
+	if ((rc = exec_sql(l, "CREATE TEMP TABLE gc_keep (run_id TEXT PRIMARY KEY) WITHOUT ROWID",
+	    "cannot prepare retention", err)))
 		return rc;
 	l->schema = LEDGER_SCHEMA;
 	return 0;
@@ -1394,17 +1478,27 @@ int ledger_log(struct ledger *l, const struct ledger_log_query *q, cJSON **out,
 	cJSON *arr;
 	int rc, src;
 
+	char floor_id[ULID_LEN + 1] = "";
+
 	*out = NULL;
 	if ((rc = tx_begin(l, false, err)))
 		return rc;
-	if ((s = stmt(l, ST_LOG, err)) == NULL) {
+	if ((s = stmt(l, q->gate ? ST_LOG_GATE : q->status ? ST_LOG_STATUS : ST_LOG, err)) == NULL) {
 		tx_abort(l);
 		return err ? err->code : WD_ELEDGER;
+	}
+	/* the smallest ULID of the --since millisecond: its time part, then
+	 * the lowest randomness */
+	if (q->since_ms > 0) {
+		ulid_at(floor_id, (uint64_t)q->since_ms);
+		memset(floor_id + 10, '0', ULID_LEN - 10);
 	}
 	sqlite3_bind_int64(s, 1, q->since_ms > 0 ? q->since_ms : INT64_MIN);
 	bind_text(s, 2, q->status);
 	bind_text(s, 3, q->gate);
 	sqlite3_bind_int(s, 4, q->limit > 0 ? q->limit : LOG_DEFAULT_LIMIT);
+	if (q->gate)
+		bind_text(s, 5, floor_id);
 	arr = cJSON_CreateArray();
 	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
 		cJSON *run;
@@ -1503,7 +1597,7 @@ int ledger_last_run(struct ledger *l, cJSON **out, struct wd_err *err)
 
 int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
 {
-	sqlite3_stmt *s, *fs;
+	sqlite3_stmt *s, *fs, *ps;
 	cJSON *arr;
 	int rc = 0, src;
 
@@ -1511,7 +1605,8 @@ int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
 	if ((rc = tx_begin(l, false, err)))
 		return rc;
 	if ((s = stmt(l, ST_SUMMARY, err)) == NULL ||
-	    (fs = stmt(l, ST_SUMMARY_FILES, err)) == NULL) {
+	    (fs = stmt(l, ST_SUMMARY_FILES, err)) == NULL ||
+	    (ps = stmt(l, ST_SUMMARY_PROBLEM, err)) == NULL) {
 		tx_abort(l);
 		return err ? err->code : WD_ELEDGER;
 	}
@@ -1519,10 +1614,30 @@ int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
 	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
 		cJSON *g = cJSON_CreateObject();
 		int64_t failing = sqlite3_column_int64(s, 2), errors = sqlite3_column_int64(s, 3);
+		char problem[16] = "", *message = NULL;
 
+		if (errors) {
+			bind_text(ps, 1, col_text(s, 0));
+			if (sqlite3_step(ps) == SQLITE_ROW) {
+				snprintf(problem, sizeof(problem), "%s", col_text(ps, 0));
+				if (sqlite3_column_type(ps, 1) != SQLITE_NULL)
+					message = xstrdup(col_text(ps, 1));
+			}
+			sqlite3_reset(ps);
+			sqlite3_clear_bindings(ps);
+		}
 		cJSON_AddItemToArray(arr, g);
 		cJSON_AddStringToObject(g, "name", col_text(s, 0));
-		cJSON_AddStringToObject(g, "status", failing ? "fail" : errors ? "error" : "pass");
+		/* failing files are the gate's verdict; otherwise a gate that
+		 * could not judge says why (missing, timeout, error) */
+		cJSON_AddStringToObject(g, "status", failing ? "fail" : problem[0] ? problem :
+		    errors ? "error" : "pass");
+		if (problem[0]) {
+			cJSON_AddStringToObject(g, "problem", problem);
+			if (message)
+				cJSON_AddStringToObject(g, "message", message);
+		}
+		free(message);
 		cJSON_AddNumberToObject(g, "failing_files", (double)failing);
 		cJSON_AddNumberToObject(g, "findings", (double)sqlite3_column_int64(s, 4));
 		cJSON_AddNumberToObject(g, "error_files", (double)errors);
@@ -1594,27 +1709,25 @@ int ledger_gc(struct ledger *l, int keep_days, int keep_runs, int *deleted,
 		*deleted = 0;
 	if (keep_days < 0 || keep_runs < 0)
 		return wd_err_set(err, WD_ELEDGER, "ledger '%s': negative retention", l->path);
+	if (keep_days == 0 && keep_runs == 0)
+		return 0;
 	if ((rc = tx_begin(l, true, err)))
 		return rc;
-	if (keep_days > 0) {
-		if ((s = stmt(l, ST_GC_CACHE, err)) == NULL)
-			goto fail_prepare;
+	if ((rc = exec_stmt(l, ST_GC_KEEP, "cannot list the current results", err)))
+		return rc;
+	if ((s = stmt(l, ST_GC_RUNS, err)) == NULL)
+		goto fail_prepare;
+	if (keep_days > 0)
 		sqlite3_bind_int64(s, 1, cutoff);
-		if ((rc = step_done(l, s, "cannot prune the cache", err)))
-			return rc;
-	}
-	if (keep_days > 0 || keep_runs > 0) {
-		if ((s = stmt(l, ST_GC_RUNS, err)) == NULL)
-			goto fail_prepare;
-		if (keep_days > 0)
-			sqlite3_bind_int64(s, 1, cutoff);
-		if (keep_runs > 0)
-			sqlite3_bind_int(s, 2, keep_runs);
-		if ((rc = step_done(l, s, "cannot prune runs", err)))
-			return rc;
-		if (deleted)
-			*deleted = sqlite3_changes(l->db);
-	}
+	if (keep_runs > 0)
+		sqlite3_bind_int(s, 2, keep_runs);
+	if ((rc = step_done(l, s, "cannot prune runs", err)))
+		return rc;
+	if (deleted)
+		*deleted = sqlite3_changes(l->db);
+	if ((rc = exec_stmt(l, ST_GC_CACHE, "cannot prune the cache", err)) ||
+	    (rc = exec_stmt(l, ST_GC_KEEP_CLEAR, "cannot prune the cache", err)))
+		return rc;
 	if ((rc = tx_commit(l, err)))
 		return rc;
 	/* Best effort: shrink the WAL now that pages are free; a reader may

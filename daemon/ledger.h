@@ -154,17 +154,21 @@ int ledger_log(struct ledger *l, const struct ledger_log_query *q, cJSON **out,
 int ledger_show(struct ledger *l, const char *id, cJSON **out, struct wd_err *err);
 /* {"id","status","finished_at"} of the newest finished run, or cJSON null. */
 int ledger_last_run(struct ledger *l, cJSON **out, struct wd_err *err);
-/* [{"name","status","failing_files","findings","files":[...failing paths]}]:
- * each gate's current state from the per-file state table. */
+/* [{"name","status","failing_files","findings","error_files","checked_files",
+ * "files":[...paths not passing], "problem","message"}]: each gate's current
+ * state from the per-file state table. status is "fail" when a file fails,
+ * else the newest of error/timeout/missing (also in "problem", with the gate
+ * run's message, e.g. the install hint), else "pass". */
 int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err);
 
 /* Retention (`watchd gc`), one transaction. Deletes finished runs (with
  * their gate runs, files and findings) started more than keep_days ago
- * (0: no age limit) or beyond the newest keep_runs (0: no count limit).
- * Cache rows older than keep_days are dropped first unless they back a
- * file's current state. A run any of whose gate runs is still referenced by
- * file_state or by a cache row is kept whole, and running runs are never
- * touched. *deleted: runs deleted. 0, WD_ELEDGER, WD_ELEDGER_FULL. */
+ * (0: no age limit) or beyond the newest keep_runs (0: no count limit). A
+ * run with a gate run that holds some file's current judgement (file_state)
+ * is kept whole, so the results describing current content, and their cache
+ * entries, survive; running runs are never touched. Cache entries whose gate
+ * run went are dropped. *deleted: runs deleted. 0, WD_ELEDGER,
+ * WD_ELEDGER_FULL. About 1 s per 100,000 runs deleted. */
 int ledger_gc(struct ledger *l, int keep_days, int keep_runs, int *deleted,
     struct wd_err *err);
 /* Writes every run started at or after since_ms (0: all), oldest first, as
@@ -172,8 +176,8 @@ int ledger_gc(struct ledger *l, int keep_days, int keep_runs, int *deleted,
  * WD_ELEDGER (also on a write error on out). */
 int ledger_export(struct ledger *l, int64_t since_ms, FILE *out, struct wd_err *err);
 /* Appends the EXPLAIN QUERY PLAN lines of one of the ledger's own queries
- * ("log", "show", "gates", "files", "findings", "cache", "summary",
- * "last_run", "export", "gc") to out, one per line: for tests and diagnostics.
+ * ("log", "log_status", "log_gate", "show", "gates", "files", "findings",
+ * "cache", "summary", "last_run", "export", "removed", "gc", "gc_cache") to out, one per line: for tests and diagnostics.
  * WD_ENOTFOUND for an unknown name. */
 int ledger_explain(struct ledger *l, const char *query, struct buf *out, struct wd_err *err);
 

@@ -191,7 +191,7 @@ TEST_IMPL(ledger_open_create)
 	l = open_w(&t);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 2);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 3);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
 	    " WHERE journal_mode = 'wal'"), 1);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
@@ -201,7 +201,7 @@ TEST_IMPL(ledger_open_create)
 	/* reopening migrates nothing and keeps the header */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 2);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 3);
 
 	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
 	{
@@ -233,7 +233,7 @@ TEST_IMPL(ledger_header_refused)
 	ASSERT_NULL(l);
 	ASSERT_CONTAINS(err.msg, t.db);
 	ASSERT_CONTAINS(err.msg, "version 7");
-	ASSERT_CONTAINS(err.msg, "watchd's 2");
+	ASSERT_CONTAINS(err.msg, "watchd's 3");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER_NEWER);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);	/* untouched */
 	tmp_release(&t);
@@ -611,8 +611,12 @@ TEST_IMPL(ledger_file_state)
 	ASSERT_STR_EQ(cJSON_GetArrayItem(get(g, "files"), 0)->valuestring, "src/a.py");
 	ASSERT_STR_EQ(cJSON_GetArrayItem(get(g, "files"), 1)->valuestring, "src/b.py");
 	g = summary_gate(arr, "pssa");
-	ASSERT_STR_EQ(get_str(g, "status"), "error");	/* cache_status -1 → gate's */
+	/* cache_status -1 → the gate's; a gate that could not judge says how */
+	ASSERT_STR_EQ(get_str(g, "status"), "timeout");
+	ASSERT_STR_EQ(get_str(g, "problem"), "timeout");
 	ASSERT_EQ(get_num(g, "failing_files"), 0);
+	ASSERT_EQ(get_num(g, "error_files"), 1);
+	ASSERT_EQ(cJSON_GetArraySize(get(g, "files")), 1);
 	cJSON_Delete(arr);
 
 	/* a.py fixed: re-recorded as passing */
@@ -705,7 +709,8 @@ TEST_IMPL(ledger_gc)
 	begin_run(l, ids[0], now - 100 * day, "watch");
 	record(l, ids[0], "ruff", GATE_PASS, kept, NULL, NULL);
 	ASSERT_OK(ledger_run_finish(l, ids[0], "pass", now - 100 * day + 5, &err));
-	/* 1: old, its file_state later replaced, but a cache row remains */
+	/* 1: old, its file_state later replaced; its cache row describes
+	 * content that is no longer current */
 	begin_run(l, ids[1], now - 90 * day, "watch");
 	record(l, ids[1], "ruff", GATE_PASS, cached, NULL, "c1");
 	ASSERT_OK(ledger_run_finish(l, ids[1], "pass", now - 90 * day + 5, &err));
@@ -715,31 +720,41 @@ TEST_IMPL(ledger_gc)
 		record(l, ids[i], "ruff", GATE_FAIL, plain, plain, NULL);
 		ASSERT_OK(ledger_run_finish(l, ids[i], "fail", now - (80 - i) * day + 5, &err));
 	}
-	/* 4: recent, re-judges cached.py and plain.py without caching */
+	/* 4: recent, re-judges cached.py and plain.py (the current content,
+	 * cached under c4) */
 	begin_run(l, ids[4], now - day, "watch");
 	record(l, ids[4], "ruff", GATE_PASS, cached, NULL, NULL);
-	record(l, ids[4], "ruff", GATE_PASS, plain, NULL, NULL);
+	record(l, ids[4], "ruff", GATE_PASS, plain, NULL, "c4");
 	ASSERT_OK(ledger_run_finish(l, ids[4], "pass", now - day + 5, &err));
 	/* 5: old but still running: never touched */
 	begin_run(l, ids[5], now - 95 * day, "watch");
 	ASSERT_EQ(count_runs(l), 6);
 
-	/* count limit only: 2 and 3 go; 0 (file_state), 1 (cache), 5 (running) stay */
+	/* count limit only: 1, 2 and 3 go (with run 1 its cache row for old
+	 * content); 0 (file_state), 4 (the newest) and 5 (running) stay */
 	ASSERT_OK(ledger_gc(l, 0, 1, &deleted, &err));
-	ASSERT_EQ(deleted, 2);
+	ASSERT_EQ(deleted, 3);
+	ASSERT_EQ(ledger_show(l, ids[1], &run, &err), WD_ENOTFOUND);
 	ASSERT_EQ(ledger_show(l, ids[2], &run, &err), WD_ENOTFOUND);
 	ASSERT_EQ(ledger_show(l, ids[3], &run, &err), WD_ENOTFOUND);
-	ASSERT_OK(ledger_show(l, ids[1], &run, &err));
+	ASSERT_OK(ledger_show(l, ids[0], &run, &err));
 	cJSON_Delete(run);
-	ASSERT_EQ(count_runs(l), 4);
+	ASSERT_EQ(count_runs(l), 3);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM findings"), 0);	/* cascaded */
-	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_files"), 4);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_files"), 3);
+	/* the current content's cache entry stays and still hits */
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM cache"), 1);
+	{
+		struct ledger_cache_hit hit;
 
-	/* age limit: the 90-day-old cache row expires, so run 1 goes; run 0
-	 * still backs kept.py's state */
+		ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "plain.py", "c4", &hit), 1);
+		findings_release(&hit.findings);
+		ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "cached.py", "c1", &hit), 0);
+	}
+
+	/* age limit: run 0 is old but still backs kept.py's state */
 	ASSERT_OK(ledger_gc(l, 30, 0, &deleted, &err));
-	ASSERT_EQ(deleted, 1);
-	ASSERT_EQ(ledger_show(l, ids[1], &run, &err), WD_ENOTFOUND);
+	ASSERT_EQ(deleted, 0);
 	ASSERT_OK(ledger_show(l, ids[0], &run, &err));
 	cJSON_Delete(run);
 	ASSERT_EQ(count_runs(l), 3);
@@ -748,6 +763,7 @@ TEST_IMPL(ledger_gc)
 	ASSERT_OK(ledger_gc(l, 0, 0, &deleted, &err));
 	ASSERT_EQ(deleted, 0);
 	ASSERT_OK(ledger_file_removed(l, "kept.py", &err));
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path = 'kept.py'"), 0);
 	ASSERT_OK(ledger_gc(l, 30, 0, &deleted, &err));
 	ASSERT_EQ(deleted, 1);
 	ASSERT_EQ(count_runs(l), 2);
@@ -956,6 +972,10 @@ TEST_IMPL(ledger_query_plans)
 		{ "cache", "SEARCH cache USING PRIMARY KEY (gate=? AND fingerprint=? AND path=? AND cache_key=?)" },
 		{ "summary", "SCAN file_state" },
 		{ "last_run", "SCAN runs USING INDEX runs_started" },
+		/* file_state has no index on path: one key lookup per gate */
+		{ "removed", "SEARCH file_state USING PRIMARY KEY (gate=? AND path=?)" },
+		/* the protected gate runs are listed once, not searched per run */
+		{ "gc", "LIST SUBQUERY" },
 	};
 	struct tmp t;
 	struct ledger *l;
@@ -972,10 +992,18 @@ TEST_IMPL(ledger_query_plans)
 		if (strstr(b.buf, "TEMP B-TREE") && strcmp(plans[i].query, "summary") != 0)
 			FAIL_("%s: plan sorts:\n%s", plans[i].query, b.buf);
 	}
-	/* log: the gate filter looks gate runs up by run id */
+	/* log filters walk their own index, newest first, without sorting */
 	buf_reset(&b);
-	ASSERT_OK(ledger_explain(l, "log", &b, &err));
-	ASSERT_CONTAINS(b.buf, "USING INDEX gate_runs_run (run_id=?)");
+	ASSERT_OK(ledger_explain(l, "log_gate", &b, &err));
+	ASSERT_CONTAINS(b.buf, "SEARCH g USING COVERING INDEX gate_runs_gate (gate=? AND run_id>?)");
+	ASSERT_CONTAINS(b.buf, "SEARCH r USING INDEX sqlite_autoindex_runs_1 (id=?)");
+	if (strstr(b.buf, "TEMP B-TREE"))
+		FAIL_("log_gate sorts:\n%s", b.buf);
+	buf_reset(&b);
+	ASSERT_OK(ledger_explain(l, "log_status", &b, &err));
+	ASSERT_CONTAINS(b.buf, "SEARCH runs USING INDEX runs_status (status=? AND started_at>?)");
+	if (strstr(b.buf, "TEMP B-TREE"))
+		FAIL_("log_status sorts:\n%s", b.buf);
 	ASSERT_EQ(ledger_explain(l, "nope", &b, &err), WD_ENOTFOUND);
 	buf_release(&b);
 	ledger_close(l);
@@ -1123,7 +1151,7 @@ TEST_IMPL(ledger_migrate_v1)
 
 	/* WRITE upgrades in place, keeping every row */
 	l = open_w(&t);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 2);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 3);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_runs')"
 	    " WHERE name = 'input_digest' AND type = 'TEXT'"), 1);
@@ -1134,13 +1162,27 @@ TEST_IMPL(ledger_migrate_v1)
 	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "a.py", "b10b", &hit), 1);
 	ASSERT_EQ(hit.findings.n, 2);
 	findings_release(&hit.findings);
+	/* schema 3: file_state and cache rebuilt without their foreign keys
+	 * and the indexes that only served them, rows kept */
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE gate_run_id = 7"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_foreign_key_list('file_state')"), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_foreign_key_list('cache')"), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+	    " ('runs_running', 'file_state_path', 'file_state_gate_run', 'cache_gate_run',"
+	    " 'cache_created')"), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+	    " name IN ('gate_runs_gate', 'runs_status')"), 2);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%STRICT%'"
+	    " AND name IN ('file_state', 'cache')"), 2);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check WHERE"
+	    " integrity_check = 'ok'"), 1);
 	ASSERT_EQ(ledger_quick_check(l, &err), 0);
 	ledger_close(l);
 
 	/* a second open has nothing left to do */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 2);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 3);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check <> 'ok'"), 0);
 	tmp_release(&t);
@@ -1207,8 +1249,8 @@ TEST_IMPL(ledger_queue_bound)
 	record(l, id, "ruff", GATE_PASS, paths, NULL, NULL);
 	db = last_db;
 	ASSERT_EQ(sqlite3_exec(db, "PRAGMA max_page_count = 1", NULL, NULL, NULL), SQLITE_OK);
-	out = xcalloc(1, 6001);
-	memset(out, 'o', 6000);		/* needs overflow pages */
+	out = xcalloc(1, 60001);
+	memset(out, 'o', 60000);	/* more overflow pages than the freelist holds */
 	g.run_id = id;
 	g.output = out;
 	for (int i = 0; i < 10005; i++)
