@@ -247,6 +247,48 @@ static int parse_map(struct gate *g, const cJSON *obj, const char *prefix, struc
 	return 0;
 }
 
+/* The extension of a glob's last segment (".py" for "test_*.py"),
+ * or NULL when it has none a file name could be matched by. */
+static char *glob_extension(const char *glob)
+{
+	const char *base = strrchr(glob, '/'), *dot;
+
+	base = base ? base + 1 : glob;
+	dot = strrchr(base, '.');
+	if (dot == NULL || dot[1] == '\0' || strpbrk(dot, "*?[]{}\\") != NULL)
+		return NULL;
+	return xstrdup(dot);
+}
+
+/* A test's verdict depends on the code it exercises, so a test gate that
+ * names no "triggers" gets the files its tests are written against: every
+ * PowerShell file for Pester, else every file with an extension of its
+ * include globs ("**" when one has none). An explicit "triggers": [] is
+ * left alone. */
+static void default_triggers(struct gate *g)
+{
+	if (strcmp(g->type, "pester") == 0) {
+		strvec_push(&g->triggers, "**/*.ps1");
+		strvec_push(&g->triggers, "**/*.psm1");
+		strvec_push(&g->triggers, "**/*.psd1");
+		return;
+	}
+	for (size_t i = 0; i < g->include.n; i++) {
+		char *ext = glob_extension(g->include.v[i]), *t;
+
+		if (ext == NULL) {
+			strvec_clear(&g->triggers);
+			strvec_push(&g->triggers, "**");
+			return;
+		}
+		t = xasprintf("**/*%s", ext);
+		if (strvec_find(&g->triggers, t) < 0)
+			strvec_push(&g->triggers, t);
+		free(t);
+		free(ext);
+	}
+}
+
 static bool valid_gate_name(const char *s)
 {
 	for (; *s; s++)
@@ -329,6 +371,8 @@ static int parse_gate(struct config *cfg, const cJSON *obj, int idx, struct conf
 	g->tests = g->triggers.n > 0;
 	if (g->ops->configure && (rc = g->ops->configure(g, obj, err)))
 		return rc;
+	if (g->tests && !cJSON_GetObjectItemCaseSensitive(obj, "triggers"))
+		default_triggers(g);
 	/* A test's verdict depends on code beyond its own file: test gates
 	 * keep failures out of the cache unless told otherwise. */
 	g->cache = cache >= 0 ? (enum gate_cache)cache :
@@ -581,7 +625,7 @@ cJSON *config_to_json(const struct config *cfg)
 		cJSON_AddStringToObject(o, "type", g->type);
 		cJSON_AddItemToObject(o, "include", strings_json(&g->include));
 		cJSON_AddItemToObject(o, "exclude", strings_json(&g->exclude));
-		if (g->triggers.n)
+		if (g->triggers.n || g->tests)
 			cJSON_AddItemToObject(o, "triggers", strings_json(&g->triggers));
 		if (g->nmap) {
 			cJSON *m = cJSON_AddObjectToObject(o, "map");

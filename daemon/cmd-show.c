@@ -101,13 +101,13 @@ static void print_gate(const cJSON *g)
 		printf("\n");
 	}
 	{
-		/* why each file ran (or came from the cache); "changed" is the
-		 * usual case and goes without saying */
+		/* why each file ran (or came from the cache), whatever the reason:
+		 * the same list as the JSON's "reasons" */
 		const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(g, "reasons"), *r;
 		int shown = 0;
 
 		cJSON_ArrayForEach(r, reasons) {
-			if (!cJSON_IsString(r) || strcmp(r->valuestring, "changed") == 0)
+			if (!cJSON_IsString(r))
 				continue;
 			if (shown++ == SHOW_MAX_FILES) {
 				printf("  ...\n");

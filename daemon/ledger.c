@@ -916,7 +916,8 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 		bind_text(s, 4, f->cache_key);
 		bind_text(s, 5, gate_status_name((enum gate_status)f->cache_status));
 		sqlite3_bind_int64(s, 6, grid);
-		bind_text(s, 7, g->run_id);
+		/* a reused result keeps naming the run that judged it */
+		bind_text(s, 7, f->judged_by[0] ? f->judged_by : g->run_id);
 		sqlite3_bind_int64(s, 8, at);
 		if ((rc = step_done(l, s, what, err)))
 			return rc;

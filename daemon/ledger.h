@@ -71,6 +71,11 @@ struct ledger_file {
 	const char	*cache_key;	/* key for the result cache, or NULL: no caching */
 	int		 cache_status;	/* gate status to cache for this file, -1: none */
 	const char	*reason;	/* why the file ran, or NULL */
+	/* The run that judged this content when the result came from the
+	 * cache; "" when this run judged it. The cache row keeps naming it,
+	 * while its findings are read from this gate run's copy. An array,
+	 * not a pointer, so that a queued write owns it with the struct. */
+	char		 judged_by[ULID_LEN + 1];
 	bool		 has_status;	/* status below is this file's own verdict */
 	enum gate_status status;	/* else the state table takes cache_status or the gate's */
 };
@@ -97,7 +102,8 @@ struct ledger_gate_run {
 
 /* Records one finished gate run in one transaction: the gate run, its
  * files, findings, the per-file state behind `status`, and a cache row for
- * every file with a cache_key and cache_status >= 0. On any failure
+ * every file with a cache_key and cache_status >= 0 (its run_id: the file's
+ * judged_by, else this run; its findings: this gate run's). On any failure
  * nothing is recorded and no transaction stays open: WD_ELEDGER_FULL when
  * the disk is full, else WD_ELEDGER (both name the file in err). */
 int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err);

@@ -112,7 +112,10 @@ int repo_hash_file(const char *path, char out[OID_HEX + 1])
 	repo_global_init();
 	if (lstat(path, &st) < 0)
 		return -errno;
-	if (S_ISLNK(st.st_mode)) {
+	/* A tool opens a symlink's target, so a link that resolves to a
+	 * regular file is the target's content; only a dangling link (or one
+	 * to something else) is keyed on its text. */
+	if (S_ISLNK(st.st_mode) && (stat(path, &st) < 0 || !S_ISREG(st.st_mode))) {
 		char target[PATH_MAX];
 		ssize_t n = readlink(path, target, sizeof(target));
 

@@ -25,7 +25,9 @@ const char *repo_gitdir(const struct repo *r);
 /* HEAD's commit id in hex; 0, or -1 when unborn/detached-less/none. */
 int repo_head(struct repo *r, char out[OID_HEX + 1]);
 /* The blob id git would give the bytes of the file at path (raw bytes, no
- * filters: what the tool reads). Symlinks hash their target text. 0 or -errno. */
+ * filters: what the tool reads). A symlink that resolves to a regular file
+ * hashes that file's content; a dangling one (or one to a directory) its
+ * link text. 0 or -errno. */
 int repo_hash_file(const char *path, char out[OID_HEX + 1]);
 /* The blob id of a buffer. */
 void repo_hash_buf(const void *data, size_t len, char out[OID_HEX + 1]);

@@ -83,7 +83,8 @@ struct task {
 	int64_t		 started_ms;
 	uint64_t	 started_tick;
 	struct buf	 output;
-	char		*cached_from;
+	char		(*judged_by)[ULID_LEN + 1];	/* per cached file: the run that
+						 * judged it, from its cache row */
 	bool		 superseded;	/* killed by a newer task (busy=restart) */
 	struct task	*next;
 };
@@ -221,7 +222,7 @@ static void task_free(struct task *t)
 	}
 	gate_result_release(&t->agg);
 	buf_release(&t->output);
-	free(t->cached_from);
+	free(t->judged_by);
 	free(t);
 }
 
@@ -312,7 +313,7 @@ static char *file_reason(const struct task *t, size_t i)
 	if (!t->cached[i])
 		return xstrdup(why);
 	return xasprintf("%s; result reused from the cache (run %s judged the same %s)", why,
-	    t->cached_from ? t->cached_from : "?",
+	    t->judged_by[i][0] ? t->judged_by[i] : "?",
 	    t->gate->tests ? "content and the same inputs" : "content");
 }
 
@@ -322,6 +323,7 @@ static void record_task(struct sched *s, struct task *t)
 	struct ledger_gate_run gr;
 	struct wd_err err = { 0 };
 	bool all_cached = t->files.n > 0;
+	const char *cached_from = NULL;	/* the one run every cached file came from */
 	char **reasons = xcalloc(t->files.n ? t->files.n : 1, sizeof(*reasons));
 
 	for (size_t i = 0; i < t->files.n; i++) {
@@ -340,8 +342,15 @@ static void record_task(struct sched *s, struct task *t)
 		lf[i].has_status = true;
 		lf[i].status = file_status(t, nf);
 		lf[i].reason = reasons[i] = file_reason(t, i);
-		if (!t->cached[i])
+		if (!t->cached[i]) {
 			all_cached = false;
+			continue;
+		}
+		memcpy(lf[i].judged_by, t->judged_by[i], sizeof(lf[i].judged_by));
+		if (i == 0)
+			cached_from = t->judged_by[i];
+		else if (cached_from && strcmp(cached_from, t->judged_by[i]) != 0)
+			cached_from = NULL;
 	}
 	memset(&gr, 0, sizeof(gr));
 	gr.run_id = t->run->id;
@@ -349,7 +358,7 @@ static void record_task(struct sched *s, struct task *t)
 	gr.fingerprint = t->fingerprint;
 	gr.status = t->agg.status;
 	gr.cached = all_cached;
-	gr.cached_from = all_cached ? t->cached_from : NULL;
+	gr.cached_from = all_cached && cached_from && cached_from[0] ? cached_from : NULL;
 	gr.exit_code = t->exit_code;
 	gr.started_ms = t->started_ms;
 	gr.duration_ms = (int64_t)(uv_now(s->o.loop) - t->started_tick);
@@ -642,7 +651,8 @@ static void compute_fingerprint(struct sched *s, struct task *t)
 }
 
 /* The blob id of a file, remembered by its stamp so that a test gate's
- * whole input set is not re-read at every run. */
+ * whole input set is not re-read at every run. A symlink is stamped by
+ * what it resolves to, since that is what repo_hash_file hashes. */
 static const char *memo_blob(struct sched *s, const char *rel)
 {
 	struct blob_memo { uint64_t stamp; char oid[OID_HEX + 1]; } *m;
@@ -650,7 +660,7 @@ static const char *memo_blob(struct sched *s, const char *rel)
 	struct stat st;
 	uint64_t stamp;
 
-	if (lstat(p, &st) < 0) {
+	if (stat(p, &st) < 0 && lstat(p, &st) < 0) {
 		free(p);
 		return "";
 	}
@@ -712,6 +722,7 @@ static void start_task(struct sched *s, struct task *t)
 	t->blobs = xcalloc(nf ? nf : 1, sizeof(*t->blobs));
 	t->keys = xcalloc(nf ? nf : 1, sizeof(*t->keys));
 	t->cached = xcalloc(nf ? nf : 1, 1);
+	t->judged_by = xcalloc(nf ? nf : 1, sizeof(*t->judged_by));
 	t->untried = xcalloc(nf ? nf : 1, sizeof(*t->untried));
 	for (size_t i = 0; i < nf; i++) {
 		char *p = xasprintf("%s/%s", s->o.root, t->files.v[i]);
@@ -741,8 +752,7 @@ static void start_task(struct sched *s, struct task *t)
 				merge_result(t, &r);
 				gate_result_release(&r);
 				t->cached[i] = 1;
-				if (t->cached_from == NULL)
-					t->cached_from = xstrdup(hit.run_id);
+				memcpy(t->judged_by[i], hit.run_id, sizeof(t->judged_by[i]));
 				continue;
 			}
 		}

@@ -1,11 +1,11 @@
 /* File selection per gate: direct changes, triggers mapped to tests, and
- * config-file changes. Mapping conventions, tried in order when the gate
- * has no "map" rule that applies:
- *   Pester:  Foo.ps1 / Foo.psm1 -> Foo.Tests.ps1 beside it, else under a
- *            tests/ or Tests/ folder;
- *   pytest:  pkg/foo.py -> test_foo.py or foo_test.py anywhere in the
- *            gate's include set (its test roots);
- *   others:  foo.ext -> foo.test.ext, foo.spec.ext, foo_test.ext.
+ * config-file changes. Mapping conventions, used when the gate has no
+ * "map" rule that applies:
+ *   Pester:  Foo.ps1 / Foo.psm1 -> every Foo.Tests.ps1 beside it or under a
+ *            tests/ or Tests/ folder (any Foo.Tests.ps1 when there is none);
+ *   pytest:  pkg/foo.py -> every test_foo.py and foo_test.py anywhere in
+ *            the gate's include set (its test roots);
+ *   others:  foo.ext -> every foo.test.ext, foo.spec.ext, foo_test.ext.
  * A "map" rule is {"src/{name}.py": "tests/test_{name}.py"}: {name} matches
  * one path segment's worth of characters; the right side may use globs. */
 #include <stdio.h>
@@ -117,6 +117,14 @@ static bool in_tests_dir(const char *p)
 	return false;
 }
 
+static bool is_pester_test(const char *p)
+{
+	size_t n = strlen(p);
+
+	return n >= 10 && (strcmp(p + n - 10, ".Tests.ps1") == 0 ||
+	    strcmp(p + n - 10, ".tests.ps1") == 0);
+}
+
 /* Basenames a test of src may have, by convention. */
 static void test_names(const char *src, struct strvec *names)
 {
@@ -161,21 +169,27 @@ void select_map_trigger(const struct gate *g, const char *src, const struct strv
 		if (strcmp(c, src) != 0 && strvec_find(&names, base_of(c)) >= 0)
 			strvec_push(&hits, c);
 	}
-	/* Prefer a test beside the source, then one in a tests folder, then
-	 * any (pytest's test roots can be anywhere). */
+	/* Every test that carries the name belongs to src: running one too
+	 * many is cheap, skipping one is a missed failure. Pester's convention
+	 * alone is scoped (beside the source or under a tests folder, any
+	 * Foo.Tests.ps1 only when neither has one); pytest's test roots can be
+	 * anywhere, so test_foo.py / foo_test.py all run. */
 	{
-		size_t dl = dir_len(src), added = 0;
+		size_t dl = dir_len(src), pester = 0;
 
-		for (size_t i = 0; i < hits.n; i++)
-			if (dir_len(hits.v[i]) == dl && strncmp(hits.v[i], src, dl) == 0) {
-				strvec_push(out, hits.v[i]);
-				added++;
+		for (size_t i = 0; i < hits.n; i++) {
+			const char *h = hits.v[i];
+
+			if (!is_pester_test(h))
+				strvec_push(out, h);
+			else if ((dir_len(h) == dl && strncmp(h, src, dl) == 0) || in_tests_dir(h)) {
+				strvec_push(out, h);
+				pester++;
 			}
-		for (size_t i = 0; i < hits.n && added == 0; i++)
-			if (in_tests_dir(hits.v[i]))
+		}
+		for (size_t i = 0; i < hits.n && pester == 0; i++)
+			if (is_pester_test(hits.v[i]))
 				strvec_push(out, hits.v[i]);
-		if (added == 0 && out->n == 0)
-			strvec_pushv(out, &hits);
 	}
 	strvec_clear(&hits);
 	strvec_clear(&names);

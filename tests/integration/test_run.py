@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from conftest import TOOLS_DIR, ULID_RE, git, needs_watchd, write_config
+from conftest import REPO_DIR, TOOLS_DIR, ULID_RE, git, needs_watchd, write_config
 
 pytestmark = needs_watchd
 
@@ -111,6 +111,67 @@ def test_second_run_reuses_the_cached_result(repo, watchd):
     assert second["id"] > first["id"]
     g = gate(watchd("run", "--json", "--no-cache").json, "shellcheck")
     assert g["cached"] is False and g["status"] == "fail"
+
+
+def test_symlink_is_keyed_on_what_the_tool_reads(repo, watchd):
+    """A symlink's cache key follows its target's content: breaking the
+    target is never answered by the pass cached for the link."""
+    write_config(repo, [SHELLCHECK])
+    (repo / "data").mkdir()
+    (repo / "data" / "script.txt").write_text(CLEAN)
+    (repo / "run.sh").symlink_to("data/script.txt")
+    r = watchd("run", "--json")
+    assert r.rc == 0 and gate(r.json, "shellcheck")["files"] == ["run.sh"], str(r)
+    assert gate(watchd("run", "--json").json, "shellcheck")["cached"] is True
+    (repo / "data" / "script.txt").write_text(UNQUOTED)
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "shellcheck")
+    assert g["cached"] is False and g["status"] == "fail"
+    assert [f["code"] for f in g["findings"]] == ["SC2086"]
+    # back to the content already judged: reused, whatever the file's stamp
+    (repo / "data" / "script.txt").write_text(CLEAN)
+    assert gate(watchd("run", "--json").json, "shellcheck")["cached"] is True
+    # a dangling link is keyed on its text: never the target's old result
+    (repo / "data" / "script.txt").unlink()
+    g = gate(watchd("run", "--json").json, "shellcheck")
+    assert g["cached"] is False and g["status"] != "pass"
+
+
+def test_own_c_syntax_gate_sees_header_edits(repo, watchd):
+    """This repository's own c-syntax gate: cc reads the headers a .c file
+    includes, so a header edit must not be answered from the cache."""
+    own = json.loads((REPO_DIR / "watch.config.json").read_text())
+    [cc] = [g for g in own["gates"] if g["name"] == "c-syntax"]
+    write_config(repo, [cc])
+    (repo / "daemon").mkdir()
+    (repo / "daemon" / "x.h").write_text("#define X 1\n")
+    (repo / "daemon" / "x.c").write_text(
+        '#include "x.h"\nint f(void);\nint f(void) { return X; }\n')
+    r = watchd("run", "--json")
+    assert r.rc == 0 and gate(r.json, "c-syntax")["files"] == ["daemon/x.c"], str(r)
+    assert gate(watchd("run", "--json").json, "c-syntax")["cached"] is True
+    (repo / "daemon" / "x.h").write_text("#define X (\n")
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "c-syntax")
+    assert g["cached"] is False and g["status"] == "fail"
+
+
+def test_show_text_gives_every_reason(repo, watchd):
+    write_config(repo, [SHELLCHECK])
+    (repo / "a.sh").write_text(CLEAN)
+    (repo / "b.sh").write_text(CLEAN)
+    first = watchd("run", "--json", "a.sh").json
+    run = watchd("run", "--json").json
+    text = watchd("show", run["id"])
+    assert text.rc == 0, str(text)
+    assert "why b.sh: changed\n" in text.stdout, text.stdout
+    assert ("why a.sh: changed; result reused from the cache (run %s judged the same content)"
+            % first["id"]) in text.stdout, text.stdout
+    assert gate(watchd("show", run["id"], "--json").json, "shellcheck")["reasons"] == \
+        {"a.sh": "changed; result reused from the cache (run %s judged the same content)"
+         % first["id"], "b.sh": "changed"}
 
 
 @pytest.mark.parametrize("name", ["with space.sh", "-x.sh", "it's \"quoted\".sh", "é.sh",

@@ -134,3 +134,100 @@ def test_pester_gate_triggered_by_module(repo, watchd):
     assert g["files"] == ["src/Greet.Tests.ps1"]
     assert g["reasons"]["src/Greet.Tests.ps1"] == "triggered by src/Greet.ps1"
     assert g["status"] == "pass"
+
+
+# A test gate with no "triggers" (README's own pytest and pester examples):
+# its default triggers make the code under test part of its input set.
+def untriggered_pytest_gate(**extra):
+    g = {"name": "pytest", "type": "command", "include": ["tests/test_*.py"],
+         "command": PYTEST, "parser": "junit", "timeout_s": 120}
+    g.update(extra)
+    return g
+
+
+def test_untriggered_pytest_gate_never_serves_a_stale_pass(repo, watchd):
+    make_project(repo)
+    write_config(repo, [untriggered_pytest_gate()])
+    cfg = watchd("config", "print").json
+    assert cfg["gates"][0]["triggers"] == ["**/*.py"]
+    assert cfg["gates"][0]["cache"] == "pass-only"
+    assert watchd("run", "--json").rc == 0
+    r = watchd("run", "--json")
+    assert r.rc == 0 and gate_of(r.json)["cached"] is True
+    (repo / "pkg" / "foo.py").write_text("def foo():\n    return 3\n")
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    g = gate_of(r.json)
+    assert g["cached"] is False and g["status"] == "fail"
+    assert {f["path"] for f in g["findings"]} == {"tests/test_foo.py"}
+
+
+def test_untriggered_pytest_gate_reruns_the_mapped_test_when_watching(repo, watchd):
+    make_project(repo)
+    write_config(repo, [untriggered_pytest_gate()], debounce_ms=50, stability_ms=20)
+    commit_all(repo)
+    assert watchd("run").rc == 0
+    assert watchd("start").rc == 0
+    (repo / "pkg" / "foo.py").write_text("def foo():\n    return 3\n")
+    assert watchd("status", "--sync", "--json").rc in (0, 1)
+    g = gate_of(last_watch_run(watchd))
+    assert g["files"] == ["tests/test_foo.py"]
+    assert g["reasons"]["tests/test_foo.py"] == "triggered by pkg/foo.py"
+    assert g["status"] == "fail" and g["cached"] is False
+
+
+def test_explicit_empty_triggers_opt_out(repo, watchd):
+    """`"triggers": []` keeps the input set to the tests themselves: the
+    documented risk is that a source change is not seen by the cache."""
+    make_project(repo)
+    write_config(repo, [untriggered_pytest_gate(triggers=[])])
+    assert watchd("config", "print").json["gates"][0]["triggers"] == []
+    assert watchd("run").rc == 0
+    (repo / "pkg" / "foo.py").write_text("def foo():\n    return 3\n")
+    r = watchd("run", "--json")
+    assert r.rc == 0 and gate_of(r.json)["cached"] is True
+
+
+def test_untriggered_pester_gate_gets_powershell_triggers(repo, watchd):
+    (repo / "src").mkdir()
+    (repo / "src" / "Greet.ps1").write_text("function Get-Greeting { 'hi' }\n")
+    (repo / "src" / "Greet.Tests.ps1").write_text(
+        "Describe 'Greet' {\n    It 'greets' {\n        'hi' | Should -Be 'hi'\n    }\n}\n")
+    (repo / "src" / "Other.Tests.ps1").write_text(
+        "Describe 'Other' {\n    It 'works' {\n        1 | Should -Be 1\n    }\n}\n")
+    gate = {"name": "pester", "type": "pester", "include": ["**/*.Tests.ps1"], "timeout_s": 60}
+    write_config(repo, [gate], debounce_ms=50, stability_ms=20)
+    cfg = watchd("config", "print").json
+    assert cfg["gates"][0]["triggers"] == ["**/*.ps1", "**/*.psm1", "**/*.psd1"]
+    commit_all(repo)
+    assert watchd("run").rc == 0
+    r = watchd("run", "--json")
+    assert gate_of(r.json, "pester")["cached"] is True
+    (repo / "src" / "Greet.ps1").write_text("function Get-Greeting { 'hello' }\n")
+    r = watchd("run", "--json")
+    assert gate_of(r.json, "pester")["cached"] is False
+    assert watchd("start").rc == 0
+    (repo / "src" / "Greet.ps1").write_text("function Get-Greeting { 'hey' }\n")
+    assert watchd("status", "--sync", "--json").rc == 0
+    g = gate_of(last_watch_run(watchd), "pester")
+    assert g["files"] == ["src/Greet.Tests.ps1"]
+    assert g["reasons"]["src/Greet.Tests.ps1"] == "triggered by src/Greet.ps1"
+
+
+def test_cached_reasons_name_the_run_that_judged_each_file(repo, watchd):
+    make_project(repo)
+    write_config(repo, [pytest_gate()])
+    r1 = watchd("run", "--json", "tests/test_foo.py")
+    r2 = watchd("run", "--json", "tests/test_bar.py")
+    assert r1.rc == 0 and r2.rc == 0, (str(r1), str(r2))
+    id1, id2 = r1.json["id"], r2.json["id"]
+    for _ in range(2):  # the second time the cache rows were written by a cached run
+        r = watchd("run", "--json")
+        assert r.rc == 0, str(r)
+        g = gate_of(r.json)
+        assert g["cached"] is True
+        assert "run %s judged" % id1 in g["reasons"]["tests/test_foo.py"], g["reasons"]
+        assert "run %s judged" % id2 in g["reasons"]["tests/test_bar.py"], g["reasons"]
+    text = watchd("show", r.json["id"])
+    assert "why tests/test_bar.py: changed; result reused from the cache (run %s" % id2 \
+        in text.stdout, text.stdout

@@ -2,6 +2,8 @@
 #include "test.h"
 #include "config/config.h"
 #include "err.h"
+#include "glob.h"
+#include "xmalloc.h"
 
 static int parse(const char *text, struct config *cfg, struct config_err *err)
 {
@@ -64,5 +66,73 @@ TEST_IMPL(config_errors)
 	expect_error("{\"version\": 1,\n \"gates\": [}", 2, 12, "", "invalid JSON");
 	expect_error("{\"version\": 1, \"gates\": [{\"name\": \"a\", \"type\": \"command\", "
 	    "\"include\": [\"*\"]}]}", 1, 26, "gates[0]", "needs \"command\"");
+	return 0;
+}
+
+static void expect_triggers(const char *gate_json, const char *const *want, bool tests)
+{
+	struct config cfg;
+	struct config_err err;
+	char *text = xasprintf("{\"version\": 1, \"gates\": [%s]}", gate_json);
+	size_t n = 0;
+
+	if (parse(text, &cfg, &err) != 0)
+		FAIL_("%s: %s", gate_json, err.msg);
+	while (want[n])
+		n++;
+	ASSERT_EQ(cfg.gates[0].tests, tests);
+	if (cfg.gates[0].triggers.n != n)
+		FAIL_("%s: %zu triggers, want %zu", gate_json, cfg.gates[0].triggers.n, n);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_STR_EQ(cfg.gates[0].triggers.v[i], want[i]);
+	if (tests)
+		ASSERT_EQ(cfg.gates[0].cache, GATE_CACHE_PASS_ONLY);
+	{
+		/* config print shows them, an explicit [] too */
+		cJSON *j = config_to_json(&cfg);
+		const cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "gates"), 0);
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(g, "triggers");
+
+		if (tests || n)
+			ASSERT_EQ((size_t)cJSON_GetArraySize(t), n);
+		else
+			ASSERT_NULL(t);
+		cJSON_Delete(j);
+	}
+	config_release(&cfg);
+	free(text);
+}
+
+/* A test gate without "triggers" depends on the code its tests exercise:
+ * it gets default triggers so that code is part of its cache key. */
+TEST_IMPL(config_default_triggers)
+{
+	static const char *const pwsh[] = { "**/*.ps1", "**/*.psm1", "**/*.psd1", NULL };
+	static const char *const py[] = { "**/*.py", NULL };
+	static const char *const py_rb[] = { "**/*.py", "**/*.rb", NULL };
+	static const char *const any[] = { "**", NULL };
+	static const char *const none[] = { NULL };
+	static const char *const own[] = { "src/**", NULL };
+#define JUNIT(inc) "{\"name\": \"t\", \"type\": \"command\", \"parser\": \"junit\", " \
+	"\"command\": [\"pytest\", \"--junitxml={report}\", \"{files}\"], \"include\": " inc
+
+	expect_triggers("{\"name\": \"p\", \"type\": \"pester\", \"include\": [\"**/*.Tests.ps1\"]}",
+	    pwsh, true);
+	expect_triggers(JUNIT("[\"tests/**/test_*.py\", \"tests/*_test.py\"]}"), py, true);
+	expect_triggers(JUNIT("[\"tests/test_*.py\", \"spec/*_spec.rb\"]}"), py_rb, true);
+	/* no extension to go by: every file */
+	expect_triggers(JUNIT("[\"tests/test_*.py\", \"tests/**\"]}"), any, true);
+	expect_triggers(JUNIT("[\"t/*.[ch]\"]}"), any, true);
+	/* given triggers stand; an explicit [] opts out */
+	expect_triggers(JUNIT("[\"tests/test_*.py\"], \"triggers\": [\"src/**\"]}"), own, true);
+	expect_triggers(JUNIT("[\"tests/test_*.py\"], \"triggers\": []}"), none, true);
+	/* linters get none */
+	expect_triggers("{\"name\": \"sh\", \"type\": \"command\", \"include\": [\"**/*.sh\"], "
+	    "\"command\": [\"shellcheck\", \"{files}\"], \"parser\": \"gcc\"}", none, false);
+#undef JUNIT
+	/* "**" as a trigger reaches every file */
+	ASSERT(glob_match("**", "README.md"));
+	ASSERT(glob_match("**", "a/b/c.txt"));
+	ASSERT(glob_match("**/*.py", "foo.py"));
 	return 0;
 }

@@ -805,6 +805,59 @@ TEST_IMPL(ledger_busy_waits)
 	return 0;
 }
 
+/* A result reused from the cache is recorded again by the run that reused
+ * it; the cache row keeps naming the run that judged the content. */
+TEST_IMPL(ledger_cache_judged_by)
+{
+	struct tmp t;
+	struct ledger *l;
+	struct ledger_cache_hit hit;
+	struct wd_err err = { 0, "" };
+	struct findings fs = { NULL, 0, 0 };
+	char judge[ULID_LEN + 1], reuser[ULID_LEN + 1], third[ULID_LEN + 1];
+	struct ledger_file f = { .path = "src/a.py", .blob = "b10b", .cache_key = "key1",
+		.cache_status = GATE_FAIL, .has_status = true, .status = GATE_FAIL };
+	struct ledger_gate_run g = {
+		.gate = "ruff", .fingerprint = "fp1", .status = GATE_FAIL, .exit_code = 1,
+		.files = &f, .nfiles = 1, .findings = &fs, .tests_total = -1,
+		.tests_passed = -1, .tests_failed = -1, .tests_skipped = -1,
+	};
+
+	tmp_init(&t);
+	l = open_w(&t);
+	add_finding(&fs, "src/a.py", 3, "F401");
+	begin_run(l, judge, 1764000000000, "run");
+	g.run_id = judge;
+	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	/* the reusing run copies the findings and names the judge */
+	begin_run(l, reuser, 1764000001000, "run");
+	g.run_id = reuser;
+	g.cached = true;
+	g.cached_from = judge;
+	memcpy(f.judged_by, judge, sizeof(f.judged_by));
+	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "src/a.py", "key1", &hit), 1);
+	ASSERT_STR_EQ(hit.run_id, judge);
+	ASSERT_EQ(hit.status, GATE_FAIL);
+	ASSERT_EQ(hit.findings.n, 1);
+	ASSERT_EQ(hit.findings.v[0].line, 3);
+	findings_release(&hit.findings);
+	/* a run that judges the content itself takes the row over */
+	begin_run(l, third, 1764000002000, "run");
+	g.run_id = third;
+	g.cached = false;
+	g.cached_from = NULL;
+	f.judged_by[0] = '\0';
+	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "src/a.py", "key1", &hit), 1);
+	ASSERT_STR_EQ(hit.run_id, third);
+	findings_release(&hit.findings);
+	findings_release(&fs);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
 TEST_IMPL(ledger_disk_full)
 {
 	static const char *const paths[] = { "big.py", NULL };

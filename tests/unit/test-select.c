@@ -23,15 +23,23 @@ static void list(struct strvec *sv, const char *const *paths)
 TEST_IMPL(select_pester_convention)
 {
 	static const char *const files[] = { "src/Foo.Tests.ps1", "tests/Bar.Tests.ps1",
-	    "other/Bar.Tests.ps1", "src/Baz.Tests.ps1", NULL };
+	    "other/Bar.Tests.ps1", "src/Baz.Tests.ps1", "Tests/Foo.Tests.ps1",
+	    "other/Foo.Tests.ps1", "misc/Qux.Tests.ps1", NULL };
 	struct strvec cand = STRVEC_INIT, out = STRVEC_INIT;
 	struct gate g;
 
 	gate_init(&g, "**/*.Tests.ps1", "**/*.ps1");
 	list(&cand, files);
-	select_map_trigger(&g, "src/Foo.ps1", &cand, &out);	/* beside it */
+	/* beside it and under a tests folder: both belong, both run */
+	select_map_trigger(&g, "src/Foo.ps1", &cand, &out);
+	ASSERT_EQ(out.n, 2);
+	ASSERT_STR_EQ(out.v[0], "Tests/Foo.Tests.ps1");
+	ASSERT_STR_EQ(out.v[1], "src/Foo.Tests.ps1");
+	strvec_clear(&out);
+	/* neither: any test of that name */
+	select_map_trigger(&g, "lib/Qux.ps1", &cand, &out);
 	ASSERT_EQ(out.n, 1);
-	ASSERT_STR_EQ(out.v[0], "src/Foo.Tests.ps1");
+	ASSERT_STR_EQ(out.v[0], "misc/Qux.Tests.ps1");
 	strvec_clear(&out);
 	select_map_trigger(&g, "lib/Bar.psm1", &cand, &out);	/* under tests/ */
 	ASSERT_EQ(out.n, 1);
@@ -71,6 +79,45 @@ TEST_IMPL(select_pytest_convention_and_map)
 	ASSERT_EQ(out.n, 1);
 	ASSERT_STR_EQ(out.v[0], "spec/check_foo.py");
 	strvec_clear(&out);
+	strvec_clear(&cand);
+	gate_release(&g);
+	return 0;
+}
+
+/* pytest: every test_foo.py / foo_test.py under the test roots belongs to
+ * pkg/foo.py, one beside the source included; none is preferred over the
+ * others. */
+TEST_IMPL(select_pytest_runs_every_same_named_test)
+{
+	static const char *const files[] = { "pkg/test_foo.py", "tests/test_foo.py",
+	    "tests/unit/foo_test.py", "tests/test_bar.py", "pkg/test_foobar.py", NULL };
+	static const char *const all_files[] = { "pkg/foo.py", "pkg/test_foo.py",
+	    "tests/test_foo.py", "tests/unit/foo_test.py", "tests/test_bar.py",
+	    "pkg/test_foobar.py", NULL };
+	struct strvec cand = STRVEC_INIT, out = STRVEC_INIT, all = STRVEC_INIT;
+	struct strvec changed = STRVEC_INIT;
+	struct selection sel = SELECTION_INIT;
+	struct gate g;
+
+	gate_init(&g, "**/test_*.py", "**/*.py");
+	strvec_push(&g.include, "**/*_test.py");
+	list(&cand, files);
+	select_map_trigger(&g, "pkg/foo.py", &cand, &out);
+	ASSERT_EQ(out.n, 3);
+	ASSERT_STR_EQ(out.v[0], "pkg/test_foo.py");
+	ASSERT_STR_EQ(out.v[1], "tests/test_foo.py");
+	ASSERT_STR_EQ(out.v[2], "tests/unit/foo_test.py");
+	strvec_clear(&out);
+	/* through select_files: each says which source triggered it */
+	list(&all, all_files);
+	strvec_push(&changed, "pkg/foo.py");
+	select_files(&g, &changed, &all, &sel);
+	ASSERT_EQ(sel.files.n, 3);
+	ASSERT_STR_EQ(hmap_gets(&sel.reasons, "tests/test_foo.py"), "triggered by pkg/foo.py");
+	ASSERT_STR_EQ(hmap_gets(&sel.reasons, "pkg/test_foo.py"), "triggered by pkg/foo.py");
+	selection_release(&sel);
+	strvec_clear(&changed);
+	strvec_clear(&all);
 	strvec_clear(&cand);
 	gate_release(&g);
 	return 0;
