@@ -312,6 +312,44 @@ def test_run_exits_4_on_a_read_only_ledger(root):
         undo()
 
 
+def test_daemon_keeps_watching_while_the_ledger_is_read_only(root):
+    """The ledger and its WAL turn read-only under a running daemon: the
+    failure shows in status, runs wait in memory, and are written once the
+    files are writable again."""
+    root.config(QUICK_GATE, debounce_ms=20, stability_ms=10)
+    root.start()
+    (root.path / "a.txt").write_text("a\n")
+    assert root.run("status", "--sync")[0] == 0
+    wal = root.db.with_name("ledger.db-wal")
+    undos = [u for u in (_make_read_only(root.db), _make_read_only(wal)) if u]
+    if len(undos) < 2 or os.geteuid() != 0:
+        for u in undos:
+            u()
+        pytest.skip("needs root and chattr +i (the daemon's open descriptors ignore modes)")
+    try:
+        (root.path / "b.txt").write_text("b\n")
+        st = _wait(lambda: (lambda s: s if not s["ledger"]["ok"] else None)(root.status()),
+                   30, "the ledger to report the failure")
+        assert "ledger.db" in st["ledger"]["error"], st["ledger"]
+        assert st["ledger"]["queued_writes"] >= 1
+        (root.path / "c.txt").write_text("c\n")
+        _wait(lambda: root.status()["ledger"]["queued_writes"] >= 3, 30, "the second run")
+        assert root.status()["running"] is True
+        log = (root.path / ".watchd" / "watchd.log").read_text(errors="replace")
+        assert "ledger.db" in log
+    finally:
+        for u in undos:
+            u()
+    _wait(lambda: root.status()["ledger"]["queued_writes"] == 0, 30, "the queue to drain")
+    st = root.status()
+    assert st["ledger"]["ok"] is True, st["ledger"]
+    seen = {f for r in root.log() for g in r["gates"] for f in g["files"]}
+    assert seen == {"a.txt", "b.txt", "c.txt"}
+    assert root.sql("PRAGMA integrity_check") == [("ok",)]
+    root.stop()
+    root.sanitizer_free_log()
+
+
 V1_DDL = """
 CREATE TABLE runs (
   id          TEXT PRIMARY KEY,
