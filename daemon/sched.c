@@ -523,6 +523,18 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 	pump(s);
 }
 
+/* The program a gate's argv[0] names: looked up in PATH, or, for a
+ * relative name like "./tool", in ROOT (the tools' working directory) and
+ * then in the work tree (`check --staged` runs in a copy of the index). */
+static char *tool_path(struct sched *s, const char *prog)
+{
+	char *p = spawn_which(prog, getenv("PATH"), s->o.root);
+
+	if (p == NULL && s->o.git_root && strcmp(s->o.git_root, s->o.root) != 0)
+		p = spawn_which(prog, getenv("PATH"), s->o.git_root);
+	return p;
+}
+
 /* Starts argv (argv[0] replaced by the resolved prog, which it takes) in
  * ROOT with the tools' environment. */
 static void start_tool(struct sched *s, struct strvec *argv, char *prog, int timeout_s,
@@ -552,7 +564,7 @@ static void start_chunk(struct sched *s, struct chunk *c)
 		c->report = xasprintf("%s/%s-%s-%zu.report", s->o.tmp_dir, t->run->id,
 		    t->gate->name, (size_t)(c - t->chunks));
 	rc = t->gate->ops->argv(t->gate, s->o.root, c->files, c->n, c->report, &argv);
-	prog = rc == 0 && argv.n ? spawn_which(argv.v[0], getenv("PATH")) : NULL;
+	prog = rc == 0 && argv.n ? tool_path(s, argv.v[0]) : NULL;
 	s->running_procs++;
 	if (prog == NULL) {
 		/* Report through the same path as a failed exec: one code path. */
@@ -608,7 +620,7 @@ static void compute_fingerprint(struct sched *s, struct task *t)
 	buf_addstr(&b, t->gate->definition);
 	buf_addch(&b, '\0');
 	if (t->gate->ops->argv(t->gate, s->o.root, files, 1, "r", &argv) == 0 && argv.n) {
-		char *prog = spawn_which(argv.v[0], getenv("PATH"));
+		char *prog = tool_path(s, argv.v[0]);
 		struct stat st;
 
 		if (prog && stat(prog, &st) == 0)
@@ -619,7 +631,7 @@ static void compute_fingerprint(struct sched *s, struct task *t)
 	strvec_clear(&argv);
 	if (t->gate->ops->version_argv && t->gate->ops->version_argv(t->gate, &argv) == 0 &&
 	    argv.n) {
-		char *prog = spawn_which(argv.v[0], getenv("PATH"));
+		char *prog = tool_path(s, argv.v[0]);
 		struct tool_ver *tv = prog ? hmap_gets(&s->tools, prog) : NULL;
 
 		if (tv && tv->known)
@@ -812,7 +824,7 @@ static bool version_ready(struct sched *s, const struct gate *g)
 		strvec_clear(&argv);
 		return true;
 	}
-	prog = spawn_which(argv.v[0], getenv("PATH"));
+	prog = tool_path(s, argv.v[0]);
 	if (prog == NULL || stat(prog, &st) < 0) {
 		free(prog);
 		strvec_clear(&argv);

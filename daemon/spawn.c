@@ -225,41 +225,51 @@ void spawn_kill(struct spawn *sp)
 	on_timer(&sp->timer);
 }
 
-char *spawn_which(const char *prog, const char *path_env)
+/* dir/name (or name alone when dir is NULL) as an absolute path when it is
+ * an executable regular file, else NULL. A relative result is taken from
+ * cwd, or from the caller's directory when cwd is NULL. */
+static char *executable(const char *cwd, const char *dir, const char *name)
+{
+	char *cand = dir ? xasprintf("%s/%s", *dir ? dir : ".", name) : xstrdup(name);
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (cand[0] != '/' && cwd) {
+		char *abs = xasprintf("%s/%s", cwd, cand);
+
+		free(cand);
+		cand = abs;
+	}
+	if (stat(cand, &st) != 0 || !S_ISREG(st.st_mode) || access(cand, X_OK) != 0) {
+		free(cand);
+		return NULL;
+	}
+	if (cand[0] != '/') {
+		char *abs = realpath(cand, real) ? xstrdup(real) : NULL;
+
+		free(cand);
+		return abs;
+	}
+	return cand;
+}
+
+char *spawn_which(const char *prog, const char *path_env, const char *cwd)
 {
 	const char *p;
 
 	if (prog[0] == '\0')
 		return NULL;
-	if (strchr(prog, '/')) {
-		char real[PATH_MAX];
-
-		if (access(prog, X_OK) != 0)
-			return NULL;
-		if (prog[0] == '/')
-			return xstrdup(prog);
-		if (realpath(prog, real) == NULL)
-			return NULL;
-		return xstrdup(real);
-	}
+	if (strchr(prog, '/'))
+		return executable(cwd, NULL, prog);
 	if (path_env == NULL || *path_env == '\0')
 		path_env = "/usr/local/bin:/usr/bin:/bin";
 	for (p = path_env; *p;) {
 		size_t n = strcspn(p, ":");
-		char *cand = n ? xasprintf("%.*s/%s", (int)n, p, prog) : xasprintf("./%s", prog);
-		struct stat st;
+		char *dir = xstrndup(p, n), *hit = executable(cwd, dir, prog);
 
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
-			if (cand[0] != '/') {
-				char real[PATH_MAX];
-				char *abs = realpath(cand, real) ? xstrdup(real) : NULL;
-
-				free(cand);
-				return abs;
-			}
-			return cand;
-		}
-		free(cand);
+		free(dir);
+		if (hit)
+			return hit;
 		p += n;
 		if (*p == ':')
 			p++;

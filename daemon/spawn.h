@@ -46,7 +46,10 @@ void spawn_start(uv_loop_t *loop, const struct spawn_opts *o, spawn_done_fn *cb,
 void spawn_kill(struct spawn *sp);
 
 /* Looks a program up in PATH (or takes it as is when it contains '/').
- * Returns a malloc'ed absolute path, or NULL when not found/executable. */
-char *spawn_which(const char *prog, const char *path_env);
+ * A relative name ("./tool", "bin/lint") and relative PATH entries are
+ * resolved against cwd, the directory the tool will run in (ROOT), not the
+ * caller's; cwd NULL means the caller's. Returns a malloc'ed absolute path,
+ * or NULL when not found/executable. */
+char *spawn_which(const char *prog, const char *path_env, const char *cwd);
 
 #endif

@@ -381,3 +381,25 @@ def test_ruff_format_gate(repo, watchd):
     g = gate(r.json, "fmt")
     assert g["status"] == "fail"
     assert [f["path"] for f in g["findings"]] == ["ugly.py"]
+
+
+def test_relative_program_is_found_from_root(repo, watchd, tmp_path):
+    """"./tool" means ROOT/tool (tools run in ROOT), wherever watchd starts."""
+    tool = repo / "tools" / "check.sh"
+    tool.parent.mkdir()
+    tool.write_text('#!/bin/sh\n[ "$(pwd -P)" = "$ROOT_REAL" ] || exit 3\n'
+                    'grep -l BAD "$@" && exit 1\nexit 0\n')
+    tool.chmod(0o755)
+    write_config(repo, [{"name": "rel", "type": "command", "include": ["**/*.txt"],
+                         "command": ["./tools/check.sh", "{files}"]}])
+    (repo / "a.txt").write_text("BAD\n")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "tools").mkdir(parents=True)  # no check.sh here
+    env = {"ROOT_REAL": str(repo.resolve())}
+    r = watchd("--root", repo, "run", "--json", cwd=elsewhere, env_extra=env)
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "rel")
+    assert g["status"] == "fail" and g["exit_code"] == 1, g
+    (repo / "a.txt").write_text("fine\n")
+    r = watchd("--root", repo, "run", "--json", cwd=elsewhere, env_extra=env)
+    assert r.rc == 0 and gate(r.json, "rel")["status"] == "pass", str(r)
