@@ -984,7 +984,7 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	}
 	strvec_clear(&all);
 	strvec_clear(&s->forced);
-	if (ntasks == 0)
+	if (ntasks == 0 && !s->o.record_empty)
 		return 1;
 	r = xcalloc(1, sizeof(*r));
 	ulid_new(r->id);
@@ -1043,7 +1043,10 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	if (run_id)
 		memcpy(run_id, r->id, ULID_LEN + 1);
 	log_info("run %s: %d gate(s) over %zu changed file(s)", r->id, ntasks, changed->n);
-	pump(s);
+	if (ntasks == 0)
+		finish_run(s, r, NULL);
+	else
+		pump(s);
 	return 0;
 }
 

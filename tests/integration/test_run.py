@@ -292,12 +292,27 @@ def test_run_appears_in_log_and_show(repo, watchd):
     assert [x["id"] for x in watchd("log", "--json", "--limit", "1").json] == [second["id"]]
 
 
-def test_run_with_no_matching_files_passes(repo, watchd):
-    write_config(repo, [SHELLCHECK])
+@pytest.mark.parametrize("gates", [[SHELLCHECK], [dict(SHELLCHECK, enabled=False)], []],
+                         ids=["no-matching-file", "gate-disabled", "no-gates"])
+def test_run_with_no_matching_files_passes(repo, watchd, gates):
+    """Still a recorded run (trigger run, pass, no gates), as log and show say."""
+    write_config(repo, gates)
     (repo / "readme.txt").write_text("no scripts here\n")
     r = watchd("run", "--json")
     assert r.rc == 0, str(r)
-    assert r.json["status"] == "pass"
+    run = r.json
+    check_run_shape(run)
+    assert run["status"] == "pass" and run["gates"] == []
+    assert run["git_head"] == git(repo, "rev-parse", "HEAD").strip()
+    [logged] = watchd("log", "--json").json
+    for key in ("id", "trigger", "status", "started_at", "finished_at", "git_head",
+                "config_hash"):
+        assert logged[key] == run[key], key
+    assert watchd("show", run["id"], "--json").json["id"] == run["id"]
+    text = watchd("run")
+    assert text.rc == 0, str(text)
+    assert "no file matched any gate" in text.stdout
+    assert re.search(r"^run [0-9A-HJKMNP-TV-Z]{26}: pass$", text.stdout, re.M), text.stdout
 
 
 def test_ignored_files_are_not_judged(repo, watchd):
