@@ -954,15 +954,23 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	for (size_t gi = 0; gi < cfg->ngates; gi++) {
 		struct gate *g = &cfg->gates[gi];
 		struct selection sel = SELECTION_INIT;
+		struct strvec touched = STRVEC_INIT;
 		struct task *t;
 
 		bool forced = strvec_find(&s->forced, g->name) >= 0;
 
-		if (!listed && s->o.list_files && (forced || select_needs_all(g, changed))) {
+		/* a config file that went away changed the tool's settings too */
+		strvec_pushv(&touched, changed);
+		for (size_t i = 0; removed && i < removed->n; i++)
+			if (strvec_find(&g->config_files, removed->v[i]) >= 0 &&
+			    !sched_gate_matches(g, removed->v[i]))
+				strvec_push(&touched, removed->v[i]);
+		if (!listed && s->o.list_files && (forced || select_needs_all(g, &touched))) {
 			s->o.list_files(s->o.list_arg, &all);
 			listed = true;
 		}
-		select_files(g, changed, listed ? &all : NULL, &sel);
+		select_files(g, &touched, listed ? &all : NULL, &sel);
+		strvec_clear(&touched);
 		if (forced && listed)
 			select_everything(g, &all, "the gate's definition changed", &sel);
 		drop_waiting(s, g, &sel);

@@ -83,6 +83,14 @@ void gate_result_msg(struct gate_result *r, const char *fmt, ...)
 	r->message = s;
 }
 
+void gate_add_config_file(struct gate *g, const char *path)
+{
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	if (*path && strvec_find(&g->config_files, path) < 0)
+		strvec_push(&g->config_files, path);
+}
+
 void gate_release(struct gate *g)
 {
 	if (g->ops && g->ops->release)

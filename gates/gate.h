@@ -177,6 +177,12 @@ char *gate_excerpt(const char *s, size_t len);
 cJSON *gate_json_parse(const char *text, size_t len, const char **bad);
 /* Skips a UTF-8 byte order mark: returns text past it, adjusting *len. */
 const char *gate_skip_bom(const char *text, size_t *len);
+/* For configure(): adds a file the tool reads on its own (ruff's
+ * pyproject.toml, PSScriptAnalyzer's settings) to g->config_files unless
+ * it is listed already, so that it is part of the fingerprint, watched,
+ * and copied for `check --staged` like a file the user listed. path is
+ * relative to ROOT; a "./" prefix is dropped. */
+void gate_add_config_file(struct gate *g, const char *path);
 /* Frees the gate's contents (calls ops->release). */
 void gate_release(struct gate *g);
 
