@@ -39,6 +39,12 @@
 #define ARGV_BUDGET (128 * 1024)	/* bytes of file names per process */
 #define OUTPUT_EXCERPT 8192		/* bytes of tool output kept in the ledger */
 #define REPORT_MAX (64 << 20)
+/* Tool output: the first CAPTURE_MEM bytes of each stream stay in memory
+ * (excerpts), up to PARSE_LIMIT go to a spill file for the parser, and the
+ * rest is read and dropped; a parser that needs the stream then says the
+ * output could not be judged (gate_output_whole). */
+#define CAPTURE_MEM (1 << 20)
+#define PARSE_LIMIT ((size_t)64 << 20)
 
 extern char **environ;
 
@@ -495,23 +501,25 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 		gate_result_msg(&r, "killed by signal %d (SIG%s)", res->term_signal,
 		    signame(res->term_signal));
 	} else {
+		/* the parser reads everything kept, not just the memory part */
+		struct spawn_view vo, ve;
+		bool cut_o = spawn_view(res, false, &vo) != 0 || res->out_truncated;
+		bool cut_e = spawn_view(res, true, &ve) != 0 || res->err_truncated;
 		struct gate_output out = {
 			.root = s->o.root,
 			.files = c->files,
 			.nfiles = c->n,
 			.exit_code = res->exit_code,
-			.out = res->out.buf, .out_len = res->out.len,
-			.out_truncated = res->out_truncated,
-			.err = res->err.buf, .err_len = res->err.len,
-			.err_truncated = res->err_truncated,
+			.out = vo.data, .out_len = vo.len, .out_truncated = cut_o,
+			.err = ve.data, .err_len = ve.len, .err_truncated = cut_e,
+			.limit = PARSE_LIMIT,
 			.report = have_report ? report.buf : NULL,
 			.report_len = have_report ? report.len : 0,
 		};
 
 		t->gate->ops->parse(t->gate, &out, &r);
-		if (r.status == GATE_ERROR && res->out_truncated)
-			gate_result_msg(&r, "output larger than the capture limit was cut off; %s",
-			    r.message ? r.message : "cannot read it");
+		spawn_view_release(&vo);
+		spawn_view_release(&ve);
 	}
 	if (t->exit_code <= 0 && res->spawn_error == 0 && !res->term_signal)
 		t->exit_code = res->exit_code;
@@ -536,9 +544,10 @@ static char *tool_path(struct sched *s, const char *prog)
 }
 
 /* Starts argv (argv[0] replaced by the resolved prog, which it takes) in
- * ROOT with the tools' environment. */
+ * ROOT with the tools' environment; cap bytes per stream in memory, up to
+ * keep in spill files under tmp_dir (keep 0: cap only). */
 static void start_tool(struct sched *s, struct strvec *argv, char *prog, int timeout_s,
-    size_t cap, spawn_done_fn *cb, void *arg, struct spawn **sp)
+    size_t cap, size_t keep, spawn_done_fn *cb, void *arg, struct spawn **sp)
 {
 	struct spawn_opts so;
 
@@ -550,6 +559,8 @@ static void start_tool(struct sched *s, struct strvec *argv, char *prog, int tim
 	so.env = s->env;
 	so.timeout_s = timeout_s;
 	so.cap = cap;
+	so.keep = keep;
+	so.spill_dir = keep ? s->o.tmp_dir : NULL;
 	spawn_start(s->o.loop, &so, cb, arg, sp);
 }
 
@@ -594,7 +605,8 @@ static void start_chunk(struct sched *s, struct chunk *c)
 		}
 	}
 	log_debug("gate %s: starting %s with %zu files", t->gate->name, prog, c->n);
-	start_tool(s, &argv, prog, t->gate->timeout_s, 0, on_chunk_done, c, &c->sp);
+	start_tool(s, &argv, prog, t->gate->timeout_s, CAPTURE_MEM, PARSE_LIMIT, on_chunk_done, c,
+	    &c->sp);
 	strvec_clear(&argv);
 }
 
@@ -847,7 +859,7 @@ static bool version_ready(struct sched *s, const struct gate *g)
 	tv->mtime = st.st_mtim;
 	tv->known = false;
 	tv->probing = true;
-	start_tool(s, &argv, prog, 30, 4096, on_probe_done, tv, NULL);
+	start_tool(s, &argv, prog, 30, 4096, 0, on_probe_done, tv, NULL);
 	strvec_clear(&argv);
 	return false;
 }

@@ -24,7 +24,7 @@ struct sched_opts {
 	const char		*git_root;	/* the work tree for HEAD; NULL: root */
 	const struct config	*cfg;		/* borrowed; outlives the scheduler */
 	struct ledger		*ledger;	/* borrowed */
-	const char		*tmp_dir;	/* where {report} files go */
+	const char		*tmp_dir;	/* where {report} and output spill files go */
 	const char		*trigger;	/* "watch", "run", "hook", "ci" */
 	bool			 no_cache;
 	/* A batch no gate matches is still recorded as a run (pass, no gates):

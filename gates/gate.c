@@ -83,6 +83,25 @@ void gate_result_msg(struct gate_result *r, const char *fmt, ...)
 	r->message = s;
 }
 
+bool gate_output_whole(const struct gate_output *out, bool err, struct gate_result *r)
+{
+	const char *which = out->out_truncated ? "stdout" :
+	    err && out->err_truncated ? "stderr" : NULL;
+
+	if (which == NULL)
+		return true;
+	r->status = GATE_ERROR;
+	if (out->limit >= (1 << 20))
+		gate_result_msg(r, "the tool wrote more than %zu MiB on %s, more than watchd "
+		    "reads to parse it; the rest was dropped, so it cannot be judged",
+		    out->limit >> 20, which);
+	else
+		gate_result_msg(r, "the tool wrote more than %zu bytes on %s, more than watchd "
+		    "reads to parse it; the rest was dropped, so it cannot be judged",
+		    out->limit, which);
+	return false;
+}
+
 void gate_add_config_file(struct gate *g, const char *path)
 {
 	while (path[0] == '.' && path[1] == '/')

@@ -101,12 +101,13 @@ struct gate_output {
 	size_t			 nfiles;
 	int			 exit_code;
 	int			 term_signal;	/* 0 unless killed by a signal */
-	const char		*out;		/* stdout, capped */
+	const char		*out;		/* stdout, up to limit bytes */
 	size_t			 out_len;
-	bool			 out_truncated;
-	const char		*err;		/* stderr, capped */
+	bool			 out_truncated;	/* more than limit came */
+	const char		*err;		/* stderr, up to limit bytes */
 	size_t			 err_len;
 	bool			 err_truncated;
+	size_t			 limit;		/* bytes read per stream for parsing */
 	const char		*report;	/* contents of {report}, or NULL */
 	size_t			 report_len;
 };
@@ -167,6 +168,11 @@ void gate_push_path(struct strvec *argv, const char *path);
  * absolute root is made relative to it; anything else is kept as given.
  * root may be NULL. Returns a malloc'ed string, or NULL when path is NULL. */
 char *gate_relpath(const char *root, const char *path);
+/* For parsers that read the tool's stdout (and stderr too when err):
+ * true when they have the whole stream. Otherwise r becomes GATE_ERROR
+ * with a message saying the output passed the parse limit, and the
+ * parser should return: a cut stream would lose findings or not parse. */
+bool gate_output_whole(const struct gate_output *out, bool err, struct gate_result *r);
 /* A short one-line excerpt of tool output for r->message: whitespace runs
  * become one space, at most about 100 bytes, "..." when cut. malloc'ed;
  * "(empty)" for no output. */

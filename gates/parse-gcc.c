@@ -122,6 +122,8 @@ int parse_gcc(const struct gate *g, const struct gate_output *out, struct gate_r
 	bool bad = false;
 
 	(void)g;
+	if (!gate_output_whole(out, true, r))
+		return 0;
 	parse_text(out->root, out->out, out->out_len, r);
 	parse_text(out->root, out->err, out->err_len, r);
 	for (size_t i = 0; i < r->findings.n; i++)

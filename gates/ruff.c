@@ -142,7 +142,7 @@ static void settle(const struct gate_output *out, struct gate_result *r, const c
 static int check_parse(const struct gate *g, const struct gate_output *out, struct gate_result *r)
 {
 	(void)g;
-	if (abnormal_exit(out, r))
+	if (abnormal_exit(out, r) || !gate_output_whole(out, false, r))
 		return 0;
 	ruff_json_parse(out->root, out->out ? out->out : "", out->out_len, r);
 	settle(out, r, "check");
@@ -155,7 +155,7 @@ static int format_parse(const struct gate *g, const struct gate_output *out,
 	size_t i = 0;
 
 	(void)g;
-	if (abnormal_exit(out, r))
+	if (abnormal_exit(out, r) || !gate_output_whole(out, true, r))
 		return 0;
 	while (i < out->out_len && (out->out[i] == ' ' || out->out[i] == '\n'))
 		i++;
