@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include "gates/gate.h"
 #include "ignore.h"
 #include "ledger.h"
 #include "oneshot.h"
@@ -76,9 +77,17 @@ void oneshot_print_text(const cJSON *run)
 			const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "col");
 			const char *code = jstr(f, "code"), *p = jstr(f, "path");
 
-			printf("  %s:%d:%d: %s: %s", p ? p : "?", cJSON_IsNumber(l) ? l->valueint : 0,
-			    cJSON_IsNumber(c) ? c->valueint : 0, jstr(f, "severity"),
-			    jstr(f, "message"));
+			char *q = p ? gate_quote_path(p) : NULL;
+
+			/* a name with a newline is quoted, so it cannot forge a line;
+			 * a finding of the gate run as a whole has no file */
+			if (q)
+				printf("  %s:%d:%d: ", q, cJSON_IsNumber(l) ? l->valueint : 0,
+				    cJSON_IsNumber(c) ? c->valueint : 0);
+			else
+				printf("  ");
+			printf("%s: %s", jstr(f, "severity"), jstr(f, "message"));
+			free(q);
 			if (code)
 				printf(" [%s]", code);
 			putchar('\n');

@@ -183,6 +183,15 @@ char *gate_excerpt(const char *s, size_t len);
 cJSON *gate_json_parse(const char *text, size_t len, const char **bad);
 /* Skips a UTF-8 byte order mark: returns text past it, adjusting *len. */
 const char *gate_skip_bom(const char *text, size_t *len);
+/* The batch file a path from a tool's output stands for: path itself when
+ * it is one of out->files, else the single batch file whose name ends in
+ * a newline followed by path (line-based output cuts such a name at its
+ * last newline). NULL when none or several do. Borrowed from out->files. */
+const char *gate_batch_file(const struct gate_output *out, const char *path);
+/* A file name for text output: itself, or in double quotes with C-style
+ * escapes (\n, \t, \", \\, \ooo) when it holds a control character, a
+ * double quote or a backslash, as git quotes names. malloc'ed. */
+char *gate_quote_path(const char *path);
 /* For configure(): adds a file the tool reads on its own (ruff's
  * pyproject.toml, PSScriptAnalyzer's settings) to g->config_files unless
  * it is listed already, so that it is part of the fingerprint, watched,

@@ -418,3 +418,28 @@ def test_relative_program_is_found_from_root(repo, watchd, tmp_path):
     (repo / "a.txt").write_text("fine\n")
     r = watchd("--root", repo, "run", "--json", cwd=elsewhere, env_extra=env)
     assert r.rc == 0 and gate(r.json, "rel")["status"] == "pass", str(r)
+
+
+def test_newline_in_a_name_is_attributed_and_quoted(repo, watchd):
+    """shellcheck prints "bad\\nnl.sh:2:6: ..." as two lines; the finding still
+    names bad\\nnl.sh (never an invented nl.sh), and text output quotes it."""
+    write_config(repo, [SHELLCHECK])
+    (repo / "bad\nnl.sh").write_text(UNQUOTED)
+    (repo / "ok.sh").write_text(CLEAN)
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "shellcheck")
+    assert sorted(g["files"]) == ["bad\nnl.sh", "ok.sh"]
+    assert {f["path"] for f in g["findings"]} == {"bad\nnl.sh"}, g["findings"]
+    [f] = [f for f in g["findings"] if f["code"] == "SC2086"]
+    assert (f["line"], f["col"]) == (2, 6)
+    st = watchd("status", "--json").json  # no daemon: the ledger's state
+    [sg] = st["gates"]
+    assert sg["failing_files"] == 1 and sg["files"] == ["bad\nnl.sh"], sg
+
+    quoted = '"bad\\nnl.sh"'
+    for args in (["run", "--no-cache"], ["show", r.json["id"]], ["status"]):
+        out = watchd(*args).stdout
+        assert quoted in out, (args, out)
+        assert not any(line.startswith("nl.sh") for line in out.splitlines()), (args, out)
+    assert f"  {quoted}:2:6: " in watchd("run").stdout
