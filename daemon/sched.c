@@ -12,7 +12,14 @@
  *    task is recorded as skipped and its files join the newer task;
  *  - at most `jobs` processes run at once, chunks start in FIFO order;
  *  - content ids (git blob ids) are taken when a task starts, and the cache
- *    is asked then: a hit costs no process.
+ *    is asked then: a hit costs no process;
+ *  - a file gets a verdict of its own (status, cache) only when the tool
+ *    gave one: a chunk that passed, a failing chunk whose findings all
+ *    name its files, or a chunk of one file. A failing chunk of several
+ *    files that names none of them (the exit parser, unreadable lines) is
+ *    run again split in halves until each part passes or is one file; a
+ *    task runner (no file names in its argv) judges every file the gate
+ *    includes at once, and its unattributed failure is the gate's only.
  * Expected load: batches of a few files while editing; a checkout can bring
  * thousands of files, which become a few chunks per gate. */
 #include <errno.h>
@@ -63,9 +70,11 @@ struct chunk {
 	struct task	*task;
 	const char	**files;	/* slice of task->untried (borrowed) */
 	size_t		 n;
+	size_t		 idx;		/* unique in the task: names {report} */
 	char		*report;	/* {report} path, or NULL */
 	struct spawn	*sp;		/* while running */
 	struct chunk	*next_ready;
+	struct chunk	*next_half;	/* task->halves: chunks made by splitting */
 	bool		 done;
 };
 
@@ -81,9 +90,15 @@ struct task {
 	char		 digest[OID_HEX + 1];	/* test gates: the whole input set */
 	const char	**untried;	/* files the cache could not answer */
 	signed char	*cached;	/* per file: 1 result came from the cache */
+	signed char	*verdict;	/* per file: its own gate_status, or -1
+					 * when the tool gave none for it alone */
 	char		 fingerprint[OID_HEX + 1];
 	struct chunk	*chunks;
 	size_t		 nchunks, chunks_left;
+	struct chunk	*halves;	/* re-runs of split chunks, owned here */
+	size_t		 next_idx;
+	bool		 split;		/* a failing chunk was re-run in halves */
+	int		 split_exit;	/* exit status of the first one */
 	struct gate_result agg;
 	int		 exit_code;
 	int64_t		 started_ms;
@@ -212,11 +227,19 @@ static void task_free(struct task *t)
 	for (size_t i = 0; i < t->nchunks; i++)
 		free(t->chunks[i].report);
 	free(t->chunks);
+	while (t->halves) {
+		struct chunk *h = t->halves;
+
+		t->halves = h->next_half;
+		free(h->report);
+		free(h);
+	}
 	free(t->untried);
 	strvec_clear(&t->files);
 	free(t->blobs);
 	free(t->keys);
 	free(t->cached);
+	free(t->verdict);
 	{
 		size_t it = 0;
 		struct hmap_slot *sl;
@@ -261,50 +284,59 @@ static void finish_run(struct sched *s, struct run *r, const char *forced)
 	free(r);
 }
 
-/* True when every finding names one of the task's files: only then can a
- * batched gate's verdict be split per file. */
-static bool attributable(const struct task *t)
+/* True when the chunk's findings name its files, every one: only then can
+ * a verdict on several files at once be split per file. */
+static bool attributable(const struct chunk *c, const struct gate_result *r)
 {
-	for (size_t k = 0; k < t->agg.findings.n; k++) {
-		const char *p = t->agg.findings.v[k].path;
+	if (r->findings.n == 0)
+		return false;
+	for (size_t k = 0; k < r->findings.n; k++) {
+		const char *p = r->findings.v[k].path;
+		bool mine = false;
 
-		if (p == NULL || strvec_bsearch(&t->files, p) < 0)
+		for (size_t i = 0; p && i < c->n && !mine; i++)
+			mine = strcmp(c->files[i], p) == 0;
+		if (!mine)
 			return false;
 	}
 	return true;
 }
 
-/* One file's own verdict for `status`: its findings decide when the tool
- * says which file was at fault; otherwise the gate's status stands for
- * every file it ran on. */
-static enum gate_status file_status(const struct task *t, size_t findings_for_file)
+/* Per-file verdicts from one chunk's result, where the tool gave them: a
+ * pass covers every file; a failure is pinned on one file, or on the files
+ * its findings name (those with a warning or an error, else any finding:
+ * shellcheck fails on notes too). Anything else gives no file a verdict. */
+static void chunk_verdicts(struct task *t, const struct chunk *c, const struct gate_result *r)
 {
-	switch (t->agg.status) {
-	case GATE_PASS:
-		return findings_for_file ? GATE_FAIL : GATE_PASS;
-	case GATE_FAIL:
-		if (findings_for_file)
-			return GATE_FAIL;
-		return t->agg.findings.n > 0 && attributable(t) ? GATE_PASS : GATE_FAIL;
-	default:
-		return t->agg.status;
+	bool pin = r->status == GATE_FAIL && (c->n == 1 || attributable(c, r));
+	bool serious = false;
+
+	if (r->status != GATE_PASS && !pin)
+		return;
+	for (size_t k = 0; pin && k < r->findings.n && !serious; k++)
+		serious = strcmp(r->findings.v[k].severity, "info") != 0;
+	for (size_t i = 0; i < c->n; i++) {
+		ssize_t fi = strvec_bsearch(&t->files, c->files[i]);
+		bool named = c->n == 1;
+
+		if (fi < 0)
+			continue;
+		for (size_t k = 0; pin && k < r->findings.n && !named; k++)
+			named = strcmp(r->findings.v[k].path, c->files[i]) == 0 &&
+			    (!serious || strcmp(r->findings.v[k].severity, "info") != 0);
+		t->verdict[fi] = r->status == GATE_PASS ? GATE_PASS : named ? GATE_FAIL : GATE_PASS;
 	}
 }
 
-/* Which status to cache for one file of a finished task; -1: none. A
- * verdict that cannot be pinned on a file is cached only when the gate
- * judged that one file alone. Errors, timeouts and missing tools never are. */
-static int file_cache_status(const struct task *t, size_t i, size_t findings_for_file)
+/* Which status to cache for file i of a finished task; -1: none. Only a
+ * verdict of its own, and only a pass or a fail. */
+static int file_cache_status(const struct task *t, size_t i)
 {
-	enum gate_status st = t->agg.status;
+	int v = t->verdict[i];
 
 	if (t->gate->cache == GATE_CACHE_NONE || t->s->o.no_cache || t->keys[i][0] == '\0')
 		return -1;
-	if (st != GATE_PASS && st != GATE_FAIL)
-		return -1;
-	if (st == GATE_PASS || attributable(t) || t->files.n == 1)
-		return file_status(t, findings_for_file);
-	return -1;
+	return v == GATE_PASS || v == GATE_FAIL ? v : -1;
 }
 
 /* Why file i ran (or why its result came from the cache): shown by
@@ -331,20 +363,15 @@ static void record_task(struct sched *s, struct task *t)
 	char **reasons = xcalloc(t->files.n ? t->files.n : 1, sizeof(*reasons));
 
 	for (size_t i = 0; i < t->files.n; i++) {
-		size_t nf = 0;
-
-		for (size_t k = 0; k < t->agg.findings.n; k++)
-			if (t->agg.findings.v[k].path &&
-			    strcmp(t->agg.findings.v[k].path, t->files.v[i]) == 0)
-				nf++;
 		lf[i].path = t->files.v[i];
 		lf[i].blob = t->blobs[i][0] ? t->blobs[i] : NULL;
 		lf[i].cache_key = t->keys[i][0] ? t->keys[i] : NULL;
 		/* cached files too: the row then points at this run, which
 		 * holds their findings */
-		lf[i].cache_status = file_cache_status(t, i, nf);
-		lf[i].has_status = true;
-		lf[i].status = file_status(t, nf);
+		lf[i].cache_status = file_cache_status(t, i);
+		/* without a verdict of its own the file shows the gate's */
+		lf[i].has_status = t->verdict[i] >= 0;
+		lf[i].status = t->verdict[i] >= 0 ? (enum gate_status)t->verdict[i] : t->agg.status;
 		lf[i].reason = reasons[i] = file_reason(t, i);
 		if (!t->cached[i])
 			all_cached = false;
@@ -381,6 +408,8 @@ static void record_task(struct sched *s, struct task *t)
 }
 
 static void pump(struct sched *s);
+static int severity_rank(enum gate_status st);
+static void enqueue_chunk(struct sched *s, struct chunk *c);
 
 static void finish_task(struct sched *s, struct task *t)
 {
@@ -391,6 +420,11 @@ static void finish_task(struct sched *s, struct task *t)
 	if (t->superseded) {
 		t->agg.status = GATE_SKIPPED;
 		gate_result_msg(&t->agg, "superseded: a newer change restarted this gate");
+	} else if (t->split && severity_rank(t->agg.status) < severity_rank(GATE_FAIL)) {
+		/* the batch failed, yet every part of it passed on its own */
+		t->agg.status = GATE_FAIL;
+		gate_result_msg(&t->agg, "exited with status %d on the batch, but no file "
+		    "fails on its own", t->split_exit);
 	}
 	record_task(s, t);
 	switch (t->agg.status) {
@@ -468,6 +502,28 @@ static const char *signame(int sig)
 	return n ? n : "?";
 }
 
+/* Queues the two halves of chunk c (at least two files) as new chunks of
+ * its task. Bisection costs about 2k log2(n/k) extra processes for k
+ * failing files among n, and never more than 2n. */
+static void split_chunk(struct sched *s, const struct chunk *c)
+{
+	struct task *t = c->task;
+	size_t half = c->n / 2;
+
+	for (int k = 0; k < 2; k++) {
+		struct chunk *h = xcalloc(1, sizeof(*h));
+
+		h->task = t;
+		h->files = c->files + (k ? half : 0);
+		h->n = k ? c->n - half : half;
+		h->idx = t->next_idx++;
+		h->next_half = t->halves;
+		t->halves = h;
+		t->chunks_left++;
+		enqueue_chunk(s, h);
+	}
+}
+
 static void on_chunk_done(struct spawn_result *res, void *arg)
 {
 	struct chunk *c = arg;
@@ -523,7 +579,20 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 	}
 	if (t->exit_code <= 0 && res->spawn_error == 0 && !res->term_signal)
 		t->exit_code = res->exit_code;
-	merge_result(t, &r);
+	if (r.status == GATE_FAIL && c->n > 1 && t->gate->batching == GATE_BATCH_FILES &&
+	    !attributable(c, &r) && !t->superseded && !s->shutting_down) {
+		/* the tool failed the batch without saying which file: ask it
+		 * again about each half; its findings come back with them */
+		log_debug("gate %s: %zu files failed together, re-running them split",
+		    t->gate->name, c->n);
+		if (!t->split)
+			t->split_exit = res->exit_code;
+		t->split = true;
+		split_chunk(s, c);
+	} else {
+		chunk_verdicts(t, c, &r);
+		merge_result(t, &r);
+	}
 	gate_result_release(&r);
 	buf_release(&report);
 	if (--t->chunks_left == 0)
@@ -573,7 +642,7 @@ static void start_chunk(struct sched *s, struct chunk *c)
 
 	if (t->gate->wants_report)
 		c->report = xasprintf("%s/%s-%s-%zu.report", s->o.tmp_dir, t->run->id,
-		    t->gate->name, (size_t)(c - t->chunks));
+		    t->gate->name, c->idx);
 	rc = t->gate->ops->argv(t->gate, s->o.root, c->files, c->n, c->report, &argv);
 	prog = rc == 0 && argv.n ? tool_path(s, argv.v[0]) : NULL;
 	s->running_procs++;
@@ -736,6 +805,8 @@ static void start_task(struct sched *s, struct task *t)
 	t->blobs = xcalloc(nf ? nf : 1, sizeof(*t->blobs));
 	t->keys = xcalloc(nf ? nf : 1, sizeof(*t->keys));
 	t->cached = xcalloc(nf ? nf : 1, 1);
+	t->verdict = xmalloc(nf ? nf : 1);
+	memset(t->verdict, -1, nf ? nf : 1);
 	t->untried = xcalloc(nf ? nf : 1, sizeof(*t->untried));
 	for (size_t i = 0; i < nf; i++) {
 		char *p = xasprintf("%s/%s", s->o.root, t->files.v[i]);
@@ -765,6 +836,7 @@ static void start_task(struct sched *s, struct task *t)
 				merge_result(t, &r);
 				gate_result_release(&r);
 				t->cached[i] = 1;
+				t->verdict[i] = (signed char)hit.status;
 				if (t->cached_from == NULL)
 					t->cached_from = xstrdup(hit.run_id);
 				continue;
@@ -797,6 +869,9 @@ static void start_task(struct sched *s, struct task *t)
 			t->chunks[t->nchunks++] = (struct chunk){ .task = t,
 			    .files = t->untried + first, .n = nuntried - first };
 	}
+	for (size_t i = 0; i < t->nchunks; i++)
+		t->chunks[i].idx = i;
+	t->next_idx = t->nchunks;
 	t->chunks_left = t->nchunks;
 	if (t->nchunks == 0) {
 		finish_task(s, t);
@@ -870,6 +945,9 @@ static void supersede(struct task *old)
 	for (size_t i = 0; i < old->nchunks; i++)
 		if (old->chunks[i].sp && !old->chunks[i].done)
 			spawn_kill(old->chunks[i].sp);
+	for (struct chunk *h = old->halves; h; h = h->next_half)
+		if (h->sp && !h->done)
+			spawn_kill(h->sp);
 }
 
 static void pump(struct sched *s)
@@ -983,6 +1061,17 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		}
 		select_files(g, &touched, listed ? &all : NULL, &sel);
 		strvec_clear(&touched);
+		if (g->batching == GATE_BATCH_NONE && sel.files.n > 0 && s->o.list_files) {
+			/* a task runner is not told the files: its verdict is on all
+			 * it includes, and all of them get it (a pass then clears
+			 * every file an earlier failure of the whole set marked) */
+			if (!listed) {
+				s->o.list_files(s->o.list_arg, &all);
+				listed = true;
+			}
+			select_everything(g, &all, "a task runner judges every file it includes",
+			    &sel);
+		}
 		if (forced && listed)
 			select_everything(g, &all, "the gate's definition changed", &sel);
 		drop_waiting(s, g, &sel);

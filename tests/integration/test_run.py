@@ -443,3 +443,82 @@ def test_newline_in_a_name_is_attributed_and_quoted(repo, watchd):
         assert quoted in out, (args, out)
         assert not any(line.startswith("nl.sh") for line in out.splitlines()), (args, out)
     assert f"  {quoted}:2:6: " in watchd("run").stdout
+
+
+def failing_files(watchd, name):
+    """The ledger's per-file state for gate name (no daemon: status exits 3)."""
+    st = watchd("status", "--json")
+    assert st.rc == 3, str(st)
+    [g] = [g for g in st.json["gates"] if g["name"] == name]
+    return g["failing_files"], g["files"]
+
+
+@pytest.mark.skipif(shutil.which("black") is None, reason="black is not installed")
+def test_exit_parser_batch_failure_is_pinned_on_the_failing_file(repo, watchd):
+    """black --check fails the batch without naming files: watchd re-runs it
+    split, so only bad.py is failing, good.py's pass is cached, and fixing
+    bad.py clears the gate."""
+    write_config(repo, [{"name": "black", "type": "command", "include": ["**/*.py"],
+                         "command": ["black", "--check", "--quiet", "{files}"],
+                         "parser": "exit", "timeout_s": 120}])
+    (repo / "bad.py").write_text("x=1\n")
+    for n in ("good.py", "good2.py", "good3.py"):
+        (repo / n).write_text("y = 2\n")
+    r = watchd("run", "--json", timeout=120)
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "black")
+    assert g["status"] == "fail" and len(g["files"]) == 4, g
+    assert failing_files(watchd, "black") == (1, ["bad.py"])
+    # the same content again: all from the cache, still only bad.py
+    g = gate(watchd("run", "--json", timeout=120).json, "black")
+    assert g["cached"] is True and g["status"] == "fail"
+    assert failing_files(watchd, "black") == (1, ["bad.py"])
+    (repo / "bad.py").write_text("x = 1\n")
+    r = watchd("run", timeout=120)
+    assert r.rc == 0, str(r)
+    assert "black                pass     4 file(s)" in r.stdout, r.stdout
+    assert failing_files(watchd, "black") == (0, [])
+    r = watchd("run", "--json", timeout=120)
+    assert r.rc == 0 and gate(r.json, "black")["cached"] is True, str(r)
+
+
+def test_batch_failing_as_a_whole_with_no_failing_file(repo, watchd, tmp_path):
+    """A tool that fails on the batch but passes every file alone: the gate
+    fails, no file is blamed and nothing is cached as a failure."""
+    tool = tmp_path / "pair.py"
+    tool.write_text("import sys\nsys.exit(1 if len(sys.argv) > 2 else 0)\n")
+    write_config(repo, [{"name": "pair", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", str(tool), "{files}"]}])
+    (repo / "a.txt").write_text("a\n")
+    (repo / "b.txt").write_text("b\n")
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "pair")
+    assert g["status"] == "fail" and "no file fails on its own" in g["message"], g
+    assert failing_files(watchd, "pair") == (0, [])
+
+
+def test_task_runner_verdict_covers_every_file(repo, watchd, tmp_path):
+    """No {files}: the tool judges the whole set, so every included file
+    gets its verdict; a failure is never cached per file, and a later pass
+    on any change clears every file."""
+    tool = tmp_path / "lint_all.py"
+    tool.write_text("import glob, sys\n"
+                    "sys.exit(1 if any('BAD' in open(f).read() for f in glob.glob('*.txt')) "
+                    "else 0)\n")
+    write_config(repo, [{"name": "lint", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", str(tool)]}])
+    (repo / "a.txt").write_text("BAD\n")
+    (repo / "b.txt").write_text("fine\n")
+    r = watchd("run", "--json", "a.txt")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "lint")
+    assert g["files"] == ["a.txt", "b.txt"]
+    assert g["reasons"]["b.txt"] == "a task runner judges every file it includes"
+    assert failing_files(watchd, "lint")[0] == 2
+    g = gate(watchd("run", "--json", "a.txt").json, "lint")
+    assert g["cached"] is False and g["status"] == "fail"   # a failure is not cached
+    (repo / "a.txt").write_text("fixed\n")
+    r = watchd("run", "--json", "a.txt")
+    assert r.rc == 0, str(r)
+    assert failing_files(watchd, "lint") == (0, [])
