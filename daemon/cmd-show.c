@@ -2,8 +2,10 @@
  * its gates, files and findings, as text or (--json) the run object. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "gates/gate.h"
 #include "ledger-cli.h"
 
 #define SHOW_MAX_FILES		20	/* file names listed per gate in text */
@@ -23,6 +25,16 @@ static const cJSON *num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v : NULL;
 }
 
+/* File names go out quoted when they hold control characters: a name
+ * with a newline must not forge a line of the report. */
+static void print_path(const char *fmt, const char *path)
+{
+	char *q = gate_quote_path(path);
+
+	printf(fmt, q);
+	free(q);
+}
+
 static void print_finding(const cJSON *f)
 {
 	const char *path = str(f, "path"), *code = str(f, "code");
@@ -30,7 +42,7 @@ static void print_finding(const cJSON *f)
 
 	printf("  ");
 	if (path) {
-		printf("%s:", path);
+		print_path("%s:", path);
 		if (line && line->valueint > 0) {
 			printf("%d:", line->valueint);
 			if (col && col->valueint > 0)
@@ -96,7 +108,8 @@ static void print_gate(const cJSON *g)
 				printf(" ... and %d more", nfiles - SHOW_MAX_FILES);
 				break;
 			}
-			printf(" %s", v->valuestring);
+			if (cJSON_IsString(v))
+				print_path(" %s", v->valuestring);
 		}
 		printf("\n");
 	}
@@ -113,7 +126,8 @@ static void print_gate(const cJSON *g)
 				printf("  ...\n");
 				break;
 			}
-			printf("  why %s: %s\n", r->string, r->valuestring);
+			print_path("  why %s: ", r->string);
+			printf("%s\n", r->valuestring);
 		}
 	}
 	if (message)

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "gates/gate.h"
 #include "ipc.h"
 
 static void print_gates(const cJSON *gates)
@@ -37,9 +38,16 @@ static void print_gates(const cJSON *gates)
 		putchar('\n');
 		if (cJSON_IsString(msg))
 			printf("      %s\n", msg->valuestring);
-		cJSON_ArrayForEach(f, files)
-			if (cJSON_IsString(f))
-				printf("      %s\n", f->valuestring);
+		/* quoted when a name holds control characters: a newline in a
+		 * name must not forge a line */
+		cJSON_ArrayForEach(f, files) {
+			if (cJSON_IsString(f)) {
+				char *q = gate_quote_path(f->valuestring);
+
+				printf("      %s\n", q);
+				free(q);
+			}
+		}
 	}
 }
 

@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include "gates/gate.h"
 #include "ignore.h"
 #include "ledger.h"
 #include "oneshot.h"
@@ -76,9 +77,17 @@ void oneshot_print_text(const cJSON *run)
 			const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "col");
 			const char *code = jstr(f, "code"), *p = jstr(f, "path");
 
-			printf("  %s:%d:%d: %s: %s", p ? p : "?", cJSON_IsNumber(l) ? l->valueint : 0,
-			    cJSON_IsNumber(c) ? c->valueint : 0, jstr(f, "severity"),
-			    jstr(f, "message"));
+			char *q = p ? gate_quote_path(p) : NULL;
+
+			/* a name with a newline is quoted, so it cannot forge a line;
+			 * a finding of the gate run as a whole has no file */
+			if (q)
+				printf("  %s:%d:%d: ", q, cJSON_IsNumber(l) ? l->valueint : 0,
+				    cJSON_IsNumber(c) ? c->valueint : 0);
+			else
+				printf("  ");
+			printf("%s: %s", jstr(f, "severity"), jstr(f, "message"));
+			free(q);
 			if (code)
 				printf(" [%s]", code);
 			putchar('\n');
@@ -87,21 +96,6 @@ void oneshot_print_text(const cJSON *run)
 			printf("  %s\n", msg);
 	}
 	printf("run %s: %s\n", jstr(run, "id"), jstr(run, "status"));
-}
-
-static void print_empty(const struct oneshot *o, size_t considered)
-{
-	if (o->json) {
-		cJSON *j = cJSON_CreateObject();
-
-		cJSON_AddNullToObject(j, "id");
-		cJSON_AddStringToObject(j, "trigger", o->trigger);
-		cJSON_AddStringToObject(j, "status", "pass");
-		cJSON_AddItemToObject(j, "gates", cJSON_CreateArray());
-		cli_print_json(j, false);
-		cJSON_Delete(j);
-	} else if (!o->quiet_pass)
-		printf("watchd: no file matched any gate (%zu file(s) considered)\n", considered);
 }
 
 int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strvec *files)
@@ -135,24 +129,15 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			.loop = &loop, .root = o->content_root, .git_root = ctx->root,
 			.cfg = &ctx->cfg, .ledger = ledger, .tmp_dir = tmp_dir,
 			.trigger = o->trigger, .no_cache = o->no_cache,
-			.list_files = list_files, .list_arg = &st,
+			.list_files = list_files, .list_arg = &st, .record_empty = true,
 		};
 
 		s = sched_new(&so, on_done, &st);
 	}
+	/* record_empty: c is 0 or an error; a batch no gate matches is a run too */
 	c = sched_submit(s, files, NULL, 1, st.id, &err);
-	if (c < 0) {
-		cli_error("%s", err.msg);
-	} else if (c == 1) {
-		if (o->run_out) {
-			*o->run_out = cJSON_CreateObject();
-			cJSON_AddNullToObject(*o->run_out, "id");
-			cJSON_AddStringToObject(*o->run_out, "trigger", o->trigger);
-			cJSON_AddStringToObject(*o->run_out, "status", "pass");
-			cJSON_AddItemToObject(*o->run_out, "gates", cJSON_CreateArray());
-		} else
-			print_empty(o, files->n);
-		rc = WD_EXIT_OK;
+	if (c != 0) {
+		cli_error("%s", c < 0 ? err.msg : "no run was started");
 	} else {
 		cJSON *run = NULL;
 
@@ -169,8 +154,13 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 				run = NULL;
 			} else if (o->json)
 				cli_print_json(run, false);
-			else if (!(o->quiet_pass && rc == WD_EXIT_OK))
+			else if (!(o->quiet_pass && rc == WD_EXIT_OK)) {
+				if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(run,
+				    "gates")) == 0)
+					printf("watchd: no file matched any gate (%zu file(s) "
+					    "considered)\n", files->n);
 				oneshot_print_text(run);
+			}
 			cJSON_Delete(run);
 		} else {
 			cli_error("run %s could not be recorded: %s", st.id, err.msg);

@@ -12,7 +12,14 @@
  *    task is recorded as skipped and its files join the newer task;
  *  - at most `jobs` processes run at once, chunks start in FIFO order;
  *  - content ids (git blob ids) are taken when a task starts, and the cache
- *    is asked then: a hit costs no process.
+ *    is asked then: a hit costs no process;
+ *  - a file gets a verdict of its own (status, cache) only when the tool
+ *    gave one: a chunk that passed, a failing chunk whose findings all
+ *    name its files, or a chunk of one file. A failing chunk of several
+ *    files that names none of them (the exit parser, unreadable lines) is
+ *    run again split in halves until each part passes or is one file; a
+ *    task runner (no file names in its argv) judges every file the gate
+ *    includes at once, and its unattributed failure is the gate's only.
  * Expected load: batches of a few files while editing; a checkout can bring
  * thousands of files, which become a few chunks per gate. */
 #include <errno.h>
@@ -39,6 +46,12 @@
 #define ARGV_BUDGET (128 * 1024)	/* bytes of file names per process */
 #define OUTPUT_EXCERPT 8192		/* bytes of tool output kept in the ledger */
 #define REPORT_MAX (64 << 20)
+/* Tool output: the first CAPTURE_MEM bytes of each stream stay in memory
+ * (excerpts), up to PARSE_LIMIT go to a spill file for the parser, and the
+ * rest is read and dropped; a parser that needs the stream then says the
+ * output could not be judged (gate_output_whole). */
+#define CAPTURE_MEM (1 << 20)
+#define PARSE_LIMIT ((size_t)64 << 20)
 
 extern char **environ;
 
@@ -57,9 +70,11 @@ struct chunk {
 	struct task	*task;
 	const char	**files;	/* slice of task->untried (borrowed) */
 	size_t		 n;
+	size_t		 idx;		/* unique in the task: names {report} */
 	char		*report;	/* {report} path, or NULL */
 	struct spawn	*sp;		/* while running */
 	struct chunk	*next_ready;
+	struct chunk	*next_half;	/* task->halves: chunks made by splitting */
 	bool		 done;
 };
 
@@ -75,9 +90,15 @@ struct task {
 	char		 digest[OID_HEX + 1];	/* test gates: the whole input set */
 	const char	**untried;	/* files the cache could not answer */
 	signed char	*cached;	/* per file: 1 result came from the cache */
+	signed char	*verdict;	/* per file: its own gate_status, or -1
+					 * when the tool gave none for it alone */
 	char		 fingerprint[OID_HEX + 1];
 	struct chunk	*chunks;
 	size_t		 nchunks, chunks_left;
+	struct chunk	*halves;	/* re-runs of split chunks, owned here */
+	size_t		 next_idx;
+	bool		 split;		/* a failing chunk was re-run in halves */
+	int		 split_exit;	/* exit status of the first one */
 	struct gate_result agg;
 	int		 exit_code;
 	int64_t		 started_ms;
@@ -207,11 +228,19 @@ static void task_free(struct task *t)
 	for (size_t i = 0; i < t->nchunks; i++)
 		free(t->chunks[i].report);
 	free(t->chunks);
+	while (t->halves) {
+		struct chunk *h = t->halves;
+
+		t->halves = h->next_half;
+		free(h->report);
+		free(h);
+	}
 	free(t->untried);
 	strvec_clear(&t->files);
 	free(t->blobs);
 	free(t->keys);
 	free(t->cached);
+	free(t->verdict);
 	{
 		size_t it = 0;
 		struct hmap_slot *sl;
@@ -256,50 +285,59 @@ static void finish_run(struct sched *s, struct run *r, const char *forced)
 	free(r);
 }
 
-/* True when every finding names one of the task's files: only then can a
- * batched gate's verdict be split per file. */
-static bool attributable(const struct task *t)
+/* True when the chunk's findings name its files, every one: only then can
+ * a verdict on several files at once be split per file. */
+static bool attributable(const struct chunk *c, const struct gate_result *r)
 {
-	for (size_t k = 0; k < t->agg.findings.n; k++) {
-		const char *p = t->agg.findings.v[k].path;
+	if (r->findings.n == 0)
+		return false;
+	for (size_t k = 0; k < r->findings.n; k++) {
+		const char *p = r->findings.v[k].path;
+		bool mine = false;
 
-		if (p == NULL || strvec_bsearch(&t->files, p) < 0)
+		for (size_t i = 0; p && i < c->n && !mine; i++)
+			mine = strcmp(c->files[i], p) == 0;
+		if (!mine)
 			return false;
 	}
 	return true;
 }
 
-/* One file's own verdict for `status`: its findings decide when the tool
- * says which file was at fault; otherwise the gate's status stands for
- * every file it ran on. */
-static enum gate_status file_status(const struct task *t, size_t findings_for_file)
+/* Per-file verdicts from one chunk's result, where the tool gave them: a
+ * pass covers every file; a failure is pinned on one file, or on the files
+ * its findings name (those with a warning or an error, else any finding:
+ * shellcheck fails on notes too). Anything else gives no file a verdict. */
+static void chunk_verdicts(struct task *t, const struct chunk *c, const struct gate_result *r)
 {
-	switch (t->agg.status) {
-	case GATE_PASS:
-		return findings_for_file ? GATE_FAIL : GATE_PASS;
-	case GATE_FAIL:
-		if (findings_for_file)
-			return GATE_FAIL;
-		return t->agg.findings.n > 0 && attributable(t) ? GATE_PASS : GATE_FAIL;
-	default:
-		return t->agg.status;
+	bool pin = r->status == GATE_FAIL && (c->n == 1 || attributable(c, r));
+	bool serious = false;
+
+	if (r->status != GATE_PASS && !pin)
+		return;
+	for (size_t k = 0; pin && k < r->findings.n && !serious; k++)
+		serious = strcmp(r->findings.v[k].severity, "info") != 0;
+	for (size_t i = 0; i < c->n; i++) {
+		ssize_t fi = strvec_bsearch(&t->files, c->files[i]);
+		bool named = c->n == 1;
+
+		if (fi < 0)
+			continue;
+		for (size_t k = 0; pin && k < r->findings.n && !named; k++)
+			named = strcmp(r->findings.v[k].path, c->files[i]) == 0 &&
+			    (!serious || strcmp(r->findings.v[k].severity, "info") != 0);
+		t->verdict[fi] = r->status == GATE_PASS ? GATE_PASS : named ? GATE_FAIL : GATE_PASS;
 	}
 }
 
-/* Which status to cache for one file of a finished task; -1: none. A
- * verdict that cannot be pinned on a file is cached only when the gate
- * judged that one file alone. Errors, timeouts and missing tools never are. */
-static int file_cache_status(const struct task *t, size_t i, size_t findings_for_file)
+/* Which status to cache for file i of a finished task; -1: none. Only a
+ * verdict of its own, and only a pass or a fail. */
+static int file_cache_status(const struct task *t, size_t i)
 {
-	enum gate_status st = t->agg.status;
+	int v = t->verdict[i];
 
 	if (t->gate->cache == GATE_CACHE_NONE || t->s->o.no_cache || t->keys[i][0] == '\0')
 		return -1;
-	if (st != GATE_PASS && st != GATE_FAIL)
-		return -1;
-	if (st == GATE_PASS || attributable(t) || t->files.n == 1)
-		return file_status(t, findings_for_file);
-	return -1;
+	return v == GATE_PASS || v == GATE_FAIL ? v : -1;
 }
 
 /* Why file i ran (or why its result came from the cache): shown by
@@ -327,20 +365,15 @@ static void record_task(struct sched *s, struct task *t)
 	char **reasons = xcalloc(t->files.n ? t->files.n : 1, sizeof(*reasons));
 
 	for (size_t i = 0; i < t->files.n; i++) {
-		size_t nf = 0;
-
-		for (size_t k = 0; k < t->agg.findings.n; k++)
-			if (t->agg.findings.v[k].path &&
-			    strcmp(t->agg.findings.v[k].path, t->files.v[i]) == 0)
-				nf++;
 		lf[i].path = t->files.v[i];
 		lf[i].blob = t->blobs[i][0] ? t->blobs[i] : NULL;
 		lf[i].cache_key = t->keys[i][0] ? t->keys[i] : NULL;
 		/* cached files too: the row then points at this run, which
 		 * holds their findings */
-		lf[i].cache_status = file_cache_status(t, i, nf);
-		lf[i].has_status = true;
-		lf[i].status = file_status(t, nf);
+		lf[i].cache_status = file_cache_status(t, i);
+		/* without a verdict of its own the file shows the gate's */
+		lf[i].has_status = t->verdict[i] >= 0;
+		lf[i].status = t->verdict[i] >= 0 ? (enum gate_status)t->verdict[i] : t->agg.status;
 		lf[i].reason = reasons[i] = file_reason(t, i);
 		if (!t->cached[i]) {
 			all_cached = false;
@@ -384,6 +417,8 @@ static void record_task(struct sched *s, struct task *t)
 }
 
 static void pump(struct sched *s);
+static int severity_rank(enum gate_status st);
+static void enqueue_chunk(struct sched *s, struct chunk *c);
 
 static void finish_task(struct sched *s, struct task *t)
 {
@@ -394,6 +429,11 @@ static void finish_task(struct sched *s, struct task *t)
 	if (t->superseded) {
 		t->agg.status = GATE_SKIPPED;
 		gate_result_msg(&t->agg, "superseded: a newer change restarted this gate");
+	} else if (t->split && severity_rank(t->agg.status) < severity_rank(GATE_FAIL)) {
+		/* the batch failed, yet every part of it passed on its own */
+		t->agg.status = GATE_FAIL;
+		gate_result_msg(&t->agg, "exited with status %d on the batch, but no file "
+		    "fails on its own", t->split_exit);
 	}
 	record_task(s, t);
 	switch (t->agg.status) {
@@ -471,6 +511,28 @@ static const char *signame(int sig)
 	return n ? n : "?";
 }
 
+/* Queues the two halves of chunk c (at least two files) as new chunks of
+ * its task. Bisection costs about 2k log2(n/k) extra processes for k
+ * failing files among n, and never more than 2n. */
+static void split_chunk(struct sched *s, const struct chunk *c)
+{
+	struct task *t = c->task;
+	size_t half = c->n / 2;
+
+	for (int k = 0; k < 2; k++) {
+		struct chunk *h = xcalloc(1, sizeof(*h));
+
+		h->task = t;
+		h->files = c->files + (k ? half : 0);
+		h->n = k ? c->n - half : half;
+		h->idx = t->next_idx++;
+		h->next_half = t->halves;
+		t->halves = h;
+		t->chunks_left++;
+		enqueue_chunk(s, h);
+	}
+}
+
 static void on_chunk_done(struct spawn_result *res, void *arg)
 {
 	struct chunk *c = arg;
@@ -504,27 +566,42 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 		gate_result_msg(&r, "killed by signal %d (SIG%s)", res->term_signal,
 		    signame(res->term_signal));
 	} else {
+		/* the parser reads everything kept, not just the memory part */
+		struct spawn_view vo, ve;
+		bool cut_o = spawn_view(res, false, &vo) != 0 || res->out_truncated;
+		bool cut_e = spawn_view(res, true, &ve) != 0 || res->err_truncated;
 		struct gate_output out = {
 			.root = s->o.root,
 			.files = c->files,
 			.nfiles = c->n,
 			.exit_code = res->exit_code,
-			.out = res->out.buf, .out_len = res->out.len,
-			.out_truncated = res->out_truncated,
-			.err = res->err.buf, .err_len = res->err.len,
-			.err_truncated = res->err_truncated,
+			.out = vo.data, .out_len = vo.len, .out_truncated = cut_o,
+			.err = ve.data, .err_len = ve.len, .err_truncated = cut_e,
+			.limit = PARSE_LIMIT,
 			.report = have_report ? report.buf : NULL,
 			.report_len = have_report ? report.len : 0,
 		};
 
 		t->gate->ops->parse(t->gate, &out, &r);
-		if (r.status == GATE_ERROR && res->out_truncated)
-			gate_result_msg(&r, "output larger than the capture limit was cut off; %s",
-			    r.message ? r.message : "cannot read it");
+		spawn_view_release(&vo);
+		spawn_view_release(&ve);
 	}
 	if (t->exit_code <= 0 && res->spawn_error == 0 && !res->term_signal)
 		t->exit_code = res->exit_code;
-	merge_result(t, &r);
+	if (r.status == GATE_FAIL && c->n > 1 && t->gate->batching == GATE_BATCH_FILES &&
+	    !attributable(c, &r) && !t->superseded && !s->shutting_down) {
+		/* the tool failed the batch without saying which file: ask it
+		 * again about each half; its findings come back with them */
+		log_debug("gate %s: %zu files failed together, re-running them split",
+		    t->gate->name, c->n);
+		if (!t->split)
+			t->split_exit = res->exit_code;
+		t->split = true;
+		split_chunk(s, c);
+	} else {
+		chunk_verdicts(t, c, &r);
+		merge_result(t, &r);
+	}
 	gate_result_release(&r);
 	buf_release(&report);
 	if (--t->chunks_left == 0)
@@ -532,10 +609,23 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 	pump(s);
 }
 
+/* The program a gate's argv[0] names: looked up in PATH, or, for a
+ * relative name like "./tool", in ROOT (the tools' working directory) and
+ * then in the work tree (`check --staged` runs in a copy of the index). */
+static char *tool_path(struct sched *s, const char *prog)
+{
+	char *p = spawn_which(prog, getenv("PATH"), s->o.root);
+
+	if (p == NULL && s->o.git_root && strcmp(s->o.git_root, s->o.root) != 0)
+		p = spawn_which(prog, getenv("PATH"), s->o.git_root);
+	return p;
+}
+
 /* Starts argv (argv[0] replaced by the resolved prog, which it takes) in
- * ROOT with the tools' environment. */
+ * ROOT with the tools' environment; cap bytes per stream in memory, up to
+ * keep in spill files under tmp_dir (keep 0: cap only). */
 static void start_tool(struct sched *s, struct strvec *argv, char *prog, int timeout_s,
-    size_t cap, spawn_done_fn *cb, void *arg, struct spawn **sp)
+    size_t cap, size_t keep, spawn_done_fn *cb, void *arg, struct spawn **sp)
 {
 	struct spawn_opts so;
 
@@ -547,6 +637,8 @@ static void start_tool(struct sched *s, struct strvec *argv, char *prog, int tim
 	so.env = s->env;
 	so.timeout_s = timeout_s;
 	so.cap = cap;
+	so.keep = keep;
+	so.spill_dir = keep ? s->o.tmp_dir : NULL;
 	spawn_start(s->o.loop, &so, cb, arg, sp);
 }
 
@@ -559,9 +651,9 @@ static void start_chunk(struct sched *s, struct chunk *c)
 
 	if (t->gate->wants_report)
 		c->report = xasprintf("%s/%s-%s-%zu.report", s->o.tmp_dir, t->run->id,
-		    t->gate->name, (size_t)(c - t->chunks));
+		    t->gate->name, c->idx);
 	rc = t->gate->ops->argv(t->gate, s->o.root, c->files, c->n, c->report, &argv);
-	prog = rc == 0 && argv.n ? spawn_which(argv.v[0], getenv("PATH")) : NULL;
+	prog = rc == 0 && argv.n ? tool_path(s, argv.v[0]) : NULL;
 	s->running_procs++;
 	if (prog == NULL) {
 		/* Report through the same path as a failed exec: one code path. */
@@ -591,7 +683,8 @@ static void start_chunk(struct sched *s, struct chunk *c)
 		}
 	}
 	log_debug("gate %s: starting %s with %zu files", t->gate->name, prog, c->n);
-	start_tool(s, &argv, prog, t->gate->timeout_s, 0, on_chunk_done, c, &c->sp);
+	start_tool(s, &argv, prog, t->gate->timeout_s, CAPTURE_MEM, PARSE_LIMIT, on_chunk_done, c,
+	    &c->sp);
 	strvec_clear(&argv);
 }
 
@@ -617,7 +710,7 @@ static void compute_fingerprint(struct sched *s, struct task *t)
 	buf_addstr(&b, t->gate->definition);
 	buf_addch(&b, '\0');
 	if (t->gate->ops->argv(t->gate, s->o.root, files, 1, "r", &argv) == 0 && argv.n) {
-		char *prog = spawn_which(argv.v[0], getenv("PATH"));
+		char *prog = tool_path(s, argv.v[0]);
 		struct stat st;
 
 		if (prog && stat(prog, &st) == 0)
@@ -628,7 +721,7 @@ static void compute_fingerprint(struct sched *s, struct task *t)
 	strvec_clear(&argv);
 	if (t->gate->ops->version_argv && t->gate->ops->version_argv(t->gate, &argv) == 0 &&
 	    argv.n) {
-		char *prog = spawn_which(argv.v[0], getenv("PATH"));
+		char *prog = tool_path(s, argv.v[0]);
 		struct tool_ver *tv = prog ? hmap_gets(&s->tools, prog) : NULL;
 
 		if (tv && tv->known)
@@ -723,6 +816,8 @@ static void start_task(struct sched *s, struct task *t)
 	t->keys = xcalloc(nf ? nf : 1, sizeof(*t->keys));
 	t->cached = xcalloc(nf ? nf : 1, 1);
 	t->judged_by = xcalloc(nf ? nf : 1, sizeof(*t->judged_by));
+	t->verdict = xmalloc(nf ? nf : 1);
+	memset(t->verdict, -1, nf ? nf : 1);
 	t->untried = xcalloc(nf ? nf : 1, sizeof(*t->untried));
 	for (size_t i = 0; i < nf; i++) {
 		char *p = xasprintf("%s/%s", s->o.root, t->files.v[i]);
@@ -753,6 +848,7 @@ static void start_task(struct sched *s, struct task *t)
 				gate_result_release(&r);
 				t->cached[i] = 1;
 				memcpy(t->judged_by[i], hit.run_id, sizeof(t->judged_by[i]));
+				t->verdict[i] = (signed char)hit.status;
 				continue;
 			}
 		}
@@ -783,6 +879,9 @@ static void start_task(struct sched *s, struct task *t)
 			t->chunks[t->nchunks++] = (struct chunk){ .task = t,
 			    .files = t->untried + first, .n = nuntried - first };
 	}
+	for (size_t i = 0; i < t->nchunks; i++)
+		t->chunks[i].idx = i;
+	t->next_idx = t->nchunks;
 	t->chunks_left = t->nchunks;
 	if (t->nchunks == 0) {
 		finish_task(s, t);
@@ -822,7 +921,7 @@ static bool version_ready(struct sched *s, const struct gate *g)
 		strvec_clear(&argv);
 		return true;
 	}
-	prog = spawn_which(argv.v[0], getenv("PATH"));
+	prog = tool_path(s, argv.v[0]);
 	if (prog == NULL || stat(prog, &st) < 0) {
 		free(prog);
 		strvec_clear(&argv);
@@ -845,7 +944,7 @@ static bool version_ready(struct sched *s, const struct gate *g)
 	tv->mtime = st.st_mtim;
 	tv->known = false;
 	tv->probing = true;
-	start_tool(s, &argv, prog, 30, 4096, on_probe_done, tv, NULL);
+	start_tool(s, &argv, prog, 30, 4096, 0, on_probe_done, tv, NULL);
 	strvec_clear(&argv);
 	return false;
 }
@@ -856,6 +955,9 @@ static void supersede(struct task *old)
 	for (size_t i = 0; i < old->nchunks; i++)
 		if (old->chunks[i].sp && !old->chunks[i].done)
 			spawn_kill(old->chunks[i].sp);
+	for (struct chunk *h = old->halves; h; h = h->next_half)
+		if (h->sp && !h->done)
+			spawn_kill(h->sp);
 }
 
 static void pump(struct sched *s)
@@ -952,15 +1054,34 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	for (size_t gi = 0; gi < cfg->ngates; gi++) {
 		struct gate *g = &cfg->gates[gi];
 		struct selection sel = SELECTION_INIT;
+		struct strvec touched = STRVEC_INIT;
 		struct task *t;
 
 		bool forced = strvec_find(&s->forced, g->name) >= 0;
 
-		if (!listed && s->o.list_files && (forced || select_needs_all(g, changed))) {
+		/* a config file that went away changed the tool's settings too */
+		strvec_pushv(&touched, changed);
+		for (size_t i = 0; removed && i < removed->n; i++)
+			if (strvec_find(&g->config_files, removed->v[i]) >= 0 &&
+			    !sched_gate_matches(g, removed->v[i]))
+				strvec_push(&touched, removed->v[i]);
+		if (!listed && s->o.list_files && (forced || select_needs_all(g, &touched))) {
 			s->o.list_files(s->o.list_arg, &all);
 			listed = true;
 		}
-		select_files(g, changed, listed ? &all : NULL, &sel);
+		select_files(g, &touched, listed ? &all : NULL, &sel);
+		strvec_clear(&touched);
+		if (g->batching == GATE_BATCH_NONE && sel.files.n > 0 && s->o.list_files) {
+			/* a task runner is not told the files: its verdict is on all
+			 * it includes, and all of them get it (a pass then clears
+			 * every file an earlier failure of the whole set marked) */
+			if (!listed) {
+				s->o.list_files(s->o.list_arg, &all);
+				listed = true;
+			}
+			select_everything(g, &all, "a task runner judges every file it includes",
+			    &sel);
+		}
 		if (forced && listed)
 			select_everything(g, &all, "the gate's definition changed", &sel);
 		drop_waiting(s, g, &sel);
@@ -982,7 +1103,7 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	}
 	strvec_clear(&all);
 	strvec_clear(&s->forced);
-	if (ntasks == 0)
+	if (ntasks == 0 && !s->o.record_empty)
 		return 1;
 	r = xcalloc(1, sizeof(*r));
 	ulid_new(r->id);
@@ -1041,7 +1162,10 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	if (run_id)
 		memcpy(run_id, r->id, ULID_LEN + 1);
 	log_info("run %s: %d gate(s) over %zu changed file(s)", r->id, ntasks, changed->n);
-	pump(s);
+	if (ntasks == 0)
+		finish_run(s, r, NULL);
+	else
+		pump(s);
 	return 0;
 }
 

@@ -24,9 +24,13 @@ struct sched_opts {
 	const char		*git_root;	/* the work tree for HEAD; NULL: root */
 	const struct config	*cfg;		/* borrowed; outlives the scheduler */
 	struct ledger		*ledger;	/* borrowed */
-	const char		*tmp_dir;	/* where {report} files go */
+	const char		*tmp_dir;	/* where {report} and output spill files go */
 	const char		*trigger;	/* "watch", "run", "hook", "ci" */
 	bool			 no_cache;
+	/* A batch no gate matches is still recorded as a run (pass, no gates):
+	 * one-shot modes, where the caller asked for a run. The daemon leaves
+	 * it false: edits outside every gate record nothing. */
+	bool			 record_empty;
 	/* Lists every eligible file under ROOT (relative, sorted) into out:
 	 * needed for triggers, config-file changes and test gates' inputs. */
 	void			(*list_files)(void *arg, struct strvec *out);
@@ -41,8 +45,10 @@ typedef void sched_done_fn(struct sched *s, const char *run_id, const char *stat
 struct sched *sched_new(const struct sched_opts *o, sched_done_fn *cb, void *arg);
 /* Submits a batch: changed and removed paths relative to ROOT (borrowed).
  * seq orders batches for `status --sync`. Returns 0 and fills run_id when a
- * run started, 1 when no gate matched any file (no run), or <0 on a ledger
- * error (err filled; the scheduler stays usable). */
+ * run started (with record_empty, a run with no gates is recorded and has
+ * finished, cb called, when this returns), 1 when no gate matched any file
+ * and record_empty is off (no run), or <0 on a ledger error (err filled;
+ * the scheduler stays usable). */
 int sched_submit(struct sched *s, const struct strvec *changed, const struct strvec *removed,
     uint64_t seq, char run_id[ULID_LEN + 1], struct wd_err *err);
 /* The next sched_submit runs these gates on every file they include

@@ -6,10 +6,12 @@
  * only when exit, both EOFs (or the EOF deadline) and every close callback
  * have happened: libuv may deliver exit and EOF in either order. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,7 +30,8 @@ struct spawn {
 	spawn_done_fn	*cb;
 	void		*arg;
 	struct spawn_result res;
-	size_t		 cap;
+	size_t		 cap, keep;
+	char		*spill_dir;	/* NULL: no spill files */
 	uint64_t	 started;
 	int		 pid;
 	int		 open_handles;	/* handles not yet closed */
@@ -48,6 +51,11 @@ static void on_close(uv_handle_t *h)
 	sp->cb(&sp->res, sp->arg);
 	buf_release(&sp->res.out);
 	buf_release(&sp->res.err);
+	if (sp->res.out_fd >= 0)
+		close(sp->res.out_fd);
+	if (sp->res.err_fd >= 0)
+		close(sp->res.err_fd);
+	free(sp->spill_dir);
 	free(sp);
 }
 
@@ -129,22 +137,94 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	b->len = sizeof(scratch);
 }
 
+/* An unlinked file in dir for one stream's spilled output; -1 on failure. */
+static int spill_open(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		char *tmpl = xasprintf("%s/spill-XXXXXX", dir);
+
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+		free(tmpl);
+	}
+	return fd;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Keeps n more bytes of one stream: the first cap in memory, everything up
+ * to keep in the spill file (opened when the memory part is full). A spill
+ * file that cannot be written is dropped: the stream is then kept as far
+ * as memory holds it, and marked truncated. */
+static void keep_bytes(struct spawn *sp, bool is_out, const char *data, size_t n)
+{
+	struct buf *dst = is_out ? &sp->res.out : &sp->res.err;
+	int *fd = is_out ? &sp->res.out_fd : &sp->res.err_fd;
+	size_t *kept = is_out ? &sp->res.out_kept : &sp->res.err_kept;
+	bool *trunc = is_out ? &sp->res.out_truncated : &sp->res.err_truncated;
+	size_t limit = sp->spill_dir ? sp->keep : sp->cap;
+
+	if (*kept + n > limit) {
+		n = limit > *kept ? limit - *kept : 0;
+		*trunc = true;
+	}
+	if (n == 0)
+		return;
+	if (dst->len < sp->cap)
+		buf_add(dst, data, n < sp->cap - dst->len ? n : sp->cap - dst->len);
+	if (*kept + n > sp->cap && *fd < 0 && sp->spill_dir) {
+		/* the memory part holds everything so far: it starts the file */
+		if ((*fd = spill_open(sp->spill_dir)) < 0 ||
+		    write_all(*fd, dst->buf, *kept) != 0) {
+			log_warn("cannot spill tool output to %s", sp->spill_dir);
+			if (*fd >= 0)
+				close(*fd);
+			*fd = -1;
+			free(sp->spill_dir);
+			sp->spill_dir = NULL;
+		}
+	}
+	if (*fd >= 0 && write_all(*fd, data, n) != 0) {
+		log_warn("cannot spill tool output");
+		close(*fd);
+		*fd = -1;
+		*kept = dst->len;
+		*trunc = true;
+		free(sp->spill_dir);
+		sp->spill_dir = NULL;
+		return;
+	}
+	if (*fd < 0 && *kept + n > sp->cap) {
+		*kept = dst->len;
+		*trunc = true;
+		return;
+	}
+	*kept += n;
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct spawn *sp = s->data;
 	bool is_out = s == (uv_stream_t *)&sp->out;
-	struct buf *dst = is_out ? &sp->res.out : &sp->res.err;
-	bool *trunc = is_out ? &sp->res.out_truncated : &sp->res.err_truncated;
 
 	if (n > 0) {
-		size_t keep = (size_t)n;
-
-		if (dst->len + keep > sp->cap) {
-			keep = sp->cap > dst->len ? sp->cap - dst->len : 0;
-			*trunc = true;
-		}
-		if (keep)
-			buf_add(dst, b->base, keep);
+		keep_bytes(sp, is_out, b->base, (size_t)n);
 		return;
 	}
 	if (n < 0) {
@@ -155,6 +235,38 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 			sp->err_eof = true;
 		maybe_finish(sp);
 	}
+}
+
+int spawn_view(const struct spawn_result *res, bool err, struct spawn_view *v)
+{
+	const struct buf *b = err ? &res->err : &res->out;
+	int fd = err ? res->err_fd : res->out_fd;
+	size_t kept = err ? res->err_kept : res->out_kept;
+	void *m;
+
+	memset(v, 0, sizeof(*v));
+	v->data = b->buf;
+	v->len = b->len;
+	if (fd < 0 || kept <= b->len)
+		return 0;
+	/* one NUL past the end, so that the mapping is a C string too */
+	if (pwrite(fd, "", 1, (off_t)kept) != 1)
+		return -errno;
+	m = mmap(NULL, kept + 1, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	v->map = m;
+	v->map_len = kept + 1;
+	v->data = m;
+	v->len = kept;
+	return 0;
+}
+
+void spawn_view_release(struct spawn_view *v)
+{
+	if (v->map)
+		munmap(v->map, v->map_len);
+	memset(v, 0, sizeof(*v));
 }
 
 static void report_later(uv_timer_t *t)
@@ -174,9 +286,12 @@ void spawn_start(uv_loop_t *loop, const struct spawn_opts *o, spawn_done_fn *cb,
 	sp->cb = cb;
 	sp->arg = arg;
 	sp->cap = o->cap ? o->cap : (1 << 20);
+	sp->keep = o->keep > sp->cap ? o->keep : sp->cap;
+	sp->spill_dir = o->spill_dir && sp->keep > sp->cap ? xstrdup(o->spill_dir) : NULL;
 	sp->started = uv_now(loop);
 	buf_init(&sp->res.out);
 	buf_init(&sp->res.err);
+	sp->res.out_fd = sp->res.err_fd = -1;
 	sp->res.exit_code = -1;
 	uv_timer_init(loop, &sp->timer);
 	uv_pipe_init(loop, &sp->out, 0);
@@ -225,41 +340,51 @@ void spawn_kill(struct spawn *sp)
 	on_timer(&sp->timer);
 }
 
-char *spawn_which(const char *prog, const char *path_env)
+/* dir/name (or name alone when dir is NULL) as an absolute path when it is
+ * an executable regular file, else NULL. A relative result is taken from
+ * cwd, or from the caller's directory when cwd is NULL. */
+static char *executable(const char *cwd, const char *dir, const char *name)
+{
+	char *cand = dir ? xasprintf("%s/%s", *dir ? dir : ".", name) : xstrdup(name);
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (cand[0] != '/' && cwd) {
+		char *abs = xasprintf("%s/%s", cwd, cand);
+
+		free(cand);
+		cand = abs;
+	}
+	if (stat(cand, &st) != 0 || !S_ISREG(st.st_mode) || access(cand, X_OK) != 0) {
+		free(cand);
+		return NULL;
+	}
+	if (cand[0] != '/') {
+		char *abs = realpath(cand, real) ? xstrdup(real) : NULL;
+
+		free(cand);
+		return abs;
+	}
+	return cand;
+}
+
+char *spawn_which(const char *prog, const char *path_env, const char *cwd)
 {
 	const char *p;
 
 	if (prog[0] == '\0')
 		return NULL;
-	if (strchr(prog, '/')) {
-		char real[PATH_MAX];
-
-		if (access(prog, X_OK) != 0)
-			return NULL;
-		if (prog[0] == '/')
-			return xstrdup(prog);
-		if (realpath(prog, real) == NULL)
-			return NULL;
-		return xstrdup(real);
-	}
+	if (strchr(prog, '/'))
+		return executable(cwd, NULL, prog);
 	if (path_env == NULL || *path_env == '\0')
 		path_env = "/usr/local/bin:/usr/bin:/bin";
 	for (p = path_env; *p;) {
 		size_t n = strcspn(p, ":");
-		char *cand = n ? xasprintf("%.*s/%s", (int)n, p, prog) : xasprintf("./%s", prog);
-		struct stat st;
+		char *dir = xstrndup(p, n), *hit = executable(cwd, dir, prog);
 
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
-			if (cand[0] != '/') {
-				char real[PATH_MAX];
-				char *abs = realpath(cand, real) ? xstrdup(real) : NULL;
-
-				free(cand);
-				return abs;
-			}
-			return cand;
-		}
-		free(cand);
+		free(dir);
+		if (hit)
+			return hit;
 		p += n;
 		if (*p == ':')
 			p++;

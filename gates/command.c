@@ -15,6 +15,43 @@
 
 static const char *const command_keys[] = { "command", "parser", NULL };
 
+/* Checks the {name} placeholders of one argument of the template: only
+ * {files} (a whole argument), {file}, {root} and {report} exist, and the
+ * program (argv[0]) must be named, not a placeholder (bar a leading {root}).
+ * Sets *files / *file when the argument uses them. 0 when fine, else -1
+ * with msg filled. Any "{word}" counts as a placeholder; other braces are
+ * plain text. */
+static int check_placeholders(const char *a, bool program, bool *files, bool *file,
+    char *msg, size_t msz)
+{
+	for (const char *p = strchr(a, '{'); p; p = strchr(p + 1, '{')) {
+		size_t n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+
+		if (n == 0 || p[1 + n] != '}')
+			continue;
+		if (n == 5 && strncmp(p + 1, "files", 5) == 0) {
+			if (strcmp(a, "{files}") != 0) {
+				snprintf(msg, msz, "{files} must be a whole argument");
+				return -1;
+			}
+			*files = true;
+		} else if (n == 4 && strncmp(p + 1, "file", 4) == 0) {
+			*file = true;
+		} else if (!(n == 4 && strncmp(p + 1, "root", 4) == 0) &&
+		    !(n == 6 && strncmp(p + 1, "report", 6) == 0)) {
+			snprintf(msg, msz, "unknown placeholder {%.*s} (known: {files}, {file}, "
+			    "{root}, {report})", (int)(n > 40 ? 40 : n), p + 1);
+			return -1;
+		}
+		if (program && !(p == a && n == 4 && strncmp(p + 1, "root", 4) == 0)) {
+			snprintf(msg, msz, "the program must be named, not a placeholder (only a "
+			    "leading {root} is allowed, as in \"{root}/scripts/lint\")");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int command_configure(struct gate *g, const cJSON *obj, struct config_err *err)
 {
 	char prefix[64];
@@ -50,15 +87,22 @@ static int command_configure(struct gate *g, const cJSON *obj, struct config_err
 	g->batching = GATE_BATCH_NONE;
 	for (size_t i = 0; i < g->command.n; i++) {
 		const char *a = g->command.v[i];
+		bool files = false, file = false;
+		char kp[80], why[160];
 
-		if (strcmp(a, "{files}") == 0)
+		snprintf(kp, sizeof(kp), "%s.command[%zu]", prefix, i);
+		if (check_placeholders(a, i == 0, &files, &file, why, sizeof(why)) != 0)
+			return config_err_set(err, kp, "%s", why);
+		if (files && g->batching == GATE_BATCH_FILES)
+			return config_err_set(err, kp, "{files} may appear only once");
+		if ((files && g->batching == GATE_BATCH_ONE) ||
+		    (file && g->batching == GATE_BATCH_FILES))
+			return config_err_set(err, kp, "{files} and {file} cannot both be used: "
+			    "{files} passes the batch to one process, {file} runs one process "
+			    "per file");
+		if (files)
 			g->batching = GATE_BATCH_FILES;
-		else if (strstr(a, "{files}")) {
-			char kp[80];
-
-			snprintf(kp, sizeof(kp), "%s.command[%zu]", prefix, i);
-			return config_err_set(err, kp, "{files} must be a whole argument");
-		} else if (strstr(a, "{file}") && g->batching != GATE_BATCH_FILES)
+		else if (file)
 			g->batching = GATE_BATCH_ONE;
 		if (strstr(a, "{report}"))
 			g->wants_report = true;
@@ -66,7 +110,7 @@ static int command_configure(struct gate *g, const cJSON *obj, struct config_err
 	return 0;
 }
 
-/* Replaces every {name} in tmpl; unknown placeholders stay as written. */
+/* Replaces every {name} in tmpl (configure let only known ones through). */
 static char *expand(const char *tmpl, const char *file, const char *root, const char *report)
 {
 	struct buf b = BUF_INIT;

@@ -83,6 +83,81 @@ void gate_result_msg(struct gate_result *r, const char *fmt, ...)
 	r->message = s;
 }
 
+const char *gate_batch_file(const struct gate_output *out, const char *path)
+{
+	const char *hit = NULL;
+	size_t pl = strlen(path);
+
+	for (size_t i = 0; i < out->nfiles; i++)
+		if (strcmp(out->files[i], path) == 0)
+			return out->files[i];
+	for (size_t i = 0; i < out->nfiles; i++) {
+		const char *f = out->files[i], *nl = strrchr(f, '\n');
+
+		if (nl == NULL || strlen(nl + 1) != pl || memcmp(nl + 1, path, pl) != 0)
+			continue;
+		if (hit)
+			return NULL;	/* two names end the same way: say neither */
+		hit = f;
+	}
+	return hit;
+}
+
+char *gate_quote_path(const char *path)
+{
+	struct buf b = BUF_INIT;
+	bool plain = true;
+
+	for (const unsigned char *p = (const unsigned char *)path; *p && plain; p++)
+		plain = *p >= 0x20 && *p != 0x7f && *p != '"' && *p != '\\';
+	if (plain)
+		return xstrdup(path);
+	buf_addch(&b, '"');
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		switch (*p) {
+		case '\n': buf_addstr(&b, "\\n"); break;
+		case '\t': buf_addstr(&b, "\\t"); break;
+		case '\r': buf_addstr(&b, "\\r"); break;
+		case '"': buf_addstr(&b, "\\\""); break;
+		case '\\': buf_addstr(&b, "\\\\"); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				buf_addf(&b, "\\%03o", *p);
+			else
+				buf_addch(&b, (char)*p);
+		}
+	}
+	buf_addch(&b, '"');
+	return buf_detach(&b, NULL);
+}
+
+bool gate_output_whole(const struct gate_output *out, bool err, struct gate_result *r)
+{
+	const char *which = out->out_truncated ? "stdout" :
+	    err && out->err_truncated ? "stderr" : NULL;
+
+	if (which == NULL)
+		return true;
+	r->status = GATE_ERROR;
+	if (out->limit >= (1 << 20))
+		gate_result_msg(r, "the tool wrote more than %zu MiB on %s, more than watchd "
+		    "reads to parse it; the rest was dropped, so it cannot be judged",
+		    out->limit >> 20, which);
+	else
+		gate_result_msg(r, "the tool wrote more than %zu bytes on %s, more than watchd "
+		    "reads to parse it; the rest was dropped, so it cannot be judged",
+		    out->limit, which);
+	return false;
+}
+
+void gate_add_config_file(struct gate *g, const char *path)
+{
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	if (*path && strvec_find(&g->config_files, path) < 0)
+		strvec_push(&g->config_files, path);
+}
+
 void gate_release(struct gate *g)
 {
 	if (g->ops && g->ops->release)

@@ -101,12 +101,13 @@ struct gate_output {
 	size_t			 nfiles;
 	int			 exit_code;
 	int			 term_signal;	/* 0 unless killed by a signal */
-	const char		*out;		/* stdout, capped */
+	const char		*out;		/* stdout, up to limit bytes */
 	size_t			 out_len;
-	bool			 out_truncated;
-	const char		*err;		/* stderr, capped */
+	bool			 out_truncated;	/* more than limit came */
+	const char		*err;		/* stderr, up to limit bytes */
 	size_t			 err_len;
 	bool			 err_truncated;
+	size_t			 limit;		/* bytes read per stream for parsing */
 	const char		*report;	/* contents of {report}, or NULL */
 	size_t			 report_len;
 };
@@ -167,6 +168,11 @@ void gate_push_path(struct strvec *argv, const char *path);
  * absolute root is made relative to it; anything else is kept as given.
  * root may be NULL. Returns a malloc'ed string, or NULL when path is NULL. */
 char *gate_relpath(const char *root, const char *path);
+/* For parsers that read the tool's stdout (and stderr too when err):
+ * true when they have the whole stream. Otherwise r becomes GATE_ERROR
+ * with a message saying the output passed the parse limit, and the
+ * parser should return: a cut stream would lose findings or not parse. */
+bool gate_output_whole(const struct gate_output *out, bool err, struct gate_result *r);
 /* A short one-line excerpt of tool output for r->message: whitespace runs
  * become one space, at most about 100 bytes, "..." when cut. malloc'ed;
  * "(empty)" for no output. */
@@ -177,6 +183,21 @@ char *gate_excerpt(const char *s, size_t len);
 cJSON *gate_json_parse(const char *text, size_t len, const char **bad);
 /* Skips a UTF-8 byte order mark: returns text past it, adjusting *len. */
 const char *gate_skip_bom(const char *text, size_t *len);
+/* The batch file a path from a tool's output stands for: path itself when
+ * it is one of out->files, else the single batch file whose name ends in
+ * a newline followed by path (line-based output cuts such a name at its
+ * last newline). NULL when none or several do. Borrowed from out->files. */
+const char *gate_batch_file(const struct gate_output *out, const char *path);
+/* A file name for text output: itself, or in double quotes with C-style
+ * escapes (\n, \t, \", \\, \ooo) when it holds a control character, a
+ * double quote or a backslash, as git quotes names. malloc'ed. */
+char *gate_quote_path(const char *path);
+/* For configure(): adds a file the tool reads on its own (ruff's
+ * pyproject.toml, PSScriptAnalyzer's settings) to g->config_files unless
+ * it is listed already, so that it is part of the fingerprint, watched,
+ * and copied for `check --staged` like a file the user listed. path is
+ * relative to ROOT; a "./" prefix is dropped. */
+void gate_add_config_file(struct gate *g, const char *path);
 /* Frees the gate's contents (calls ops->release). */
 void gate_release(struct gate *g);
 

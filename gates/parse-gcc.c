@@ -45,9 +45,39 @@ static char *take_code(const char *msg, size_t *n)
 	return xstrndup(msg + b, e - 1 - b);
 }
 
-/* One line; returns 1 when it was a diagnostic. */
-static int parse_line(const char *root, const char *s, size_t n, struct gate_result *r)
+/* A finding's path must name a file of the batch when the tool was given
+ * the files: a name with a newline reaches us cut at its last newline
+ * ("bad\nnl.sh" reads as "nl.sh"), and that is mended; any other path
+ * (a header, a file the tool found itself) stays in the message, and the
+ * finding belongs to the gate run rather than to a file watchd never
+ * asked about. A task runner (no file names in its argv) keeps its paths. */
+static void attribute(const struct gate *g, const struct gate_output *out, struct finding *f)
 {
+	const char *mine;
+	char *msg;
+
+	if (g->batching == GATE_BATCH_NONE || out->nfiles == 0 || f->path == NULL)
+		return;
+	if ((mine = gate_batch_file(out, f->path)) != NULL) {
+		if (strcmp(mine, f->path) != 0) {
+			free(f->path);
+			f->path = xstrdup(mine);
+		}
+		return;
+	}
+	msg = xasprintf("%s: %s", f->path, f->message);
+	free(f->message);
+	f->message = msg;
+	free(f->path);
+	f->path = NULL;
+}
+
+/* One line; returns 1 when it was a diagnostic. */
+static int parse_line(const struct gate *g, const struct gate_output *out, const char *s,
+    size_t n, struct gate_result *r)
+{
+	const char *root = out->root;
+
 	for (const char *p = s; (p = memchr(p, ':', (size_t)(s + n - p))) != NULL; p++) {
 		for (size_t k = 0; k < sizeof(severities) / sizeof(*severities); k++) {
 			size_t wl = strlen(severities[k].word), pre = (size_t)(p - s), mlen;
@@ -74,6 +104,7 @@ static int parse_line(const char *root, const char *s, size_t n, struct gate_res
 			f.message = xstrndup(msg, mlen);
 			path = xstrndup(s, pre);
 			f.path = gate_relpath(root, path);
+			attribute(g, out, &f);
 			f.severity = (char *)severities[k].severity;
 			findings_add(&r->findings, &f);
 			free(path);
@@ -86,7 +117,8 @@ static int parse_line(const char *root, const char *s, size_t n, struct gate_res
 	return 0;
 }
 
-static void parse_text(const char *root, const char *text, size_t len, struct gate_result *r)
+static void parse_text(const struct gate *g, const struct gate_output *out, const char *text,
+    size_t len, struct gate_result *r)
 {
 	const char *p = text, *end = text + len;
 
@@ -98,7 +130,7 @@ static void parse_text(const char *root, const char *text, size_t len, struct ga
 
 		if (n && p[n - 1] == '\r')
 			n--;
-		parse_line(root, p, n, r);
+		parse_line(g, out, p, n, r);
 		p += n;
 		while (p < end && (*p == '\r' || *p == '\n'))
 			p++;
@@ -121,9 +153,10 @@ int parse_gcc(const struct gate *g, const struct gate_output *out, struct gate_r
 {
 	bool bad = false;
 
-	(void)g;
-	parse_text(out->root, out->out, out->out_len, r);
-	parse_text(out->root, out->err, out->err_len, r);
+	if (!gate_output_whole(out, true, r))
+		return 0;
+	parse_text(g, out, out->out, out->out_len, r);
+	parse_text(g, out, out->err, out->err_len, r);
 	for (size_t i = 0; i < r->findings.n; i++)
 		if (strcmp(r->findings.v[i].severity, "info") != 0)
 			bad = true;

@@ -439,6 +439,8 @@ int parse_junit(const struct gate *g, const struct gate_output *out, struct gate
 
 	(void)g;
 	if (xml == NULL || len == 0) {
+		if (!gate_output_whole(out, false, r))
+			return 0;
 		xml = out->out;
 		len = out->out_len;
 	}

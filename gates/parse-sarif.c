@@ -127,6 +127,8 @@ int parse_sarif(const struct gate *g, const struct gate_output *out, struct gate
 	cJSON *doc, *runs, *run;
 
 	(void)g;
+	if (out->report_len == 0 && !gate_output_whole(out, false, r))
+		return 0;
 	if (text == NULL || len == 0) {
 		char *ex = gate_excerpt(out->err, out->err_len);
 

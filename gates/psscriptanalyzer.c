@@ -24,6 +24,8 @@ static int pssa_configure(struct gate *g, const cJSON *obj, struct config_err *e
 		return rc;
 	if (g->settings == NULL)
 		g->settings = xstrdup("PSScriptAnalyzer.psd1");
+	/* the settings decide what is reported: editing them re-runs the gate */
+	gate_add_config_file(g, g->settings);
 	g->batching = GATE_BATCH_FILES;
 	g->wants_report = true;
 	return 0;

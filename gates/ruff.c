@@ -3,6 +3,7 @@
  * Ruff's documentation: 0 clean, 1 findings, 2 Ruff itself failed. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config/config.h"
 #include "gate.h"
@@ -11,16 +12,43 @@
 
 static const char *const ruff_keys[] = { "args", NULL };
 
+/* The files Ruff reads its settings from, whatever config_files lists:
+ * those it discovers at ROOT (its working directory), and a file given
+ * with --config. They join config_files (fingerprint, watched). Ruff also
+ * looks in subdirectories and above ROOT; list such files yourself. */
+static void ruff_config_files(struct gate *g, const struct strvec *args)
+{
+	static const char *const found[] = { "pyproject.toml", "ruff.toml", ".ruff.toml", NULL };
+
+	for (size_t i = 0; found[i]; i++)
+		gate_add_config_file(g, found[i]);
+	for (size_t i = 0; i < args->n; i++) {
+		const char *a = args->v[i], *file = NULL;
+
+		if (strcmp(a, "--config") == 0 && i + 1 < args->n)
+			file = args->v[++i];
+		else if (strncmp(a, "--config=", 9) == 0)
+			file = a + 9;
+		/* --config also takes inline 'KEY = VALUE' settings */
+		if (file && !strchr(file, '=') && file[0] != '/')
+			gate_add_config_file(g, file);
+	}
+}
+
 /* g->priv: the user's extra arguments (struct strvec), put before "--". */
 static int ruff_configure(struct gate *g, const cJSON *obj, struct config_err *err)
 {
 	char prefix[64];
 	struct strvec *args = xcalloc(1, sizeof(*args));
+	int rc;
 
 	g->priv = args;
 	g->batching = GATE_BATCH_FILES;
 	snprintf(prefix, sizeof(prefix), "gates[%d]", g->index);
-	return config_get_strings(obj, "args", prefix, false, args, err);
+	if ((rc = config_get_strings(obj, "args", prefix, false, args, err)) != 0)
+		return rc;
+	ruff_config_files(g, args);
+	return 0;
 }
 
 static void ruff_release(struct gate *g)
@@ -114,7 +142,7 @@ static void settle(const struct gate_output *out, struct gate_result *r, const c
 static int check_parse(const struct gate *g, const struct gate_output *out, struct gate_result *r)
 {
 	(void)g;
-	if (abnormal_exit(out, r))
+	if (abnormal_exit(out, r) || !gate_output_whole(out, false, r))
 		return 0;
 	ruff_json_parse(out->root, out->out ? out->out : "", out->out_len, r);
 	settle(out, r, "check");
@@ -127,7 +155,7 @@ static int format_parse(const struct gate *g, const struct gate_output *out,
 	size_t i = 0;
 
 	(void)g;
-	if (abnormal_exit(out, r))
+	if (abnormal_exit(out, r) || !gate_output_whole(out, true, r))
 		return 0;
 	while (i < out->out_len && (out->out[i] == ' ' || out->out[i] == '\n'))
 		i++;

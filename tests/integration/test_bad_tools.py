@@ -2,11 +2,15 @@
 stdout. Each becomes a gate status, never a stuck or crashed watchd."""
 import json
 import os
+import shutil
 import subprocess
 import textwrap
 import threading
 
-from conftest import WATCHD, needs_watchd, pid_alive, sanitizer_report, wait_until, write_config
+import pytest
+
+from conftest import (TOOLS_DIR, WATCHD, needs_watchd, pid_alive, sanitizer_report, wait_until,
+                      write_config)
 
 pytestmark = needs_watchd
 
@@ -159,3 +163,48 @@ def test_flood_of_output_is_truncated(repo, env, tmp_path):
     assert g["exit_code"] == 1
     assert "truncated" in g.get("output", "") or "cut off" in json.dumps(g)
     assert peak_mib < 64, f"peak RSS {peak_mib} MiB while the tool printed 100 MiB"
+
+
+RUFF_READY = (TOOLS_DIR / "node_modules" / "@astral-sh" / "ruff-wasm-nodejs").exists() \
+    and shutil.which("node") is not None
+
+
+@pytest.mark.skipif(not RUFF_READY, reason="ruff stand-in not installed")
+def test_output_over_a_mebibyte_is_parsed_whole(repo, watchd):
+    """200 files x 10 unused imports: ~1.5 MB of ruff JSON, more than the
+    in-memory excerpt; the parser still reads all of it."""
+    mods = ["os", "sys", "re", "json", "math", "time", "abc", "csv", "glob", "uuid"]
+    (repo / "pkg").mkdir()
+    for i in range(200):
+        (repo / "pkg" / f"m{i:03d}.py").write_text("".join(f"import {m}\n" for m in mods))
+    write_config(repo, [{"name": "ruff", "type": "ruff", "include": ["**/*.py"],
+                         "args": ["--select", "F401"], "timeout_s": 300}])
+    r = watchd("run", "--json", timeout=300)
+    assert r.rc == 1, str(r)[:3000]
+    g = one_gate(r, "ruff")
+    assert g["status"] == "fail", {k: g[k] for k in g if k != "findings"}
+    assert len(g["findings"]) == 2000
+    assert {f["code"] for f in g["findings"]} == {"F401"}
+    assert len({f["path"] for f in g["findings"]}) == 200
+    assert len(json.dumps(g.get("output", ""))) < 64 * 1024  # the ledger keeps an excerpt
+
+
+def test_stdout_beyond_the_parse_limit_is_an_error(repo, watchd, tmp_path):
+    """A parser that needs stdout cannot judge a stream cut at the parse limit."""
+    tool = tool_script(tmp_path, "spew.py", """\
+        import sys
+        out = sys.stdout.buffer
+        line = b"a.txt:1:1: warning: noise [X1]\\n" + b" " * 990 + b"\\n"
+        for _ in range(70 * 1024):  # ~70 MiB, past the 64 MiB watchd parses
+            out.write(line)
+        sys.exit(1)
+        """)
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", tool, "{files}"], "parser": "gcc",
+                         "timeout_s": 120}])
+    (repo / "a.txt").write_text("x\n")
+    r = watchd("run", "--json", timeout=180)
+    g = one_gate(r)
+    assert g["status"] == "error", {k: g[k] for k in g if k != "findings"}
+    assert "64 MiB" in g["message"] and "stdout" in g["message"]
+    assert r.rc == 4

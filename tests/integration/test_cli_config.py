@@ -237,3 +237,28 @@ def test_unknown_command_exits_2(repo, watchd, args):
     assert r.rc == 2, str(r)
     assert "usage" in r.stderr.lower()
     assert r.stdout == ""
+
+
+@needs_config
+@pytest.mark.parametrize("command, index, words", [
+    (["shellcheck", "{files}", "{file}"], 2, ["{files}", "{file}", "both"]),
+    (["shellcheck", "{files}", "{files}"], 2, ["{files}", "once"]),
+    (["{files}"], 0, ["program"]),
+    (["shellcheck", "--format={bogus}", "{files}"], 1, ["unknown placeholder {bogus}"]),
+], ids=["files-and-file", "files-twice", "files-as-program", "unknown-placeholder"])
+def test_bad_command_placeholders(repo, watchd, command, index, words):
+    text = write_config(repo, [SHELLCHECK, dict(SHELLCHECK, name="sh2",
+                                                command=command)]).read_text()
+    for args in (["config", "check"], ["run", "--json"]):
+        r = watchd(*args)
+        assert r.rc == 2, str(r)
+        line, col, rest = config_error(r.stderr)
+        # the element itself (write_config puts one array element per line)
+        start = text.index('"command": [', text.index('"name": "sh2"'))
+        elem_line = text.count("\n", 0, start) + 2 + index
+        elem = text.splitlines()[elem_line - 1]
+        assert (line, col) == (elem_line, elem.index('"') + 1), (line, col, elem)
+        assert rest.startswith(f"gates[1].command[{index}]: "), rest
+        for w in words:
+            assert w in rest, rest
+    assert not (repo / ".watchd" / "ledger.db").exists()

@@ -205,3 +205,62 @@ def test_status_forgets_files_a_gate_no_longer_checks(repo, watchd):
     (repo / "gone.sh").unlink()
     st = sync(watchd)
     assert st["gates"][0]["failing_files"] == 1
+
+
+def last_run(watchd, st):
+    r = watchd("show", st["last_run"]["id"], "--json")
+    assert r.rc == 0, str(r)
+    return r.json
+
+
+WRITE_HOST_PS1 = 'function Say-Hello {\n    Write-Host "Hello"\n}\n'
+CLEAN_PS1 = "function Get-Answer {\n    return 42\n}\n"
+
+
+def test_pssa_settings_file_is_watched_and_fingerprinted(repo, watchd):
+    """The settings file is a config file of the gate without being listed:
+    editing it re-runs the gate on all its files, with no stale cache."""
+    (repo / "hello.ps1").write_text(WRITE_HOST_PS1)
+    (repo / "clean.ps1").write_text(CLEAN_PS1)
+    write_config(repo, [{"name": "pssa", "type": "psscriptanalyzer", "include": ["**/*.ps1"],
+                         "timeout_s": 120}], debounce_ms=50, stability_ms=20)
+    commit_all(repo)
+    assert watchd("run", timeout=120).rc == 1
+    assert watchd("start").rc == 0
+    # the fake pwsh drops a rule named in the settings file, as ExcludeRules does
+    (repo / "PSScriptAnalyzer.psd1").write_text("@{ ExcludeRules = @('PSAvoidUsingWriteHost') }\n")
+    st = sync(watchd)
+    assert st["gates"][0]["status"] == "pass" and st["gates"][0]["failing_files"] == 0, st
+    g = last_run(watchd, st)["gates"][0]
+    assert g["status"] == "pass" and g["cached"] is False
+    assert sorted(g["files"]) == ["clean.ps1", "hello.ps1"]
+    assert g["reasons"]["hello.ps1"] == "config file PSScriptAnalyzer.psd1 changed"
+    (repo / "PSScriptAnalyzer.psd1").unlink()
+    st = sync(watchd)
+    assert st["gates"][0]["status"] == "fail", st
+    # a one-shot agrees: the old verdict is reused only for the same settings
+    r = watchd("run", "--json", timeout=120)
+    assert r.rc == 1 and r.json["gates"][0]["cached"] is True, str(r)
+
+
+@pytest.mark.skipif(not RUFF_READY or not shutil.which("node"),
+                    reason="ruff stand-in not installed (scripts/install-test-tools.sh)")
+def test_ruff_own_config_files_are_watched_without_config_files(repo, watchd):
+    (repo / "bad.py").write_text("import os\n")
+    (repo / "ok.py").write_text("print('hi')\n")
+    write_config(repo, [{"name": "ruff", "type": "ruff", "include": ["**/*.py"],
+                         "timeout_s": 120}], debounce_ms=50, stability_ms=20)
+    commit_all(repo)
+    assert watchd("start").rc == 0
+    (repo / "bad.py").write_text("import os\n\n")
+    st = sync(watchd)
+    assert st["gates"][0]["status"] == "fail", st
+    (repo / "ruff.toml").write_text('[lint]\nignore = ["F401"]\n')
+    st = sync(watchd)
+    assert st["gates"][0]["status"] == "pass", st
+    g = last_run(watchd, st)["gates"][0]
+    assert sorted(g["files"]) == ["bad.py", "ok.py"] and g["cached"] is False
+    assert g["reasons"]["ok.py"] == "config file ruff.toml changed"
+    (repo / ".ruff.toml").write_text('[lint]\nselect = ["F401"]\n')  # found before ruff.toml
+    st = sync(watchd)
+    assert st["gates"][0]["status"] == "fail" and st["gates"][0]["failing_files"] == 1, st

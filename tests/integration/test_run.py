@@ -353,12 +353,27 @@ def test_run_appears_in_log_and_show(repo, watchd):
     assert [x["id"] for x in watchd("log", "--json", "--limit", "1").json] == [second["id"]]
 
 
-def test_run_with_no_matching_files_passes(repo, watchd):
-    write_config(repo, [SHELLCHECK])
+@pytest.mark.parametrize("gates", [[SHELLCHECK], [dict(SHELLCHECK, enabled=False)], []],
+                         ids=["no-matching-file", "gate-disabled", "no-gates"])
+def test_run_with_no_matching_files_passes(repo, watchd, gates):
+    """Still a recorded run (trigger run, pass, no gates), as log and show say."""
+    write_config(repo, gates)
     (repo / "readme.txt").write_text("no scripts here\n")
     r = watchd("run", "--json")
     assert r.rc == 0, str(r)
-    assert r.json["status"] == "pass"
+    run = r.json
+    check_run_shape(run)
+    assert run["status"] == "pass" and run["gates"] == []
+    assert run["git_head"] == git(repo, "rev-parse", "HEAD").strip()
+    [logged] = watchd("log", "--json").json
+    for key in ("id", "trigger", "status", "started_at", "finished_at", "git_head",
+                "config_hash"):
+        assert logged[key] == run[key], key
+    assert watchd("show", run["id"], "--json").json["id"] == run["id"]
+    text = watchd("run")
+    assert text.rc == 0, str(text)
+    assert "no file matched any gate" in text.stdout
+    assert re.search(r"^run [0-9A-HJKMNP-TV-Z]{26}: pass$", text.stdout, re.M), text.stdout
 
 
 def test_ignored_files_are_not_judged(repo, watchd):
@@ -442,3 +457,129 @@ def test_ruff_format_gate(repo, watchd):
     g = gate(r.json, "fmt")
     assert g["status"] == "fail"
     assert [f["path"] for f in g["findings"]] == ["ugly.py"]
+
+
+def test_relative_program_is_found_from_root(repo, watchd, tmp_path):
+    """"./tool" means ROOT/tool (tools run in ROOT), wherever watchd starts."""
+    tool = repo / "tools" / "check.sh"
+    tool.parent.mkdir()
+    tool.write_text('#!/bin/sh\n[ "$(pwd -P)" = "$ROOT_REAL" ] || exit 3\n'
+                    'grep -l BAD "$@" && exit 1\nexit 0\n')
+    tool.chmod(0o755)
+    write_config(repo, [{"name": "rel", "type": "command", "include": ["**/*.txt"],
+                         "command": ["./tools/check.sh", "{files}"]}])
+    (repo / "a.txt").write_text("BAD\n")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "tools").mkdir(parents=True)  # no check.sh here
+    env = {"ROOT_REAL": str(repo.resolve())}
+    r = watchd("--root", repo, "run", "--json", cwd=elsewhere, env_extra=env)
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "rel")
+    assert g["status"] == "fail" and g["exit_code"] == 1, g
+    (repo / "a.txt").write_text("fine\n")
+    r = watchd("--root", repo, "run", "--json", cwd=elsewhere, env_extra=env)
+    assert r.rc == 0 and gate(r.json, "rel")["status"] == "pass", str(r)
+
+
+def test_newline_in_a_name_is_attributed_and_quoted(repo, watchd):
+    """shellcheck prints "bad\\nnl.sh:2:6: ..." as two lines; the finding still
+    names bad\\nnl.sh (never an invented nl.sh), and text output quotes it."""
+    write_config(repo, [SHELLCHECK])
+    (repo / "bad\nnl.sh").write_text(UNQUOTED)
+    (repo / "ok.sh").write_text(CLEAN)
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "shellcheck")
+    assert sorted(g["files"]) == ["bad\nnl.sh", "ok.sh"]
+    assert {f["path"] for f in g["findings"]} == {"bad\nnl.sh"}, g["findings"]
+    [f] = [f for f in g["findings"] if f["code"] == "SC2086"]
+    assert (f["line"], f["col"]) == (2, 6)
+    st = watchd("status", "--json").json  # no daemon: the ledger's state
+    [sg] = st["gates"]
+    assert sg["failing_files"] == 1 and sg["files"] == ["bad\nnl.sh"], sg
+
+    quoted = '"bad\\nnl.sh"'
+    for args in (["run", "--no-cache"], ["show", r.json["id"]], ["status"]):
+        out = watchd(*args).stdout
+        assert quoted in out, (args, out)
+        assert not any(line.startswith("nl.sh") for line in out.splitlines()), (args, out)
+    assert f"  {quoted}:2:6: " in watchd("run").stdout
+
+
+def failing_files(watchd, name):
+    """The ledger's per-file state for gate name (no daemon: status exits 3)."""
+    st = watchd("status", "--json")
+    assert st.rc == 3, str(st)
+    [g] = [g for g in st.json["gates"] if g["name"] == name]
+    return g["failing_files"], g["files"]
+
+
+@pytest.mark.skipif(shutil.which("black") is None, reason="black is not installed")
+def test_exit_parser_batch_failure_is_pinned_on_the_failing_file(repo, watchd):
+    """black --check fails the batch without naming files: watchd re-runs it
+    split, so only bad.py is failing, good.py's pass is cached, and fixing
+    bad.py clears the gate."""
+    write_config(repo, [{"name": "black", "type": "command", "include": ["**/*.py"],
+                         "command": ["black", "--check", "--quiet", "{files}"],
+                         "parser": "exit", "timeout_s": 120}])
+    (repo / "bad.py").write_text("x=1\n")
+    for n in ("good.py", "good2.py", "good3.py"):
+        (repo / n).write_text("y = 2\n")
+    r = watchd("run", "--json", timeout=120)
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "black")
+    assert g["status"] == "fail" and len(g["files"]) == 4, g
+    assert failing_files(watchd, "black") == (1, ["bad.py"])
+    # the same content again: all from the cache, still only bad.py
+    g = gate(watchd("run", "--json", timeout=120).json, "black")
+    assert g["cached"] is True and g["status"] == "fail"
+    assert failing_files(watchd, "black") == (1, ["bad.py"])
+    (repo / "bad.py").write_text("x = 1\n")
+    r = watchd("run", timeout=120)
+    assert r.rc == 0, str(r)
+    assert "black                pass     4 file(s)" in r.stdout, r.stdout
+    assert failing_files(watchd, "black") == (0, [])
+    r = watchd("run", "--json", timeout=120)
+    assert r.rc == 0 and gate(r.json, "black")["cached"] is True, str(r)
+
+
+def test_batch_failing_as_a_whole_with_no_failing_file(repo, watchd, tmp_path):
+    """A tool that fails on the batch but passes every file alone: the gate
+    fails, no file is blamed and nothing is cached as a failure."""
+    tool = tmp_path / "pair.py"
+    tool.write_text("import sys\nsys.exit(1 if len(sys.argv) > 2 else 0)\n")
+    write_config(repo, [{"name": "pair", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", str(tool), "{files}"]}])
+    (repo / "a.txt").write_text("a\n")
+    (repo / "b.txt").write_text("b\n")
+    r = watchd("run", "--json")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "pair")
+    assert g["status"] == "fail" and "no file fails on its own" in g["message"], g
+    assert failing_files(watchd, "pair") == (0, [])
+
+
+def test_task_runner_verdict_covers_every_file(repo, watchd, tmp_path):
+    """No {files}: the tool judges the whole set, so every included file
+    gets its verdict; a failure is never cached per file, and a later pass
+    on any change clears every file."""
+    tool = tmp_path / "lint_all.py"
+    tool.write_text("import glob, sys\n"
+                    "sys.exit(1 if any('BAD' in open(f).read() for f in glob.glob('*.txt')) "
+                    "else 0)\n")
+    write_config(repo, [{"name": "lint", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", str(tool)]}])
+    (repo / "a.txt").write_text("BAD\n")
+    (repo / "b.txt").write_text("fine\n")
+    r = watchd("run", "--json", "a.txt")
+    assert r.rc == 1, str(r)
+    g = gate(r.json, "lint")
+    assert g["files"] == ["a.txt", "b.txt"]
+    assert g["reasons"]["b.txt"] == "a task runner judges every file it includes"
+    assert failing_files(watchd, "lint")[0] == 2
+    g = gate(watchd("run", "--json", "a.txt").json, "lint")
+    assert g["cached"] is False and g["status"] == "fail"   # a failure is not cached
+    (repo / "a.txt").write_text("fixed\n")
+    r = watchd("run", "--json", "a.txt")
+    assert r.rc == 0, str(r)
+    assert failing_files(watchd, "lint") == (0, [])

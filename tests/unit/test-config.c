@@ -136,3 +136,34 @@ TEST_IMPL(config_default_triggers)
 	ASSERT(glob_match("**/*.py", "foo.py"));
 	return 0;
 }
+
+/* A command template's placeholders: {files} once and whole, never with
+ * {file}, never as the program, and no placeholder watchd does not know. */
+TEST_IMPL(config_command_placeholders)
+{
+#define PRE "{\"version\": 1, \"gates\": [\n {\"name\": \"ok\", \"type\": \"command\", " \
+	"\"include\": [\"*\"], \"command\": [\"true\"]},\n {\"name\": \"a\", \"type\": " \
+	"\"command\", \"include\": [\"*\"], \"command\": "
+	struct config cfg;
+	struct config_err err;
+	const char *ok = PRE "[\"{root}/lint\", \"--in={file}\", \"--out={file}.out\", "
+	    "\"--report={report}\", \"{\\\"a\\\": 1}\", \"{}\"]}]}";
+
+	expect_error(PRE "[\"x\", \"{files}\", \"{files}\"]}]}", 3, 81, "gates[1].command[2]",
+	    "{files} may appear only once");
+	expect_error(PRE "[\"x\", \"{files}\", \"--in={file}\"]}]}", 3, 81, "gates[1].command[2]",
+	    "{files} and {file} cannot both be used");
+	expect_error(PRE "[\"x\", \"{file}\", \"{files}\"]}]}", 3, 80, "gates[1].command[2]",
+	    "{files} and {file} cannot both be used");
+	expect_error(PRE "[\"{files}\"]}]}", 3, 65, "gates[1].command[0]",
+	    "the program must be named");
+	expect_error(PRE "[\"x\", \"--{bogus}=1\"]}]}", 3, 70, "gates[1].command[1]",
+	    "unknown placeholder {bogus}");
+	/* {file} may repeat, {root} may start the program, other braces are text */
+	ASSERT_OK(parse(ok, &cfg, &err));
+	ASSERT_EQ(cfg.gates[1].batching, GATE_BATCH_ONE);
+	ASSERT_EQ(cfg.gates[1].wants_report, true);
+	config_release(&cfg);
+	return 0;
+#undef PRE
+}

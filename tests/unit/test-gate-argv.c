@@ -199,3 +199,39 @@ TEST_IMPL(gate_excerpt_cases)
 	free(e);
 	return 0;
 }
+
+/* Files an executor's tool reads on its own join config_files (so they
+ * are fingerprinted and watched), after the ones the user listed. */
+TEST_IMPL(implicit_config_files)
+{
+	struct config cfg;
+	struct config_err err;
+	const char *text = "{\"version\": 1, \"gates\": ["
+	    "{\"name\": \"r\", \"type\": \"ruff\", \"include\": [\"*.py\"], "
+	    "\"config_files\": [\"setup.cfg\", \"ruff.toml\"], \"args\": [\"--config\", "
+	    "\"./ci/ruff.toml\", \"--config=lint.line-length = 100\"]},"
+	    "{\"name\": \"f\", \"type\": \"ruff-format\", \"include\": [\"*.py\"]},"
+	    "{\"name\": \"p\", \"type\": \"psscriptanalyzer\", \"include\": [\"*.ps1\"]},"
+	    "{\"name\": \"q\", \"type\": \"psscriptanalyzer\", \"include\": [\"*.ps1\"], "
+	    "\"settings\": \"build/pssa.psd1\"},"
+	    "{\"name\": \"c\", \"type\": \"command\", \"include\": [\"*\"], "
+	    "\"command\": [\"true\"]}]}";
+	char *s;
+
+	ASSERT_OK(config_parse("watch.config.json", text, strlen(text), &cfg, &err));
+	s = joined(&cfg.gates[0].config_files);
+	ASSERT_STR_EQ(s, "setup.cfg|ruff.toml|pyproject.toml|.ruff.toml|ci/ruff.toml");
+	free(s);
+	s = joined(&cfg.gates[1].config_files);
+	ASSERT_STR_EQ(s, "pyproject.toml|ruff.toml|.ruff.toml");
+	free(s);
+	s = joined(&cfg.gates[2].config_files);
+	ASSERT_STR_EQ(s, "PSScriptAnalyzer.psd1");
+	free(s);
+	s = joined(&cfg.gates[3].config_files);
+	ASSERT_STR_EQ(s, "build/pssa.psd1");
+	free(s);
+	ASSERT_EQ(cfg.gates[4].config_files.n, 0);
+	config_release(&cfg);
+	return 0;
+}

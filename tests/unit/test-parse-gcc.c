@@ -82,3 +82,71 @@ TEST_IMPL(gcc_status)
 	gate_result_release(&r);
 	return 0;
 }
+
+/* Paths are those of the batch: a name with a newline comes back whole,
+ * a path the tool was not given loses its file (and keeps it in the text). */
+TEST_IMPL(gcc_paths_stay_in_the_batch)
+{
+	static const char *const files[] = { "ok.sh", "bad\nnl.sh", "x\ny\nz.sh" };
+	struct gate g = { 0 };
+	struct gate_result r = GATE_RESULT_INIT;
+	const char *text = "bad\nnl.sh:2:6: note: Double quote to prevent globbing. [SC2086]\n"
+	    "x\ny\nz.sh:1:1: warning: w [SC1]\n"
+	    "/repo/ok.sh:3:1: warning: v [SC2]\n"
+	    "lib/other.h:4:2: error: e\n";
+	struct gate_output o = gt_output("/repo", text, strlen(text), 1, false);
+
+	g.batching = GATE_BATCH_FILES;
+	o.files = files;
+	o.nfiles = 3;
+	ASSERT_OK(parse_gcc(&g, &o, &r));
+	ASSERT_EQ(r.findings.n, 4);
+	ASSERT_FINDING(&r.findings.v[0], "bad\nnl.sh", 2, 6, "SC2086", "info",
+	    "Double quote to prevent globbing.");
+	ASSERT_FINDING(&r.findings.v[1], "x\ny\nz.sh", 1, 1, "SC1", "warning", "w");
+	ASSERT_FINDING(&r.findings.v[2], "ok.sh", 3, 1, "SC2", "warning", "v");
+	ASSERT_FINDING(&r.findings.v[3], NULL, 4, 2, NULL, "error", "lib/other.h: e");
+	gate_result_release(&r);
+
+	/* ambiguous: two batch names end in "nl.sh" after a newline */
+	{
+		static const char *const two[] = { "a\nnl.sh", "b\nnl.sh" };
+		const char *t2 = "nl.sh:1:1: error: which one\n";
+
+		r = (struct gate_result)GATE_RESULT_INIT;
+		o = gt_output("/repo", t2, strlen(t2), 1, false);
+		o.files = two;
+		o.nfiles = 2;
+		ASSERT_OK(parse_gcc(&g, &o, &r));
+		ASSERT_FINDING(&r.findings.v[0], NULL, 1, 1, NULL, "error", "nl.sh: which one");
+		gate_result_release(&r);
+	}
+	/* a task runner names files itself: they stand */
+	r = (struct gate_result)GATE_RESULT_INIT;
+	g.batching = GATE_BATCH_NONE;
+	o = gt_output("/repo", text, strlen(text), 1, false);
+	o.files = files;
+	o.nfiles = 3;
+	ASSERT_OK(parse_gcc(&g, &o, &r));
+	ASSERT_STR_EQ(r.findings.v[3].path, "lib/other.h");
+	gate_result_release(&r);
+	return 0;
+}
+
+TEST_IMPL(quote_path_cases)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "plain/é name.sh", "plain/é name.sh" },
+		{ "bad\nnl.sh", "\"bad\\nnl.sh\"" },
+		{ "t\tab\r\x1b[31m", "\"t\\tab\\r\\033[31m\"" },
+		{ "q\"b\\s", "\"q\\\"b\\\\s\"" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *q = gate_quote_path(cases[i].in);
+
+		ASSERT_STR_EQ(q, cases[i].out);
+		free(q);
+	}
+	return 0;
+}

@@ -254,3 +254,31 @@ TEST_IMPL(ruff_format_json_and_exits)
 	buf_release(&b);
 	return 0;
 }
+
+/* A stream cut at the parse limit is never judged from its readable part:
+ * the findings in it would be a subset passed off as the whole. */
+TEST_IMPL(ruff_cut_output_is_an_error)
+{
+	struct buf b = BUF_INIT;
+	struct gate g = { 0 };
+	struct gate_result r = GATE_RESULT_INIT;
+	struct gate_output o;
+
+	gt_read(&b, FIXTURE("ruff/check_json_v0.16.4.json"));
+	o = gt_output("/repo", b.buf, b.len, 1, false);
+	o.out_truncated = true;
+	o.limit = (size_t)64 << 20;
+	ASSERT_OK(gate_ruff.parse(&g, &o, &r));
+	ASSERT_EQ(r.status, GATE_ERROR);
+	ASSERT_EQ(r.findings.n, 0);
+	ASSERT_CONTAINS(r.message, "more than 64 MiB on stdout");
+	gate_result_release(&r);
+	r = (struct gate_result)GATE_RESULT_INIT;
+	o.out_truncated = false;
+	ASSERT_OK(gate_ruff.parse(&g, &o, &r));
+	ASSERT_EQ(r.status, GATE_FAIL);
+	ASSERT_EQ(r.findings.n, 3);
+	gate_result_release(&r);
+	buf_release(&b);
+	return 0;
+}
