@@ -540,13 +540,20 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 	struct sched *s = t->s;
 	struct gate_result r = GATE_RESULT_INIT;
 	struct buf report = BUF_INIT;
-	bool have_report = false;
+	bool have_report = false, report_too_big = false;
 
 	c->sp = NULL;
 	c->done = true;
 	s->running_procs--;
 	if (c->report) {
-		have_report = buf_read_file(&report, c->report, REPORT_MAX) == 0;
+		struct stat rst;
+
+		/* a report past the limit is not read in part: a verdict from
+		 * half an XML or SARIF file would be a guess */
+		if (stat(c->report, &rst) == 0 && rst.st_size > REPORT_MAX)
+			report_too_big = true;
+		else
+			have_report = buf_read_file(&report, c->report, REPORT_MAX) == 0;
 		unlink(c->report);
 	}
 	add_excerpt(&t->output, "stdout", res->out.buf, res->out.len, res->out_truncated);
@@ -565,6 +572,10 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 		r.status = GATE_ERROR;
 		gate_result_msg(&r, "killed by signal %d (SIG%s)", res->term_signal,
 		    signame(res->term_signal));
+	} else if (report_too_big) {
+		r.status = GATE_ERROR;
+		gate_result_msg(&r, "the report file is larger than %d MiB: not read",
+		    REPORT_MAX >> 20);
 	} else {
 		/* the parser reads everything kept, not just the memory part */
 		struct spawn_view vo, ve;

@@ -208,3 +208,20 @@ def test_stdout_beyond_the_parse_limit_is_an_error(repo, watchd, tmp_path):
     assert g["status"] == "error", {k: g[k] for k in g if k != "findings"}
     assert "64 MiB" in g["message"] and "stdout" in g["message"]
     assert r.rc == 4
+
+
+def test_report_beyond_the_limit_is_an_error(repo, watchd, tmp_path):
+    # a sparse 65 MiB JUnit report: never read in part
+    tool = tool_script(tmp_path, "bigreport.py", """\
+        import sys
+        with open(sys.argv[1], "wb") as f:
+            f.write(b"<testsuite>")
+            f.truncate(65 << 20)
+        """)
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.txt"],
+                         "command": ["/usr/bin/python3", tool, "{report}"], "parser": "junit"}])
+    (repo / "a.txt").write_text("x\n")
+    r = watchd("run", "--json", timeout=60)
+    g = one_gate(r)
+    assert g["status"] == "error", g
+    assert "larger than 64 MiB" in g.get("message", ""), g
