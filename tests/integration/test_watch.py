@@ -561,6 +561,28 @@ def test_instance_limit_degrades_to_scanning_the_tree(rec, repo, how):
 
 
 @pytest.mark.parametrize("how", ["knob", "hook"])
+def test_ignore_edits_do_not_delay_an_overflow_rescan(rec, repo, how):
+    """Rescans after .gitignore edits back off on their own: a series of
+    edits must not make the next overflow wait seconds for its rescan."""
+    pid = start_with_small_queue(rec, how, 16)["pid"]
+    rescans = rec.status()["watch"]["rescans"]
+    for i in range(7):
+        (repo / ".gitignore").write_text(f"gen{i}/\n")
+        wait_until(lambda: rec.status()["watch"]["rescans"] > rescans, timeout=30,
+                   what=f"the rescan for edit {i}")
+        rescans = rec.status()["watch"]["rescans"]
+    rec.sync()
+    rescans = rec.status()["watch"]["rescans"]
+    t0 = time.monotonic()
+    names = _overflow_round(rec, repo, pid, "after-edits")
+    wait_until(lambda: rec.status()["watch"]["rescans"] > rescans, what="the overflow's rescan")
+    waited = time.monotonic() - t0
+    assert waited < 1.5, f"the overflow's rescan waited {waited:.1f}s behind ignore edits"
+    rec.sync()
+    assert set(names) <= set(rec.paths())
+
+
+@pytest.mark.parametrize("how", ["knob", "hook"])
 def test_overflow_storm_backs_off(rec, repo, how):
     """Under a sustained storm, rescans grow slower than overflows (each
     one soon after the last waits twice as long), and nothing is lost."""
