@@ -169,7 +169,29 @@ static void on_rules(void *arg, const char *rel)
 	/* New ignore rules can hide or reveal whole directories: forget the
 	 * cached answers and reconcile the tree (watches follow). */
 	ignore_refresh(d->ig);
-	watcher_rescan(d->watcher, rel);
+	watcher_rules_changed(d->watcher, rel);
+}
+
+/* A full rescan listed the disk as it was after every change made before
+ * any waiting sync began: such a sync need no longer see its cookie (an
+ * overflow may have dropped it), but must wait for what the rescan
+ * reported. */
+static void on_rescanned(void *arg, bool full)
+{
+	struct daemon *d = arg;
+
+	if (!full)
+		return;
+	for (struct sync_wait *w = d->syncs; w; w = w->next) {
+		if (w->seq == 0) {
+			char *p = xasprintf("%s/%s", d->ctx->root, w->cookie);
+
+			unlink(p);
+			free(p);
+		}
+		w->seq = ++d->seq;
+	}
+	check_syncs(d);
 }
 
 static bool strvec_equal(const struct strvec *a, const struct strvec *b)
@@ -269,7 +291,7 @@ static void reload_config(struct daemon *d)
 	strvec_clear(&changed_gates);
 	if (ignore_changed) {
 		ignore_refresh(d->ig);
-		watcher_rescan(d->watcher, "the config's ignore list changed");
+		watcher_rules_changed(d->watcher, "the config's ignore list changed");
 	}
 	prune_state(d);
 	if (sched_idle(d->sched))
@@ -352,10 +374,12 @@ static cJSON *live_status(struct daemon *d)
 	cJSON_AddStringToObject(o, "version", WATCHD_VERSION);
 	cJSON_AddNumberToObject(o, "uptime_s", (double)(uv_now(d->loop) - d->started) / 1000.0);
 	w = cJSON_AddObjectToObject(o, "watch");
-	cJSON_AddStringToObject(w, "backend", "inotify");
+	cJSON_AddStringToObject(w, "backend", ws.inotify ? "inotify" : "scan");
 	cJSON_AddNumberToObject(w, "dirs", ws.dirs);
 	cJSON_AddNumberToObject(w, "files", (double)ws.files);
 	cJSON_AddBoolToObject(w, "degraded", ws.degraded);
+	if (ws.reason)
+		cJSON_AddStringToObject(w, "degraded_reason", ws.reason);
 	cJSON_AddNumberToObject(w, "unwatched_dirs", ws.unwatched);
 	cJSON_AddNumberToObject(w, "rescans", (double)ws.rescans);
 	cJSON_AddNumberToObject(w, "overflows", (double)ws.overflows);
@@ -438,6 +462,10 @@ static void check_syncs(struct daemon *d)
 {
 	uint64_t pending = settle_min_seq(d->settle), running = sched_min_seq(d->sched);
 
+	/* a rescan that is due (backed off after overflows) will report
+	 * changes lost before the sync began; on_rescanned comes back here */
+	if (d->syncs == NULL || watcher_busy(d->watcher))
+		return;
 	for (struct sync_wait *w = d->syncs, *next; w; w = next) {
 		next = w->next;
 		if (w->seq && pending > w->seq && running > w->seq)
@@ -464,6 +492,16 @@ static void start_sync(struct daemon *d, struct client *c, int timeout_ms)
 	w->timer.data = w;
 	w->next = d->syncs;
 	d->syncs = w;
+	uv_timer_start(&w->timer, on_sync_timeout, (uint64_t)timeout_ms, 0);
+	/* Directories without a watch are listed now, so that what changed
+	 * there before this call is reported (with a lower seq than the
+	 * cookie's). Without a watch on ROOT no cookie can be seen: the
+	 * listing was the whole barrier. */
+	if (!watcher_scan_unwatched(d->watcher)) {
+		w->seq = ++d->seq;
+		check_syncs(d);
+		return;
+	}
 	/* The cookie travels the same inotify queue as every earlier change,
 	 * so seeing it means everything before it has been read (Watchman's
 	 * cookie sync). */
@@ -474,7 +512,6 @@ static void start_sync(struct daemon *d, struct client *c, int timeout_ms)
 	else
 		log_warn("cannot create sync cookie %s", path);
 	free(path);
-	uv_timer_start(&w->timer, on_sync_timeout, (uint64_t)timeout_ms, 0);
 }
 
 /* ---- requests -------------------------------------------------------------- */
@@ -670,7 +707,10 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			.stability_ms = ctx->cfg.stability_ms,
 			.writer_timeout_ms = ctx->cfg.writer_timeout_ms,
 		};
-		struct watcher_cb wcb = { on_file, on_cookie, on_git, on_rules, &d };
+		struct watcher_cb wcb = {
+			.file = on_file, .cookie = on_cookie, .git = on_git, .rules = on_rules,
+			.arg = &d, .rescanned = on_rescanned,
+		};
 
 		d.sched = sched_new(&so, on_run_done, &d);
 		d.settle = settle_new(&se, on_batch, &d);

@@ -96,3 +96,9 @@ bool ignore_is_rules_file(const char *rel)
 	base = base ? base + 1 : rel;
 	return strcmp(base, ".gitignore") == 0 || strcmp(rel, ".git/info/exclude") == 0;
 }
+
+void ignore_rules_files(struct ignore *ig, struct strvec *out)
+{
+	if (ig->repo)
+		repo_rules_files(ig->repo, out);
+}

@@ -26,6 +26,10 @@ bool ignore_builtin(const char *rel, bool is_dir);
 void ignore_refresh(struct ignore *ig);
 /* True when rel is a file whose change alters ignore rules. */
 bool ignore_is_rules_file(const char *rel);
+/* Appends the absolute paths of the rules files that live outside the
+ * tree's own .gitignore files (info/exclude, core.excludesFile): what the
+ * watcher must watch besides the tree. */
+void ignore_rules_files(struct ignore *ig, struct strvec *out);
 
 #define COOKIE_PREFIX ".watchd-cookie-"
 

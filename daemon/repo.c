@@ -177,6 +177,50 @@ int repo_ignored(struct repo *r, const char *relpath, bool is_dir)
 	return ignored;
 }
 
+/* libgit2's attribute cache takes core.excludesFile from the config as
+ * written (expanding "~/"), else $XDG_CONFIG_HOME/git/ignore or
+ * ~/.config/git/ignore when that exists; relative paths resolve against
+ * the process's directory, which for the daemon is ROOT. */
+int repo_rules_files(struct repo *r, struct strvec *out)
+{
+	git_buf buf = { 0 };
+	git_config *cfg = NULL;
+	const char *wd;
+
+	if (r == NULL)
+		return 0;
+	wd = git_repository_workdir(r->repo);
+	if (git_repository_item_path(&buf, r->repo, GIT_REPOSITORY_ITEM_INFO) == 0) {
+		size_t n = strlen(buf.ptr);
+
+		strvec_pushf(out, "%s%sexclude", buf.ptr, n && buf.ptr[n - 1] == '/' ? "" : "/");
+		git_buf_dispose(&buf);
+	}
+	if (git_repository_config_snapshot(&cfg, r->repo) == 0 &&
+	    git_config_get_path(&buf, cfg, "core.excludesFile") == 0 && buf.ptr && *buf.ptr) {
+		if (buf.ptr[0] == '/' || wd == NULL)
+			strvec_push(out, buf.ptr);
+		else
+			strvec_pushf(out, "%s%s", wd, buf.ptr);
+	} else {
+		const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+		char *def = NULL;
+		struct stat st;
+
+		if (xdg && *xdg)
+			def = xasprintf("%s/git/ignore", xdg);
+		else if (home && *home)
+			def = xasprintf("%s/.config/git/ignore", home);
+		if (def && stat(def, &st) == 0)
+			strvec_push_owned(out, def);
+		else
+			free(def);
+	}
+	git_buf_dispose(&buf);
+	git_config_free(cfg);
+	return 0;
+}
+
 void repo_refresh(struct repo *r)
 {
 	if (r == NULL)

@@ -54,6 +54,11 @@ int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
 /* Where git looks for hooks: core.hooksPath (relative to the work tree)
  * when set, else GITDIR/hooks. malloc'ed, no trailing '/'. */
 char *repo_hooks_dir(struct repo *r);
+/* Appends the absolute paths of the ignore files outside the work tree's
+ * .gitignore files that git reads: GITDIR/info/exclude (of the common
+ * directory, for linked worktrees) and core.excludesFile (or git's XDG
+ * default when it exists). Files need not exist. 0. */
+int repo_rules_files(struct repo *r, struct strvec *out);
 /* Drops cached index and ignore rules (after .gitignore or index changes). */
 void repo_refresh(struct repo *r);
 

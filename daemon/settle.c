@@ -14,15 +14,26 @@
  *   stability fires ──► second look: same stamp → ready; else it waits
  *             for the next round. Ready files go out as one batch.
  *
- * A file is "open for writing" from IN_MODIFY/IN_CREATE until
- * IN_CLOSE_WRITE; a writer that never closes (a log) is let through after
- * writer_timeout_ms. A rename onto the name counts as closed. No timer
- * runs when nothing is pending. */
+ * Whether a writer has a file open is asked of the kernel at each look: a
+ * read lease (F_SETLEASE F_RDLCK) cannot be taken while any process has
+ * the file open for writing, and is released at once. That covers what
+ * events cannot tell: a file found by a listing (a new directory, a
+ * rescan) whose writer opened it before the watch existed, and a file
+ * that got IN_CREATE but will never get IN_CLOSE_WRITE (a hard link).
+ * Where leases are refused (not the owner without CAP_LEASE, a filesystem
+ * without leases) the events decide: open from IN_MODIFY/IN_CREATE until
+ * IN_CLOSE_WRITE, and what a listing reports counts as closed. A rename
+ * onto the name counts as closed. A writer that never closes (a log) is
+ * let through writer_timeout_ms after its last event. No timer runs when
+ * nothing is pending. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hmap.h"
 #include "log.h"
@@ -66,7 +77,13 @@ static double wall_now(void)
 
 bool settle_git_in_progress(const char *gitdir, double now)
 {
-	static const char *const sequencers[] = { "rebase-merge", "rebase-apply", NULL };
+	/* MERGE_HEAD and friends: a merge, cherry-pick or revert writes the
+	 * work tree, then runs hooks and commits; one stopped for the user
+	 * goes quiet like a stopped rebase. */
+	static const char *const sequencers[] = {
+		"rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD",
+		"sequencer", NULL,
+	};
 	char path[4096];
 	struct stat st;
 
@@ -88,6 +105,67 @@ bool settle_git_in_progress(const char *gitdir, double now)
 	return false;
 }
 
+static void on_sigio(int sig)
+{
+	(void)sig;
+}
+
+/* A lease we hold is broken when someone opens the file for writing in the
+ * moment we hold it, and the kernel tells us with SIGIO, whose default
+ * action ends the process. A handler (not SIG_IGN, which children would
+ * inherit across exec) makes it harmless; we release the lease at once
+ * anyway. */
+static void lease_signal_init(void)
+{
+	struct sigaction sa, old;
+
+	if (sigaction(SIGIO, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigio;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGIO, &sa, NULL);
+}
+
+int settle_writer_probe(const char *path)
+{
+	struct stat sb;
+	int fd, rc;
+
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? SETTLE_PROBE_GONE : SETTLE_PROBE_UNKNOWN;
+	if (!S_ISREG(sb.st_mode))
+		return SETTLE_PROBE_NONE;	/* only a regular file has a writer */
+	/* O_NONBLOCK: never wait on someone else's lease */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? SETTLE_PROBE_GONE : SETTLE_PROBE_UNKNOWN;
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+		rc = SETTLE_PROBE_NONE;
+	} else if (errno == EAGAIN)
+		rc = SETTLE_PROBE_WRITER;
+	else
+		rc = SETTLE_PROBE_UNKNOWN;	/* EACCES, EINVAL, ENOLCK: ask the events */
+	close(fd);
+	return rc;
+}
+
+/* Brings p->writer_open up to date with the kernel's answer, when there is
+ * one. */
+static void probe_writer(struct settle *st, const char *rel, struct pend *p)
+{
+	char *abs = xasprintf("%s/%s", st->o.root, rel);
+	int rc = settle_writer_probe(abs);
+
+	free(abs);
+	if (rc == SETTLE_PROBE_NONE)
+		p->writer_open = false;
+	else if (rc == SETTLE_PROBE_WRITER)
+		p->writer_open = true;
+}
+
 static void on_debounce(uv_timer_t *t);
 static void on_stable(uv_timer_t *t);
 
@@ -95,6 +173,7 @@ struct settle *settle_new(const struct settle_opts *o, settle_flush_fn *cb, void
 {
 	struct settle *st = xcalloc(1, sizeof(*st));
 
+	lease_signal_init();
 	st->o = *o;
 	st->cb = cb;
 	st->arg = arg;
@@ -134,11 +213,11 @@ void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t se
 	 * not starve a batch under churn); an open writer still blocks it. */
 	p->last_event = uv_now(st->o.loop);
 	p->removed = (what & WEV_REMOVED) != 0;
+	/* What the events say, for when no lease can ask the kernel: a
+	 * listing saw no close, but has nothing better to go on either. */
 	if (what & (WEV_MODIFIED | WEV_CREATED))
 		p->writer_open = true;
-	if (what & (WEV_CLOSED | WEV_REMOVED))
-		p->writer_open = false;
-	if ((what & WEV_CREATED) && (what & WEV_RESCAN))
+	if (what & (WEV_CLOSED | WEV_REMOVED | WEV_RESCAN))
 		p->writer_open = false;
 	arm(st, (uint64_t)st->o.debounce_ms);
 }
@@ -171,16 +250,6 @@ static int look(struct settle *st, const char *rel, uint64_t *stamp)
 		return -EINVAL;
 	*stamp = watcher_stamp(&sb);
 	return 0;
-}
-
-static bool regular_file(struct settle *st, const char *rel)
-{
-	char *abs = xasprintf("%s/%s", st->o.root, rel);
-	struct stat sb;
-	bool reg = lstat(abs, &sb) == 0 && S_ISREG(sb.st_mode);
-
-	free(abs);
-	return reg;
 }
 
 /* Emits the ready and removed entries as one batch. */
@@ -263,10 +332,7 @@ static void on_debounce(uv_timer_t *t)
 
 		if (p->probing)
 			continue;
-		/* Only a regular file has a writer: a symlink, fifo or socket
-		 * gets IN_CREATE and never IN_CLOSE_WRITE. */
-		if (p->writer_open && !regular_file(st, s->key))
-			p->writer_open = false;
+		probe_writer(st, s->key, p);
 		if (p->writer_open &&
 		    now - p->last_event < (uint64_t)st->o.writer_timeout_ms) {
 			uint64_t due = p->last_event + (uint64_t)st->o.writer_timeout_ms;
@@ -318,6 +384,8 @@ static void on_stable(uv_timer_t *t)
 
 		if (!p->probing)
 			continue;
+		/* a writer may have opened it since the first look */
+		probe_writer(st, s->key, p);
 		rc = look(st, s->key, &stamp);
 		if (rc == -ENOENT || rc == -ENOTDIR) {
 			p->removed = true;

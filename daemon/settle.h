@@ -2,8 +2,11 @@
  * complete. A batch goes out once no event arrived for debounce_ms (or
  * max_wait_ms after the first under continuous churn), while no git
  * operation is in progress, and only with files that are stable: not open
- * for writing since their last change and unchanged (size, mtime, inode)
- * across two looks stability_ms apart. */
+ * for writing by any process (asked of the kernel with a read lease where
+ * it allows one, else judged from the events; either way for at most
+ * writer_timeout_ms after the last event) and unchanged (size, mtime,
+ * inode) across two looks stability_ms apart. Installs a SIGIO handler
+ * (a broken lease signals it). */
 #ifndef WD_SETTLE_H
 #define WD_SETTLE_H
 
@@ -52,5 +55,15 @@ void settle_stop(struct settle *st);
 /* Exposed for unit tests: is a git operation in progress in gitdir? now
  * is the wall clock in seconds. */
 bool settle_git_in_progress(const char *gitdir, double now);
+
+/* Exposed for unit tests: does any process have path open for writing?
+ * A regular file is probed with a read lease, taken and released at once. */
+enum {
+	SETTLE_PROBE_NONE,	/* no writer (or not a regular file: cannot have one) */
+	SETTLE_PROBE_WRITER,	/* open for writing somewhere */
+	SETTLE_PROBE_UNKNOWN,	/* no lease allowed here: events must decide */
+	SETTLE_PROBE_GONE,	/* no such file */
+};
+int settle_writer_probe(const char *path);
 
 #endif

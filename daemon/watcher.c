@@ -7,11 +7,16 @@
  * also keeps its files as a sorted array of (name, stamp): that is what a
  * rescan compares the disk against, so that after IN_Q_OVERFLOW every file
  * changed in the lost window is reported once and unchanged files are not.
+ * Besides the tree, the git directory and the directories of the ignore
+ * files git reads from outside the tree (info/exclude, core.excludesFile)
+ * are watched, the latter filtered by name.
  *
  * Invariants:
  *  - a directory is watched before it is listed, so nothing created after
  *    the listing is missed; whatever the listing finds is reported as
- *    created (a directory made with files already in it loses nothing);
+ *    created (a directory made with files already in it loses nothing),
+ *    but never as closed: a listing cannot know whether a writer still has
+ *    the file open, so settle has to find out;
  *  - IN_MOVED_FROM of a directory detaches its node and parks it under the
  *    move cookie; IN_MOVED_TO with that cookie re-attaches it (rename within
  *    the tree: watches kept, paths change). A parked node still unpaired
@@ -19,8 +24,12 @@
  *    watches are removed and its files reported removed;
  *  - IN_IGNORED drops a wd; events of wds we no longer know are stale;
  *  - ENOSPC from inotify_add_watch does not stop anything: the directory is
- *    kept unwatched and rescanned periodically (degraded mode);
- *  - idle costs nothing: no timer runs unless degraded or moves are parked.
+ *    kept unwatched and rescanned periodically (degraded mode); without an
+ *    inotify instance at all (EMFILE) the whole tree is;
+ *  - rescans after overflows and after ignore-rule changes back off
+ *    separately: one pending rescan serves both, due at the earlier time;
+ *  - idle costs nothing: no timer runs unless degraded, moves are parked or
+ *    a rescan is due.
  * Expected load: 10k directories and 100k files in a few MiB. */
 #include <dirent.h>
 #include <errno.h>
@@ -40,6 +49,7 @@
 #include "hmap.h"
 #include "ignore.h"
 #include "log.h"
+#include "strvec.h"
 #include "watcher.h"
 #include "wdmap.h"
 #include "xmalloc.h"
@@ -49,10 +59,32 @@
 	IN_EXCL_UNLINK)
 #define GIT_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
 	IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
+#define META_MASK GIT_MASK
 #define MOVE_EXPIRE_MS 50
 #define DEGRADED_SCAN_MS 2000
+#define DEGRADED_DUTY 20	/* degraded scans take at most 1/20 of the time */
 #define RESCAN_MIN_MS 100
 #define RESCAN_MAX_MS 10000
+#define RULES_MIN_MS 50		/* one save is several events: rescan once */
+#define RULES_MAX_MS 2000
+
+enum { RESCAN_OVERFLOW, RESCAN_RULES, RESCAN_KINDS };
+
+/* When rescans of one kind follow each other within twice the longest
+ * wait, each waits twice as long as the one before. */
+struct backoff {
+	uint64_t	 last;		/* loop time of the last rescan served; 0: none */
+	uint64_t	 delay;		/* the wait the last request got */
+	uint64_t	 min, max;
+};
+
+/* An ignore file outside the tree, watched through its directory. */
+struct rules_watch {
+	int		 wd;		/* -1: not watched (the directory is missing) */
+	char		*dir;		/* absolute */
+	char		*name;		/* the file's name in dir */
+	char		*path;		/* absolute, what the rules callback gets */
+};
 
 struct wdir {
 	int		 wd;		/* -1: unwatched (degraded) */
@@ -75,9 +107,12 @@ struct watcher {
 	uv_poll_t	 poll;
 	uv_timer_t	 move_timer;	/* expires parked moves */
 	uv_timer_t	 scan_timer;	/* degraded rescans and rescan backoff */
-	int		 fd;
+	int		 fd;		/* -1: no inotify instance (everything is scanned) */
 	int		 git_wd;
 	char		*root;
+	struct rules_watch *rules;	/* ignore files outside the tree */
+	size_t		 nrules;
+	struct strvec	 rules_rel;	/* such files that lie inside the tree */
 	struct ignore	*ig;
 	struct watcher_cb cb;
 	struct wdir	*top;
@@ -86,10 +121,17 @@ struct watcher {
 	struct watcher_stats st;
 	int		 closing;
 	bool		 enospc_warned;
-	bool		 rescan_pending;
-	uint64_t	 last_rescan;
-	uint64_t	 rescan_backoff;
+	bool		 enospc_seen;	/* warn once the tree's size is known */
+	unsigned	 rescan_kinds;	/* bit per RESCAN_*: a rescan is due */
+	uint64_t	 rescan_due;	/* loop time it is due */
+	struct backoff	 backoff[RESCAN_KINDS];
+	uint64_t	 degraded_ms;	/* interval of degraded scans */
+	uint64_t	 degraded_at;	/* loop time of the next; 0: none due */
+	char		 reason[640];	/* why degraded */
 	int		 test_max_watches;	/* WATCHD_TEST_MAX_WATCHES: simulate ENOSPC */
+	int		 test_queue_max;	/* WATCHD_TEST_QUEUE_MAX: simulate max_queued_events */
+	uint64_t	 drained;	/* events read since the queue was last empty */
+	bool		 test_overflow;	/* events dropped by the simulated queue */
 	int		 watches_added;
 	struct buf	 path;		/* scratch */
 };
@@ -218,28 +260,53 @@ static void subtree_free(struct watcher *w, struct wdir *d, const char *prefix, 
 
 /* ---- watching and scanning ----------------------------------------------- */
 
-static void warn_enospc(struct watcher *w)
+static void read_knob(const char *name, char *buf, size_t len)
 {
-	char buf[64] = "?";
-	FILE *fp;
+	char *path = xasprintf("/proc/sys/fs/inotify/%s", name);
+	FILE *fp = fopen(path, "re");
 
-	if (w->enospc_warned)
-		return;
-	w->enospc_warned = true;
-	fp = fopen("/proc/sys/fs/inotify/max_user_watches", "re");
+	snprintf(buf, len, "?");
 	if (fp) {
-		if (fgets(buf, sizeof(buf), fp))
+		if (fgets(buf, (int)len, fp))
 			buf[strcspn(buf, "\n")] = '\0';
 		fclose(fp);
 	}
-	log_warnx("inotify watch limit reached (fs.inotify.max_user_watches=%s, shared by all "
-	    "of this user's processes; %d directories watched so far). Raise it (sudo sysctl "
-	    "fs.inotify.max_user_watches=524288; persist it in /etc/sysctl.d/) or add big "
-	    "directories to \"ignore\". Meanwhile the rest of the tree is rescanned every %d s.",
-	    buf, w->st.dirs, DEGRADED_SCAN_MS / 1000);
+	free(path);
 }
 
-static void schedule_degraded_scan(struct watcher *w);
+/* The watch limit was hit during a scan; said once, after the scan, when
+ * the number of directories the tree needs is known. */
+static void enospc_report(struct watcher *w)
+{
+	char lim[64];
+	long cur, want;
+
+	if (!w->enospc_seen || w->enospc_warned)
+		return;
+	w->enospc_warned = true;
+	read_knob("max_user_watches", lim, sizeof(lim));
+	cur = atol(lim);
+	want = cur >= 262144 ? cur * 2 : 524288;
+	snprintf(w->reason, sizeof(w->reason), "inotify watch limit reached "
+	    "(fs.inotify.max_user_watches=%s, shared by all of this user's processes; this "
+	    "tree needs ~%d watches, one per directory, and got %d). Raise it (sudo sysctl "
+	    "fs.inotify.max_user_watches=%ld; persist it in /etc/sysctl.d/) or add big "
+	    "directories to \"ignore\". Meanwhile the %d unwatched directories are rescanned "
+	    "every %d s.", lim, w->st.dirs + w->st.unwatched, w->st.dirs, want,
+	    w->st.unwatched, (int)(w->degraded_ms / 1000));
+	log_warnx("%s", w->reason);
+}
+
+static void scan_timer_arm(struct watcher *w);
+
+static void schedule_degraded_scan(struct watcher *w)
+{
+	w->st.degraded = true;
+	if (w->degraded_at == 0) {
+		w->degraded_at = uv_now(w->loop) + w->degraded_ms;
+		scan_timer_arm(w);
+	}
+}
 
 /* Adds a watch for d at its path (w->path must hold the relative path). */
 static void watch_dir(struct watcher *w, struct wdir *d, int dfd)
@@ -251,6 +318,13 @@ static void watch_dir(struct watcher *w, struct wdir *d, int dfd)
 	 * (which keeps symlink loops harmless) refuses it. IN_ONLYDIR makes
 	 * the call fail rather than watch a file that took the name. */
 	(void)dfd;
+	if (w->fd < 0) {
+		/* no inotify instance: the whole tree is scanned */
+		d->wd = -1;
+		w->st.unwatched++;
+		schedule_degraded_scan(w);
+		return;
+	}
 	abs = w->path.len ? xasprintf("%s/%s", w->root, w->path.buf) : xstrdup(w->root);
 	if (w->test_max_watches > 0 && w->watches_added >= w->test_max_watches) {
 		wd = -1;
@@ -262,8 +336,7 @@ static void watch_dir(struct watcher *w, struct wdir *d, int dfd)
 		d->wd = -1;
 		w->st.unwatched++;
 		if (errno == ENOSPC) {
-			warn_enospc(w);
-			w->st.degraded = true;
+			w->enospc_seen = true;
 			schedule_degraded_scan(w);
 		} else if (errno != ENOENT && errno != ENOTDIR)
 			log_warn("inotify_add_watch %s", w->path.len ? w->path.buf : ".");
@@ -400,7 +473,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 			if (report && (!found ||
 			    changed_since(old.v[at].stamp, stamp, &st, &old_listed)))
 				w->cb.file(w->cb.arg, w->path.buf,
-				    WEV_RESCAN | (found ? WEV_MODIFIED : WEV_CREATED) | WEV_CLOSED);
+				    WEV_RESCAN | (found ? WEV_MODIFIED : WEV_CREATED));
 		}
 	}
 	closedir(dir);
@@ -455,13 +528,20 @@ static void scan_path(struct watcher *w, struct wdir *d, bool report)
 
 static void do_rescan(struct watcher *w)
 {
-	w->rescan_pending = false;
-	w->last_rescan = uv_now(w->loop);
+	uint64_t now = uv_now(w->loop);
+
+	for (int k = 0; k < RESCAN_KINDS; k++)
+		if (w->rescan_kinds & (1u << k))
+			w->backoff[k].last = now;
+	w->rescan_kinds = 0;
 	w->st.rescans++;
 	scan_path(w, w->top, true);
 	malloc_trim(0);
 	log_info("rescan done: %d dirs watched, %llu files", w->st.dirs,
 	    (unsigned long long)w->st.files);
+	enospc_report(w);
+	if (w->cb.rescanned)
+		w->cb.rescanned(w->cb.arg, true);
 }
 
 static bool any_unwatched(struct wdir *d)
@@ -478,7 +558,6 @@ static bool any_unwatched(struct wdir *d)
 static void degraded_pass(struct watcher *w, struct wdir *d)
 {
 	if (d->wd == -1) {
-		wdmap_del(&w->wds, d->wd);
 		w->st.unwatched--;
 		d->wd = -2;
 		scan_path(w, d, true);
@@ -488,52 +567,111 @@ static void degraded_pass(struct watcher *w, struct wdir *d)
 		degraded_pass(w, c);
 }
 
+/* One pass over what has no watch. The interval grows with what a pass
+ * costs, so that scanning a big tree without inotify stays a small share
+ * of a core. */
+static void degraded_scan(struct watcher *w)
+{
+	uint64_t t0 = uv_hrtime(), ms;
+	bool was = w->st.degraded;
+
+	degraded_pass(w, w->top);
+	ms = (uv_hrtime() - t0) / 1000000;
+	w->degraded_ms = ms * DEGRADED_DUTY > DEGRADED_SCAN_MS ? ms * DEGRADED_DUTY : DEGRADED_SCAN_MS;
+	w->st.degraded = w->fd < 0 || any_unwatched(w->top);
+	w->degraded_at = w->st.degraded ? uv_now(w->loop) + w->degraded_ms : 0;
+	if (was && !w->st.degraded) {
+		log_info("all directories are watched again; leaving degraded mode");
+		w->reason[0] = '\0';
+	}
+	enospc_report(w);
+	if (w->cb.rescanned)
+		w->cb.rescanned(w->cb.arg, false);
+}
+
 static void on_scan_timer(uv_timer_t *t)
 {
 	struct watcher *w = t->data;
+	uint64_t now = uv_now(w->loop);
 
-	if (w->rescan_pending)
+	if (w->rescan_kinds && w->rescan_due <= now)
 		do_rescan(w);
-	if (w->st.degraded) {
-		degraded_pass(w, w->top);
-		w->st.degraded = any_unwatched(w->top);
-		if (w->st.degraded)
-			uv_timer_start(&w->scan_timer, on_scan_timer, DEGRADED_SCAN_MS, 0);
-		else
-			log_info("all directories are watched again; leaving degraded mode");
-	}
+	if (w->st.degraded && w->degraded_at && w->degraded_at <= now)
+		degraded_scan(w);
+	scan_timer_arm(w);
 }
 
-static void schedule_degraded_scan(struct watcher *w)
+/* One timer serves the due rescan and the degraded scans: it wakes for
+ * the earlier, and not at all when neither is due. */
+static void scan_timer_arm(struct watcher *w)
 {
-	if (!uv_is_active((uv_handle_t *)&w->scan_timer))
-		uv_timer_start(&w->scan_timer, on_scan_timer, DEGRADED_SCAN_MS, 0);
+	uint64_t now = uv_now(w->loop), at = UINT64_MAX;
+
+	if (w->closing)
+		return;
+	if (w->rescan_kinds)
+		at = w->rescan_due;
+	if (w->st.degraded && w->degraded_at && w->degraded_at < at)
+		at = w->degraded_at;
+	if (at == UINT64_MAX) {
+		uv_timer_stop(&w->scan_timer);
+		return;
+	}
+	uv_timer_start(&w->scan_timer, on_scan_timer, at > now ? at - now : 0, 0);
 }
 
-void watcher_rescan(struct watcher *w, const char *why)
+/* The wait before a rescan of one kind: its first after a quiet period
+ * waits b->first; each that follows the last one closely waits twice as
+ * long as the previous, up to max, so a storm cannot pin a core. */
+static uint64_t backoff_next(struct backoff *b, uint64_t first, uint64_t now)
+{
+	if (b->last && now - b->last < b->max * 2) {
+		b->delay = b->delay < b->min ? b->min : b->delay * 2;
+		if (b->delay > b->max)
+			b->delay = b->max;
+	} else
+		b->delay = first;
+	return b->delay;
+}
+
+static void rescan_request(struct watcher *w, int kind, uint64_t first, const char *why)
 {
 	uint64_t now = uv_now(w->loop), due;
 
 	log_info("rescan requested: %s", why);
-	if (w->rescan_pending)
-		return;
-	/* Back off under repeated overflows: each rescan that follows soon
-	 * after the previous one doubles the wait, so a storm cannot pin a
-	 * core rescanning. A quiet period resets it. */
-	if (w->last_rescan && now - w->last_rescan < RESCAN_MAX_MS * 2) {
-		w->rescan_backoff = w->rescan_backoff ? w->rescan_backoff * 2 : RESCAN_MIN_MS;
-		if (w->rescan_backoff > RESCAN_MAX_MS)
-			w->rescan_backoff = RESCAN_MAX_MS;
-	} else
-		w->rescan_backoff = 0;
-	due = w->rescan_backoff;
-	w->rescan_pending = true;
-	if (due == 0) {
+	if (w->rescan_kinds & (1u << kind))
+		return;		/* the rescan due serves this one too */
+	due = now + backoff_next(&w->backoff[kind], first, now);
+	if (w->rescan_kinds == 0 || due < w->rescan_due)
+		w->rescan_due = due;
+	w->rescan_kinds |= 1u << kind;
+	if (w->rescan_due <= now)
 		do_rescan(w);
-		return;
+	scan_timer_arm(w);
+}
+
+void watcher_rescan(struct watcher *w, const char *why)
+{
+	rescan_request(w, RESCAN_OVERFLOW, 0, why);
+}
+
+void watcher_rules_changed(struct watcher *w, const char *why)
+{
+	rescan_request(w, RESCAN_RULES, RULES_MIN_MS, why);
+}
+
+bool watcher_busy(const struct watcher *w)
+{
+	return w->rescan_kinds != 0;
+}
+
+bool watcher_scan_unwatched(struct watcher *w)
+{
+	if (w->st.degraded) {
+		degraded_scan(w);
+		scan_timer_arm(w);
 	}
-	uv_timer_stop(&w->scan_timer);
-	uv_timer_start(&w->scan_timer, on_scan_timer, due, 0);
+	return w->top->wd >= 0;
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -563,6 +701,39 @@ static void on_move_timer(uv_timer_t *t)
 	expire_parked(t->data);
 }
 
+/* Reports every file of the subtree at top (still attached, so paths are
+ * the old ones) removed. The stack grows on the heap: a directory may
+ * have any number of subdirectories. */
+static void report_removed(struct watcher *w, struct wdir *top)
+{
+	struct wdir **stack = NULL;
+	size_t n = 0, alloc = 0;
+	struct buf p = BUF_INIT;
+
+	stack = xgrow(stack, &alloc, 1, sizeof(*stack));
+	stack[n++] = top;
+	while (n > 0) {
+		struct wdir *k = stack[--n];
+		size_t base;
+
+		path_of(k, &p);
+		base = p.len;
+		for (uint32_t i = 0; i < k->ents.n; i++) {
+			buf_setlen(&p, base);
+			if (base)
+				buf_addch(&p, '/');
+			buf_addstr(&p, dirents_name(&k->ents, i));
+			w->cb.file(w->cb.arg, p.buf, WEV_REMOVED);
+		}
+		for (struct wdir *q = k->child; q; q = q->sibling) {
+			stack = xgrow(stack, &alloc, n + 1, sizeof(*stack));
+			stack[n++] = q;
+		}
+	}
+	buf_release(&p);
+	free(stack);
+}
+
 static void dir_event(struct watcher *w, struct wdir *d, const struct inotify_event *ev)
 {
 	struct wdir *c;
@@ -572,7 +743,6 @@ static void dir_event(struct watcher *w, struct wdir *d, const struct inotify_ev
 		if (ev->mask & IN_MOVED_TO) {
 			for (struct parked **pp = &w->parked; *pp; pp = &(*pp)->next) {
 				struct parked *p = *pp;
-				struct buf old = BUF_INIT;
 
 				if (p->cookie != ev->cookie)
 					continue;
@@ -587,7 +757,6 @@ static void dir_event(struct watcher *w, struct wdir *d, const struct inotify_ev
 					return;
 				}
 				child_attach(d, c);
-				buf_release(&old);
 				scan_path(w, c, true);
 				return;
 			}
@@ -607,46 +776,10 @@ static void dir_event(struct watcher *w, struct wdir *d, const struct inotify_ev
 			return;
 		{
 			struct parked *p = xcalloc(1, sizeof(*p));
-			struct buf oldp = BUF_INIT;
 
 			/* Report the old paths as removed now; the new ones will
 			 * be reported created when (if) the pair arrives. */
-			path_of(c, &oldp);
-			{
-				char *prefix = buf_detach(&oldp, NULL);
-
-				for (uint32_t i = 0; i < c->ents.n; i++) {
-					char *fp = xasprintf("%s/%s", prefix, dirents_name(&c->ents, i));
-
-					w->cb.file(w->cb.arg, fp, WEV_REMOVED);
-					free(fp);
-				}
-				/* descendants' files, too */
-				{
-					struct wdir *stack[256];
-					int sp = 0;
-
-					for (struct wdir *k = c->child; k && sp < 256; k = k->sibling)
-						stack[sp++] = k;
-					while (sp > 0) {
-						struct wdir *k = stack[--sp];
-						struct buf kp = BUF_INIT;
-
-						path_of(k, &kp);
-						for (uint32_t i = 0; i < k->ents.n; i++) {
-							char *fp = xasprintf("%s/%s", kp.buf,
-							    dirents_name(&k->ents, i));
-
-							w->cb.file(w->cb.arg, fp, WEV_REMOVED);
-							free(fp);
-						}
-						buf_release(&kp);
-						for (struct wdir *q = k->child; q && sp < 256; q = q->sibling)
-							stack[sp++] = q;
-					}
-				}
-				free(prefix);
-			}
+			report_removed(w, c);
 			child_detach(c);
 			/* The files were reported removed; forgetting them means
 			 * the listing on arrival reports each one created. */
@@ -701,7 +834,8 @@ static void file_event(struct watcher *w, struct wdir *d, const struct inotify_e
 		ent_set(w, d, ev->name, 0);
 	w->cb.file(w->cb.arg, w->path.buf, what);
 	/* last: the rules callback may rescan, which reuses w->path */
-	if (ignore_is_rules_file(w->path.buf) && w->cb.rules) {
+	if (w->cb.rules && (ignore_is_rules_file(w->path.buf) ||
+	    strvec_find(&w->rules_rel, w->path.buf) >= 0)) {
 		char *rel = xstrdup(w->path.buf);
 
 		w->cb.rules(w->cb.arg, rel);
@@ -709,21 +843,92 @@ static void file_event(struct watcher *w, struct wdir *d, const struct inotify_e
 	}
 }
 
+static void overflow(struct watcher *w)
+{
+	w->st.overflows++;
+	log_warnx("inotify queue overflow: events were lost; rescanning");
+	watcher_rescan(w, "IN_Q_OVERFLOW");
+}
+
+static void rules_watch_add(struct watcher *w, struct rules_watch *r)
+{
+	/* IN_MASK_ADD: the directory may be the git directory, watched
+	 * already; its mask must only grow */
+	int wd = inotify_add_watch(w->fd, r->dir, META_MASK | IN_MASK_ADD);
+
+	r->wd = -1;
+	if (wd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			log_warn("inotify_add_watch %s", r->dir);
+		return;
+	}
+	if (wdmap_get(&w->wds, wd)) {
+		/* a directory of the tree after all (through a link): its
+		 * events belong to the tree, and the file is not tracked */
+		log_debug("%s is inside the tree; its changes are not watched", r->path);
+		return;
+	}
+	r->wd = wd;
+	w->watches_added++;
+}
+
+/* A directory appeared in the git directory (info/ made by git): retry
+ * the rules files whose directory was missing. */
+static void rules_retry(struct watcher *w)
+{
+	for (size_t i = 0; i < w->nrules; i++) {
+		struct rules_watch *r = &w->rules[i];
+
+		if (r->wd >= 0)
+			continue;
+		rules_watch_add(w, r);
+		if (r->wd >= 0 && w->cb.rules)
+			w->cb.rules(w->cb.arg, r->path);
+	}
+}
+
+/* Events of the git directory and of the rules files' directories. A wd
+ * may serve several (core.excludesFile in .git/info). True when ev was
+ * for one of them. */
+static bool meta_event(struct watcher *w, const struct inotify_event *ev)
+{
+	bool ours = false;
+
+	if (w->git_wd >= 0 && ev->wd == w->git_wd) {
+		ours = true;
+		if (ev->mask & IN_IGNORED)
+			w->git_wd = -1;
+		else if (ev->len) {
+			if (w->cb.git)
+				w->cb.git(w->cb.arg, ev->name);
+			if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+				rules_retry(w);
+		}
+	}
+	for (size_t i = 0; i < w->nrules; i++) {
+		struct rules_watch *r = &w->rules[i];
+
+		if (r->wd < 0 || r->wd != ev->wd)
+			continue;
+		ours = true;
+		if (ev->mask & IN_IGNORED)
+			r->wd = -1;
+		else if (ev->len && strcmp(ev->name, r->name) == 0 && w->cb.rules)
+			w->cb.rules(w->cb.arg, r->path);
+	}
+	return ours;
+}
+
 static void handle(struct watcher *w, const struct inotify_event *ev)
 {
 	struct wdir *d;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
-		w->st.overflows++;
-		log_warnx("inotify queue overflow: events were lost; rescanning");
-		watcher_rescan(w, "IN_Q_OVERFLOW");
+		overflow(w);
 		return;
 	}
-	if (ev->wd == w->git_wd && w->git_wd >= 0) {
-		if (ev->len && w->cb.git)
-			w->cb.git(w->cb.arg, ev->name);
+	if (meta_event(w, ev))
 		return;
-	}
 	d = wdmap_get(&w->wds, ev->wd);
 	if (d == NULL)
 		return;		/* stale: the watch is gone */
@@ -771,6 +976,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
 				continue;
 			if (errno != EAGAIN)
 				log_warn("read inotify");
+			w->drained = 0;
 			break;
 		}
 		if (n == 0)
@@ -778,10 +984,23 @@ static void on_readable(uv_poll_t *p, int status, int events)
 		for (char *q = buf; q < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)q;
 
-			handle(w, ev);
 			q += sizeof(*ev) + ev->len;
+			/* The test hook plays a queue of test_queue_max events:
+			 * what the kernel would have dropped is dropped here, and
+			 * an overflow follows (IN_IGNORED is kept: it frees). */
+			if (w->test_queue_max > 0 && ++w->drained > (uint64_t)w->test_queue_max &&
+			    !(ev->mask & IN_IGNORED)) {
+				w->test_overflow = true;
+				continue;
+			}
+			handle(w, ev);
 		}
 	}
+	if (w->test_overflow) {
+		w->test_overflow = false;
+		overflow(w);
+	}
+	enospc_report(w);
 	/* Moves whose pair did not come in this read get a short grace. */
 	if (w->parked && !uv_is_active((uv_handle_t *)&w->move_timer))
 		uv_timer_start(&w->move_timer, on_move_timer, MOVE_EXPIRE_MS, 0);
@@ -789,33 +1008,101 @@ static void on_readable(uv_poll_t *p, int status, int events)
 
 /* ---- public -------------------------------------------------------------- */
 
+/* Ignore files git reads from outside the tree's .gitignore files. One
+ * inside the tree (core.excludesFile = a tracked file) is matched by path
+ * among the tree's events; the others get their directory watched. */
+static void rules_setup(struct watcher *w)
+{
+	struct strvec files = STRVEC_INIT;
+	char *rroot = realpath(w->root, NULL);
+	size_t rl = rroot ? strlen(rroot) : 0;
+
+	ignore_rules_files(w->ig, &files);
+	w->rules = files.n ? xcalloc(files.n, sizeof(*w->rules)) : NULL;
+	for (size_t i = 0; i < files.n; i++) {
+		const char *f = files.v[i], *slash = strrchr(f, '/');
+		char *dir, *rdir;
+		const char *dd;
+		struct rules_watch *r;
+
+		if (f[0] != '/')
+			continue;	/* relative to no work tree (a bare repository) */
+		dir = slash > f ? xstrndup(f, (size_t)(slash - f)) : xstrdup("/");
+		rdir = realpath(dir, NULL);
+		dd = rdir ? rdir : dir;
+
+		if (rroot && strncmp(dd, rroot, rl) == 0 && (dd[rl] == '/' || dd[rl] == '\0')) {
+			char *rel = dd[rl] ? xasprintf("%s/%s", dd + rl + 1, slash + 1) :
+			    xstrdup(slash + 1);
+
+			if (!ignore_builtin(rel, false)) {
+				strvec_push_owned(&w->rules_rel, rel);
+				free(rdir);
+				free(dir);
+				continue;
+			}
+			free(rel);
+		}
+		r = &w->rules[w->nrules++];
+		r->dir = xstrdup(dd);
+		r->name = xstrdup(slash + 1);
+		r->path = xstrdup(f);
+		rules_watch_add(w, r);
+		log_debug("rules file %s: %s", f, r->wd >= 0 ? "watched" : "its directory is missing");
+		free(rdir);
+		free(dir);
+	}
+	strvec_clear(&files);
+	free(rroot);
+}
+
+static void rules_release(struct watcher *w)
+{
+	for (size_t i = 0; i < w->nrules; i++) {
+		free(w->rules[i].dir);
+		free(w->rules[i].name);
+		free(w->rules[i].path);
+	}
+	free(w->rules);
+	w->rules = NULL;
+	w->nrules = 0;
+	strvec_clear(&w->rules_rel);
+}
+
+static void no_inotify(struct watcher *w, int e)
+{
+	char lim[64];
+
+	read_knob("max_user_instances", lim, sizeof(lim));
+	snprintf(w->reason, sizeof(w->reason), "no inotify instance (%s): the inotify instance "
+	    "limit is reached (fs.inotify.max_user_instances=%s, shared by all of this user's "
+	    "processes) or this process is out of file descriptors. Raise it (sudo sysctl "
+	    "fs.inotify.max_user_instances=%ld; persist it in /etc/sysctl.d/) or stop other "
+	    "watchers, then restart watchd. Meanwhile the whole tree is scanned every %d s or "
+	    "more.", strerror(e), lim, atol(lim) >= 256 ? atol(lim) * 2 : 512,
+	    DEGRADED_SCAN_MS / 1000);
+	log_warnx("%s", w->reason);
+}
+
 int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct ignore *ig,
     const struct watcher_cb *cb, struct watcher **out, char *err, size_t errlen)
 {
 	struct watcher *w;
 	const char *env = getenv("WATCHD_TEST_MAX_WATCHES");
-	int fd, rc;
+	const char *qenv = getenv("WATCHD_TEST_QUEUE_MAX");
+	int fd, e;
 
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		if (errno == EMFILE) {
-			char lim[64] = "?";
-			FILE *fp = fopen("/proc/sys/fs/inotify/max_user_instances", "re");
-
-			if (fp) {
-				if (fgets(lim, sizeof(lim), fp))
-					lim[strcspn(lim, "\n")] = '\0';
-				fclose(fp);
-			}
-			snprintf(err, errlen, "inotify instance limit reached "
-			    "(fs.inotify.max_user_instances=%s, shared by all of this user's "
-			    "processes) or out of file descriptors. Raise it (sudo sysctl "
-			    "fs.inotify.max_user_instances=512; persist it in /etc/sysctl.d/) or "
-			    "stop other watchers", lim);
-		} else
-			snprintf(err, errlen, "inotify_init1: %s", strerror(errno));
-		return rc;
+	e = errno;
+	if (getenv("WATCHD_TEST_NO_INOTIFY") && fd >= 0) {
+		/* test hook: behave as if max_user_instances were reached */
+		close(fd);
+		fd = -1;
+		e = EMFILE;
+	}
+	if (fd < 0 && e != EMFILE && e != ENFILE) {
+		snprintf(err, errlen, "inotify_init1: %s", strerror(e));
+		return -e;
 	}
 	w = xcalloc(1, sizeof(*w));
 	w->loop = loop;
@@ -825,6 +1112,10 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	w->cb = *cb;
 	w->git_wd = -1;
 	w->test_max_watches = env ? atoi(env) : 0;
+	w->test_queue_max = qenv ? atoi(qenv) : 0;
+	w->degraded_ms = DEGRADED_SCAN_MS;
+	w->backoff[RESCAN_OVERFLOW] = (struct backoff){ 0, 0, RESCAN_MIN_MS, RESCAN_MAX_MS };
+	w->backoff[RESCAN_RULES] = (struct backoff){ 0, 0, RESCAN_MIN_MS, RULES_MAX_MS };
 	buf_init(&w->path);
 	uv_timer_init(loop, &w->move_timer);
 	uv_timer_init(loop, &w->scan_timer);
@@ -832,32 +1123,42 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	w->top = xcalloc(1, sizeof(*w->top));
 	w->top->name = xstrdup("");
 	w->top->wd = -2;
-	if (gitdir) {
+	if (fd < 0)
+		no_inotify(w, e);
+	if (gitdir && fd >= 0) {
 		w->git_wd = inotify_add_watch(fd, gitdir, GIT_MASK);
 		if (w->git_wd >= 0)
 			w->watches_added++;
 	}
+	if (fd >= 0)
+		rules_setup(w);
 	scan_path(w, w->top, false);
 	/* the scan's temporaries are gone: give their pages back */
 	malloc_trim(0);
-	if (w->top->wd < 0 && !w->st.degraded) {
+	if (w->top->wd == -2 || (w->top->wd < 0 && !w->st.degraded)) {
 		snprintf(err, errlen, "cannot watch %s: %s", root, strerror(errno));
 		subtree_free(w, w->top, "", false, true);
 		w->top = NULL;
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		wdmap_release(&w->wds);
+		rules_release(w);
 		free(w->root);
 		buf_release(&w->path);
-		/* the timers were never started; closing them needs the loop */
+		/* the timers may have been started; closing them needs the loop */
+		w->closing = 1;
 		uv_close((uv_handle_t *)&w->move_timer, NULL);
 		uv_close((uv_handle_t *)&w->scan_timer, NULL);
 		uv_run(loop, UV_RUN_NOWAIT);
 		free(w);
 		return -ENOENT;
 	}
-	uv_poll_init(loop, &w->poll, fd);
-	w->poll.data = w;
-	uv_poll_start(&w->poll, UV_READABLE, on_readable);
+	enospc_report(w);
+	if (fd >= 0) {
+		uv_poll_init(loop, &w->poll, fd);
+		w->poll.data = w;
+		uv_poll_start(&w->poll, UV_READABLE, on_readable);
+	}
 	*out = w;
 	return 0;
 }
@@ -868,7 +1169,8 @@ static void on_closed(uv_handle_t *h)
 
 	if (--w->closing > 0)
 		return;
-	close(w->fd);
+	if (w->fd >= 0)
+		close(w->fd);
 	while (w->parked) {
 		struct parked *p = w->parked;
 
@@ -879,6 +1181,7 @@ static void on_closed(uv_handle_t *h)
 	if (w->top)
 		subtree_free(w, w->top, "", false, false);
 	wdmap_release(&w->wds);
+	rules_release(w);
 	buf_release(&w->path);
 	free(w->root);
 	free(w);
@@ -888,8 +1191,9 @@ void watcher_stop(struct watcher *w)
 {
 	if (w == NULL)
 		return;
-	w->closing = 3;
-	uv_close((uv_handle_t *)&w->poll, on_closed);
+	w->closing = w->fd >= 0 ? 3 : 2;
+	if (w->fd >= 0)
+		uv_close((uv_handle_t *)&w->poll, on_closed);
 	uv_close((uv_handle_t *)&w->move_timer, on_closed);
 	uv_close((uv_handle_t *)&w->scan_timer, on_closed);
 }
@@ -897,6 +1201,8 @@ void watcher_stop(struct watcher *w)
 void watcher_get_stats(const struct watcher *w, struct watcher_stats *st)
 {
 	*st = w->st;
+	st->inotify = w->fd >= 0;
+	st->reason = w->st.degraded && w->reason[0] ? w->reason : NULL;
 }
 
 void watcher_note(struct watcher *w, const char *rel, uint64_t stamp)

@@ -17,7 +17,8 @@ struct watcher;
 enum {
 	WEV_CREATED	= 1 << 0,	/* appeared (create, moved in, found by a scan) */
 	WEV_MODIFIED	= 1 << 1,	/* content written (the writer may still have it open) */
-	WEV_CLOSED	= 1 << 2,	/* a writer closed it (IN_CLOSE_WRITE) */
+	WEV_CLOSED	= 1 << 2,	/* a writer closed it (IN_CLOSE_WRITE); never sent for
+					 * what a listing found: a listing cannot tell */
 	WEV_ATTRIB	= 1 << 3,
 	WEV_REMOVED	= 1 << 4,	/* deleted or moved away */
 	WEV_RESCAN	= 1 << 5,	/* found changed by a rescan, not by an event */
@@ -30,9 +31,14 @@ struct watcher_cb {
 	void	(*cookie)(void *arg, const char *name);
 	/* Something changed in the git directory (name of the entry). */
 	void	(*git)(void *arg, const char *name);
-	/* An ignore rules file changed (.gitignore, info/exclude). */
+	/* An ignore rules file changed (.gitignore, .git/info/exclude,
+	 * core.excludesFile; rel is relative to ROOT, or absolute outside it). */
 	void	(*rules)(void *arg, const char *rel);
 	void	*arg;
+	/* A rescan finished. full: the whole tree was listed, so every change
+	 * made before it started has been reported (lost events included).
+	 * May be NULL. */
+	void	(*rescanned)(void *arg, bool full);
 };
 
 struct watcher_stats {
@@ -42,12 +48,17 @@ struct watcher_stats {
 	uint64_t	rescans;
 	uint64_t	overflows;
 	bool		degraded;	/* some directories could not get a watch */
+	bool		inotify;	/* false: no inotify instance, everything is scanned */
+	const char	*reason;	/* why degraded (borrowed), or NULL */
 };
 
 /* Starts watching root: the initial scan runs before this returns, so
  * every change after it is reported. gitdir (absolute) is watched
- * non-recursively for git operations when not NULL. 0, or a negative code
- * with err (e.g. EMFILE from inotify_init with a clear message). */
+ * non-recursively for git operations when not NULL, and so are its info/
+ * (for info/exclude) and the directory of core.excludesFile. When no
+ * inotify instance can be had (EMFILE: max_user_instances) this still
+ * succeeds: it logs why and scans the whole tree periodically (degraded).
+ * 0, or a negative code with err (ROOT cannot be listed). */
 int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct ignore *ig,
     const struct watcher_cb *cb, struct watcher **out, char *err, size_t errlen);
 /* Stops and closes; the watcher is freed from its close callback. */
@@ -56,9 +67,21 @@ void watcher_get_stats(const struct watcher *w, struct watcher_stats *st);
 /* Records what settle saw when it dispatched a file, so that a later
  * rescan reports only real changes. stamp 0: forget. */
 void watcher_note(struct watcher *w, const char *rel, uint64_t stamp);
-/* Reconciles the whole tree with the disk now (after an overflow, an
- * ignore-rules change, or a test hook). */
+/* Reconciles the whole tree with the disk (after an overflow, or a test
+ * hook): at once, or after a backoff that doubles while such rescans
+ * follow each other closely, so an overflow storm cannot pin a core. */
 void watcher_rescan(struct watcher *w, const char *why);
+/* The same after an ignore-rules change, with a backoff of its own (short:
+ * it coalesces the events of one save), so that editing .gitignore never
+ * delays the rescan an overflow needs. */
+void watcher_rules_changed(struct watcher *w, const char *why);
+/* True while a rescan is due but has not run yet: changes may be known to
+ * be lost and not reported yet. */
+bool watcher_busy(const struct watcher *w);
+/* Lists the directories that have no watch (degraded mode) now, reporting
+ * what changed there, so that a sync barrier covers them. Returns true
+ * when ROOT itself is watched, i.e. a cookie created in ROOT will be seen. */
+bool watcher_scan_unwatched(struct watcher *w);
 
 /* A 64-bit summary of what identifies a file's state: size, mtime, ctime,
  * inode and type. Equal stamps mean "not changed". Never 0. */

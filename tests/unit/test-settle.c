@@ -1,6 +1,8 @@
 /* Settle logic on a real loop and real files: debounce, max_wait under
- * churn, open writers, removal of transient files, git deferral. */
+ * churn, open writers (asked of the kernel with a lease), removal of
+ * transient files, git deferral. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -156,11 +158,18 @@ TEST_IMPL(settle_max_wait_under_churn)
 	return 0;
 }
 
+struct writer {
+	struct settle	*st;
+	int		 fd;
+};
+
 static void close_writer(uv_timer_t *t)
 {
-	struct settle *st = t->data;
+	struct writer *wr = t->data;
 
-	settle_event(st, "slow.txt", WEV_MODIFIED | WEV_CLOSED, 9);
+	close(wr->fd);
+	wr->fd = -1;
+	settle_event(wr->st, "slow.txt", WEV_MODIFIED | WEV_CLOSED, 9);
 }
 
 TEST_IMPL(settle_open_writer_waits_for_close)
@@ -168,25 +177,140 @@ TEST_IMPL(settle_open_writer_waits_for_close)
 	uv_loop_t loop;
 	uv_timer_t t;
 	struct seen s;
+	struct writer wr;
 	char *root = mktree();
-	struct settle *st;
+	char *path = xasprintf("%s/slow.txt", root);
 	uint64_t t0;
 
 	uv_loop_init(&loop);
-	st = make(&loop, root, NULL, &s, 30, 2000);
-	write_file(root, "slow.txt", "partial");
+	wr.st = make(&loop, root, NULL, &s, 30, 2000);
+	/* a writer holds it open and has written part of it */
+	wr.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT(wr.fd >= 0);
+	ASSERT_EQ(write(wr.fd, "partial", 7), 7);
 	t0 = uv_now(&loop);
-	/* modified, never closed: a writer still holds it */
-	settle_event(st, "slow.txt", WEV_CREATED | WEV_MODIFIED, 1);
+	settle_event(wr.st, "slow.txt", WEV_CREATED | WEV_MODIFIED, 1);
 	uv_timer_init(&loop, &t);
-	t.data = st;
+	t.data = &wr;
 	uv_timer_start(&t, close_writer, 400, 0);
 	run_until(&loop, &s, 1, 3000);
 	uv_close((uv_handle_t *)&t, NULL);
 	ASSERT_EQ(s.batches, 1);
 	ASSERT(s.first_batch_at - t0 >= 400);	/* not before the close */
 	ASSERT_EQ(s.changed.n, 1);
+	free(path);
+	finish(&loop, wr.st, &s, root);
+	return 0;
+}
+
+/* What a listing found carries no close; the kernel knows the writer. */
+TEST_IMPL(settle_listed_file_with_open_writer_waits)
+{
+	uv_loop_t loop;
+	uv_timer_t t;
+	struct seen s;
+	struct writer wr;
+	char *root = mktree();
+	char *path = xasprintf("%s/slow.txt", root);
+	uint64_t t0;
+
+	uv_loop_init(&loop);
+	wr.st = make(&loop, root, NULL, &s, 30, 2000);
+	wr.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT(wr.fd >= 0);
+	ASSERT_EQ(write(wr.fd, "part1", 5), 5);
+	ASSERT_EQ(settle_writer_probe(path), SETTLE_PROBE_WRITER);
+	t0 = uv_now(&loop);
+	settle_event(wr.st, "slow.txt", WEV_CREATED | WEV_RESCAN, 1);
+	uv_timer_init(&loop, &t);
+	t.data = &wr;
+	uv_timer_start(&t, close_writer, 300, 0);
+	run_until(&loop, &s, 1, 3000);
+	uv_close((uv_handle_t *)&t, NULL);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT(s.first_batch_at - t0 >= 300);
+	ASSERT_EQ(settle_writer_probe(path), SETTLE_PROBE_NONE);
+	free(path);
+	finish(&loop, wr.st, &s, root);
+	return 0;
+}
+
+/* IN_CREATE without a close to follow (a hard link, mknod): the probe
+ * shows nobody writes it, so it goes out without waiting for the
+ * writer timeout. */
+TEST_IMPL(settle_created_without_writer_is_prompt)
+{
+	uv_loop_t loop;
+	struct seen s;
+	char *root = mktree();
+	char *a = xasprintf("%s/a.txt", root), *b = xasprintf("%s/b.txt", root);
+	struct settle *st;
+	uint64_t t0;
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 30, 2000);	/* writer timeout 5 s */
+	write_file(root, "a.txt", "linked");
+	ASSERT_OK(link(a, b));
+	t0 = uv_now(&loop);
+	settle_event(st, "b.txt", WEV_CREATED, 1);
+	run_until(&loop, &s, 1, 4000);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT(s.first_batch_at - t0 < 1000);
+	ASSERT_STR_EQ(s.changed.v[0], "b.txt");
+	free(a);
+	free(b);
 	finish(&loop, st, &s, root);
+	return 0;
+}
+
+TEST_IMPL(settle_writer_probe_kinds)
+{
+	char *root = mktree();
+	char *f = xasprintf("%s/f", root), *l = xasprintf("%s/l", root);
+	char *q = xasprintf("%s/q", root), *none = xasprintf("%s/none", root);
+	struct sigaction sa;
+	int fd;
+
+	write_file(root, "f", "x");
+	ASSERT_EQ(settle_writer_probe(f), SETTLE_PROBE_NONE);
+	fd = open(f, O_RDONLY);
+	ASSERT_EQ(settle_writer_probe(f), SETTLE_PROBE_NONE);	/* readers are no writers */
+	close(fd);
+	fd = open(f, O_RDWR);
+	ASSERT_EQ(settle_writer_probe(f), SETTLE_PROBE_WRITER);
+	close(fd);
+	ASSERT_EQ(settle_writer_probe(f), SETTLE_PROBE_NONE);
+	ASSERT_OK(symlink("f", l));
+	ASSERT_EQ(settle_writer_probe(l), SETTLE_PROBE_NONE);	/* links have no writer */
+	ASSERT_OK(mkfifo(q, 0600));
+	ASSERT_EQ(settle_writer_probe(q), SETTLE_PROBE_NONE);
+	ASSERT_EQ(settle_writer_probe(none), SETTLE_PROBE_GONE);
+	{
+		/* settle installs a SIGIO handler: a broken lease must not kill */
+		uv_loop_t loop;
+		struct seen s;
+		struct settle *st;
+
+		uv_loop_init(&loop);
+		st = make(&loop, root, NULL, &s, 30, 2000);
+		ASSERT_OK(sigaction(SIGIO, NULL, &sa));
+		ASSERT(sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN);
+		ASSERT_OK(raise(SIGIO));
+		settle_stop(st);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		ASSERT_OK(uv_loop_close(&loop));
+	}
+	free(f);
+	free(l);
+	free(q);
+	free(none);
+	{
+		char *cmd = xasprintf("rm -rf '%s'", root);
+
+		ASSERT_OK(system(cmd));
+		free(cmd);
+	}
+	free(root);
 	return 0;
 }
 
@@ -244,6 +368,19 @@ TEST_IMPL(settle_defers_during_git_operation)
 	ASSERT_EQ(s.batches, 1);
 	ASSERT_EQ(s.changed.n, 1);
 	ASSERT(!settle_git_in_progress(gitdir, (double)time(NULL)));
+	{
+		/* a merge that writes the work tree, then runs its hooks */
+		char *mh = xasprintf("%s/.git/MERGE_HEAD", root);
+
+		fd = open(mh, O_WRONLY | O_CREAT, 0644);
+		ASSERT(fd >= 0);
+		close(fd);
+		ASSERT(settle_git_in_progress(gitdir, (double)time(NULL)));
+		/* one that stopped for the user goes quiet: edits count again */
+		ASSERT(!settle_git_in_progress(gitdir, (double)time(NULL) + 60));
+		unlink(mh);
+		free(mh);
+	}
 	free(lock);
 	free(gitdir);
 	finish(&loop, st, &s, root);
