@@ -193,7 +193,7 @@ _Static_assert(sizeof(migrations) / sizeof(*migrations) == LEDGER_SCHEMA,
 enum stmt_id {
 	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK,
 	ST_RUN_BEGIN, ST_RUN_FINISH, ST_MARK_INTERRUPTED,
-	ST_GATE_INSERT, ST_FILE_INSERT, ST_FINDING_INSERT, ST_STATE_UPSERT,
+	ST_GATE_INSERT, ST_FILE_INSERT, ST_FINDING_INSERT, ST_STATE_UPSERT, ST_STATE_PASS_ALL,
 	ST_CACHE_INSERT, ST_FILE_REMOVED,
 	ST_CACHE_LOOKUP, ST_CACHE_FINDINGS,
 	ST_LOG, ST_LOG_STATUS, ST_LOG_GATE, ST_SHOW, ST_GATES, ST_FILES, ST_FINDINGS, ST_LAST_RUN,
@@ -241,6 +241,11 @@ static const struct {
 	    " ON CONFLICT (gate, path) DO UPDATE SET status = excluded.status,"
 	    " findings = excluded.findings, gate_run_id = excluded.gate_run_id,"
 	    " updated_at = excluded.updated_at" },
+	/* A task runner judges the whole tree: its pass clears whatever an
+	 * earlier failure of that gate marked. */
+	[ST_STATE_PASS_ALL] = { NULL,
+	    "UPDATE file_state SET status = 'pass', findings = 0, gate_run_id = ?2,"
+	    " updated_at = ?3 WHERE gate = ?1 AND status <> 'pass'" },
 	[ST_CACHE_INSERT] = { NULL,
 	    "INSERT OR REPLACE INTO cache (gate, fingerprint, path, cache_key, status,"
 	    " gate_run_id, run_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
@@ -576,7 +581,7 @@ static int header_check(struct ledger *l, const struct header *h, struct wd_err 
 
 /* Brings the schema to LEDGER_SCHEMA, in one IMMEDIATE transaction that
  * re-reads the header: another process may have migrated meanwhile. */
-static int migrate(struct ledger *l, struct wd_err *err)
+static int migrate(struct ledger *l, bool *fresh, struct wd_err *err)
 {
 	struct header h;
 	int rc;
@@ -585,7 +590,8 @@ static int migrate(struct ledger *l, struct wd_err *err)
 		return rc;
 	if ((rc = read_header(l, &h, err)) || (rc = header_check(l, &h, err)))
 		goto fail;
-	if (header_fresh(&h)) {
+	*fresh = header_fresh(&h);
+	if (*fresh) {
 		char sql[64];
 
 		snprintf(sql, sizeof(sql), "PRAGMA application_id=%d", LEDGER_APP_ID);
@@ -613,13 +619,19 @@ fail:
 static int prepare_write(struct ledger *l, struct wd_err *err)
 {
 	struct header h;
+	bool fresh = false;
 	int rc;
 
 	if ((rc = read_header(l, &h, err)) || (rc = header_check(l, &h, err)))
 		return rc;
 	if ((rc = exec_sql(l, "PRAGMA journal_mode=WAL", "cannot enable WAL", err)))
 		return rc;
-	if ((rc = migrate(l, err)))
+	if ((rc = migrate(l, &fresh, err)))
+		return rc;
+	/* A new file went through every migration, and the later ones rebuilt
+	 * tables the first created: give those pages back, so a new ledger
+	 * holds no free pages (cheap while it is empty). */
+	if (fresh && (rc = exec_sql(l, "VACUUM", "cannot compact the new ledger", err)))
 		return rc;
 	if ((rc = exec_sql(l, "CREATE TEMP TABLE gc_keep (run_id TEXT PRIMARY KEY) WITHOUT ROWID",
 	    "cannot prepare retention", err)))
@@ -899,6 +911,16 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 		bind_text(s, 3, gate_status_name(st));
 		sqlite3_bind_int64(s, 4, grid);
 		sqlite3_bind_int64(s, 5, at);
+		if ((rc = step_done(l, s, what, err)))
+			return rc;
+	}
+
+	if (g->whole_gate && g->status == GATE_PASS) {
+		if ((s = stmt(l, ST_STATE_PASS_ALL, err)) == NULL)
+			goto fail_prepare;
+		bind_text(s, 1, g->gate);
+		sqlite3_bind_int64(s, 2, grid);
+		sqlite3_bind_int64(s, 3, at);
 		if ((rc = step_done(l, s, what, err)))
 			return rc;
 	}

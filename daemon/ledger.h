@@ -98,12 +98,16 @@ struct ledger_gate_run {
 	int			 tests_total, tests_passed, tests_failed, tests_skipped; /* -1 */
 	const char		*input_digest;	/* test gates: digest of the whole input
 						 * set, or NULL; shown when set */
+	bool			 whole_gate;	/* a task runner's: its pass is a pass
+						 * for every file of the gate */
 };
 
 /* Records one finished gate run in one transaction: the gate run, its
  * files, findings, the per-file state behind `status`, and a cache row for
  * every file with a cache_key and cache_status >= 0 (its run_id: the file's
- * judged_by, else this run; its findings: this gate run's). On any failure
+ * judged_by, else this run; its findings: this gate run's). A passing
+ * whole_gate run also marks every other file of its gate as passing. On any
+ * failure
  * nothing is recorded and no transaction stays open: WD_ELEDGER_FULL when
  * the disk is full, else WD_ELEDGER (both name the file in err). */
 int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err);

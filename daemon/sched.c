@@ -18,8 +18,10 @@
  *    name its files, or a chunk of one file. A failing chunk of several
  *    files that names none of them (the exit parser, unreadable lines) is
  *    run again split in halves until each part passes or is one file; a
- *    task runner (no file names in its argv) judges every file the gate
- *    includes at once, and its unattributed failure is the gate's only.
+ *    task runner (no file names in its argv) judges the whole tree at
+ *    once: its results are cached under a digest of every file the gate
+ *    includes, its pass clears every file its gate had marked failing, and
+ *    its unattributed failure is never cached.
  * Expected load: batches of a few files while editing; a checkout can bring
  * thousands of files, which become a few chunks per gate. */
 #include <errno.h>
@@ -309,7 +311,10 @@ static bool attributable(const struct chunk *c, const struct gate_result *r)
  * shellcheck fails on notes too). Anything else gives no file a verdict. */
 static void chunk_verdicts(struct task *t, const struct chunk *c, const struct gate_result *r)
 {
-	bool pin = r->status == GATE_FAIL && (c->n == 1 || attributable(c, r));
+	/* a task runner is not told its files: one in the chunk is no more
+	 * to blame than any other file of the tree */
+	bool alone = c->n == 1 && t->gate->batching != GATE_BATCH_NONE;
+	bool pin = r->status == GATE_FAIL && (alone || attributable(c, r));
 	bool serious = false;
 
 	if (r->status != GATE_PASS && !pin)
@@ -318,7 +323,7 @@ static void chunk_verdicts(struct task *t, const struct chunk *c, const struct g
 		serious = strcmp(r->findings.v[k].severity, "info") != 0;
 	for (size_t i = 0; i < c->n; i++) {
 		ssize_t fi = strvec_bsearch(&t->files, c->files[i]);
-		bool named = c->n == 1;
+		bool named = alone;
 
 		if (fi < 0)
 			continue;
@@ -353,6 +358,14 @@ static char *file_reason(const struct task *t, size_t i)
 	return xasprintf("%s; result reused from the cache (run %s judged the same %s)", why,
 	    t->judged_by[i][0] ? t->judged_by[i] : "?",
 	    t->gate->tests ? "content and the same inputs" : "content");
+}
+
+/* Gates whose verdict depends on more than the files they are given: a
+ * test gate (its tests exercise other code) and a task runner (it is given
+ * no files and judges the tree). */
+static bool whole_inputs(const struct gate *g)
+{
+	return g->tests || g->batching == GATE_BATCH_NONE;
 }
 
 static void record_task(struct sched *s, struct task *t)
@@ -404,7 +417,8 @@ static void record_task(struct sched *s, struct task *t)
 	gr.tests_passed = t->agg.tests_passed;
 	gr.tests_failed = t->agg.tests_failed;
 	gr.tests_skipped = t->agg.tests_skipped;
-	gr.input_digest = t->gate->tests && t->digest[0] ? t->digest : NULL;
+	gr.input_digest = whole_inputs(t->gate) && t->digest[0] ? t->digest : NULL;
+	gr.whole_gate = t->gate->batching == GATE_BATCH_NONE;
 	if (ledger_gate_record(s->o.ledger, &gr, &err) != 0)
 		log_warnx("%s", err.msg);
 	for (size_t i = 0; i < t->files.n; i++)
@@ -783,8 +797,8 @@ static const char *memo_blob(struct sched *s, const char *rel)
 	return m->oid;
 }
 
-/* Test gates: a digest of the sorted (path, blob id) of every file in the
- * gate's input set (include and triggers). A cached result is reused only
+/* Test gates and task runners: a digest of the sorted (path, blob id) of
+ * every file in the gate's input set (include and triggers). A cached result is reused only
  * when nothing a test could depend on changed -- never for the test file's
  * own content alone, which is how stale passes happen. */
 static void input_digest(struct sched *s, struct task *t)
@@ -821,7 +835,7 @@ static void start_task(struct sched *s, struct task *t)
 	t->started_ms = now_ms();
 	t->started_tick = uv_now(s->o.loop);
 	compute_fingerprint(s, t);
-	if (t->gate->tests)
+	if (whole_inputs(t->gate))
 		input_digest(s, t);
 	t->blobs = xcalloc(nf ? nf : 1, sizeof(*t->blobs));
 	t->keys = xcalloc(nf ? nf : 1, sizeof(*t->keys));
@@ -837,7 +851,7 @@ static void start_task(struct sched *s, struct task *t)
 		if (repo_hash_file(p, t->blobs[i]) != 0)
 			t->blobs[i][0] = '\0';
 		free(p);
-		if (t->blobs[i][0] && t->gate->tests) {
+		if (t->blobs[i][0] && whole_inputs(t->gate)) {
 			char *k = xasprintf("%s %s", t->blobs[i], t->digest);
 
 			repo_hash_buf(k, strlen(k), t->keys[i]);
@@ -1082,17 +1096,6 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		}
 		select_files(g, &touched, listed ? &all : NULL, &sel);
 		strvec_clear(&touched);
-		if (g->batching == GATE_BATCH_NONE && sel.files.n > 0 && s->o.list_files) {
-			/* a task runner is not told the files: its verdict is on all
-			 * it includes, and all of them get it (a pass then clears
-			 * every file an earlier failure of the whole set marked) */
-			if (!listed) {
-				s->o.list_files(s->o.list_arg, &all);
-				listed = true;
-			}
-			select_everything(g, &all, "a task runner judges every file it includes",
-			    &sel);
-		}
 		if (forced && listed)
 			select_everything(g, &all, "the gate's definition changed", &sel);
 		drop_waiting(s, g, &sel);

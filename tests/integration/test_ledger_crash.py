@@ -164,7 +164,7 @@ def root(tmp_path):
 
 
 QUICK_GATE = [{"name": "quick", "type": "command", "include": ["**/*.txt"],
-               "command": ["true"], "timeout_s": 30}]
+               "command": ["true", "{files}"], "timeout_s": 30}]
 # ~14 KB of output per run: the gate run's row needs new (overflow) pages
 BIG_GATE = [{"name": "big", "type": "command", "include": ["**/*.txt"],
              "command": ["seq", "1", "3000"], "timeout_s": 30}]

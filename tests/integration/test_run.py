@@ -559,10 +559,10 @@ def test_batch_failing_as_a_whole_with_no_failing_file(repo, watchd, tmp_path):
     assert failing_files(watchd, "pair") == (0, [])
 
 
-def test_task_runner_verdict_covers_every_file(repo, watchd, tmp_path):
-    """No {files}: the tool judges the whole set, so every included file
-    gets its verdict; a failure is never cached per file, and a later pass
-    on any change clears every file."""
+def test_task_runner_judges_the_whole_tree(repo, watchd, tmp_path):
+    """No {files}: the tool judges the whole tree. Its result is cached under
+    the content of every file the gate includes, a failure is never cached,
+    and a pass after any change clears every file the gate had failed."""
     tool = tmp_path / "lint_all.py"
     tool.write_text("import glob, sys\n"
                     "sys.exit(1 if any('BAD' in open(f).read() for f in glob.glob('*.txt')) "
@@ -574,12 +574,21 @@ def test_task_runner_verdict_covers_every_file(repo, watchd, tmp_path):
     r = watchd("run", "--json", "a.txt")
     assert r.rc == 1, str(r)
     g = gate(r.json, "lint")
-    assert g["files"] == ["a.txt", "b.txt"]
-    assert g["reasons"]["b.txt"] == "a task runner judges every file it includes"
-    assert failing_files(watchd, "lint")[0] == 2
+    assert g["files"] == ["a.txt"] and g["input_digest"], g
+    assert failing_files(watchd, "lint") == (1, ["a.txt"])
     g = gate(watchd("run", "--json", "a.txt").json, "lint")
     assert g["cached"] is False and g["status"] == "fail"   # a failure is not cached
+    # b.txt is fine, but the tree is not: the task fails on it too
+    r = watchd("run", "--json", "b.txt")
+    assert r.rc == 1, str(r)
+    assert failing_files(watchd, "lint") == (2, ["a.txt", "b.txt"])
     (repo / "a.txt").write_text("fixed\n")
     r = watchd("run", "--json", "a.txt")
     assert r.rc == 0, str(r)
-    assert failing_files(watchd, "lint") == (0, [])
+    assert failing_files(watchd, "lint") == (0, [])       # b.txt cleared as well
+    # the same tree: the pass is reused; another file changes: it is not
+    g = gate(watchd("run", "--json", "a.txt").json, "lint")
+    assert g["cached"] is True and g["status"] == "pass", g
+    (repo / "c.txt").write_text("BAD\n")
+    r = watchd("run", "--json", "a.txt")
+    assert r.rc == 1 and gate(r.json, "lint")["cached"] is False, str(r)
