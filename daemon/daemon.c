@@ -4,6 +4,7 @@
  * Shutdown reverses it and lets killed tools report before the ledger
  * closes. Everything runs on the one loop thread. */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "repo.h"
 #include "sched.h"
+#include "select.h"
 #include "server.h"
 #include "settle.h"
 #include "version.h"
@@ -315,11 +317,18 @@ static void on_batch(void *arg, const struct strvec *changed, const uint64_t *st
 	check_syncs(d);
 }
 
-static void list_files(void *arg, struct strvec *out)
+static bool gate_input(const void *g, const char *rel)
+{
+	return select_is_input(g, rel);
+}
+
+/* From the watcher's tree: the disk was listed once already, and every
+ * change since has been applied to it. */
+static void list_files(void *arg, const struct gate *g, struct strvec *out)
 {
 	struct daemon *d = arg;
 
-	walk_files(d->ctx->root, "", d->ig, out);
+	watcher_list_files(d->watcher, gate_input, g, out);
 	strvec_sort(out);
 }
 
@@ -721,6 +730,10 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			settle_stop(d.settle);
 			goto out_loop;
 		}
+		/* the first scan asked about every directory; what libgit2 kept
+		 * for that is not needed while watching */
+		repo_trim(d.repo);
+		malloc_trim(0);
 	}
 	if (server_start(d.loop, d.sock_path, on_request, &d, &d.server, &err) != 0) {
 		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);

@@ -12,6 +12,7 @@
 #include "oneshot.h"
 #include "repo.h"
 #include "sched.h"
+#include "select.h"
 #include "walk.h"
 #include "xmalloc.h"
 
@@ -33,15 +34,19 @@ static void on_done(struct sched *s, const char *run_id, const char *status, voi
 	st->done = true;
 }
 
-static void list_files(void *arg, struct strvec *out)
+static void list_files(void *arg, const struct gate *g, struct strvec *out)
 {
 	struct state *st = arg;
+	struct strvec all = STRVEC_INIT;
 
-	if (st->o->all) {
-		strvec_pushv(out, st->o->all);
-		return;
-	}
-	walk_files(st->o->content_root, "", st->ig, out);
+	if (st->o->all)
+		strvec_pushv(&all, st->o->all);
+	else
+		walk_files(st->o->content_root, "", st->ig, &all);
+	for (size_t i = 0; i < all.n; i++)
+		if (select_is_input(g, all.v[i]))
+			strvec_push(out, all.v[i]);
+	strvec_clear(&all);
 	strvec_sort(out);
 }
 

@@ -158,6 +158,12 @@ static bool tracked(struct repo *r, const char *relpath, bool is_dir)
 	}
 }
 
+void repo_trim(struct repo *r)
+{
+	if (r)
+		git_attr_cache_flush(r->repo);
+}
+
 int repo_ignored(struct repo *r, const char *relpath, bool is_dir)
 {
 	int ignored = 0;

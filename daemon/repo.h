@@ -35,6 +35,10 @@ void repo_hash_buf(const void *data, size_t len, char out[OID_HEX + 1]);
  * .git/info/exclude or core.excludesFile and not tracked; 0 otherwise.
  * is_dir: the path names a directory. */
 int repo_ignored(struct repo *r, const char *relpath, bool is_dir);
+/* Drops what libgit2 cached while answering repo_ignored (an entry per
+ * directory asked about, .gitignore or not); later answers rebuild what
+ * they need. For after a full scan. */
+void repo_trim(struct repo *r);
 /* The paths staged for commit (added, modified, renamed, type-changed;
  * not deleted, no submodules), from the index git is using: the one
  * GIT_INDEX_FILE names inside a hook, else the repository's. Sorted.

@@ -809,10 +809,8 @@ static void input_digest(struct sched *s, struct task *t)
 	t->digest[0] = '\0';
 	if (s->o.list_files == NULL)
 		return;
-	s->o.list_files(s->o.list_arg, &all);
+	s->o.list_files(s->o.list_arg, t->gate, &all);
 	for (size_t i = 0; i < all.n; i++) {
-		if (!select_is_input(t->gate, all.v[i]))
-			continue;
 		buf_addstr(&b, all.v[i]);
 		buf_addch(&b, '\0');
 		buf_addstr(&b, memo_blob(s, all.v[i]));
@@ -1090,8 +1088,12 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 			if (strvec_find(&g->config_files, removed->v[i]) >= 0 &&
 			    !sched_gate_matches(g, removed->v[i]))
 				strvec_push(&touched, removed->v[i]);
-		if (!listed && s->o.list_files && (forced || select_needs_all(g, &touched))) {
-			s->o.list_files(s->o.list_arg, &all);
+		/* listed per gate, each only its own inputs: a 100k-file tree
+		 * is never copied whole for a gate that includes a few files */
+		strvec_clear(&all);
+		listed = false;
+		if (s->o.list_files && (forced || select_needs_all(g, &touched))) {
+			s->o.list_files(s->o.list_arg, g, &all);
 			listed = true;
 		}
 		select_files(g, &touched, listed ? &all : NULL, &sel);

@@ -31,9 +31,11 @@ struct sched_opts {
 	 * one-shot modes, where the caller asked for a run. The daemon leaves
 	 * it false: edits outside every gate record nothing. */
 	bool			 record_empty;
-	/* Lists every eligible file under ROOT (relative, sorted) into out:
-	 * needed for triggers, config-file changes and test gates' inputs. */
-	void			(*list_files)(void *arg, struct strvec *out);
+	/* Lists the eligible files under ROOT that are inputs of gate g
+	 * (include or triggers; relative, sorted) into out: needed for
+	 * triggers, config-file changes, test gates' and task runners'
+	 * inputs. */
+	void			(*list_files)(void *arg, const struct gate *g, struct strvec *out);
 	void			*list_arg;
 };
 

@@ -150,6 +150,38 @@ uint64_t watcher_stamp(const struct stat *st)
 
 /* ---- tree ---------------------------------------------------------------- */
 
+static void list_dir(struct watcher *w, struct wdir *d, struct buf *rel,
+    bool (*want)(const void *, const char *), const void *arg, struct strvec *out)
+{
+	size_t len = rel->len;
+
+	for (uint32_t i = 0; i < d->ents.n; i++) {
+		buf_setlen(rel, len);
+		if (len)
+			buf_addch(rel, '/');
+		buf_addstr(rel, dirents_name(&d->ents, i));
+		if ((want == NULL || want(arg, rel->buf)) && !ignore_path(w->ig, rel->buf, false))
+			strvec_push(out, rel->buf);
+	}
+	for (struct wdir *c = d->child; c; c = c->sibling) {
+		buf_setlen(rel, len);
+		if (len)
+			buf_addch(rel, '/');
+		buf_addstr(rel, c->name);
+		list_dir(w, c, rel, want, arg, out);
+	}
+	buf_setlen(rel, len);
+}
+
+void watcher_list_files(struct watcher *w, bool (*want)(const void *arg, const char *rel),
+    const void *arg, struct strvec *out)
+{
+	struct buf rel = BUF_INIT;
+
+	list_dir(w, w->top, &rel, want, arg, out);
+	buf_release(&rel);
+}
+
 static void path_of(struct wdir *d, struct buf *b)
 {
 	if (d->parent == NULL) {

@@ -83,6 +83,14 @@ bool watcher_busy(const struct watcher *w);
  * when ROOT itself is watched, i.e. a cookie created in ROOT will be seen. */
 bool watcher_scan_unwatched(struct watcher *w);
 
+/* Appends to out the ROOT-relative path of every file in the watcher's
+ * tree (what it knows, not a new listing of the disk) for which want(arg,
+ * rel) is true (want NULL: all) and that the ignore rules let through.
+ * Unsorted. */
+struct strvec;
+void watcher_list_files(struct watcher *w, bool (*want)(const void *arg, const char *rel),
+    const void *arg, struct strvec *out);
+
 /* A 64-bit summary of what identifies a file's state: size, mtime, ctime,
  * inode and type. Equal stamps mean "not changed". Never 0. */
 struct stat;
