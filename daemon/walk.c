@@ -9,33 +9,28 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dirread.h"
 #include "ignore.h"
 #include "walk.h"
 #include "xmalloc.h"
 
 static int walk_dir(int dfd, struct buf *rel, struct ignore *ig, struct strvec *out, int depth)
 {
-	DIR *d = fdopendir(dfd);
-	struct dirent *de;
+	struct dirread d;
+	const char *name;
+	unsigned char type;
 	size_t base = rel->len;
 
-	if (d == NULL) {
-		close(dfd);
-		return -errno;
-	}
-	while ((de = readdir(d)) != NULL) {
-		unsigned char type = de->d_type;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
+	dirread_open(&d, dfd);
+	while (dirread_next(&d, &name, &type)) {
 		buf_setlen(rel, base);
 		if (base)
 			buf_addch(rel, '/');
-		buf_addstr(rel, de->d_name);
+		buf_addstr(rel, name);
 		if (type == DT_UNKNOWN) {
 			struct stat st;
 
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			if (fstatat(d.fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
 			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
 			    S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
@@ -45,7 +40,7 @@ static int walk_dir(int dfd, struct buf *rel, struct ignore *ig, struct strvec *
 
 			if (depth > 200 || ignore_path(ig, rel->buf, true))
 				continue;
-			sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			sub = openat(d.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
 				walk_dir(sub, rel, ig, out, depth + 1);
 		} else if ((type == DT_REG || type == DT_LNK) && !ignore_path(ig, rel->buf, false)) {
@@ -53,7 +48,7 @@ static int walk_dir(int dfd, struct buf *rel, struct ignore *ig, struct strvec *
 		}
 	}
 	buf_setlen(rel, base);
-	closedir(d);
+	dirread_close(&d);
 	return 0;
 }
 

@@ -46,6 +46,7 @@
 
 #include "buf.h"
 #include "dirents.h"
+#include "dirread.h"
 #include "hmap.h"
 #include "ignore.h"
 #include "log.h"
@@ -422,8 +423,9 @@ static struct wdir *new_child(struct wdir *parent, const char *name)
 /* Reconciliation of one directory listing against d's known entries. */
 static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, int depth)
 {
-	DIR *dir;
-	struct dirent *de;
+	struct dirread dir;
+	const char *name;
+	unsigned char type;
 	size_t base;
 	struct dirents old = d->ents;
 	uint32_t nold = old.n;
@@ -433,12 +435,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 
 	if (d->wd == -2)
 		watch_dir(w, d, dfd);
-	dir = fdopendir(dfd);
-	if (dir == NULL) {
-		close(dfd);
-		free(seen_old);
-		return;
-	}
+	dirread_open(&dir, dfd);
 	d->ents = (struct dirents)DIRENTS_INIT;
 	w->st.files -= nold;
 	/* the kernel stamps ctime from the coarse clock: compare like with like */
@@ -448,14 +445,10 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 	for (c = d->child; c; c = c->sibling)
 		c->seen = false;
 
-	while ((de = readdir(dir)) != NULL) {
-		const char *name = de->d_name;
-		unsigned char type = de->d_type;
+	while (dirread_next(&dir, &name, &type)) {
 		struct stat st;
 		bool have_st = false;
 
-		if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
-			continue;
 		buf_setlen(&w->path, base);
 		if (base)
 			buf_addch(&w->path, '/');
@@ -465,7 +458,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 		 * as changed at a rescan only if its ctime is not older than the
 		 * listing. */
 		if (type == DT_UNKNOWN || (report && (type == DT_REG || type == DT_LNK))) {
-			if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			if (fstatat(dir.fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
 			have_st = true;
 			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG :
@@ -482,7 +475,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 			if (c == NULL)
 				c = new_child(d, name);
 			c->seen = true;
-			sub = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			sub = openat(dir.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0 && depth < 256)
 				scan_dir(w, c, sub, report, depth + 1);
 			else if (sub >= 0)
@@ -508,7 +501,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 				    WEV_RESCAN | (found ? WEV_MODIFIED : WEV_CREATED));
 		}
 	}
-	closedir(dir);
+	dirread_close(&dir);
 	dirents_sort(&d->ents);
 	buf_setlen(&w->path, base);
 	/* files that vanished */
