@@ -673,6 +673,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	memset(&d, 0, sizeof(d));
 	d.ctx = ctx;
 	signal(SIGPIPE, SIG_IGN);
+	repo_global_init_start();	/* overlaps the ledger's opening */
 	if ((n = cli_state_dir(ctx)) != 0)
 		return fail_start(&ready_fd, WD_EXIT_RUNTIME, "cannot create %s: %s",
 		    ctx->state_dir, strerror(-n));

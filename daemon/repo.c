@@ -7,6 +7,9 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include <git2.h>
 
 #include "err.h"
@@ -20,17 +23,70 @@ struct repo {
 	char		*gitdir;
 };
 
+/* git_libgit2_init parses the system's CA bundle for TLS we never use:
+ * 7 ms, so the daemon runs it on a thread while it opens its ledger. */
+static pthread_t init_thread;
+static enum { INIT_NONE, INIT_RUNNING, INIT_DONE } init_state;
+
+static void *init_main(void *arg)
+{
+	(void)arg;
+	git_libgit2_init();
+	return NULL;
+}
+
+void repo_global_init_start(void)
+{
+	if (init_state == INIT_NONE && pthread_create(&init_thread, NULL, init_main, NULL) == 0)
+		init_state = INIT_RUNNING;
+}
+
 void repo_global_init(void)
 {
-	static int done;
-
-	if (!done) {
+	if (init_state == INIT_RUNNING)
+		pthread_join(init_thread, NULL);
+	else if (init_state == INIT_NONE)
 		git_libgit2_init();
-		/* The ledger and tools never share libgit2 objects across threads;
-		 * ownership checks would refuse repositories in containers where
-		 * the owner differs, which is not ours to judge. */
-		done = 1;
+	init_state = INIT_DONE;
+}
+
+/* A git work tree is a directory holding ".git": a repository directory
+ * (with HEAD) or a file naming one ("gitdir: ..."; linked worktrees,
+ * submodules). Like libgit2's discovery without its environment: upwards
+ * from dir, not across file systems. */
+static bool has_dotgit(const char *dir, dev_t *dev)
+{
+	char *p = xasprintf("%s/.git", dir);
+	struct stat st;
+	bool yes = false;
+
+	if (lstat(p, &st) == 0) {
+		*dev = st.st_dev;
+		if (S_ISDIR(st.st_mode)) {
+			char *head = xasprintf("%s/HEAD", p);
+
+			yes = access(head, F_OK) == 0;
+			free(head);
+		} else if (S_ISREG(st.st_mode)) {
+			char buf[8] = "";
+			int fd = open(p, O_RDONLY | O_CLOEXEC);
+
+			if (fd >= 0) {
+				yes = read(fd, buf, 7) == 7 && memcmp(buf, "gitdir:", 7) == 0;
+				close(fd);
+			}
+		}
 	}
+	free(p);
+	return yes;
+}
+
+/* Where a directory named ".git" is itself what dir is in (cwd inside
+ * the git directory), libgit2's answer is needed. */
+static bool inside_gitdir(const char *dir)
+{
+	return strstr(dir, "/.git/") != NULL || (strlen(dir) >= 5 &&
+	    strcmp(dir + strlen(dir) - 5, "/.git") == 0);
 }
 
 char *repo_discover_workdir(const char *dir)
@@ -38,7 +94,35 @@ char *repo_discover_workdir(const char *dir)
 	git_repository *r = NULL;
 	const char *wd;
 	char *out = NULL;
+	struct stat st;
 
+	/* the common case without libgit2: CLI commands then start in a few
+	 * milliseconds instead of paying for its initialisation */
+	if (!inside_gitdir(dir) && stat(dir, &st) == 0) {
+		char *d = xstrdup(dir);
+		dev_t dev0 = st.st_dev, dev;
+
+		for (;;) {
+			char *slash;
+
+			if (stat(d, &st) != 0 || st.st_dev != dev0)
+				break;
+			if (has_dotgit(d, &dev)) {
+				size_t n = strlen(d);
+
+				while (n > 1 && d[n - 1] == '/')
+					n--;
+				d[n] = '\0';
+				return d;
+			}
+			slash = strrchr(d, '/');
+			if (slash == NULL || slash == d)
+				break;
+			*slash = '\0';
+		}
+		free(d);
+		return NULL;
+	}
 	repo_global_init();
 	if (git_repository_open_ext(&r, dir, 0, NULL) != 0)
 		return NULL;

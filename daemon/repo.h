@@ -12,8 +12,12 @@
 
 struct repo;
 
-/* Initialises libgit2 once per process (idempotent). */
+/* Initialises libgit2 once per process (idempotent); waits for an
+ * initialisation repo_global_init_start began. */
 void repo_global_init(void);
+/* Begins that initialisation on a thread (a no-op once begun or done);
+ * every other repo_* call waits for it to finish. */
+void repo_global_init_start(void);
 /* The work tree containing dir (absolute, no trailing slash, malloc'ed),
  * or NULL when dir is not inside a git work tree. */
 char *repo_discover_workdir(const char *dir);
