@@ -731,10 +731,6 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			settle_stop(d.settle);
 			goto out_loop;
 		}
-		/* the first scan asked about every directory; what libgit2 kept
-		 * for that is not needed while watching */
-		repo_trim(d.repo);
-		malloc_trim(0);
 	}
 	if (server_start(d.loop, d.sock_path, on_request, &d, &d.server, &err) != 0) {
 		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);

@@ -57,6 +57,14 @@ void ignore_free(struct ignore *ig)
 	free(ig);
 }
 
+void ignore_trim(struct ignore *ig)
+{
+	if (ig == NULL)
+		return;
+	hmap_release(&ig->dirs);
+	repo_trim(ig->repo);
+}
+
 void ignore_refresh(struct ignore *ig)
 {
 	hmap_release(&ig->dirs);

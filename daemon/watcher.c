@@ -561,6 +561,7 @@ static void do_rescan(struct watcher *w)
 	w->rescan_kinds = 0;
 	w->st.rescans++;
 	scan_path(w, w->top, true);
+	ignore_trim(w->ig);
 	malloc_trim(0);
 	log_info("rescan done: %d dirs watched, %llu files", w->st.dirs,
 	    (unsigned long long)w->st.files);
@@ -1159,6 +1160,7 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 		rules_setup(w);
 	scan_path(w, w->top, false);
 	/* the scan's temporaries are gone: give their pages back */
+	ignore_trim(w->ig);
 	malloc_trim(0);
 	if (w->top->wd == -2 || (w->top->wd < 0 && !w->st.degraded)) {
 		snprintf(err, errlen, "cannot watch %s: %s", root, strerror(errno));
