@@ -338,8 +338,10 @@ static void on_run_done(struct sched *s, const char *run_id, const char *status,
 
 	(void)run_id;
 	(void)status;
-	if (sched_idle(s))
+	if (sched_idle(s)) {
 		free_retired(d);
+		ledger_idle(d->ledger);
+	}
 	ledger_watch(d);
 	check_syncs(d);
 }

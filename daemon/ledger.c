@@ -37,6 +37,15 @@
 #define LOG_DEFAULT_LIMIT	20
 #define SUMMARY_MAX_FILES	50
 #define LEDGER_QUEUE_MAX	10000	/* failed writes kept for a retry */
+#define LEDGER_BUSY_MS		5000	/* how long a write waits for another writer */
+/* Checkpoints: SQLite's own runs inside the commit that crosses 1,000
+ * frames, and the WAL reset after it syncs both files inside the next one,
+ * so one run in fifty paid two fdatasyncs before its tool could start.
+ * The daemon checkpoints when it goes idle instead (ledger_idle); a commit
+ * checkpoints by itself only past WAL_HARD_FRAMES (continuous load, or a
+ * one-shot run recording much). */
+#define WAL_IDLE_FRAMES		1000
+#define WAL_HARD_FRAMES		8000
 
 /* migrations[i] upgrades a ledger at user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -371,6 +380,7 @@ struct ledger {
 	char			 write_err[512];	/* last failed write; "" once recovered */
 	char			 check_err[512];	/* quick_check's complaint, or "" */
 	bool			 test_hook;	/* WATCHD_TEST_MAX_PAGES was set */
+	int			 wal_frames;	/* in the WAL after our last commit */
 };
 
 static void qpop(struct ledger *l);
@@ -523,12 +533,51 @@ static int exec_sql(struct ledger *l, const char *sql, const char *what, struct 
 }
 
 /* Per-connection settings: only journal_mode persists in the file. */
+/* Runs after each commit, with the write lock released. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct ledger *l = arg;
+
+	l->wal_frames = frames;
+	if (frames >= WAL_HARD_FRAMES &&
+	    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
+		l->wal_frames = 0;
+	return SQLITE_OK;
+}
+
+void ledger_idle(struct ledger *l)
+{
+	int nlog = -1, nckpt = -1;
+	char sql[64];
+
+	if (l == NULL || l->mode != LEDGER_WRITE || l->wal_frames < WAL_IDLE_FRAMES)
+		return;
+	/* Nothing here may wait for a reader (the loop must not block): no
+	 * busy timeout, and frames a reader still needs are copied at a later
+	 * idle moment. */
+	sqlite3_busy_timeout(l->db, 0);
+	if (sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_RESTART, &nlog,
+	    &nckpt) == SQLITE_OK && nlog >= 0 && nckpt >= nlog) {
+		/* The first frame written into a restarted WAL syncs its new
+		 * header: write one now (the header's own page, unchanged) so
+		 * that the next run's first commit does not pay for it. */
+		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; PRAGMA user_version=%d; COMMIT",
+		    l->schema);
+		if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			tx_abort(l);
+		l->wal_frames = 0;
+	} else if (sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+	    NULL) == SQLITE_OK)
+		l->wal_frames = WAL_IDLE_FRAMES - 1;	/* try the restart next time */
+	sqlite3_busy_timeout(l->db, LEDGER_BUSY_MS);
+}
+
 static int setup_connection(struct ledger *l, struct wd_err *err)
 {
 	int rc;
 
 	sqlite3_extended_result_codes(l->db, 1);
-	if ((rc = sqlite3_busy_timeout(l->db, 5000)) != SQLITE_OK)
+	if ((rc = sqlite3_busy_timeout(l->db, LEDGER_BUSY_MS)) != SQLITE_OK)
 		return db_fail(l, rc, "cannot set the busy timeout", err);
 	if ((rc = exec_sql(l, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
 	    " PRAGMA journal_size_limit=67108864; PRAGMA temp_store=MEMORY;"
@@ -539,6 +588,7 @@ static int setup_connection(struct ledger *l, struct wd_err *err)
 		return rc;
 	if (l->mode == LEDGER_READ)
 		return exec_sql(l, "PRAGMA query_only=1", "cannot set pragmas", err);
+	sqlite3_wal_hook(l->db, wal_hook, l);	/* replaces the auto-checkpoint */
 	return 0;
 }
 
@@ -1753,9 +1803,10 @@ int ledger_gc(struct ledger *l, int keep_days, int keep_runs, int *deleted,
 		return rc;
 	if ((rc = tx_commit(l, err)))
 		return rc;
-	/* Best effort: shrink the WAL now that pages are free; a reader may
-	 * hold it back, which is harmless. */
-	sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	/* Best effort, and without waiting for readers (TRUNCATE would, on
+	 * the loop): copy back what the deletes wrote */
+	sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	l->wal_frames = 0;
 	return 0;
 
 fail_prepare:

@@ -171,6 +171,12 @@ int ledger_last_run(struct ledger *l, cJSON **out, struct wd_err *err);
  * run's message, e.g. the install hint), else "pass". */
 int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err);
 
+/* Copies the WAL back into the database when it holds 1,000 frames or
+ * more, without waiting for readers: for the daemon when nothing runs, so
+ * that checkpoints (and the syncs of the WAL's reset) stay out of the path
+ * between a change and its tool. WRITE mode; NULL-safe; never fails. */
+void ledger_idle(struct ledger *l);
+
 /* Retention (`watchd gc`), one transaction. Deletes finished runs (with
  * their gate runs, files and findings) started more than keep_days ago
  * (0: no age limit) or beyond the newest keep_runs (0: no count limit). A
