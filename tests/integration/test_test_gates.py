@@ -116,13 +116,18 @@ def test_custom_map(repo, watchd):
     assert g["files"] == ["spec/check_foo.py"]
 
 
-def test_pester_gate_triggered_by_module(repo, watchd):
-    (repo / "src").mkdir()
-    (repo / "src" / "Greet.ps1").write_text("function Get-Greeting { 'hi' }\n")
-    (repo / "src" / "Greet.Tests.ps1").write_text(
+def make_pester_project(root: Path):
+    """src/Greet.ps1 with its test beside it, and a test of something else."""
+    (root / "src").mkdir()
+    (root / "src" / "Greet.ps1").write_text("function Get-Greeting { 'hi' }\n")
+    (root / "src" / "Greet.Tests.ps1").write_text(
         "Describe 'Greet' {\n    It 'greets' {\n        'hi' | Should -Be 'hi'\n    }\n}\n")
-    (repo / "src" / "Other.Tests.ps1").write_text(
+    (root / "src" / "Other.Tests.ps1").write_text(
         "Describe 'Other' {\n    It 'works' {\n        1 | Should -Be 1\n    }\n}\n")
+
+
+def test_pester_gate_triggered_by_module(repo, watchd):
+    make_pester_project(repo)
     gate = {"name": "pester", "type": "pester", "include": ["**/*.Tests.ps1"],
             "triggers": ["**/*.ps1", "**/*.psm1", "**/*.psd1"], "timeout_s": 60}
     write_config(repo, [gate], debounce_ms=50, stability_ms=20)
@@ -189,12 +194,7 @@ def test_explicit_empty_triggers_opt_out(repo, watchd):
 
 
 def test_untriggered_pester_gate_gets_powershell_triggers(repo, watchd):
-    (repo / "src").mkdir()
-    (repo / "src" / "Greet.ps1").write_text("function Get-Greeting { 'hi' }\n")
-    (repo / "src" / "Greet.Tests.ps1").write_text(
-        "Describe 'Greet' {\n    It 'greets' {\n        'hi' | Should -Be 'hi'\n    }\n}\n")
-    (repo / "src" / "Other.Tests.ps1").write_text(
-        "Describe 'Other' {\n    It 'works' {\n        1 | Should -Be 1\n    }\n}\n")
+    make_pester_project(repo)
     gate = {"name": "pester", "type": "pester", "include": ["**/*.Tests.ps1"], "timeout_s": 60}
     write_config(repo, [gate], debounce_ms=50, stability_ms=20)
     cfg = watchd("config", "print").json
