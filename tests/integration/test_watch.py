@@ -283,6 +283,56 @@ def test_watch_limit_degrades_to_scanning(rec, repo, watchd):
     wait_until(lambda: want <= set(rec.paths()), timeout=20, what="every file dispatched")
 
 
+WATCHES_KNOB = Path("/proc/sys/fs/inotify/max_user_watches")
+
+
+def _watches_in_use():
+    """inotify watches held by processes of this user (the limit counts them all)."""
+    n, uid = 0, os.getuid()
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if d.stat().st_uid != uid:
+                continue
+            for fd in (d / "fdinfo").iterdir():
+                n += sum(1 for line in fd.read_text().splitlines()
+                         if line.startswith("inotify wd:"))
+        except OSError:
+            continue
+    return n
+
+
+def test_real_watch_limit_degrades_to_scanning(rec, repo, watchd):
+    """The same with the kernel's own limit: max_user_watches lowered to what
+    this user holds plus three while the daemon starts, then restored."""
+    if not os.access(WATCHES_KNOB, os.W_OK):
+        pytest.skip("/proc/sys/fs/inotify/max_user_watches is not writable here "
+                    "(test_watch_limit_degrades_to_scanning covers it with the hook)")
+    for i in range(6):
+        (repo / f"d{i}").mkdir()
+    gates = [{"name": "rec", "type": "command", "include": ["**"],
+              "exclude": ["watch.config.json"], "command": ["record-files", "{files}"]}]
+    write_config(repo, gates, debounce_ms=50, stability_ms=30)
+    old = WATCHES_KNOB.read_text()
+    limit = _watches_in_use() + 3
+    WATCHES_KNOB.write_text(f"{limit}\n")
+    try:
+        r = watchd("start", env_extra={"WATCHD_TEST_RECORD": str(rec.file)})
+    finally:
+        WATCHES_KNOB.write_text(old)
+    assert r.rc == 0, str(r)
+    st = rec.status()
+    assert st["watch"]["degraded"] is True, st["watch"]
+    log = rec.log()
+    assert "max_user_watches" in log and "sysctl" in log, log
+    assert log.count("inotify watch limit reached") == 1
+    for i in range(6):
+        (repo / f"d{i}" / "f.txt").write_text("x\n")
+    want = {f"d{i}/f.txt" for i in range(6)}
+    wait_until(lambda: want <= set(rec.paths()), timeout=20, what="every file dispatched")
+
+
 def test_gitignored_directories_get_no_watch(rec, repo):
     (repo / ".gitignore").write_text("node_modules/\n*.log\n")
     nm = repo / "node_modules"
