@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "gates/gate.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -39,6 +40,14 @@ int cli_load_config(struct cli_ctx *ctx)
 	}
 	ctx->cfg_loaded = true;
 	return 0;
+}
+
+void cli_print_path(const char *fmt, const char *path)
+{
+	char *q = gate_quote_path(path);
+
+	printf(fmt, q);
+	free(q);
 }
 
 void cli_print_json(const cJSON *v, bool compact)

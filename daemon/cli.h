@@ -59,6 +59,10 @@ int cli_load_config(struct cli_ctx *ctx);
 /* Prints a cJSON value on stdout followed by a newline (compact when
  * compact), and frees nothing. */
 void cli_print_json(const cJSON *v, bool compact);
+/* printf(fmt, path) with the path quoted (gate_quote_path) when it holds
+ * control characters: a file name with a newline must not forge a line of
+ * text output. */
+void cli_print_path(const char *fmt, const char *path);
 /* Makes ROOT/.watchd (with its .gitignore holding "*"). 0 or -errno. */
 int cli_state_dir(struct cli_ctx *ctx);
 

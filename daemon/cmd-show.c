@@ -2,10 +2,9 @@
  * its gates, files and findings, as text or (--json) the run object. */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "gates/gate.h"
+#include "cli.h"
 #include "ledger-cli.h"
 
 #define SHOW_MAX_FILES		20	/* file names listed per gate in text */
@@ -25,16 +24,6 @@ static const cJSON *num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v : NULL;
 }
 
-/* File names go out quoted when they hold control characters: a name
- * with a newline must not forge a line of the report. */
-static void print_path(const char *fmt, const char *path)
-{
-	char *q = gate_quote_path(path);
-
-	printf(fmt, q);
-	free(q);
-}
-
 static void print_finding(const cJSON *f)
 {
 	const char *path = str(f, "path"), *code = str(f, "code");
@@ -42,7 +31,7 @@ static void print_finding(const cJSON *f)
 
 	printf("  ");
 	if (path) {
-		print_path("%s:", path);
+		cli_print_path("%s:", path);
 		if (line && line->valueint > 0) {
 			printf("%d:", line->valueint);
 			if (col && col->valueint > 0)
@@ -109,7 +98,7 @@ static void print_gate(const cJSON *g)
 				break;
 			}
 			if (cJSON_IsString(v))
-				print_path(" %s", v->valuestring);
+				cli_print_path(" %s", v->valuestring);
 		}
 		printf("\n");
 	}
@@ -126,7 +115,7 @@ static void print_gate(const cJSON *g)
 				printf("  ...\n");
 				break;
 			}
-			print_path("  why %s: ", r->string);
+			cli_print_path("  why %s: ", r->string);
 			printf("%s\n", r->valuestring);
 		}
 	}

@@ -9,7 +9,6 @@
 
 #include "cli.h"
 #include "daemon.h"
-#include "gates/gate.h"
 #include "ipc.h"
 
 static void print_gates(const cJSON *gates)
@@ -27,27 +26,19 @@ static void print_gates(const cJSON *gates)
 		const cJSON *ff = cJSON_GetObjectItemCaseSensitive(g, "failing_files");
 		const cJSON *fn = cJSON_GetObjectItemCaseSensitive(g, "findings");
 		const cJSON *files = cJSON_GetObjectItemCaseSensitive(g, "files"), *f;
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(g, "message");
 
 		printf("  %-20s %-8s", cJSON_IsString(name) ? name->valuestring : "?",
 		    cJSON_IsString(st) ? st->valuestring : "?");
-		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(g, "message");
-
 		if (cJSON_IsNumber(ff) && ff->valueint > 0)
 			printf(" %d failing file(s), %d finding(s)", ff->valueint,
 			    cJSON_IsNumber(fn) ? fn->valueint : 0);
 		putchar('\n');
 		if (cJSON_IsString(msg))
 			printf("      %s\n", msg->valuestring);
-		/* quoted when a name holds control characters: a newline in a
-		 * name must not forge a line */
-		cJSON_ArrayForEach(f, files) {
-			if (cJSON_IsString(f)) {
-				char *q = gate_quote_path(f->valuestring);
-
-				printf("      %s\n", q);
-				free(q);
-			}
-		}
+		cJSON_ArrayForEach(f, files)
+			if (cJSON_IsString(f))
+				cli_print_path("      %s\n", f->valuestring);
 	}
 }
 

@@ -4,7 +4,6 @@
  * Shutdown reverses it and lets killed tools report before the ledger
  * closes. Everything runs on the one loop thread. */
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +27,6 @@
 #include "server.h"
 #include "settle.h"
 #include "version.h"
-#include "walk.h"
 #include "buf.h"
 #include "watcher.h"
 #include "xmalloc.h"

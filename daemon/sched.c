@@ -128,6 +128,12 @@ struct sched {
 	struct hmap	 blob_memo;	/* path -> struct blob_memo */
 	struct strvec	 forced;	/* gates the next submit runs on everything */
 	struct hmap	 tools;		/* resolved program path -> struct tool_ver */
+	/* argv[0] -> its resolved path (malloc'ed, "" when not found), for
+	 * the loop tick which_tick only: starting a task asks for the same
+	 * program three or four times (fingerprint, version, each chunk), and
+	 * a tool installed later must still be found at the next change */
+	struct hmap	 which;
+	uint64_t	 which_tick;
 	struct repo	*repo;		/* for HEAD, opened once; NULL outside git */
 	bool		 repo_tried;
 };
@@ -637,12 +643,30 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 /* The program a gate's argv[0] names: looked up in PATH, or, for a
  * relative name like "./tool", in ROOT (the tools' working directory) and
  * then in the work tree (`check --staged` runs in a copy of the index). */
+static void which_forget(struct sched *s)
+{
+	size_t it = 0;
+	struct hmap_slot *sl;
+
+	while ((sl = hmap_next(&s->which, &it)) != NULL)
+		free(sl->val);
+	hmap_release(&s->which);
+}
+
 static char *tool_path(struct sched *s, const char *prog)
 {
-	char *p = spawn_which(prog, getenv("PATH"), s->o.root);
+	char *p;
 
+	if (s->which_tick != uv_now(s->o.loop)) {
+		which_forget(s);
+		s->which_tick = uv_now(s->o.loop);
+	}
+	if ((p = hmap_gets(&s->which, prog)) != NULL)
+		return *p ? xstrdup(p) : NULL;
+	p = spawn_which(prog, getenv("PATH"), s->o.root);
 	if (p == NULL && s->o.git_root && strcmp(s->o.git_root, s->o.root) != 0)
 		p = spawn_which(prog, getenv("PATH"), s->o.git_root);
+	hmap_puts(&s->which, prog, xstrdup(p ? p : ""));
 	return p;
 }
 
@@ -1294,6 +1318,7 @@ void sched_free(struct sched *s)
 			free(sl->val);
 		hmap_release(&s->blob_memo);
 	}
+	which_forget(s);
 	while (s->tasks) {
 		struct task *n = s->tasks->next;
 

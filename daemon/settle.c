@@ -128,15 +128,11 @@ static void lease_signal_init(void)
 	sigaction(SIGIO, &sa, NULL);
 }
 
-int settle_writer_probe(const char *path)
+/* The lease probe proper, on a path known to be a regular file. */
+static int lease_probe(const char *path)
 {
-	struct stat sb;
 	int fd, rc;
 
-	if (lstat(path, &sb) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? SETTLE_PROBE_GONE : SETTLE_PROBE_UNKNOWN;
-	if (!S_ISREG(sb.st_mode))
-		return SETTLE_PROBE_NONE;	/* only a regular file has a writer */
 	/* O_NONBLOCK: never wait on someone else's lease */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
@@ -152,18 +148,15 @@ int settle_writer_probe(const char *path)
 	return rc;
 }
 
-/* Brings p->writer_open up to date with the kernel's answer, when there is
- * one. */
-static void probe_writer(struct settle *st, const char *rel, struct pend *p)
+int settle_writer_probe(const char *path)
 {
-	char *abs = xasprintf("%s/%s", st->o.root, rel);
-	int rc = settle_writer_probe(abs);
+	struct stat sb;
 
-	free(abs);
-	if (rc == SETTLE_PROBE_NONE)
-		p->writer_open = false;
-	else if (rc == SETTLE_PROBE_WRITER)
-		p->writer_open = true;
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? SETTLE_PROBE_GONE : SETTLE_PROBE_UNKNOWN;
+	if (!S_ISREG(sb.st_mode))
+		return SETTLE_PROBE_NONE;	/* only a regular file has a writer */
+	return lease_probe(path);
 }
 
 static void on_debounce(uv_timer_t *t);
@@ -237,19 +230,32 @@ void settle_git_changed(struct settle *st)
 		uv_timer_start(&st->debounce, on_debounce, 0, 0);
 }
 
-static int look(struct settle *st, const char *rel, uint64_t *stamp)
+/* One look at rel: its stamp, and p->writer_open brought up to date with
+ * the kernel's answer where there is one (only a regular file can have a
+ * writer). 0, -EINVAL for what is neither a file nor a symlink, or -errno. */
+static int look(struct settle *st, const char *rel, struct pend *p, uint64_t *stamp)
 {
 	char *abs = xasprintf("%s/%s", st->o.root, rel);
 	struct stat sb;
-	int rc = lstat(abs, &sb);
+	int rc = lstat(abs, &sb) < 0 ? -errno : 0;
 
+	if (rc == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
+		rc = -EINVAL;
+	if (rc == 0) {
+		*stamp = watcher_stamp(&sb);
+		if (!S_ISREG(sb.st_mode))
+			p->writer_open = false;
+		else {
+			int probe = lease_probe(abs);
+
+			if (probe == SETTLE_PROBE_NONE)
+				p->writer_open = false;
+			else if (probe == SETTLE_PROBE_WRITER)
+				p->writer_open = true;
+		}
+	}
 	free(abs);
-	if (rc < 0)
-		return -errno;
-	if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
-		return -EINVAL;
-	*stamp = watcher_stamp(&sb);
-	return 0;
+	return rc;
 }
 
 /* Emits the ready and removed entries as one batch. */
@@ -332,16 +338,7 @@ static void on_debounce(uv_timer_t *t)
 
 		if (p->probing)
 			continue;
-		probe_writer(st, s->key, p);
-		if (p->writer_open &&
-		    now - p->last_event < (uint64_t)st->o.writer_timeout_ms) {
-			uint64_t due = p->last_event + (uint64_t)st->o.writer_timeout_ms;
-
-			if (due < next_writer)
-				next_writer = due;
-			continue;
-		}
-		rc = look(st, s->key, &stamp);
+		rc = look(st, s->key, p, &stamp);
 		if (rc == -ENOENT || rc == -ENOTDIR) {
 			p->removed = true;
 			continue;
@@ -350,6 +347,14 @@ static void on_debounce(uv_timer_t *t)
 			/* not a regular file any more (a fifo, a directory) */
 			free(hmap_dels(&st->pend, s->key));
 			dropped = true;
+			continue;
+		}
+		if (p->writer_open &&
+		    now - p->last_event < (uint64_t)st->o.writer_timeout_ms) {
+			uint64_t due = p->last_event + (uint64_t)st->o.writer_timeout_ms;
+
+			if (due < next_writer)
+				next_writer = due;
 			continue;
 		}
 		p->removed = false;
@@ -385,8 +390,7 @@ static void on_stable(uv_timer_t *t)
 		if (!p->probing)
 			continue;
 		/* a writer may have opened it since the first look */
-		probe_writer(st, s->key, p);
-		rc = look(st, s->key, &stamp);
+		rc = look(st, s->key, p, &stamp);
 		if (rc == -ENOENT || rc == -ENOTDIR) {
 			p->removed = true;
 			p->probing = false;

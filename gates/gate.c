@@ -136,17 +136,17 @@ bool gate_output_whole(const struct gate_output *out, bool err, struct gate_resu
 	const char *which = out->out_truncated ? "stdout" :
 	    err && out->err_truncated ? "stderr" : NULL;
 
+	char size[32];
+
 	if (which == NULL)
 		return true;
 	r->status = GATE_ERROR;
 	if (out->limit >= (1 << 20))
-		gate_result_msg(r, "the tool wrote more than %zu MiB on %s, more than watchd "
-		    "reads to parse it; the rest was dropped, so it cannot be judged",
-		    out->limit >> 20, which);
+		snprintf(size, sizeof(size), "%zu MiB", out->limit >> 20);
 	else
-		gate_result_msg(r, "the tool wrote more than %zu bytes on %s, more than watchd "
-		    "reads to parse it; the rest was dropped, so it cannot be judged",
-		    out->limit, which);
+		snprintf(size, sizeof(size), "%zu bytes", out->limit);
+	gate_result_msg(r, "the tool wrote more than %s on %s, more than watchd reads to "
+	    "parse it; the rest was dropped, so it cannot be judged", size, which);
 	return false;
 }
 
