@@ -28,12 +28,13 @@
 #include <sqlite3.h>
 
 #include "ledger.h"
+#include "ledger-vfs.h"
 #include "log.h"
 #include "strvec.h"
 #include "xmalloc.h"
 
 #define LEDGER_APP_ID		0x57544344	/* "WTCD" */
-#define LEDGER_SCHEMA		3		/* user_version written by this build */
+#define LEDGER_SCHEMA		4		/* user_version written by this build */
 #define LOG_DEFAULT_LIMIT	20
 #define SUMMARY_MAX_FILES	50
 #define LEDGER_QUEUE_MAX	10000	/* failed writes kept for a retry */
@@ -181,6 +182,31 @@ static const char *const migrations[] = {
 	"  run_id, created_at FROM cache;"
 	"DROP TABLE cache;"
 	"ALTER TABLE cache_v3 RENAME TO cache;",
+	/* 3 -> 4: findings keyed by (gate run, path, seq) in one b-tree
+	 * instead of a table and an index with the same first columns: a
+	 * finished gate run's findings went into two b-trees, which was one
+	 * WAL frame and ten index inserts per gate run. A key column cannot be
+	 * NULL in a WITHOUT ROWID table, so a finding that names no file has
+	 * the path '' (read back as null). The old id keeps the tool's order. */
+	"CREATE TABLE findings_v4 ("
+	"  gate_run_id INTEGER NOT NULL REFERENCES gate_runs(id) ON DELETE CASCADE,"
+	"  path        TEXT NOT NULL,"
+	"  seq         INTEGER NOT NULL,"
+	"  line        INTEGER NOT NULL DEFAULT 0,"
+	"  col         INTEGER NOT NULL DEFAULT 0,"
+	"  end_line    INTEGER NOT NULL DEFAULT 0,"
+	"  end_col     INTEGER NOT NULL DEFAULT 0,"
+	"  code        TEXT,"
+	"  severity    TEXT NOT NULL,"
+	"  message     TEXT NOT NULL,"
+	"  url         TEXT,"
+	"  fixable     INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (gate_run_id, path, seq)"
+	") STRICT, WITHOUT ROWID;"
+	"INSERT INTO findings_v4 SELECT gate_run_id, coalesce(path, ''), id, line, col, end_line,"
+	"  end_col, code, severity, message, url, fixable FROM findings;"
+	"DROP TABLE findings;"
+	"ALTER TABLE findings_v4 RENAME TO findings;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))
@@ -191,6 +217,13 @@ _Static_assert(sizeof(migrations) / sizeof(*migrations) == LEDGER_SCHEMA,
 #define RUN_COLS "id, trigger, status, started_at, finished_at, git_head, config_hash"
 #define RUN_COLS_R "r.id, r.trigger, r.status, r.started_at, r.finished_at, r.git_head," \
 	" r.config_hash"
+
+/* The findings of a gate run (?2: of one path), in the tool's order per
+ * file; a READ connection to a ledger before schema 4 orders by the old
+ * rowid (and reads a NULL path as it is). */
+#define FINDINGS_SQL(where, seq) \
+	"SELECT nullif(path, ''), line, col, end_line, end_col, code, severity, message, url," \
+	" fixable FROM findings WHERE gate_run_id = ?1" where " ORDER BY path, " seq
 
 /* The gates of a run; a READ connection to a schema-1 ledger (an older
  * daemon still runs) reads NULL for the columns schema 2 added. */
@@ -240,9 +273,9 @@ static const struct {
 	    "INSERT OR IGNORE INTO gate_files (gate_run_id, path, blob, reason, cache_key)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
 	[ST_FINDING_INSERT] = { NULL,
-	    "INSERT INTO findings (gate_run_id, path, line, col, end_line, end_col, code,"
+	    "INSERT INTO findings (gate_run_id, path, seq, line, col, end_line, end_col, code,"
 	    " severity, message, url, fixable)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" },
+	    " VALUES (?1, ?2, ?12, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" },
 	[ST_STATE_UPSERT] = { NULL,
 	    "INSERT INTO file_state (gate, path, status, findings, gate_run_id, updated_at)"
 	    " VALUES (?1, ?2, ?3, (SELECT count(*) FROM findings"
@@ -270,9 +303,7 @@ static const struct {
 	[ST_CACHE_LOOKUP] = { "cache",
 	    "SELECT status, gate_run_id, run_id FROM cache"
 	    " WHERE gate = ?1 AND fingerprint = ?2 AND path = ?3 AND cache_key = ?4" },
-	[ST_CACHE_FINDINGS] = { NULL,
-	    "SELECT path, line, col, end_line, end_col, code, severity, message, url, fixable"
-	    " FROM findings WHERE gate_run_id = ?1 AND path = ?2 ORDER BY path, id" },
+	[ST_CACHE_FINDINGS] = { NULL, FINDINGS_SQL(" AND path = ?2", "seq") },
 	/* One statement per filter, so that each walks its own index in
 	 * order and stops at the limit (a "?2 IS NULL OR ..." condition
 	 * would leave one plan for all). */
@@ -295,9 +326,7 @@ static const struct {
 	[ST_GATES] = { "gates", GATES_SQL("input_digest") },
 	[ST_FILES] = { "files",
 	    "SELECT path, reason FROM gate_files WHERE gate_run_id = ?1 ORDER BY path" },
-	[ST_FINDINGS] = { "findings",
-	    "SELECT path, line, col, end_line, end_col, code, severity, message, url, fixable"
-	    " FROM findings WHERE gate_run_id = ?1 ORDER BY path, id" },
+	[ST_FINDINGS] = { "findings", FINDINGS_SQL("", "seq") },
 	[ST_LAST_RUN] = { "last_run",
 	    "SELECT id, status, finished_at FROM runs WHERE finished_at IS NOT NULL"
 	    " ORDER BY started_at DESC, id DESC LIMIT 1" },
@@ -433,6 +462,10 @@ static sqlite3_stmt *stmt(struct ledger *l, enum stmt_id id, struct wd_err *err)
 		return l->st[id];
 	if (id == ST_GATES && l->schema < 2)
 		sql = GATES_SQL("NULL");
+	if (id == ST_FINDINGS && l->schema < 4)
+		sql = FINDINGS_SQL("", "id");
+	if (id == ST_CACHE_FINDINGS && l->schema < 4)
+		sql = FINDINGS_SQL(" AND path = ?2", "id");
 	rc = sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->st[id], NULL);
 	if (rc != SQLITE_OK) {
 		db_fail(l, rc, "cannot prepare a query", err);
@@ -766,7 +799,8 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
 	l->qtail = &l->qhead;
 	flags = SQLITE_OPEN_NOMUTEX | (mode == LEDGER_READ ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-	rc = sqlite3_open_v2(path, &l->db, flags, NULL);
+	/* only a writer writes WAL frames */
+	rc = sqlite3_open_v2(path, &l->db, flags, mode == LEDGER_WRITE ? ledger_vfs() : NULL);
 	if (rc != SQLITE_OK) {
 		if (l->db == NULL) {
 			rc = wd_err_set(err, WD_ELEDGER, "cannot open ledger '%s': out of memory",
@@ -933,7 +967,7 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 		const struct finding *f = &g->findings->v[i];
 
 		sqlite3_bind_int64(s, 1, grid);
-		bind_text(s, 2, f->path);
+		bind_text(s, 2, f->path ? f->path : "");
 		sqlite3_bind_int(s, 3, f->line);
 		sqlite3_bind_int(s, 4, f->col);
 		sqlite3_bind_int(s, 5, f->end_line);
@@ -943,6 +977,7 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 		bind_text(s, 9, f->message ? f->message : "");
 		bind_text(s, 10, f->url);
 		sqlite3_bind_int(s, 11, f->fixable);
+		sqlite3_bind_int64(s, 12, (sqlite3_int64)i);
 		if ((rc = step_done(l, s, what, err)))
 			return rc;
 	}

@@ -222,9 +222,9 @@ static double bench_bare_same_rows(const char *path)
 	    " started_at, duration_ms) VALUES (?1, ?2, 'fp', 'fail', 0, 1, ?3, 40)");
 	PREP(file, "INSERT INTO gate_files (gate_run_id, path, blob, reason, cache_key)"
 	    " VALUES (?1, ?2, ?3, 'changed', ?3)");
-	PREP(fnd, "INSERT INTO findings (gate_run_id, path, line, col, end_line, end_col, code,"
-	    " severity, message, url, fixable) VALUES (?1, ?2, ?3, 1, 0, 0, 'F401', 'error',"
-	    " 'os imported but unused', NULL, 0)");
+	PREP(fnd, "INSERT INTO findings (gate_run_id, path, seq, line, col, end_line, end_col,"
+	    " code, severity, message, url, fixable) VALUES (?1, ?2, ?3, ?3, 1, 0, 0, 'F401',"
+	    " 'error', 'os imported but unused', NULL, 0)");
 	PREP(state, "INSERT INTO file_state (gate, path, status, findings, gate_run_id, updated_at)"
 	    " VALUES (?1, ?2, 'fail', 10, ?3, ?4) ON CONFLICT (gate, path) DO UPDATE SET"
 	    " status = excluded.status, findings = excluded.findings,"
@@ -315,8 +315,9 @@ static void grow(const char *path, int have)
 	    -1, &gate, NULL);
 	sqlite3_prepare_v2(db, "INSERT INTO gate_files (gate_run_id, path, blob, reason, cache_key)"
 	    " VALUES (?1, ?2, 'b10b', 'changed', 'b10b')", -1, &file, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO findings (gate_run_id, path, line, code, severity,"
-	    " message) VALUES (?1, ?2, 3, 'E501', 'error', 'line too long')", -1, &fnd, NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO findings (gate_run_id, path, seq, line, code,"
+	    " severity, message) VALUES (?1, ?2, 0, 3, 'E501', 'error', 'line too long')", -1,
+	    &fnd, NULL);
 	for (int i = have; i < TOTAL_RUNS; i++) {
 		char id[ULID_LEN + 1], p[32];
 		int64_t ms = t0 + (int64_t)i * 1000;

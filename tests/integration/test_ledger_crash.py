@@ -466,13 +466,16 @@ def test_schema_1_is_read_as_is_and_upgraded_by_run(root):
     (root.path / "a.txt").write_text("a\n")
     rc, out, err, _ = root.run("run")
     assert rc == 0, err
-    assert root.sql("PRAGMA user_version") == [(3,)]
+    assert root.sql("PRAGMA user_version") == [(4,)]
     cols = {r[1] for r in root.sql("PRAGMA table_info(gate_runs)")}
     assert "input_digest" in cols
     assert "cache_key" in {r[1] for r in root.sql("PRAGMA table_info(gate_files)")}
     runs = root.log()
     assert len(runs) == 2 and runs[1]["id"] == V1_RUN and runs[1]["status"] == "fail"
     assert root.sql("SELECT cache_key FROM gate_files WHERE path = 'a.txt'")[0][0]
+    # schema 4 kept the v1 finding, its id as seq
+    assert root.sql("SELECT path, seq, code FROM findings WHERE gate_run_id = 7") == \
+        [("a.py", 1, "F401")]
     assert root.sql("PRAGMA integrity_check") == [("ok",)]
 
 

@@ -191,7 +191,7 @@ TEST_IMPL(ledger_open_create)
 	l = open_w(&t);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 3);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
 	/* the migrations' rebuilt tables left no free pages behind */
 	ASSERT_EQ(raw_int(t.db, "PRAGMA freelist_count"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
@@ -203,7 +203,7 @@ TEST_IMPL(ledger_open_create)
 	/* reopening migrates nothing and keeps the header */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 3);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
 
 	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
 	{
@@ -235,7 +235,7 @@ TEST_IMPL(ledger_header_refused)
 	ASSERT_NULL(l);
 	ASSERT_CONTAINS(err.msg, t.db);
 	ASSERT_CONTAINS(err.msg, "version 7");
-	ASSERT_CONTAINS(err.msg, "watchd's 3");
+	ASSERT_CONTAINS(err.msg, "watchd's 4");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER_NEWER);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);	/* untouched */
 	tmp_release(&t);
@@ -436,6 +436,55 @@ TEST_IMPL(ledger_record_show)
 	ASSERT_OK(ledger_log(l, &q, &arr, &err));
 	ASSERT_EQ(cJSON_GetArraySize(arr), 2);
 	cJSON_Delete(arr);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+/* A finding that names no file (a tool's own complaint) is kept with the
+ * file's findings, in the tool's order, and read back with a null path;
+ * a cache hit on a file serves only that file's. */
+TEST_IMPL(ledger_finding_without_file)
+{
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char id[ULID_LEN + 1];
+	struct findings fs = { NULL, 0, 0 };
+	struct ledger_file f = { .path = "a.py", .blob = "b10b", .cache_key = "b10b",
+		.cache_status = GATE_FAIL };
+	struct ledger_gate_run g = {
+		.gate = "ruff", .fingerprint = "fp1", .status = GATE_FAIL, .exit_code = 1,
+		.started_ms = 1764000000100, .duration_ms = 41, .files = &f, .nfiles = 1,
+		.findings = &fs, .tests_total = -1, .tests_passed = -1, .tests_failed = -1,
+		.tests_skipped = -1,
+	};
+	struct ledger_cache_hit hit;
+	const cJSON *arr;
+	cJSON *run;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, id, 1764000000000, "watch");
+	g.run_id = id;
+	add_finding(&fs, "a.py", 3, "F401");
+	add_finding(&fs, NULL, 0, "W0");
+	add_finding(&fs, "a.py", 1, "E501");
+	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	findings_release(&fs);
+
+	ASSERT_OK(ledger_show(l, id, &run, &err));
+	arr = get(cJSON_GetArrayItem(get(run, "gates"), 0), "findings");
+	ASSERT_EQ(cJSON_GetArraySize(arr), 3);
+	ASSERT(cJSON_IsNull(get(cJSON_GetArrayItem(arr, 0), "path")));
+	ASSERT_STR_EQ(get_str(cJSON_GetArrayItem(arr, 0), "code"), "W0");
+	ASSERT_STR_EQ(get_str(cJSON_GetArrayItem(arr, 1), "code"), "F401");
+	ASSERT_STR_EQ(get_str(cJSON_GetArrayItem(arr, 2), "code"), "E501");
+	cJSON_Delete(run);
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "a.py", "b10b", &hit), 1);
+	ASSERT_EQ(hit.findings.n, 2);
+	ASSERT_STR_EQ(hit.findings.v[0].code, "F401");
+	findings_release(&hit.findings);
 	ledger_close(l);
 	tmp_release(&t);
 	return 0;
@@ -1075,7 +1124,8 @@ TEST_IMPL(ledger_query_plans)
 		{ "show", "SEARCH runs USING INDEX sqlite_autoindex_runs_1 (id>? AND id<?)" },
 		{ "gates", "SEARCH gate_runs USING INDEX gate_runs_run (run_id=?)" },
 		{ "files", "SEARCH gate_files USING PRIMARY KEY (gate_run_id=?)" },
-		{ "findings", "SEARCH findings USING INDEX findings_gate_run (gate_run_id=?)" },
+		/* keyed (gate run, path, seq): read in key order, no sort */
+		{ "findings", "SEARCH findings USING PRIMARY KEY (gate_run_id=?)" },
 		{ "cache", "SEARCH cache USING PRIMARY KEY (gate=? AND fingerprint=? AND path=? AND cache_key=?)" },
 		{ "summary", "SCAN file_state" },
 		{ "last_run", "SCAN runs USING INDEX runs_started" },
@@ -1258,7 +1308,7 @@ TEST_IMPL(ledger_migrate_v1)
 
 	/* WRITE upgrades in place, keeping every row */
 	l = open_w(&t);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 3);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_runs')"
 	    " WHERE name = 'input_digest' AND type = 'TEXT'"), 1);
@@ -1281,6 +1331,16 @@ TEST_IMPL(ledger_migrate_v1)
 	    " name IN ('gate_runs_gate', 'runs_status')"), 2);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%STRICT%'"
 	    " AND name IN ('file_state', 'cache')"), 2);
+	/* schema 4: findings are one b-tree keyed (gate run, path, seq), the
+	 * old ids kept as seq (the tool's order) */
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE name = 'findings'"
+	    " AND sql LIKE '%WITHOUT ROWID%'"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE name ="
+	    " 'findings_gate_run'"), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM findings WHERE gate_run_id = 7"
+	    " AND path = 'a.py' AND seq IN (1, 2)"), 2);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_foreign_key_list('findings')"
+	    " WHERE \"table\" = 'gate_runs' AND on_delete = 'CASCADE'"), 1);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check WHERE"
 	    " integrity_check = 'ok'"), 1);
 	ASSERT_EQ(ledger_quick_check(l, &err), 0);
@@ -1289,7 +1349,7 @@ TEST_IMPL(ledger_migrate_v1)
 	/* a second open has nothing left to do */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 3);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check <> 'ok'"), 0);
 	tmp_release(&t);
