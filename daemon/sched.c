@@ -87,7 +87,8 @@ struct task {
 	enum task_state	 state;
 	struct strvec	 files;		/* files to judge, sorted */
 	char		(*blobs)[OID_HEX + 1];	/* per file, "" when unknown */
-	char		(*keys)[OID_HEX + 1];	/* per file cache key, "" = none */
+	char		(*keys)[OID_HEX + 1];	/* per file cache key, "" = none;
+						 * == blobs unless whole_inputs */
 	struct hmap	 reasons;	/* path -> why it runs (malloc'ed) */
 	char		 digest[OID_HEX + 1];	/* test gates: the whole input set */
 	const char	**untried;	/* files the cache could not answer */
@@ -107,7 +108,8 @@ struct task {
 	uint64_t	 started_tick;
 	struct buf	 output;
 	char		(*judged_by)[ULID_LEN + 1];	/* per cached file: the run that
-						 * judged it, from its cache row */
+						 * judged it, from its cache row;
+						 * NULL while no file is cached */
 	bool		 superseded;	/* killed by a newer task (busy=restart) */
 	struct task	*next;
 };
@@ -245,8 +247,9 @@ static void task_free(struct task *t)
 	}
 	free(t->untried);
 	strvec_clear(&t->files);
+	if (t->keys != t->blobs)
+		free(t->keys);
 	free(t->blobs);
-	free(t->keys);
 	free(t->cached);
 	free(t->verdict);
 	{
@@ -352,17 +355,19 @@ static int file_cache_status(const struct task *t, size_t i)
 }
 
 /* Why file i ran (or why its result came from the cache): shown by
- * `watchd show`. malloc'ed. */
-static char *file_reason(const struct task *t, size_t i)
+ * `watchd show`. Borrowed from the task, or composed into *owned (the
+ * caller frees it): a 20,000-file batch copies no "changed" per file. */
+static const char *file_reason(const struct task *t, size_t i, char **owned)
 {
 	const char *why = hmap_gets(&t->reasons, t->files.v[i]);
 
+	*owned = NULL;
 	if (why == NULL)
-		why = "changed";
+		why = SELECT_CHANGED;	/* see keep_reasons */
 	if (!t->cached[i])
-		return xstrdup(why);
-	return xasprintf("%s; result reused from the cache (run %s judged the same %s)", why,
-	    t->judged_by[i][0] ? t->judged_by[i] : "?",
+		return why;
+	return *owned = xasprintf("%s; result reused from the cache (run %s judged the same %s)",
+	    why, t->judged_by[i][0] ? t->judged_by[i] : "?",
 	    t->gate->tests ? "content and the same inputs" : "content");
 }
 
@@ -393,7 +398,7 @@ static void record_task(struct sched *s, struct task *t)
 		/* without a verdict of its own the file shows the gate's */
 		lf[i].has_status = t->verdict[i] >= 0;
 		lf[i].status = t->verdict[i] >= 0 ? (enum gate_status)t->verdict[i] : t->agg.status;
-		lf[i].reason = reasons[i] = file_reason(t, i);
+		lf[i].reason = file_reason(t, i, &reasons[i]);
 		if (!t->cached[i]) {
 			all_cached = false;
 			continue;
@@ -850,7 +855,7 @@ static void input_digest(struct sched *s, struct task *t)
  * into t->untried. */
 static void start_task(struct sched *s, struct task *t)
 {
-	size_t nf = t->files.n, nuntried = 0, budget = 0, first = 0;
+	size_t nf = t->files.n, nuntried = 0, budget = 0, first = 0, chunks_alloc = 0;
 	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE;
 
 	t->state = TASK_RUNNING;
@@ -859,10 +864,12 @@ static void start_task(struct sched *s, struct task *t)
 	compute_fingerprint(s, t);
 	if (whole_inputs(t->gate))
 		input_digest(s, t);
+	/* per-file state is what a large batch costs: a cache key is the
+	 * blob itself unless the gate judges more than its files, and only
+	 * a task with a cache hit needs to say which run judged each file */
 	t->blobs = xcalloc(nf ? nf : 1, sizeof(*t->blobs));
-	t->keys = xcalloc(nf ? nf : 1, sizeof(*t->keys));
+	t->keys = whole_inputs(t->gate) ? xcalloc(nf ? nf : 1, sizeof(*t->keys)) : t->blobs;
 	t->cached = xcalloc(nf ? nf : 1, 1);
-	t->judged_by = xcalloc(nf ? nf : 1, sizeof(*t->judged_by));
 	t->verdict = xmalloc(nf ? nf : 1);
 	memset(t->verdict, -1, nf ? nf : 1);
 	t->untried = xcalloc(nf ? nf : 1, sizeof(*t->untried));
@@ -878,8 +885,7 @@ static void start_task(struct sched *s, struct task *t)
 
 			repo_hash_buf(k, strlen(k), t->keys[i]);
 			free(k);
-		} else
-			memcpy(t->keys[i], t->blobs[i], sizeof(t->keys[i]));
+		}
 		memset(&hit, 0, sizeof(hit));
 		if (use_cache && t->keys[i][0] &&
 		    ledger_cache_lookup(s->o.ledger, t->gate->name, t->fingerprint, t->files.v[i],
@@ -894,6 +900,8 @@ static void start_task(struct sched *s, struct task *t)
 				merge_result(t, &r);
 				gate_result_release(&r);
 				t->cached[i] = 1;
+				if (t->judged_by == NULL)
+					t->judged_by = xcalloc(nf, sizeof(*t->judged_by));
 				memcpy(t->judged_by[i], hit.run_id, sizeof(t->judged_by[i]));
 				t->verdict[i] = (signed char)hit.status;
 				continue;
@@ -901,8 +909,10 @@ static void start_task(struct sched *s, struct task *t)
 		}
 		t->untried[nuntried++] = t->files.v[i];
 	}
-	t->chunks = xcalloc(nuntried ? nuntried : 1, sizeof(*t->chunks));
+	/* grown as cut, not sized for one chunk per file: 72 bytes a file on
+	 * a 20,000-file batch that fits a few argv */
 	if (nuntried > 0 && t->gate->batching == GATE_BATCH_NONE) {
+		t->chunks = xgrow(t->chunks, &chunks_alloc, 1, sizeof(*t->chunks));
 		t->chunks[0] = (struct chunk){ .task = t, .files = t->untried, .n = nuntried };
 		t->nchunks = 1;
 	} else {
@@ -915,6 +925,8 @@ static void start_task(struct sched *s, struct task *t)
 			     budget + len > ARGV_BUDGET);
 
 			if (cut) {
+				t->chunks = xgrow(t->chunks, &chunks_alloc, t->nchunks + 1,
+				    sizeof(*t->chunks));
 				t->chunks[t->nchunks++] = (struct chunk){ .task = t,
 				    .files = t->untried + first, .n = n };
 				first = i;
@@ -922,9 +934,12 @@ static void start_task(struct sched *s, struct task *t)
 			}
 			budget += len;
 		}
-		if (nuntried > first)
+		if (nuntried > first) {
+			t->chunks = xgrow(t->chunks, &chunks_alloc, t->nchunks + 1,
+			    sizeof(*t->chunks));
 			t->chunks[t->nchunks++] = (struct chunk){ .task = t,
 			    .files = t->untried + first, .n = nuntried - first };
+		}
 	}
 	for (size_t i = 0; i < t->nchunks; i++)
 		t->chunks[i].idx = i;
@@ -1058,7 +1073,24 @@ static void pump(struct sched *s)
 	}
 }
 
-/* Drops from files every path already waiting in a task of the same gate. */
+/* Moves the reasons other than SELECT_CHANGED from the selection's map
+ * into dst; a file without one ran because it changed. The selection holds
+ * one per file, which a 20,000-file batch would keep (2.5 MB) until its
+ * gate run is recorded. */
+static void keep_reasons(struct hmap *dst, struct hmap *sel)
+{
+	size_t it = 0;
+	struct hmap_slot *sl;
+
+	while ((sl = hmap_next(sel, &it)) != NULL) {
+		if (strcmp(sl->val, SELECT_CHANGED) == 0)
+			free(sl->val);
+		else
+			hmap_put(dst, sl->key, sl->klen, sl->val);
+	}
+	hmap_release(sel);
+}
+
 /* Drops from sel every path already waiting in a task of the same gate:
  * that task hashes the content when it starts, so it judges the newest
  * bytes anyway. */
@@ -1101,27 +1133,33 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	for (size_t gi = 0; gi < cfg->ngates; gi++) {
 		struct gate *g = &cfg->gates[gi];
 		struct selection sel = SELECTION_INIT;
-		struct strvec touched = STRVEC_INIT;
+		struct strvec with_removed = STRVEC_INIT;
+		const struct strvec *touched = changed;
 		struct task *t;
 
 		bool forced = strvec_find(&s->forced, g->name) >= 0;
 
-		/* a config file that went away changed the tool's settings too */
-		strvec_pushv(&touched, changed);
+		/* a config file that went away changed the tool's settings too
+		 * (copied only then: a batch can be 20,000 paths) */
 		for (size_t i = 0; removed && i < removed->n; i++)
 			if (strvec_find(&g->config_files, removed->v[i]) >= 0 &&
-			    !sched_gate_matches(g, removed->v[i]))
-				strvec_push(&touched, removed->v[i]);
+			    !sched_gate_matches(g, removed->v[i])) {
+				if (touched == changed) {
+					strvec_pushv(&with_removed, changed);
+					touched = &with_removed;
+				}
+				strvec_push(&with_removed, removed->v[i]);
+			}
 		/* listed per gate, each only its own inputs: a 100k-file tree
 		 * is never copied whole for a gate that includes a few files */
 		strvec_clear(&all);
 		listed = false;
-		if (s->o.list_files && (forced || select_needs_all(g, &touched))) {
+		if (s->o.list_files && (forced || select_needs_all(g, touched))) {
 			s->o.list_files(s->o.list_arg, g, &all);
 			listed = true;
 		}
-		select_files(g, &touched, listed ? &all : NULL, &sel);
-		strvec_clear(&touched);
+		select_files(g, touched, listed ? &all : NULL, &sel);
+		strvec_clear(&with_removed);
 		if (forced && listed)
 			select_everything(g, &all, "the gate's definition changed", &sel);
 		drop_waiting(s, g, &sel);
@@ -1133,7 +1171,7 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		t->s = s;
 		t->gate = g;
 		t->files = sel.files;
-		t->reasons = sel.reasons;
+		keep_reasons(&t->reasons, &sel.reasons);
 		t->exit_code = -1;
 		t->agg = (struct gate_result)GATE_RESULT_INIT;
 		buf_init(&t->output);

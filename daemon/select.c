@@ -199,7 +199,7 @@ static void add(struct selection *sel, const char *path, char *reason)
 {
 	char *old = hmap_gets(&sel->reasons, path);
 
-	if (old) {		/* the first reason stands ("changed" wins) */
+	if (old) {		/* the first reason stands (SELECT_CHANGED wins) */
 		free(reason);
 		return;
 	}
@@ -215,7 +215,7 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 
 	for (size_t i = 0; i < changed->n; i++)
 		if (sched_gate_matches(g, changed->v[i]))
-			add(out, changed->v[i], xstrdup("changed"));
+			add(out, changed->v[i], xstrdup(SELECT_CHANGED));
 	for (size_t i = 0; all && i < changed->n; i++) {
 		const char *p = changed->v[i];
 		struct strvec tests = STRVEC_INIT;

@@ -13,9 +13,12 @@
 #include "hmap.h"
 #include "strvec.h"
 
+/* Why a file the batch itself changed runs. */
+#define SELECT_CHANGED "changed"
+
 struct selection {
 	struct strvec	files;		/* sorted, unique */
-	struct hmap	reasons;	/* path -> malloc'ed reason ("changed", ...) */
+	struct hmap	reasons;	/* path -> malloc'ed reason (SELECT_CHANGED, ...) */
 };
 
 #define SELECTION_INIT { STRVEC_INIT, HMAP_INIT }

@@ -295,6 +295,10 @@ static void flush_ready(struct settle *st, bool only_removed, bool dropped)
 			seq = p->seq;
 		free(hmap_dels(&st->pend, s->key));
 	}
+	/* An emptied map gives its slots back: a map never shrinks, and a
+	 * 20,000-file burst would keep 1 MiB of them for the daemon's life. */
+	if (st->pend.n == 0)
+		hmap_release(&st->pend);
 	if (n == 0 && removed.n == 0) {
 		/* entries may still have been dropped (not regular files any
 		 * more): tell the owner, whose sync barrier may now be met */
