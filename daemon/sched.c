@@ -363,7 +363,7 @@ static const char *file_reason(const struct task *t, size_t i, char **owned)
 
 	*owned = NULL;
 	if (why == NULL)
-		why = SELECT_CHANGED;	/* see keep_reasons */
+		why = SELECT_CHANGED;
 	if (!t->cached[i])
 		return why;
 	return *owned = xasprintf("%s; result reused from the cache (run %s judged the same %s)",
@@ -1073,24 +1073,6 @@ static void pump(struct sched *s)
 	}
 }
 
-/* Moves the reasons other than SELECT_CHANGED from the selection's map
- * into dst; a file without one ran because it changed. The selection holds
- * one per file, which a 20,000-file batch would keep (2.5 MB) until its
- * gate run is recorded. */
-static void keep_reasons(struct hmap *dst, struct hmap *sel)
-{
-	size_t it = 0;
-	struct hmap_slot *sl;
-
-	while ((sl = hmap_next(sel, &it)) != NULL) {
-		if (strcmp(sl->val, SELECT_CHANGED) == 0)
-			free(sl->val);
-		else
-			hmap_put(dst, sl->key, sl->klen, sl->val);
-	}
-	hmap_release(sel);
-}
-
 /* Drops from sel every path already waiting in a task of the same gate:
  * that task hashes the content when it starts, so it judges the newest
  * bytes anyway. */
@@ -1171,7 +1153,7 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		t->s = s;
 		t->gate = g;
 		t->files = sel.files;
-		keep_reasons(&t->reasons, &sel.reasons);
+		t->reasons = sel.reasons;
 		t->exit_code = -1;
 		t->agg = (struct gate_result)GATE_RESULT_INIT;
 		buf_init(&t->output);

@@ -195,11 +195,15 @@ void select_map_trigger(const struct gate *g, const char *src, const struct strv
 	strvec_clear(&names);
 }
 
-static void add(struct selection *sel, const char *path, char *reason)
+/* The first reason stands. The first nsorted files of sel, sorted, were
+ * selected before (a changed file among them keeps SELECT_CHANGED, which
+ * is no entry of reasons at all); later ones have their reason. */
+static void add(struct selection *sel, size_t nsorted, const char *path, char *reason)
 {
-	char *old = hmap_gets(&sel->reasons, path);
+	struct strvec before = { sel->files.v, nsorted, nsorted };
 
-	if (old) {		/* the first reason stands (SELECT_CHANGED wins) */
+	if ((nsorted && strvec_bsearch(&before, path) >= 0) ||
+	    hmap_gets(&sel->reasons, path)) {
 		free(reason);
 		return;
 	}
@@ -212,10 +216,14 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 {
 	struct strvec members = STRVEC_INIT;
 	bool have_members = false;
+	size_t nchanged;
 
+	/* The changed files need no map entry each: a batch can be 20,000. */
 	for (size_t i = 0; i < changed->n; i++)
 		if (sched_gate_matches(g, changed->v[i]))
-			add(out, changed->v[i], xstrdup(SELECT_CHANGED));
+			strvec_push(&out->files, changed->v[i]);
+	strvec_sort_uniq(&out->files);
+	nchanged = out->files.n;
 	for (size_t i = 0; all && i < changed->n; i++) {
 		const char *p = changed->v[i];
 		struct strvec tests = STRVEC_INIT;
@@ -228,7 +236,8 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 		}
 		if (is_config_file(g, p)) {
 			for (size_t k = 0; k < members.n; k++)
-				add(out, members.v[k], xasprintf("config file %s changed", p));
+				add(out, nchanged, members.v[k], xasprintf("config file %s changed",
+				    p));
 			continue;
 		}
 		if (!is_trigger(g, p) || sched_gate_matches(g, p))
@@ -236,11 +245,11 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 		select_map_trigger(g, p, &members, &tests);
 		if (tests.n == 0) {
 			for (size_t k = 0; k < members.n; k++)
-				add(out, members.v[k], xasprintf("triggered by %s (no test maps to it: "
-				    "the whole set runs)", p));
+				add(out, nchanged, members.v[k], xasprintf("triggered by %s (no test "
+				    "maps to it: the whole set runs)", p));
 		}
 		for (size_t k = 0; k < tests.n; k++)
-			add(out, tests.v[k], xasprintf("triggered by %s", p));
+			add(out, nchanged, tests.v[k], xasprintf("triggered by %s", p));
 		strvec_clear(&tests);
 	}
 	strvec_clear(&members);
@@ -250,9 +259,11 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 void select_everything(const struct gate *g, const struct strvec *all, const char *reason,
     struct selection *out)
 {
+	size_t nsorted = out->files.n;	/* sorted by select_files */
+
 	for (size_t k = 0; k < all->n; k++)
 		if (sched_gate_matches(g, all->v[k]))
-			add(out, all->v[k], xstrdup(reason));
+			add(out, nsorted, all->v[k], xstrdup(reason));
 	strvec_sort(&out->files);
 }
 

@@ -18,7 +18,8 @@
 
 struct selection {
 	struct strvec	files;		/* sorted, unique */
-	struct hmap	reasons;	/* path -> malloc'ed reason (SELECT_CHANGED, ...) */
+	struct hmap	reasons;	/* path -> malloc'ed reason; a file with none
+					 * ran because it changed (SELECT_CHANGED) */
 };
 
 #define SELECTION_INIT { STRVEC_INIT, HMAP_INIT }
@@ -31,7 +32,8 @@ bool select_needs_all(const struct gate *g, const struct strvec *changed);
  * select_needs_all() said no. */
 void select_files(const struct gate *g, const struct strvec *changed, const struct strvec *all,
     struct selection *out);
-/* Adds every file of all that g includes, with reason. */
+/* Adds every file of all that g includes and out (as select_files left
+ * it, sorted) lacks, with reason. */
 void select_everything(const struct gate *g, const struct strvec *all, const char *reason,
     struct selection *out);
 void selection_release(struct selection *sel);

@@ -148,13 +148,14 @@ TEST_IMPL(select_triggers_whole_set_and_config)
 	ASSERT_EQ(sel.files.n, 2);
 	ASSERT_CONTAINS(hmap_gets(&sel.reasons, "tests/test_bar.py"), "whole set");
 	selection_release(&sel);
-	/* a test file changed runs itself, "changed" */
+	/* a test file changed runs itself, "changed": no reason entry */
 	strvec_clear(&changed);
 	strvec_push(&changed, "tests/test_bar.py");
 	ASSERT(!select_needs_all(&g, &changed));
 	select_files(&g, &changed, NULL, &sel);
 	ASSERT_EQ(sel.files.n, 1);
-	ASSERT_STR_EQ(hmap_gets(&sel.reasons, "tests/test_bar.py"), "changed");
+	ASSERT_NULL(hmap_gets(&sel.reasons, "tests/test_bar.py"));
+	ASSERT_EQ(sel.reasons.n, 0);
 	selection_release(&sel);
 	/* a config file re-runs everything the gate includes */
 	strvec_clear(&changed);
@@ -163,6 +164,41 @@ TEST_IMPL(select_triggers_whole_set_and_config)
 	select_files(&g, &changed, &all, &sel);
 	ASSERT_EQ(sel.files.n, 2);
 	ASSERT_STR_EQ(hmap_gets(&sel.reasons, "tests/test_foo.py"), "config file pyproject.toml changed");
+	selection_release(&sel);
+	strvec_clear(&changed);
+	strvec_clear(&all);
+	gate_release(&g);
+	return 0;
+}
+
+/* A changed file that a trigger (or everything) selects too runs once, as
+ * changed; changed files need no reason entry, duplicates in the batch
+ * included. */
+TEST_IMPL(select_changed_wins)
+{
+	static const char *const all_files[] = { "pkg/foo.py", "pkg/util.py",
+	    "tests/test_bar.py", "tests/test_foo.py", NULL };
+	struct strvec all = STRVEC_INIT, changed = STRVEC_INIT;
+	struct selection sel = SELECTION_INIT;
+	struct gate g;
+
+	gate_init(&g, "tests/test_*.py", "**/*.py");
+	list(&all, all_files);
+	strvec_push(&changed, "tests/test_foo.py");
+	strvec_push(&changed, "pkg/foo.py");
+	strvec_push(&changed, "tests/test_foo.py");
+	select_files(&g, &changed, &all, &sel);
+	ASSERT_EQ(sel.files.n, 1);
+	ASSERT_STR_EQ(sel.files.v[0], "tests/test_foo.py");
+	ASSERT_EQ(sel.reasons.n, 0);
+	/* the gate's definition changed: the rest joins with that reason */
+	select_everything(&g, &all, "the gate's definition changed", &sel);
+	ASSERT_EQ(sel.files.n, 2);
+	ASSERT_STR_EQ(sel.files.v[0], "tests/test_bar.py");
+	ASSERT_STR_EQ(sel.files.v[1], "tests/test_foo.py");
+	ASSERT_NULL(hmap_gets(&sel.reasons, "tests/test_foo.py"));
+	ASSERT_STR_EQ(hmap_gets(&sel.reasons, "tests/test_bar.py"),
+	    "the gate's definition changed");
 	selection_release(&sel);
 	strvec_clear(&changed);
 	strvec_clear(&all);
