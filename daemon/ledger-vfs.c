@@ -25,7 +25,7 @@
 #include "ledger-vfs.h"
 
 #define WAL_FRAME_HDR	24		/* SQLite's frame header, before each page */
-#define GATHER_MAX	(256 * 1024)	/* past this, write what is gathered */
+#define GATHER_MAX	(128 * 1024)	/* past this, write what is gathered */
 #define WRITE_MAX	(64 * 1024)	/* bytes per write of the default VFS */
 
 struct wal_file {
@@ -60,7 +60,9 @@ static int gather(struct wal_file *w, const void *data, int amt, sqlite3_int64 o
 {
 	size_t need;
 
-	if (w->len && off != w->off + (sqlite3_int64)w->len) {
+	/* elsewhere in the file, or past what is gathered at once */
+	if (w->len && (off != w->off + (sqlite3_int64)w->len ||
+	    w->len + (size_t)amt > GATHER_MAX)) {
 		int rc = flush(w);
 
 		if (rc != SQLITE_OK)
@@ -103,7 +105,7 @@ static int wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 o
 		w->commit = (h[4] | h[5] | h[6] | h[7]) != 0;
 		return SQLITE_OK;
 	}
-	if (was_commit || w->len >= GATHER_MAX)
+	if (was_commit)
 		return flush(w);	/* the commit frame is whole: write it now */
 	return SQLITE_OK;
 }

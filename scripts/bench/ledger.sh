@@ -12,7 +12,7 @@ pkgs="libuv libcjson libgit2 sqlite3 expat"
 objs=$(find build/daemon build/gates build/config -name '*.o' ! -path build/daemon/main.o | sort)
 mkdir -p build/bench
 # shellcheck disable=SC2046,SC2086 # word splitting of the object list and pkg-config flags is wanted
-cc -std=c11 -D_GNU_SOURCE -O2 -g -iquote . -iquote daemon $(pkg-config --cflags $pkgs) \
+cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -iquote . -iquote daemon $(pkg-config --cflags $pkgs) \
 	-o build/bench/ledger_bench scripts/bench/ledger_bench.c $objs \
 	$(pkg-config --libs $pkgs) -lm
 

@@ -57,65 +57,25 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-/* ---- writes through the ledger -------------------------------------------- */
+/* ---- the three writers ------------------------------------------------------
+ *
+ * Each records gate runs first..last-1 when asked; main asks them in turns,
+ * a slice at a time, so that a burst of load on this shared machine falls
+ * on all three alike instead of on whichever ran during it. */
 
-static double bench_ledger_writes(const char *path)
-{
-	struct ledger *l;
-	struct wd_err err = { 0, "" };
-	char run_ids[GATE_RUNS / GATES_PER_RUN][ULID_LEN + 1];
-	int64_t t0 = 1764000000000;
-	double start, secs;
+struct writer {
+	const char	*name;
+	void		(*open)(struct writer *w, const char *path);
+	void		(*write)(struct writer *w, int i);	/* gate run i, one transaction */
+	void		(*close)(struct writer *w);
+	double		 secs;
+	struct ledger	*l;
+	sqlite3		*db;
+	sqlite3_stmt	*st[8];
+	char		 run_ids[GATE_RUNS / GATES_PER_RUN][ULID_LEN + 1];
+};
 
-	if (ledger_open(path, LEDGER_WRITE, &l, &err) != 0)
-		die("open", err.msg);
-	for (int r = 0; r < GATE_RUNS / GATES_PER_RUN; r++) {
-		struct ledger_run lr = { .trigger = "watch", .config_hash = "cfg",
-			.started_ms = t0 + r };
-
-		ulid_at(run_ids[r], (uint64_t)(t0 + r));
-		memcpy(lr.id, run_ids[r], sizeof(lr.id));
-		if (ledger_run_begin(l, &lr, &err) != 0)
-			die("run_begin", err.msg);
-	}
-	start = now_s();
-	for (int i = 0; i < GATE_RUNS; i++) {
-		char path_s[32], gate[16], key[48];
-		struct findings fs = { NULL, 0, 0 };
-		struct ledger_file f;
-		struct ledger_gate_run g;
-
-		snprintf(path_s, sizeof(path_s), "src/m%d.py", i / GATES_PER_RUN);
-		snprintf(gate, sizeof(gate), "gate%d", i % GATES_PER_RUN);
-		snprintf(key, sizeof(key), "%040d", i);
-		for (int k = 0; k < FINDINGS_PER; k++) {
-			struct finding fd = { .path = path_s, .line = k + 1, .col = 1,
-				.code = "F401", .severity = "error",
-				.message = "'os' imported but unused" };
-
-			findings_add(&fs, &fd);
-		}
-		f = (struct ledger_file){ .path = path_s, .blob = key, .cache_key = key,
-			.cache_status = GATE_FAIL, .reason = "changed", .has_status = true,
-			.status = GATE_FAIL };
-		g = (struct ledger_gate_run){ .run_id = run_ids[i / GATES_PER_RUN], .gate = gate,
-			.fingerprint = "fp", .status = GATE_FAIL, .exit_code = 1,
-			.started_ms = t0 + i, .duration_ms = 40, .files = &f, .nfiles = 1,
-			.findings = &fs, .tests_total = -1, .tests_passed = -1,
-			.tests_failed = -1, .tests_skipped = -1 };
-		if (ledger_gate_record(l, &g, &err) != 0)
-			die("gate_record", err.msg);
-		findings_release(&fs);
-	}
-	secs = now_s() - start;
-	for (int r = 0; r < GATE_RUNS / GATES_PER_RUN; r++)
-		if (ledger_run_finish(l, run_ids[r], "fail", t0 + r + 500, &err) != 0)
-			die("run_finish", err.msg);
-	ledger_close(l);
-	return secs;
-}
-
-/* ---- the same findings through a bare prepared statement ------------------ */
+#define T0 1764000000000LL
 
 static void exec(sqlite3 *db, const char *sql)
 {
@@ -123,14 +83,85 @@ static void exec(sqlite3 *db, const char *sql)
 		die(sql, sqlite3_errmsg(db));
 }
 
-static double bench_bare_writes(const char *path)
+static void step_reset(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		die(what, sqlite3_errmsg(db));
+	sqlite3_reset(st);
+}
+
+/* through ledger_gate_record */
+
+static void ledger_w_open(struct writer *w, const char *path)
+{
+	struct wd_err err = { 0, "" };
+
+	if (ledger_open(path, LEDGER_WRITE, &w->l, &err) != 0)
+		die("open", err.msg);
+	for (int r = 0; r < GATE_RUNS / GATES_PER_RUN; r++) {
+		struct ledger_run lr = { .trigger = "watch", .config_hash = "cfg",
+			.started_ms = T0 + r };
+
+		ulid_at(w->run_ids[r], (uint64_t)(T0 + r));
+		memcpy(lr.id, w->run_ids[r], sizeof(lr.id));
+		if (ledger_run_begin(w->l, &lr, &err) != 0)
+			die("run_begin", err.msg);
+	}
+}
+
+static void ledger_w_write(struct writer *w, int i)
+{
+	struct wd_err err = { 0, "" };
+	char path_s[32], gate[16], key[48];
+	struct findings fs = { NULL, 0, 0 };
+	struct ledger_file f;
+	struct ledger_gate_run g;
+
+	snprintf(path_s, sizeof(path_s), "src/m%d.py", i / GATES_PER_RUN);
+	snprintf(gate, sizeof(gate), "gate%d", i % GATES_PER_RUN);
+	snprintf(key, sizeof(key), "%040d", i);
+	for (int k = 0; k < FINDINGS_PER; k++) {
+		struct finding fd = { .path = path_s, .line = k + 1, .col = 1,
+			.code = "F401", .severity = "error",
+			.message = "'os' imported but unused" };
+
+		findings_add(&fs, &fd);
+	}
+	f = (struct ledger_file){ .path = path_s, .blob = key, .cache_key = key,
+		.cache_status = GATE_FAIL, .reason = "changed", .has_status = true,
+		.status = GATE_FAIL };
+	g = (struct ledger_gate_run){ .run_id = w->run_ids[i / GATES_PER_RUN], .gate = gate,
+		.fingerprint = "fp", .status = GATE_FAIL, .exit_code = 1,
+		.started_ms = T0 + i, .duration_ms = 40, .files = &f, .nfiles = 1,
+		.findings = &fs, .tests_total = -1, .tests_passed = -1,
+		.tests_failed = -1, .tests_skipped = -1 };
+	if (ledger_gate_record(w->l, &g, &err) != 0)
+		die("gate_record", err.msg);
+	findings_release(&fs);
+}
+
+static void ledger_w_close(struct writer *w)
+{
+	struct wd_err err = { 0, "" };
+
+	for (int r = 0; r < GATE_RUNS / GATES_PER_RUN; r++)
+		if (ledger_run_finish(w->l, w->run_ids[r], "fail", T0 + r + 500, &err) != 0)
+			die("run_finish", err.msg);
+	ledger_close(w->l);
+}
+
+/* the same findings through one bare prepared statement: one table, one
+ * index, one transaction per gate run, the ledger's pragmas */
+
+enum { B_INS, B_BEGIN, B_COMMIT };
+
+static void bare_open(struct writer *w, const char *path)
 {
 	sqlite3 *db;
-	sqlite3_stmt *ins, *begin, *commit;
-	double start, secs;
 
-	if (sqlite3_open(path, &db) != SQLITE_OK)
+	if (sqlite3_open(path, &w->db) != SQLITE_OK)
 		die("open", path);
+	db = w->db;
 	sqlite3_busy_timeout(db, 5000);
 	exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
 	    " PRAGMA journal_size_limit=67108864; PRAGMA temp_store=MEMORY;"
@@ -144,64 +175,62 @@ static double bench_bare_writes(const char *path)
 	sqlite3_prepare_v3(db, "INSERT INTO findings (gate_run_id, path, line, col, end_line,"
 	    " end_col, code, severity, message, url, fixable) VALUES"
 	    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, SQLITE_PREPARE_PERSISTENT,
-	    &ins, NULL);
-	sqlite3_prepare_v3(db, "BEGIN IMMEDIATE", -1, SQLITE_PREPARE_PERSISTENT, &begin, NULL);
-	sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &commit, NULL);
-	start = now_s();
-	for (int i = 0; i < GATE_RUNS; i++) {
-		char path_s[32];
-
-		snprintf(path_s, sizeof(path_s), "src/m%d.py", i / GATES_PER_RUN);
-		sqlite3_step(begin);
-		sqlite3_reset(begin);
-		for (int k = 0; k < FINDINGS_PER; k++) {
-			sqlite3_bind_int(ins, 1, i + 1);
-			sqlite3_bind_text(ins, 2, path_s, -1, SQLITE_STATIC);
-			sqlite3_bind_int(ins, 3, k + 1);
-			sqlite3_bind_int(ins, 4, 1);
-			sqlite3_bind_int(ins, 5, 0);
-			sqlite3_bind_int(ins, 6, 0);
-			sqlite3_bind_text(ins, 7, "F401", -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins, 8, "error", -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins, 9, "'os' imported but unused", -1, SQLITE_STATIC);
-			sqlite3_bind_null(ins, 10);
-			sqlite3_bind_int(ins, 11, 0);
-			if (sqlite3_step(ins) != SQLITE_DONE)
-				die("insert", sqlite3_errmsg(db));
-			sqlite3_reset(ins);
-		}
-		if (sqlite3_step(commit) != SQLITE_DONE)
-			die("commit", sqlite3_errmsg(db));
-		sqlite3_reset(commit);
-	}
-	secs = now_s() - start;
-	sqlite3_finalize(ins);
-	sqlite3_finalize(begin);
-	sqlite3_finalize(commit);
-	sqlite3_close(db);
-	return secs;
+	    &w->st[B_INS], NULL);
+	sqlite3_prepare_v3(db, "BEGIN IMMEDIATE", -1, SQLITE_PREPARE_PERSISTENT,
+	    &w->st[B_BEGIN], NULL);
+	sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &w->st[B_COMMIT], NULL);
 }
 
-/* ---- the same rows, same schema, through bare prepared statements --------- */
+static void bare_write(struct writer *w, int i)
+{
+	sqlite3_stmt *ins = w->st[B_INS];
+	char path_s[32];
+
+	snprintf(path_s, sizeof(path_s), "src/m%d.py", i / GATES_PER_RUN);
+	step_reset(w->db, w->st[B_BEGIN], "begin");
+	for (int k = 0; k < FINDINGS_PER; k++) {
+		sqlite3_bind_int(ins, 1, i + 1);
+		sqlite3_bind_text(ins, 2, path_s, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 3, k + 1);
+		sqlite3_bind_int(ins, 4, 1);
+		sqlite3_bind_int(ins, 5, 0);
+		sqlite3_bind_int(ins, 6, 0);
+		sqlite3_bind_text(ins, 7, "F401", -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 8, "error", -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 9, "'os' imported but unused", -1, SQLITE_STATIC);
+		sqlite3_bind_null(ins, 10);
+		sqlite3_bind_int(ins, 11, 0);
+		step_reset(w->db, ins, "insert");
+	}
+	step_reset(w->db, w->st[B_COMMIT], "commit");
+}
+
+static void bare_close(struct writer *w)
+{
+	for (size_t i = 0; i < sizeof(w->st) / sizeof(*w->st); i++)
+		sqlite3_finalize(w->st[i]);
+	sqlite3_close(w->db);
+}
 
 /* What ledger_gate_record writes (gate run, file, findings, file state,
- * cache row), by hand: the cost of the rows themselves, so the ratio to it
- * is the ledger's own overhead. */
-static double bench_bare_same_rows(const char *path)
+ * cache row) into the ledger's schema, by hand with bare prepared
+ * statements and SQLite's own VFS and checkpoints: the cost of the rows
+ * themselves, so the ratio to it is the ledger's own overhead. */
+
+enum { S_GATE, S_FILE, S_FND, S_STATE, S_CACHE, S_BEGIN, S_COMMIT };
+
+static void same_open(struct writer *w, const char *path)
 {
-	struct ledger *l;
 	struct wd_err err = { 0, "" };
+	struct ledger *l;
 	sqlite3 *db;
-	sqlite3_stmt *gate, *file, *fnd, *state, *cache, *begin, *commit;
-	char run_ids[GATE_RUNS / GATES_PER_RUN][ULID_LEN + 1];
-	int64_t t0 = 1764000000000;
-	double start, secs;
 
 	if (ledger_open(path, LEDGER_WRITE, &l, &err) != 0)	/* the schema */
 		die("open", err.msg);
 	ledger_close(l);
-	if (sqlite3_open(path, &db) != SQLITE_OK)
+	if (sqlite3_open(path, &w->db) != SQLITE_OK)
 		die("open", path);
+	db = w->db;
 	sqlite3_busy_timeout(db, 5000);
 	exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
 	    " PRAGMA journal_size_limit=67108864; PRAGMA temp_store=MEMORY;"
@@ -210,91 +239,96 @@ static double bench_bare_same_rows(const char *path)
 	for (int r = 0; r < GATE_RUNS / GATES_PER_RUN; r++) {
 		char sql[256];
 
-		ulid_at(run_ids[r], (uint64_t)(t0 + r));
+		ulid_at(w->run_ids[r], (uint64_t)(T0 + r));
 		snprintf(sql, sizeof(sql), "INSERT INTO runs (id, trigger, status, started_at,"
-		    " config_hash) VALUES ('%s', 'watch', 'running', %lld, 'cfg')", run_ids[r],
-		    (long long)(t0 + r));
+		    " config_hash) VALUES ('%s', 'watch', 'running', %lld, 'cfg')", w->run_ids[r],
+		    (long long)(T0 + r));
 		exec(db, sql);
 	}
 	exec(db, "COMMIT");
-#define PREP(st, sql) sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL)
-	PREP(gate, "INSERT INTO gate_runs (run_id, gate, fingerprint, status, cached, exit_code,"
+#define PREP(i, sql) sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &w->st[i], NULL)
+	PREP(S_GATE, "INSERT INTO gate_runs (run_id, gate, fingerprint, status, cached, exit_code,"
 	    " started_at, duration_ms) VALUES (?1, ?2, 'fp', 'fail', 0, 1, ?3, 40)");
-	PREP(file, "INSERT INTO gate_files (gate_run_id, path, blob, reason, cache_key)"
+	PREP(S_FILE, "INSERT INTO gate_files (gate_run_id, path, blob, reason, cache_key)"
 	    " VALUES (?1, ?2, ?3, 'changed', ?3)");
-	PREP(fnd, "INSERT INTO findings (gate_run_id, path, seq, line, col, end_line, end_col,"
+	PREP(S_FND, "INSERT INTO findings (gate_run_id, path, seq, line, col, end_line, end_col,"
 	    " code, severity, message, url, fixable) VALUES (?1, ?2, ?3, ?3, 1, 0, 0, 'F401',"
 	    " 'error', 'os imported but unused', NULL, 0)");
-	PREP(state, "INSERT INTO file_state (gate, path, status, findings, gate_run_id, updated_at)"
-	    " VALUES (?1, ?2, 'fail', 10, ?3, ?4) ON CONFLICT (gate, path) DO UPDATE SET"
-	    " status = excluded.status, findings = excluded.findings,"
+	PREP(S_STATE, "INSERT INTO file_state (gate, path, status, findings, gate_run_id,"
+	    " updated_at) VALUES (?1, ?2, 'fail', 10, ?3, ?4) ON CONFLICT (gate, path) DO UPDATE"
+	    " SET status = excluded.status, findings = excluded.findings,"
 	    " gate_run_id = excluded.gate_run_id, updated_at = excluded.updated_at");
-	PREP(cache, "INSERT OR REPLACE INTO cache (gate, fingerprint, path, cache_key, status,"
+	PREP(S_CACHE, "INSERT OR REPLACE INTO cache (gate, fingerprint, path, cache_key, status,"
 	    " gate_run_id, run_id, created_at) VALUES (?1, 'fp', ?2, ?3, 'fail', ?4, ?5, ?6)");
-	PREP(begin, "BEGIN IMMEDIATE");
-	PREP(commit, "COMMIT");
+	PREP(S_BEGIN, "BEGIN IMMEDIATE");
+	PREP(S_COMMIT, "COMMIT");
 #undef PREP
-	start = now_s();
-	for (int i = 0; i < GATE_RUNS; i++) {
-		char path_s[32], gname[16], key[48];
-		sqlite3_int64 grid;
+}
 
-		snprintf(path_s, sizeof(path_s), "src/m%d.py", i / GATES_PER_RUN);
-		snprintf(gname, sizeof(gname), "gate%d", i % GATES_PER_RUN);
-		snprintf(key, sizeof(key), "%040d", i);
-		sqlite3_step(begin);
-		sqlite3_reset(begin);
-		sqlite3_bind_text(gate, 1, run_ids[i / GATES_PER_RUN], -1, SQLITE_STATIC);
-		sqlite3_bind_text(gate, 2, gname, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(gate, 3, t0 + i);
-		if (sqlite3_step(gate) != SQLITE_DONE)
-			die("gate", sqlite3_errmsg(db));
-		sqlite3_reset(gate);
-		grid = sqlite3_last_insert_rowid(db);
-		sqlite3_bind_int64(file, 1, grid);
-		sqlite3_bind_text(file, 2, path_s, -1, SQLITE_STATIC);
-		sqlite3_bind_text(file, 3, key, -1, SQLITE_STATIC);
-		if (sqlite3_step(file) != SQLITE_DONE)
-			die("file", sqlite3_errmsg(db));
-		sqlite3_reset(file);
-		for (int k = 0; k < FINDINGS_PER; k++) {
-			sqlite3_bind_int64(fnd, 1, grid);
-			sqlite3_bind_text(fnd, 2, path_s, -1, SQLITE_STATIC);
-			sqlite3_bind_int(fnd, 3, k + 1);
-			if (sqlite3_step(fnd) != SQLITE_DONE)
-				die("finding", sqlite3_errmsg(db));
-			sqlite3_reset(fnd);
-		}
-		sqlite3_bind_text(state, 1, gname, -1, SQLITE_STATIC);
-		sqlite3_bind_text(state, 2, path_s, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(state, 3, grid);
-		sqlite3_bind_int64(state, 4, t0 + i + 40);
-		if (sqlite3_step(state) != SQLITE_DONE)
-			die("state", sqlite3_errmsg(db));
-		sqlite3_reset(state);
-		sqlite3_bind_text(cache, 1, gname, -1, SQLITE_STATIC);
-		sqlite3_bind_text(cache, 2, path_s, -1, SQLITE_STATIC);
-		sqlite3_bind_text(cache, 3, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(cache, 4, grid);
-		sqlite3_bind_text(cache, 5, run_ids[i / GATES_PER_RUN], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(cache, 6, t0 + i + 40);
-		if (sqlite3_step(cache) != SQLITE_DONE)
-			die("cache", sqlite3_errmsg(db));
-		sqlite3_reset(cache);
-		if (sqlite3_step(commit) != SQLITE_DONE)
-			die("commit", sqlite3_errmsg(db));
-		sqlite3_reset(commit);
+static void same_write(struct writer *w, int i)
+{
+	sqlite3 *db = w->db;
+	sqlite3_stmt **st = w->st;
+	const char *run_id = w->run_ids[i / GATES_PER_RUN];
+	char path_s[32], gname[16], key[48];
+	sqlite3_int64 grid;
+
+	snprintf(path_s, sizeof(path_s), "src/m%d.py", i / GATES_PER_RUN);
+	snprintf(gname, sizeof(gname), "gate%d", i % GATES_PER_RUN);
+	snprintf(key, sizeof(key), "%040d", i);
+	step_reset(db, st[S_BEGIN], "begin");
+	sqlite3_bind_text(st[S_GATE], 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st[S_GATE], 2, gname, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st[S_GATE], 3, T0 + i);
+	step_reset(db, st[S_GATE], "gate");
+	grid = sqlite3_last_insert_rowid(db);
+	sqlite3_bind_int64(st[S_FILE], 1, grid);
+	sqlite3_bind_text(st[S_FILE], 2, path_s, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st[S_FILE], 3, key, -1, SQLITE_STATIC);
+	step_reset(db, st[S_FILE], "file");
+	for (int k = 0; k < FINDINGS_PER; k++) {
+		sqlite3_bind_int64(st[S_FND], 1, grid);
+		sqlite3_bind_text(st[S_FND], 2, path_s, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st[S_FND], 3, k + 1);
+		step_reset(db, st[S_FND], "finding");
 	}
-	secs = now_s() - start;
-	sqlite3_finalize(gate);
-	sqlite3_finalize(file);
-	sqlite3_finalize(fnd);
-	sqlite3_finalize(state);
-	sqlite3_finalize(cache);
-	sqlite3_finalize(begin);
-	sqlite3_finalize(commit);
-	sqlite3_close(db);
-	return secs;
+	sqlite3_bind_text(st[S_STATE], 1, gname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st[S_STATE], 2, path_s, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st[S_STATE], 3, grid);
+	sqlite3_bind_int64(st[S_STATE], 4, T0 + i + 40);
+	step_reset(db, st[S_STATE], "state");
+	sqlite3_bind_text(st[S_CACHE], 1, gname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st[S_CACHE], 2, path_s, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st[S_CACHE], 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st[S_CACHE], 4, grid);
+	sqlite3_bind_text(st[S_CACHE], 5, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st[S_CACHE], 6, T0 + i + 40);
+	step_reset(db, st[S_CACHE], "cache");
+	step_reset(db, st[S_COMMIT], "commit");
+}
+
+/* The three side by side: SLICES turns, each writer's slice timed alone,
+ * the order rotated every turn. */
+#define SLICES 20
+
+static void bench_writes(struct writer *ws, const char *const *paths, int n)
+{
+	for (int k = 0; k < n; k++)
+		ws[k].open(&ws[k], paths[k]);
+	for (int s = 0; s < SLICES; s++) {
+		int first = s * GATE_RUNS / SLICES, last = (s + 1) * GATE_RUNS / SLICES;
+
+		for (int j = 0; j < n; j++) {
+			struct writer *w = &ws[(s + j) % n];
+			double start = now_s();
+
+			for (int i = first; i < last; i++)
+				w->write(w, i);
+			w->secs += now_s() - start;
+		}
+	}
+	for (int k = 0; k < n; k++)
+		ws[k].close(&ws[k]);
 }
 
 /* ---- filler: grow to TOTAL_RUNS runs with direct SQL ---------------------- */
@@ -461,9 +495,22 @@ int main(int argc, char **argv)
 	fputs("{\"version\": 1, \"gates\": []}\n", fp);
 	fclose(fp);
 
-	lw = bench_ledger_writes(db);
-	bw = bench_bare_writes(bare);
-	sw = bench_bare_same_rows(same);
+	{
+		static struct writer ws[3] = {
+			{ .name = "ledger", .open = ledger_w_open, .write = ledger_w_write,
+			  .close = ledger_w_close },
+			{ .name = "bare", .open = bare_open, .write = bare_write,
+			  .close = bare_close },
+			{ .name = "same", .open = same_open, .write = same_write,
+			  .close = bare_close },
+		};
+		const char *paths[3] = { db, bare, same };
+
+		bench_writes(ws, paths, 3);
+		lw = ws[0].secs;
+		bw = ws[1].secs;
+		sw = ws[2].secs;
+	}
 	printf("write_ledger_gate_record %.0f findings/s\n", GATE_RUNS * FINDINGS_PER / lw);
 	printf("write_bare_insert_loop %.0f findings/s\n", GATE_RUNS * FINDINGS_PER / bw);
 	printf("write_ratio %.2f x <=2\n", lw / bw);

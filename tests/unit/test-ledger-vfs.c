@@ -117,7 +117,7 @@ TEST_IMPL(ledger_vfs_commits_are_in_the_file)
 		exec_ok(db, "COMMIT");
 		ASSERT_EQ(count_rows(t.db, "SELECT count(*) FROM t"), (i + 1) * 10);
 	}
-	/* one larger than what is gathered at once (256 KiB) and than the
+	/* one larger than what is gathered at once (128 KiB) and than the
 	 * page cache, so frames are written before the commit frame too */
 	exec_ok(db, "BEGIN IMMEDIATE");
 	insert(db, 1000, 400, 3000);
