@@ -81,6 +81,10 @@ static int spawn_detached(struct cli_ctx *ctx)
 	buf[got] = '\0';
 	if (strncmp(buf, "ok", 2) == 0) {
 		printf("watchd: watching %s\n", ctx->root);
+		if (strncmp(buf, "ok degraded ", 12) == 0) {
+			buf[12 + strcspn(buf + 12, "\n")] = '\0';
+			fprintf(stderr, "watchd: warning: %s\n", buf + 12);
+		}
 		return WD_EXIT_OK;
 	}
 	if (strncmp(buf, "error ", 6) == 0) {

@@ -749,12 +749,19 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	uv_timer_start(&d.ledger_gc, on_ledger_gc, LEDGER_GC_MS, LEDGER_GC_MS);
 	{
 		struct watcher_stats ws;
+		char msg[1024];
 
 		watcher_get_stats(d.watcher, &ws);
 		log_info("watchd %s watching %s: %d directories, %llu files, socket %s",
 		    WATCHD_VERSION, ctx->root, ws.dirs, (unsigned long long)ws.files, d.sock_path);
+		/* the starter says it too: a user who never reads the log must
+		 * still learn that a limit makes this daemon scan */
+		if (ws.degraded && ws.reason)
+			snprintf(msg, sizeof(msg), "ok degraded %s\n", ws.reason);
+		else
+			snprintf(msg, sizeof(msg), "ok\n");
+		ready(&ready_fd, msg);
 	}
-	ready(&ready_fd, "ok\n");
 	/* Housekeeping that can take a while on a big ledger comes after
 	 * "ready": watching is what the starter waits for. */
 	if (ledger_quick_check(d.ledger, &err) != 0)

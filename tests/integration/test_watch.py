@@ -37,7 +37,7 @@ class Recorder:
         write_config(self.repo, gates, **cfg)
         extra = {"WATCHD_TEST_RECORD": str(self.file)}
         extra.update(env_extra or {})
-        r = self.watchd("start", env_extra=extra)
+        r = self.started = self.watchd("start", env_extra=extra)
         assert r.rc == 0, str(r)
         return self.status()
 
@@ -269,6 +269,9 @@ def test_watch_limit_degrades_to_scanning(rec, repo, watchd):
     r = watchd("start", env_extra={"WATCHD_TEST_RECORD": str(rec.file),
                                    "WATCHD_TEST_MAX_WATCHES": "3"})
     assert r.rc == 0, str(r)
+    # the starter says so, not only the log
+    assert "warning: inotify watch limit reached" in r.stderr, str(r)
+    assert "max_user_watches" in r.stderr, str(r)
     st = rec.status()
     assert st["watch"]["degraded"] is True
     log = rec.log()
@@ -597,6 +600,9 @@ def test_instance_limit_degrades_to_scanning_the_tree(rec, repo, how):
     assert w["degraded"] is True and w["backend"] == "scan" and w["dirs"] == 0, w
     log = rec.log()
     assert log.count("no inotify instance") == 1, log
+    # the starter warns as well
+    assert "warning:" in rec.started.stderr and "max_user_instances" in rec.started.stderr, \
+        str(rec.started)
     msg = w["degraded_reason"]
     assert "fs.inotify.max_user_instances=" in msg and "sudo sysctl" in msg, msg
     assert re.search(r"max_user_instances=\d+", msg), msg
