@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include <git2.h>
+#include <libssh2.h>
 
 #include "err.h"
 #include "repo.h"
@@ -28,10 +29,20 @@ struct repo {
 static pthread_t init_thread;
 static enum { INIT_NONE, INIT_RUNNING, INIT_DONE } init_state;
 
+static void global_init(void)
+{
+	/* libgit2 initialises libssh2 for its SSH transport, and libssh2 then
+	 * initialises OpenSSL's libcrypto: 1.6 MiB resident for transports
+	 * watchd never uses. libssh2 initialises its crypto only in its first
+	 * libssh2_init, so this one, before libgit2's, turns that off. */
+	libssh2_init(LIBSSH2_INIT_NO_CRYPTO);
+	git_libgit2_init();
+}
+
 static void *init_main(void *arg)
 {
 	(void)arg;
-	git_libgit2_init();
+	global_init();
 	return NULL;
 }
 
@@ -46,7 +57,7 @@ void repo_global_init(void)
 	if (init_state == INIT_RUNNING)
 		pthread_join(init_thread, NULL);
 	else if (init_state == INIT_NONE)
-		git_libgit2_init();
+		global_init();
 	init_state = INIT_DONE;
 }
 
