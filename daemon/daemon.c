@@ -1,10 +1,12 @@
 /* The daemon's wiring and lifetime. Start-up order matters: lock (one
  * daemon per ROOT), ledger (mark runs a crash left as interrupted), watcher
  * (initial scan: from here on nothing is missed), socket, then "ready".
- * Shutdown reverses it and lets killed tools report before the ledger
- * closes. Everything runs on the one loop thread. */
+ * The ledger opens on a thread while the scan runs; from "ready" on
+ * everything runs on the one loop thread. Shutdown reverses it and lets
+ * killed tools report before the ledger closes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -616,6 +618,55 @@ static void ready(int *fd, const char *msg)
 static int fail_start(int *ready_fd, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Opening the ledger (a new one: schema and compaction, about 10 ms) and
+ * the initial scan need nothing from each other, so the ledger opens on a
+ * thread while the loop thread scans. The thread touches nothing else;
+ * the connection passes to the loop thread at the join (SQLite allows a
+ * connection to change threads while it is not in use). */
+struct ledger_opening {
+	pthread_t	 thread;
+	const char	*path;		/* borrowed from the cli_ctx */
+	struct ledger	*ledger;	/* the result, or NULL */
+	struct wd_err	 err;		/* why not, when rc != 0 */
+	int		 rc;
+	int		 interrupted;	/* runs marked interrupted */
+	bool		 threaded;	/* a thread is to be joined */
+};
+
+static void *ledger_opening_main(void *arg)
+{
+	struct ledger_opening *lo = arg;
+	struct wd_err err = { 0 };
+
+	lo->rc = ledger_open(lo->path, LEDGER_WRITE, &lo->ledger, &lo->err);
+	if (lo->rc == 0 && ledger_mark_interrupted(lo->ledger, &lo->interrupted, &err) != 0)
+		lo->interrupted = 0;
+	return NULL;
+}
+
+/* Where no thread can be had, the ledger opens here and now. */
+static void ledger_opening_begin(struct ledger_opening *lo, const char *path)
+{
+	memset(lo, 0, sizeof(*lo));
+	lo->path = path;
+	lo->threaded = pthread_create(&lo->thread, NULL, ledger_opening_main, lo) == 0;
+	if (!lo->threaded)
+		ledger_opening_main(lo);
+}
+
+/* 0 with *out set, or the ledger's error code with lo->err filled. */
+static int ledger_opening_end(struct ledger_opening *lo, struct ledger **out)
+{
+	if (lo->threaded)
+		pthread_join(lo->thread, NULL);
+	lo->threaded = false;
+	if (lo->rc == 0 && lo->interrupted > 0)
+		log_info("%d run(s) left unfinished by the last daemon marked interrupted",
+		    lo->interrupted);
+	*out = lo->ledger;
+	return lo->rc;
+}
+
 static int fail_start(int *ready_fd, int code, const char *fmt, ...)
 {
 	char msg[1024], line[1100];
@@ -665,6 +716,7 @@ static int take_lock(const char *lock_path, int *other_pid)
 int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 {
 	struct daemon d;
+	struct ledger_opening lo;
 	struct wd_err err = { 0 };
 	char *lock_path = NULL, werr[512] = "";
 	int lock_fd = -1, other = 0, rc = WD_EXIT_OK, n;
@@ -673,7 +725,6 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	memset(&d, 0, sizeof(d));
 	d.ctx = ctx;
 	signal(SIGPIPE, SIG_IGN);
-	repo_global_init_start();	/* overlaps the ledger's opening */
 	if ((n = cli_state_dir(ctx)) != 0)
 		return fail_start(&ready_fd, WD_EXIT_RUNTIME, "cannot create %s: %s",
 		    ctx->state_dir, strerror(-n));
@@ -686,14 +737,14 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		    ctx->root, other);
 		goto out_paths;
 	}
-	if (ledger_open(ctx->ledger_path, LEDGER_WRITE, &d.ledger, &err) != 0) {
-		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);
-		goto out_lock;
-	}
-	if (ledger_mark_interrupted(d.ledger, &n, &err) == 0 && n > 0)
-		log_info("%d run(s) left unfinished by the last daemon marked interrupted", n);
+	/* In a repository libgit2 is needed before the scan (ignore rules,
+	 * the git directory): its initialisation overlaps the ledger's
+	 * opening. Elsewhere nothing needs it before the first gate run's blob
+	 * ids, so it starts after the scan instead of competing with it. */
+	if (!repo_absent(ctx->root))
+		repo_global_init_start();
+	ledger_opening_begin(&lo, ctx->ledger_path);
 	d.tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
-	mkdir(d.tmp_dir, 0700);
 	d.repo = repo_open(ctx->root);
 	if (d.repo)
 		gitdir = repo_gitdir(d.repo);
@@ -707,7 +758,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	d.loop = uv_default_loop();
 	{
 		struct sched_opts so = {
-			.loop = d.loop, .root = ctx->root, .cfg = &ctx->cfg, .ledger = d.ledger,
+			.loop = d.loop, .root = ctx->root, .cfg = &ctx->cfg,
 			.tmp_dir = d.tmp_dir, .trigger = "watch",
 			.list_files = list_files, .list_arg = &d,
 		};
@@ -722,16 +773,30 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			.arg = &d, .rescanned = on_rescanned,
 		};
 
-		d.sched = sched_new(&so, on_run_done, &d);
 		d.settle = settle_new(&se, on_batch, &d);
 		d.started = uv_now(d.loop);
-		if (watcher_start(d.loop, ctx->root, gitdir, d.ig, &wcb, &d.watcher, werr,
-			sizeof(werr)) != 0) {
+		/* nothing calls back into the daemon before the loop runs */
+		n = watcher_start(d.loop, ctx->root, gitdir, d.ig, &wcb, &d.watcher, werr,
+		    sizeof(werr));
+		/* a ledger that cannot be used is the first thing to report, as
+		 * when it opened before the scan */
+		if (ledger_opening_end(&lo, &d.ledger) != 0) {
+			rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", lo.err.msg);
+			if (n == 0)
+				watcher_stop(d.watcher);
+			settle_stop(d.settle);
+			goto out_loop;
+		}
+		if (n != 0) {
 			rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", werr);
 			settle_stop(d.settle);
 			goto out_loop;
 		}
+		mkdir(d.tmp_dir, 0700);
+		so.ledger = d.ledger;
+		d.sched = sched_new(&so, on_run_done, &d);
 	}
+	repo_global_init_start();	/* runs during the first debounce */
 	if (server_start(d.loop, d.sock_path, on_request, &d, &d.server, &err) != 0) {
 		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);
 		watcher_stop(d.watcher);
@@ -781,13 +846,15 @@ out_loop:
 	ignore_free(d.ig);
 	repo_close(d.repo);
 	free(d.tmp_dir);
-	if (ledger_retry(d.ledger, &err) > 0)	/* a last chance for queued writes */
+	if (d.ledger && ledger_retry(d.ledger, &err) > 0)	/* a last chance for queued writes */
 		log_warnx("%s", err.msg);
 	ledger_close(d.ledger);
-out_lock:
 	close(lock_fd);
 	unlink(lock_path);
 out_paths:
+	/* exit() must not run libraries' destructors under a thread still
+	 * initialising libgit2 */
+	repo_global_init();
 	log_info("exit");
 	free(lock_path);
 	free(d.sock_path);

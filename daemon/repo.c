@@ -149,11 +149,35 @@ char *repo_discover_workdir(const char *dir)
 	return out;
 }
 
+bool repo_absent(const char *root)
+{
+	char *p = xasprintf("%s/.git", root);
+	struct stat st;
+	bool none;
+
+	/* What git_repository_open_ext with NO_SEARCH accepts is root/.git
+	 * (a directory, a "gitdir:" file or a link to either) or root itself
+	 * as a git directory, which has HEAD. Anything there at all, even
+	 * unreadable, is left to libgit2. */
+	none = lstat(p, &st) < 0 && errno == ENOENT;
+	free(p);
+	if (none) {
+		p = xasprintf("%s/HEAD", root);
+		none = lstat(p, &st) < 0 && errno == ENOENT;
+		free(p);
+	}
+	return none;
+}
+
 struct repo *repo_open(const char *root)
 {
 	git_repository *gr = NULL;
 	struct repo *r;
 
+	/* without libgit2 where there is nothing to open: its initialisation
+	 * need then not be waited for */
+	if (repo_absent(root))
+		return NULL;
 	repo_global_init();
 	if (git_repository_open_ext(&gr, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0)
 		return NULL;

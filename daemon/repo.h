@@ -21,6 +21,10 @@ void repo_global_init_start(void);
 /* The work tree containing dir (absolute, no trailing slash, malloc'ed),
  * or NULL when dir is not inside a git work tree. */
 char *repo_discover_workdir(const char *dir);
+/* True when root is certainly neither a work tree nor a git directory
+ * (neither root/.git nor root/HEAD exists): two lstat calls, no libgit2.
+ * False means only repo_open can tell. */
+bool repo_absent(const char *root);
 /* Opens the repository whose work tree is root; NULL when there is none. */
 struct repo *repo_open(const char *root);
 void repo_close(struct repo *r);	/* NULL-safe */
