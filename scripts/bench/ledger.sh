@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 make --no-print-directory watchd >/dev/null
 
-pkgs="libuv libcjson libgit2 sqlite3 expat"
+pkgs="libuv libcjson libgit2 libssh2 sqlite3 expat"
 objs=$(find build/daemon build/gates build/config -name '*.o' ! -path build/daemon/main.o | sort)
 mkdir -p build/bench
 # shellcheck disable=SC2046,SC2086 # word splitting of the object list and pkg-config flags is wanted
