@@ -130,13 +130,13 @@ static void on_ledger_gc(uv_timer_t *t)
 
 /* ---- data path ------------------------------------------------------------ */
 
-static void on_file(void *arg, const char *rel, unsigned what)
+static void on_file(void *arg, const char *rel, unsigned what, uint64_t read_ms)
 {
 	struct daemon *d = arg;
 
 	if (!(what & WEV_REMOVED) && ignore_path(d->ig, rel, false))
 		return;
-	settle_event(d->settle, rel, what, ++d->seq);
+	settle_event_at(d->settle, rel, what, ++d->seq, read_ms ? read_ms : uv_now(d->loop));
 }
 
 static void on_cookie(void *arg, const char *name)

@@ -941,6 +941,8 @@ static void start_task(struct sched *s, struct task *t)
 			    .files = t->untried + first, .n = nuntried - first };
 		}
 	}
+	if (chunks_alloc > t->nchunks && t->nchunks > 0)	/* one per file is the worst */
+		t->chunks = xrealloc(t->chunks, t->nchunks * sizeof(*t->chunks));
 	for (size_t i = 0; i < t->nchunks; i++)
 		t->chunks[i].idx = i;
 	t->next_idx = t->nchunks;

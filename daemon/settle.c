@@ -193,7 +193,14 @@ static void arm(struct settle *st, uint64_t delay)
 
 void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t seq)
 {
+	settle_event_at(st, rel, what, seq, uv_now(st->o.loop));
+}
+
+void settle_event_at(struct settle *st, const char *rel, unsigned what, uint64_t seq,
+    uint64_t when)
+{
 	struct pend *p = hmap_gets(&st->pend, rel);
+	uint64_t now = uv_now(st->o.loop), quiet_at;
 
 	if (p == NULL) {
 		p = xcalloc(1, sizeof(*p));
@@ -204,7 +211,9 @@ void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t se
 	/* A probe in flight stays: stability is judged by the stamps (an
 	 * event that changed nothing, like a touch of the same second, must
 	 * not starve a batch under churn); an open writer still blocks it. */
-	p->last_event = uv_now(st->o.loop);
+	if (when > now)
+		when = now;
+	p->last_event = when;
 	p->removed = (what & WEV_REMOVED) != 0;
 	/* What the events say, for when no lease can ask the kernel: a
 	 * listing saw no close, but has nothing better to go on either. */
@@ -212,7 +221,8 @@ void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t se
 		p->writer_open = true;
 	if (what & (WEV_CLOSED | WEV_REMOVED | WEV_RESCAN))
 		p->writer_open = false;
-	arm(st, (uint64_t)st->o.debounce_ms);
+	quiet_at = when + (uint64_t)st->o.debounce_ms;
+	arm(st, quiet_at > now ? quiet_at - now : 0);
 }
 
 void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int stability_ms,

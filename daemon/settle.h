@@ -39,6 +39,10 @@ typedef void settle_flush_fn(void *arg, const struct strvec *changed, const uint
 struct settle *settle_new(const struct settle_opts *o, settle_flush_fn *cb, void *arg);
 /* Feeds one watcher event (WEV_* bits) with its sequence number. */
 void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t seq);
+/* The same for an event seen at loop time `when` (<= now): the debounce
+ * counts from then. */
+void settle_event_at(struct settle *st, const char *rel, unsigned what, uint64_t seq,
+    uint64_t when);
 /* New timing after a config reload (applies from the next event on). */
 void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int stability_ms,
     int writer_timeout_ms);

@@ -131,11 +131,25 @@ struct watcher {
 	char		 reason[640];	/* why degraded */
 	int		 test_max_watches;	/* WATCHD_TEST_MAX_WATCHES: simulate ENOSPC */
 	int		 test_queue_max;	/* WATCHD_TEST_QUEUE_MAX: simulate max_queued_events */
+	int		 test_scan_pause_ms;	/* WATCHD_TEST_SCAN_PAUSE_MS */
 	uint64_t	 drained;	/* events read since the queue was last empty */
 	bool		 test_overflow;	/* events dropped by the simulated queue */
 	int		 watches_added;
 	struct buf	 path;		/* scratch */
+	/* Events read while the initial scan runs (it blocks the loop) are
+	 * replayed when the loop starts, stamped with the time they were read,
+	 * so their debounce counts from then and not from the scan's end. */
+	bool		 initial;	/* the initial scan is running */
+	uint64_t	 early_next;	/* uv_hrtime of its next read */
+	struct buf	 early;		/* what it read, whole inotify records */
+	uint64_t	 early_ms;	/* loop clock of the last of those reads */
+	uint64_t	 read_ms;	/* handed with each file event; 0: now */
+	uv_timer_t	 replay_timer;
 };
+
+#define EARLY_EVERY_NS	2000000		/* between two reads: bounds how late the
+					 * time of an early event can be */
+#define EARLY_MAX	(1 << 20)	/* bytes; the rest waits in the kernel */
 
 uint64_t watcher_stamp(const struct stat *st)
 {
@@ -277,7 +291,7 @@ static void subtree_free(struct watcher *w, struct wdir *d, const char *prefix, 
 		if (report) {
 			buf_reset(&p);
 			buf_addf(&p, "%s/%s", prefix, dirents_name(&d->ents, i));
-			w->cb.file(w->cb.arg, p.buf, WEV_REMOVED);
+			w->cb.file(w->cb.arg, p.buf, WEV_REMOVED, w->read_ms);
 		}
 	}
 	w->st.files -= d->ents.n;
@@ -396,6 +410,21 @@ static void watch_dir(struct watcher *w, struct wdir *d, int dfd)
  * descending into subdirectories. report: emit WEV_CREATED|WEV_RESCAN for
  * files found (a new directory) or for differences (a rescan). */
 static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, int depth);
+static void read_early(struct watcher *w);
+
+/* Test hook (WATCHD_TEST_SCAN_PAUSE_MS): the initial scan stops right
+ * after ROOT got its watch and says so in ROOT/.watchd/scan-paused, so a
+ * test can change files while the scan runs. */
+static void test_scan_pause(struct watcher *w)
+{
+	char *marker = xasprintf("%s/.watchd/scan-paused", w->root);
+	int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd);
+	free(marker);
+	usleep((useconds_t)w->test_scan_pause_ms * 1000);
+}
 
 /* Did a file change since we knew it? With a stamp, compare stamps;
  * without one (listed but never looked at), compare its ctime with the time
@@ -435,6 +464,12 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 
 	if (d->wd == -2)
 		watch_dir(w, d, dfd);
+	if (w->initial && uv_hrtime() >= w->early_next) {
+		w->early_next = uv_hrtime() + EARLY_EVERY_NS;
+		read_early(w);
+	}
+	if (w->initial && d == w->top && w->test_scan_pause_ms > 0)
+		test_scan_pause(w);
 	dirread_open(&dir, dfd);
 	d->ents = (struct dirents)DIRENTS_INIT;
 	w->st.files -= nold;
@@ -498,7 +533,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 			if (report && (!found ||
 			    changed_since(old.v[at].stamp, stamp, &st, &old_listed)))
 				w->cb.file(w->cb.arg, w->path.buf,
-				    WEV_RESCAN | (found ? WEV_MODIFIED : WEV_CREATED));
+				    WEV_RESCAN | (found ? WEV_MODIFIED : WEV_CREATED), w->read_ms);
 		}
 	}
 	dirread_close(&dir);
@@ -511,7 +546,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 			if (base)
 				buf_addch(&w->path, '/');
 			buf_addstr(&w->path, dirents_name(&old, i));
-			w->cb.file(w->cb.arg, w->path.buf, WEV_REMOVED | WEV_RESCAN);
+			w->cb.file(w->cb.arg, w->path.buf, WEV_REMOVED | WEV_RESCAN, w->read_ms);
 		}
 	}
 	dirents_release(&old);
@@ -749,7 +784,7 @@ static void report_removed(struct watcher *w, struct wdir *top)
 			if (base)
 				buf_addch(&p, '/');
 			buf_addstr(&p, dirents_name(&k->ents, i));
-			w->cb.file(w->cb.arg, p.buf, WEV_REMOVED);
+			w->cb.file(w->cb.arg, p.buf, WEV_REMOVED, w->read_ms);
 		}
 		for (struct wdir *q = k->child; q; q = q->sibling) {
 			stack = xgrow(stack, &alloc, n + 1, sizeof(*stack));
@@ -858,7 +893,7 @@ static void file_event(struct watcher *w, struct wdir *d, const struct inotify_e
 		ent_del(w, d, ev->name);
 	else if (what & WEV_CREATED)
 		ent_set(w, d, ev->name, 0);
-	w->cb.file(w->cb.arg, w->path.buf, what);
+	w->cb.file(w->cb.arg, w->path.buf, what, w->read_ms);
 	/* last: the rules callback may rescan, which reuses w->path */
 	if (w->cb.rules && (ignore_is_rules_file(w->path.buf) ||
 	    strvec_find(&w->rules_rel, w->path.buf) >= 0)) {
@@ -983,11 +1018,61 @@ static void handle(struct watcher *w, const struct inotify_event *ev)
 		file_event(w, d, ev);
 }
 
+/* aligned for struct inotify_event, large enough for a burst */
+static char evbuf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+static void handle_events(struct watcher *w, const char *buf, size_t n)
+{
+	for (const char *q = buf; q < buf + n;) {
+		const struct inotify_event *ev = (const struct inotify_event *)q;
+
+		q += sizeof(*ev) + ev->len;
+		/* The test hook plays a queue of test_queue_max events: what
+		 * the kernel would have dropped is dropped here, and an
+		 * overflow follows (IN_IGNORED is kept: it frees). */
+		if (w->test_queue_max > 0 && ++w->drained > (uint64_t)w->test_queue_max &&
+		    !(ev->mask & IN_IGNORED)) {
+			w->test_overflow = true;
+			continue;
+		}
+		handle(w, ev);
+	}
+}
+
+static void after_events(struct watcher *w);
+
+/* During the initial scan: what the kernel has queued so far, kept for
+ * the replay (handling it now would change the tree being scanned). */
+static void read_early(struct watcher *w)
+{
+	while (w->fd >= 0 && w->early.len < EARLY_MAX) {
+		ssize_t n = read(w->fd, evbuf, sizeof(evbuf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		buf_add(&w->early, evbuf, (size_t)n);
+		/* the loop clock's base, never earlier than the read */
+		w->early_ms = uv_hrtime() / 1000000 + 1;
+	}
+}
+
+static void on_replay(uv_timer_t *t)
+{
+	struct watcher *w = t->data;
+
+	log_info("replaying %zu bytes of events read during the initial scan", w->early.len);
+	w->read_ms = w->early_ms;
+	handle_events(w, w->early.buf, w->early.len);
+	w->read_ms = 0;
+	buf_release(&w->early);
+	after_events(w);
+}
+
 static void on_readable(uv_poll_t *p, int status, int events)
 {
 	struct watcher *w = p->data;
-	/* aligned for struct inotify_event, large enough for a burst */
-	static char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
 
 	(void)events;
 	if (status < 0) {
@@ -995,7 +1080,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
 		return;
 	}
 	for (;;) {
-		ssize_t n = read(w->fd, buf, sizeof(buf));
+		ssize_t n = read(w->fd, evbuf, sizeof(evbuf));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1007,21 +1092,13 @@ static void on_readable(uv_poll_t *p, int status, int events)
 		}
 		if (n == 0)
 			break;
-		for (char *q = buf; q < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)q;
-
-			q += sizeof(*ev) + ev->len;
-			/* The test hook plays a queue of test_queue_max events:
-			 * what the kernel would have dropped is dropped here, and
-			 * an overflow follows (IN_IGNORED is kept: it frees). */
-			if (w->test_queue_max > 0 && ++w->drained > (uint64_t)w->test_queue_max &&
-			    !(ev->mask & IN_IGNORED)) {
-				w->test_overflow = true;
-				continue;
-			}
-			handle(w, ev);
-		}
+		handle_events(w, evbuf, (size_t)n);
 	}
+	after_events(w);
+}
+
+static void after_events(struct watcher *w)
+{
 	if (w->test_overflow) {
 		w->test_overflow = false;
 		overflow(w);
@@ -1139,13 +1216,17 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	w->git_wd = -1;
 	w->test_max_watches = env ? atoi(env) : 0;
 	w->test_queue_max = qenv ? atoi(qenv) : 0;
+	w->test_scan_pause_ms = getenv("WATCHD_TEST_SCAN_PAUSE_MS") ?
+	    atoi(getenv("WATCHD_TEST_SCAN_PAUSE_MS")) : 0;
 	w->degraded_ms = DEGRADED_SCAN_MS;
 	w->backoff[RESCAN_OVERFLOW] = (struct backoff){ 0, 0, RESCAN_MIN_MS, RESCAN_MAX_MS };
 	w->backoff[RESCAN_RULES] = (struct backoff){ 0, 0, RESCAN_MIN_MS, RULES_MAX_MS };
 	buf_init(&w->path);
+	buf_init(&w->early);
 	uv_timer_init(loop, &w->move_timer);
 	uv_timer_init(loop, &w->scan_timer);
-	w->move_timer.data = w->scan_timer.data = w;
+	uv_timer_init(loop, &w->replay_timer);
+	w->move_timer.data = w->scan_timer.data = w->replay_timer.data = w;
 	w->top = xcalloc(1, sizeof(*w->top));
 	w->top->name = xstrdup("");
 	w->top->wd = -2;
@@ -1158,7 +1239,9 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	}
 	if (fd >= 0)
 		rules_setup(w);
+	w->initial = true;
 	scan_path(w, w->top, false);
+	w->initial = false;
 	/* the scan's temporaries are gone: give their pages back */
 	ignore_trim(w->ig);
 	malloc_trim(0);
@@ -1176,7 +1259,9 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 		w->closing = 1;
 		uv_close((uv_handle_t *)&w->move_timer, NULL);
 		uv_close((uv_handle_t *)&w->scan_timer, NULL);
+		uv_close((uv_handle_t *)&w->replay_timer, NULL);
 		uv_run(loop, UV_RUN_NOWAIT);
+		buf_release(&w->early);
 		free(w);
 		return -ENOENT;
 	}
@@ -1186,6 +1271,9 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 		w->poll.data = w;
 		uv_poll_start(&w->poll, UV_READABLE, on_readable);
 	}
+	/* first thing once the loop runs, before anything read after it */
+	if (w->early.len)
+		uv_timer_start(&w->replay_timer, on_replay, 0, 0);
 	*out = w;
 	return 0;
 }
@@ -1210,6 +1298,7 @@ static void on_closed(uv_handle_t *h)
 	wdmap_release(&w->wds);
 	rules_release(w);
 	buf_release(&w->path);
+	buf_release(&w->early);
 	free(w->root);
 	free(w);
 }
@@ -1218,11 +1307,12 @@ void watcher_stop(struct watcher *w)
 {
 	if (w == NULL)
 		return;
-	w->closing = w->fd >= 0 ? 3 : 2;
+	w->closing = w->fd >= 0 ? 4 : 3;
 	if (w->fd >= 0)
 		uv_close((uv_handle_t *)&w->poll, on_closed);
 	uv_close((uv_handle_t *)&w->move_timer, on_closed);
 	uv_close((uv_handle_t *)&w->scan_timer, on_closed);
+	uv_close((uv_handle_t *)&w->replay_timer, on_closed);
 }
 
 void watcher_get_stats(const struct watcher *w, struct watcher_stats *st)

@@ -25,8 +25,10 @@ enum {
 };
 
 struct watcher_cb {
-	/* A file event; rel is relative to ROOT and borrowed. */
-	void	(*file)(void *arg, const char *rel, unsigned what);
+	/* A file event; rel is relative to ROOT and borrowed. read_ms: the
+	 * loop time at which the kernel's event was read, when that was
+	 * earlier than now (during the initial scan); 0 means now. */
+	void	(*file)(void *arg, const char *rel, unsigned what, uint64_t read_ms);
 	/* A cookie file (COOKIE_PREFIX...) appeared in ROOT. */
 	void	(*cookie)(void *arg, const char *name);
 	/* Something changed in the git directory (name of the entry). */

@@ -653,3 +653,33 @@ def test_overflow_storm_backs_off(rec, repo, how):
     missing = want - set(rec.paths())
     assert not missing, f"{len(missing)} lost"
     assert rec.log().count("rescan done") == w["rescans"]
+
+
+def test_changes_during_the_initial_scan_are_replayed(rec, repo):
+    """The initial scan blocks the loop; what the kernel reports meanwhile
+    for directories already watched is read during the scan and replayed
+    when the loop starts, its debounce counted from the read. The hook
+    pauses the scan right after ROOT got its watch."""
+    for i in range(5):
+        (repo / f"d{i}").mkdir()
+        (repo / f"d{i}" / "x.txt").write_text("x\n")
+    (repo / "old.txt").write_text("old\n")
+    marker = repo / ".watchd" / "scan-paused"
+    errors = []
+
+    def start():
+        try:
+            rec.start(env_extra={"WATCHD_TEST_SCAN_PAUSE_MS": "1500"})
+        except AssertionError as e:  # re-raised below, in the test's thread
+            errors.append(e)
+
+    t = threading.Thread(target=start)
+    t.start()
+    wait_until(marker.exists, timeout=30, what="the initial scan to pause")
+    (repo / "during.txt").write_text("new\n")
+    (repo / "old.txt").write_text("changed\n")
+    t.join(90)
+    assert not t.is_alive() and not errors, errors
+    rec.sync()
+    assert sorted(rec.paths()) == ["during.txt", "old.txt"]
+    assert "events read during the initial scan" in rec.log()

@@ -123,6 +123,39 @@ TEST_IMPL(settle_debounce_batches)
 	return 0;
 }
 
+/* An event seen earlier (read during the initial scan, replayed once the
+ * loop runs) has its quiet time counted from when it was seen. */
+TEST_IMPL(settle_event_at_counts_from_then)
+{
+	uv_loop_t loop;
+	struct seen s;
+	char *root = mktree();
+	struct settle *st;
+	uint64_t t0;
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 3000, 10000);
+	write_file(root, "a.txt", "a");
+	uv_update_time(&loop);
+	t0 = uv_now(&loop);
+	/* seen 2.9 s ago: 100 ms of the 3 s debounce are left (the bound
+	 * above is the whole debounce, far from any scheduling delay) */
+	settle_event_at(st, "a.txt", WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, 1, t0 - 2900);
+	run_until(&loop, &s, 1, 6000);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT(s.first_batch_at - t0 >= 100);
+	ASSERT(s.first_batch_at - t0 < 3000);
+	/* a time ahead of the loop's counts as now */
+	write_file(root, "b.txt", "b");
+	uv_update_time(&loop);
+	t0 = uv_now(&loop);
+	settle_event_at(st, "b.txt", WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, 2, t0 + 10000);
+	run_until(&loop, &s, 2, 6000);
+	ASSERT_EQ(s.batches, 2);
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
 static void churn(uv_timer_t *t)
 {
 	struct settle *st = t->data;
