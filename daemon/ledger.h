@@ -173,9 +173,8 @@ int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err);
 
 /* Copies the WAL back into the database when it holds 1,000 frames or
  * more, without waiting for readers: for the daemon once nothing ran for a
- * while, so
- * that checkpoints (and the syncs of the WAL's reset) stay out of the path
- * between a change and its tool. WRITE mode; NULL-safe; never fails. */
+ * while, so that checkpoints (and the syncs of the WAL's reset) stay out of
+ * the path between a change and its tool. WRITE mode; NULL-safe; never fails. */
 void ledger_idle(struct ledger *l);
 
 /* Retention (`watchd gc`), one transaction. Deletes finished runs (with
