@@ -1066,10 +1066,18 @@ TEST_IMPL(ledger_disk_full)
 	return 0;
 }
 
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 TEST_IMPL(ledger_time)
 {
 	char iso[32];
-	int64_t ms, now = (int64_t)time(NULL) * 1000;
+	int64_t ms;
 
 	ledger_time_iso(0, iso);
 	ASSERT_STR_EQ(iso, "1970-01-01T00:00:00.000Z");
@@ -1095,16 +1103,24 @@ TEST_IMPL(ledger_time)
 	ledger_time_iso(ms, iso);
 	ASSERT_STR_EQ(iso, "2024-02-29T00:00:00.000Z");
 
-	ASSERT_OK(ledger_time_parse("30s", &ms));
-	ASSERT(ms <= now - 29000 && ms >= now - 32000);
-	ASSERT_OK(ledger_time_parse("15m", &ms));
-	ASSERT(ms <= now - 899000 && ms >= now - 902000);
-	ASSERT_OK(ledger_time_parse("2h", &ms));
-	ASSERT(ms <= now - 7199000 && ms >= now - 7202000);
-	ASSERT_OK(ledger_time_parse("3d", &ms));
-	ASSERT(ms <= now - 3 * 86400000LL + 1000 && ms >= now - 3 * 86400000LL - 2000);
-	ASSERT_OK(ledger_time_parse("1w", &ms));
-	ASSERT(ms <= now - 7 * 86400000LL + 1000 && ms >= now - 7 * 86400000LL - 2000);
+	/* an age is now minus it, now read between the two clock readings
+	 * (time() reads a coarser clock and can be a second behind) */
+	{
+		static const struct { const char *age; int64_t ms; } ages[] = {
+			{ "30s", 30000 }, { "15m", 900000 }, { "2h", 7200000 },
+			{ "3d", 3 * 86400000LL }, { "1w", 7 * 86400000LL },
+		};
+
+		for (size_t i = 0; i < sizeof(ages) / sizeof(*ages); i++) {
+			int64_t before = real_ms(), after;
+
+			ASSERT_OK(ledger_time_parse(ages[i].age, &ms));
+			after = real_ms();
+			if (ms < before - ages[i].ms || ms > after - ages[i].ms)
+				FAIL_("%s: %" PRId64 " not in [%" PRId64 ", %" PRId64 "]", ages[i].age,
+				    ms, before - ages[i].ms, after - ages[i].ms);
+		}
+	}
 
 	static const char *const bad[] = { "", "yesterday", "3", "3x", "3dd", "-3d", "2026-13-01",
 		"2026-02-30", "2025-02-29", "2026-11-24T25:00", "2026-11-24X", "2026-11-24T12",
