@@ -1193,6 +1193,7 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	struct watcher *w;
 	const char *env = getenv("WATCHD_TEST_MAX_WATCHES");
 	const char *qenv = getenv("WATCHD_TEST_QUEUE_MAX");
+	const char *penv = getenv("WATCHD_TEST_SCAN_PAUSE_MS");
 	int fd, e;
 
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -1216,8 +1217,7 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	w->git_wd = -1;
 	w->test_max_watches = env ? atoi(env) : 0;
 	w->test_queue_max = qenv ? atoi(qenv) : 0;
-	w->test_scan_pause_ms = getenv("WATCHD_TEST_SCAN_PAUSE_MS") ?
-	    atoi(getenv("WATCHD_TEST_SCAN_PAUSE_MS")) : 0;
+	w->test_scan_pause_ms = penv ? atoi(penv) : 0;
 	w->degraded_ms = DEGRADED_SCAN_MS;
 	w->backoff[RESCAN_OVERFLOW] = (struct backoff){ 0, 0, RESCAN_MIN_MS, RESCAN_MAX_MS };
 	w->backoff[RESCAN_RULES] = (struct backoff){ 0, 0, RESCAN_MIN_MS, RULES_MAX_MS };
