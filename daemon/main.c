@@ -1,6 +1,7 @@
 /* watchd entry point: global options, the command table, ROOT and config
  * resolution, and the mapping of results to exit codes 0-4. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +59,19 @@ static int resolve_root(struct cli_ctx *ctx, const char *root_opt)
 	return 0;
 }
 
+/* Started with 0, 1 or 2 closed (a hook run with <&-), the next file we
+ * open takes that number: a tool's pipe would become our stdout, and the
+ * tool's stdin could replace it. /dev/null holds each until exit. */
+static void hold_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx;
@@ -65,6 +79,7 @@ int main(int argc, char **argv)
 	const char *root_opt = NULL;
 	int i, rc;
 
+	hold_stdio();
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.argv0 = argv[0];
 	/* a CLI hanging up mid-reply must not kill us (PITFALLS §3) */

@@ -225,3 +225,29 @@ def test_report_beyond_the_limit_is_an_error(repo, watchd, tmp_path):
     g = one_gate(r)
     assert g["status"] == "error", g
     assert "larger than 64 MiB" in g.get("message", ""), g
+
+
+def test_closed_stdio_never_reaches_a_tool(repo, env, tmp_path):
+    # watchd started with stdin and stderr closed (a hook run with <&- 2>&-):
+    # the tool still gets /dev/null as stdin, and pipes for its output
+    tool = tool_script(tmp_path, "stdio.sh", """\
+        #!/bin/sh
+        test -p /dev/stdout || { echo "stdout is not a pipe"; exit 3; }
+        test -p /dev/stderr || { echo "stderr is not a pipe"; exit 3; }
+        if read -r line; then echo "stdin gave: $line"; exit 3; fi
+        echo "stdio as expected"
+        """)
+    os.chmod(tool, 0o755)
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.txt"],
+                         "command": [tool, "{files}"]}])
+    (repo / "a.txt").write_text("x\n")
+
+    def close_stdio():
+        os.close(0)
+        os.close(2)
+
+    p = subprocess.run([str(WATCHD), "run", "--json"], cwd=repo, env=env, timeout=60,
+                       stdout=subprocess.PIPE, preexec_fn=close_stdio)
+    run = json.loads(p.stdout)
+    [g] = run["gates"]
+    assert p.returncode == 0 and g["status"] == "pass", g
