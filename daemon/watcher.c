@@ -449,6 +449,49 @@ static struct wdir *new_child(struct wdir *parent, const char *name)
 	return c;
 }
 
+static void set_path(struct watcher *w, size_t base, const char *name)
+{
+	buf_setlen(&w->path, base);
+	if (base)
+		buf_addch(&w->path, '/');
+	buf_addstr(&w->path, name);
+}
+
+/* Enters the subdirectories a listing of d found (dfd: d, still open).
+ * They are entered once the listing is done, so that the "ignored?"
+ * answers for all of them can be worked out ahead while the first ones are
+ * scanned; asked last first, since the most recent question is answered
+ * first and the first directory is needed first. */
+static void scan_subdirs(struct watcher *w, struct wdir *d, int dfd, const struct strvec *subs,
+    size_t base, bool report, int depth)
+{
+	long *tickets = subs->n ? xcalloc(subs->n, sizeof(*tickets)) : NULL;
+
+	for (size_t i = subs->n; i-- > 0;) {
+		set_path(w, base, subs->v[i]);
+		tickets[i] = ignore_ahead_ask(w->ig, w->path.buf);
+	}
+	for (size_t i = 0; i < subs->n; i++) {
+		const char *name = subs->v[i];
+		struct wdir *c;
+		int sub;
+
+		set_path(w, base, name);
+		if (ignore_ahead_take(w->ig, w->path.buf, tickets[i]))
+			continue;
+		c = child_find(d, name);
+		if (c == NULL)
+			c = new_child(d, name);
+		c->seen = true;
+		sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0 && depth < 256)
+			scan_dir(w, c, sub, report, depth + 1);
+		else if (sub >= 0)
+			close(sub);
+	}
+	free(tickets);
+}
+
 /* Reconciliation of one directory listing against d's known entries. */
 static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, int depth)
 {
@@ -460,6 +503,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 	uint32_t nold = old.n;
 	struct timespec old_listed = d->listed;
 	bool *seen_old = nold ? xcalloc(nold, sizeof(bool)) : NULL;
+	struct strvec subs = STRVEC_INIT;
 	struct wdir *c;
 
 	if (d->wd == -2)
@@ -500,21 +544,9 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 			    S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
 		}
 		if (type == DT_DIR) {
-			int sub;
-
 			if (depth == 0 && strncmp(name, COOKIE_PREFIX, strlen(COOKIE_PREFIX)) == 0)
 				continue;
-			if (ignore_path(w->ig, w->path.buf, true))
-				continue;
-			c = child_find(d, name);
-			if (c == NULL)
-				c = new_child(d, name);
-			c->seen = true;
-			sub = openat(dir.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0 && depth < 256)
-				scan_dir(w, c, sub, report, depth + 1);
-			else if (sub >= 0)
-				close(sub);
+			strvec_push(&subs, name);
 			continue;
 		}
 		if (type != DT_REG && type != DT_LNK)
@@ -536,6 +568,8 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 				    WEV_RESCAN | (found ? WEV_MODIFIED : WEV_CREATED), w->read_ms);
 		}
 	}
+	scan_subdirs(w, d, dir.fd, &subs, base, report, depth);
+	strvec_clear(&subs);
 	dirread_close(&dir);
 	dirents_sort(&d->ents);
 	buf_setlen(&w->path, base);
@@ -581,7 +615,12 @@ static void scan_path(struct watcher *w, struct wdir *d, bool report)
 	free(abs);
 	if (fd < 0)
 		return;
+	/* a whole-tree scan asks libgit2 about directories on a second
+	 * thread; smaller ones are not worth the thread */
+	if (d == w->top)
+		ignore_ahead_start(w->ig);
 	scan_dir(w, d, fd, report, 0);
+	ignore_ahead_stop(w->ig);
 }
 
 /* ---- rescans ------------------------------------------------------------- */
