@@ -127,19 +127,40 @@ static bool by_git(struct ignore *ig, const char *rel, bool is_dir)
 	return r == 1;
 }
 
-bool ignore_path(struct ignore *ig, const char *rel, bool is_dir)
+/* The answer that needs no git lookup: 1 ignored, 0 not ignored by
+ * anything but perhaps git, -1 for a directory answered before. */
+static int without_git(struct ignore *ig, const char *rel, bool is_dir, bool *ign)
 {
 	void *cached;
-	bool ign;
 
-	if (ignore_builtin(rel, is_dir))
-		return true;
-	if (is_dir && (cached = hmap_gets(&ig->dirs, rel)) != NULL)
-		return cached == (void *)1;
-	ign = by_globs(ig, rel, is_dir) || by_git(ig, rel, is_dir);
-	if (is_dir)
-		hmap_puts(&ig->dirs, rel, ign ? (void *)1 : (void *)2);
+	if (ignore_builtin(rel, is_dir)) {
+		*ign = true;
+		return 1;
+	}
+	if (is_dir && (cached = hmap_gets(&ig->dirs, rel)) != NULL) {
+		*ign = cached == (void *)1;
+		return -1;
+	}
+	*ign = by_globs(ig, rel, is_dir);
+	return *ign ? 1 : 0;
+}
+
+static bool remember(struct ignore *ig, const char *rel, bool ign)
+{
+	hmap_puts(&ig->dirs, rel, ign ? (void *)1 : (void *)2);
 	return ign;
+}
+
+bool ignore_path(struct ignore *ig, const char *rel, bool is_dir)
+{
+	bool ign;
+	int known = without_git(ig, rel, is_dir, &ign);
+
+	if (known < 0)
+		return ign;
+	if (known == 0)
+		ign = by_git(ig, rel, is_dir);
+	return is_dir ? remember(ig, rel, ign) : ign;
 }
 
 /* ---- asking ahead ------------------------------------------------------- */
@@ -218,9 +239,10 @@ long ignore_ahead_ask(struct ignore *ig, const char *rel)
 	struct ahead *a = ig->ahead;
 	long ticket;
 
+	bool ign;
+
 	/* what needs no git lookup is answered at the take, at once */
-	if (a == NULL || ignore_builtin(rel, true) || hmap_gets(&ig->dirs, rel) != NULL ||
-	    by_globs(ig, rel, true))
+	if (a == NULL || without_git(ig, rel, true, &ign) != 0)
 		return -1;
 	pthread_mutex_lock(&a->lock);
 	ticket = (long)a->nanswers;
@@ -245,8 +267,7 @@ bool ignore_ahead_take(struct ignore *ig, const char *rel, long ticket)
 	while ((answer = a->answers[ticket]) == ANSWER_PENDING)
 		pthread_cond_wait(&a->answered, &a->lock);
 	pthread_mutex_unlock(&a->lock);
-	hmap_puts(&ig->dirs, rel, answer == ANSWER_IGNORED ? (void *)1 : (void *)2);
-	return answer == ANSWER_IGNORED;
+	return remember(ig, rel, answer == ANSWER_IGNORED);
 }
 
 bool ignore_is_rules_file(const char *rel)
