@@ -13,7 +13,7 @@ WARN      := -Wall -Wextra -Werror -Wvla -Wshadow -Wpointer-arith -Wmissing-prot
              -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -iquote . -iquote daemon $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -iquote . $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDLIBS     = $(PKG_LIBS) -lm
 
 BUILD ?= build
@@ -28,9 +28,10 @@ else
 Q := @
 endif
 
-LIB_SRC  := $(filter-out daemon/main.c,$(wildcard daemon/*.c)) $(wildcard gates/*.c) $(wildcard config/*.c)
+LIB_SRC  := $(wildcard lib/*.c) $(wildcard gates/*.c) $(wildcard config/*.c) \
+            $(filter-out daemon/cli/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
-MAIN_OBJ := $(BUILD)/daemon/main.o
+MAIN_OBJ := $(BUILD)/daemon/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/runner.o
 
@@ -106,10 +107,10 @@ install: watchd
 	install -m 755 watchd $(DESTDIR)$(PREFIX)/bin/watchd
 
 format:
-	clang-format -i daemon/*.[ch] gates/*.[ch] config/*.[ch] tests/unit/*.[ch]
+	clang-format -i $(FORMAT_SRC)
 
 check-format:
-	clang-format --dry-run -Werror daemon/*.[ch] gates/*.[ch] config/*.[ch] tests/unit/*.[ch]
+	clang-format --dry-run -Werror $(FORMAT_SRC)
 
 clean:
 	rm -rf build watchd

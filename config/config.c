@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "config.h"
-#include "err.h"
-#include "glob.h"
-#include "xmalloc.h"
+#include "lib/err.h"
+#include "lib/glob.h"
+#include "lib/xmalloc.h"
 
 #define MAX_CONFIG_BYTES (4 << 20)
 

@@ -8,9 +8,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
 #include "gates/gate.h"
-#include "strvec.h"
+#include "lib/buf.h"
+#include "lib/strvec.h"
 
 #define CONFIG_FILE "watch.config.json"
 

@@ -19,19 +19,19 @@
 #include <uv.h>
 
 #include "daemon.h"
-#include "ignore.h"
-#include "ipc.h"
-#include "ledger.h"
-#include "log.h"
-#include "repo.h"
-#include "sched.h"
-#include "select.h"
-#include "server.h"
-#include "settle.h"
+#include "daemon/git/repo.h"
+#include "daemon/ipc/ipc.h"
+#include "daemon/ipc/server.h"
+#include "daemon/ledger/ledger.h"
+#include "daemon/run/sched.h"
+#include "daemon/run/select.h"
+#include "daemon/watch/ignore.h"
+#include "daemon/watch/settle.h"
+#include "daemon/watch/watcher.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 #include "version.h"
-#include "buf.h"
-#include "watcher.h"
-#include "xmalloc.h"
 
 #define SYNC_DEFAULT_MS 60000
 #define LEDGER_RETRY_MS	2000		/* while ledger writes wait in its queue */

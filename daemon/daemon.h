@@ -3,7 +3,7 @@
 #ifndef WD_DAEMON_H
 #define WD_DAEMON_H
 
-#include "cli.h"
+#include "daemon/cli/cli.h"
 
 /* Runs until stopped (SIGTERM, SIGINT, `watchd stop`). ready_fd >= 0: write
  * "ok\n" there once watching and serving, or "error <code> <message>\n" on

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "config/config.h"
 #include "gate.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
 #include "parser.h"
-#include "xmalloc.h"
 
 static const char *const command_keys[] = { "command", "parser", NULL };
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "gate.h"
-#include "xmalloc.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
 
 static const char *const status_names[] = {
 	[GATE_PASS] = "pass", [GATE_FAIL] = "fail", [GATE_ERROR] = "error",

@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "strvec.h"
+#include "lib/strvec.h"
 
 struct config_err;
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/xmalloc.h"
 #include "parser.h"
-#include "xmalloc.h"
 
 static const struct {
 	const char	*word;		/* as printed, between ": " and ": " */

@@ -13,9 +13,9 @@
 
 #include <expat.h>
 
-#include "buf.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
 #include "parser.h"
-#include "xmalloc.h"
 
 #define MAX_SUITES	64
 #define MAX_CAPTURE	(64 * 1024)	/* failure text kept per case */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
 #include "parser.h"
-#include "xmalloc.h"
 
 static const char *str_item(const cJSON *o, const char *key)
 {

@@ -4,8 +4,8 @@
  * run that left no report. */
 #include <stdlib.h>
 
-#include "buf.h"
 #include "gate.h"
+#include "lib/buf.h"
 #include "parser.h"
 #include "pwsh.h"
 

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
 #include "config/config.h"
 #include "gate.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
 #include "pwsh.h"
-#include "xmalloc.h"
 
 static const char *const pssa_keys[] = { "settings", NULL };
 

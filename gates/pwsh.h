@@ -4,8 +4,8 @@
 #ifndef WD_PWSH_H
 #define WD_PWSH_H
 
-#include "buf.h"
-#include "strvec.h"
+#include "lib/buf.h"
+#include "lib/strvec.h"
 
 /* Appends s as a PowerShell single-quoted string literal: every quote
  * character PowerShell accepts as a single quote (' and U+2018..U+201B) is

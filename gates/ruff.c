@@ -7,8 +7,8 @@
 
 #include "config/config.h"
 #include "gate.h"
+#include "lib/xmalloc.h"
 #include "parser.h"
-#include "xmalloc.h"
 
 static const char *const ruff_keys[] = { "args", NULL };
 

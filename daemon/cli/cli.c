@@ -10,8 +10,8 @@
 
 #include "cli.h"
 #include "gates/gate.h"
-#include "utf8.h"
-#include "xmalloc.h"
+#include "lib/utf8.h"
+#include "lib/xmalloc.h"
 
 void cli_error(const char *fmt, ...)
 {

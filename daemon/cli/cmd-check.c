@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ignore.h"
-#include "oneshot.h"
-#include "repo.h"
-#include "select.h"
-#include "xmalloc.h"
+#include "daemon/git/repo.h"
+#include "daemon/run/oneshot.h"
+#include "daemon/run/select.h"
+#include "daemon/watch/ignore.h"
+#include "lib/xmalloc.h"
 
 /* Writes the staged version of path (or, if it is not in the index, the
  * working tree's, for config files nobody tracks) under dir. */

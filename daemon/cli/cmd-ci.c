@@ -12,13 +12,13 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "err.h"
-#include "hmap.h"
-#include "ignore.h"
-#include "oneshot.h"
-#include "repo.h"
-#include "report.h"
-#include "xmalloc.h"
+#include "daemon/git/repo.h"
+#include "daemon/run/oneshot.h"
+#include "daemon/run/report.h"
+#include "daemon/watch/ignore.h"
+#include "lib/err.h"
+#include "lib/hmap.h"
+#include "lib/xmalloc.h"
 
 #define MAX_REPORTS 8
 

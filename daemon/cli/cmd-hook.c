@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "cli.h"
-#include "repo.h"
-#include "xmalloc.h"
+#include "daemon/git/repo.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
 
 #define HOOK_MARK "# installed by watchd hook install"
 

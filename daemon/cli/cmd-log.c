@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
 #include "ledger-cli.h"
+#include "lib/buf.h"
 
 static const char *const run_statuses[] = {
 	"pass", "fail", "error", "interrupted", "running", NULL,

@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ignore.h"
-#include "oneshot.h"
-#include "repo.h"
-#include "walk.h"
-#include "xmalloc.h"
+#include "daemon/git/repo.h"
+#include "daemon/run/oneshot.h"
+#include "daemon/watch/ignore.h"
+#include "daemon/watch/walk.h"
+#include "lib/xmalloc.h"
 
 /* PATH as given (relative to cwd) -> path relative to ROOT; NULL outside. */
 static char *root_relative(const char *root, const char *arg)

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "daemon.h"
-#include "ipc.h"
-#include "xmalloc.h"
+#include "daemon/daemon.h"
+#include "daemon/ipc/ipc.h"
+#include "lib/xmalloc.h"
 
 static int spawn_detached(struct cli_ctx *ctx)
 {

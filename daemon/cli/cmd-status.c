@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "daemon.h"
-#include "ipc.h"
+#include "daemon/daemon.h"
+#include "daemon/ipc/ipc.h"
 
 static void print_gates(const cJSON *gates)
 {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ipc.h"
+#include "daemon/ipc/ipc.h"
 
 #define STOP_WAIT_MS 15000
 

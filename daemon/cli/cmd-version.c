@@ -7,7 +7,7 @@
 #include <uv.h>
 
 #include "cli.h"
-#include "version.h"
+#include "daemon/version.h"
 
 int cmd_version(struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "cli.h"
-#include "ledger.h"
+#include "daemon/ledger/ledger.h"
 
 #define LEDGER_CLI_ABSENT	(-1)	/* no ledger file yet: not an error */
 

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "repo.h"
-#include "xmalloc.h"
+#include "daemon/git/repo.h"
+#include "lib/xmalloc.h"
 
 static char *absolute(const char *path)
 {

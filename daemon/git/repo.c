@@ -13,9 +13,9 @@
 #include <git2.h>
 #include <libssh2.h>
 
-#include "err.h"
+#include "lib/err.h"
+#include "lib/xmalloc.h"
 #include "repo.h"
-#include "xmalloc.h"
 
 struct repo {
 	git_repository	*repo;

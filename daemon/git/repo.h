@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "strvec.h"
+#include "lib/strvec.h"
 
 #define OID_HEX 40
 

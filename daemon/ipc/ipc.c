@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "daemon/version.h"
 #include "ipc.h"
-#include "version.h"
-#include "xmalloc.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
 
 int ipc_runtime_dir(char **dir, struct wd_err *err)
 {

@@ -6,7 +6,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "err.h"
+#include "lib/err.h"
 
 /* $XDG_RUNTIME_DIR/watchd (else /tmp/watchd-UID), created 0700 and
  * checked to be ours. malloc'ed path in *dir; 0 or negative code + err. */

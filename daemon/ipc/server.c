@@ -11,11 +11,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "log.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/utf8.h"
+#include "lib/xmalloc.h"
 #include "server.h"
-#include "utf8.h"
-#include "xmalloc.h"
 
 #define MAX_REQUEST (1 << 20)
 

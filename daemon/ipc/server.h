@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 #include <uv.h>
 
-#include "err.h"
+#include "lib/err.h"
 
 struct server;
 struct client;

@@ -27,11 +27,11 @@
 
 #include <sqlite3.h>
 
-#include "ledger.h"
 #include "ledger-vfs.h"
-#include "log.h"
-#include "strvec.h"
-#include "xmalloc.h"
+#include "ledger.h"
+#include "lib/log.h"
+#include "lib/strvec.h"
+#include "lib/xmalloc.h"
 
 #define LEDGER_APP_ID		0x57544344	/* "WTCD" */
 #define LEDGER_SCHEMA		4		/* user_version written by this build */

@@ -14,10 +14,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
-#include "err.h"
 #include "gates/gate.h"
-#include "ulid.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/ulid.h"
 
 struct ledger;
 

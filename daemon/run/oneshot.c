@@ -6,15 +6,15 @@
 
 #include <uv.h>
 
+#include "daemon/git/repo.h"
+#include "daemon/ledger/ledger.h"
+#include "daemon/watch/ignore.h"
+#include "daemon/watch/walk.h"
 #include "gates/gate.h"
-#include "ignore.h"
-#include "ledger.h"
+#include "lib/xmalloc.h"
 #include "oneshot.h"
-#include "repo.h"
 #include "sched.h"
 #include "select.h"
-#include "walk.h"
-#include "xmalloc.h"
 
 struct state {
 	char			 id[ULID_LEN + 1];

@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 
-#include "cli.h"
-#include "strvec.h"
+#include "daemon/cli/cli.h"
+#include "lib/strvec.h"
 
 struct oneshot {
 	const char	*content_root;	/* where files are read and tools run (ROOT,

@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_JUNIT, REPORT_SARIF, REPORT_GITHUB };
 

@@ -33,17 +33,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "glob.h"
-#include "hmap.h"
-#include "ledger.h"
-#include "log.h"
-#include "repo.h"
+#include "daemon/git/repo.h"
+#include "daemon/ledger/ledger.h"
+#include "daemon/watch/watcher.h"
+#include "lib/buf.h"
+#include "lib/glob.h"
+#include "lib/hmap.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 #include "sched.h"
 #include "select.h"
 #include "spawn.h"
-#include "watcher.h"
-#include "xmalloc.h"
 
 #define ARGV_BUDGET (128 * 1024)	/* bytes of file names per process */
 #define OUTPUT_EXCERPT 8192		/* bytes of tool output kept in the ledger */

@@ -11,9 +11,9 @@
 #include <uv.h>
 
 #include "config/config.h"
-#include "err.h"
-#include "strvec.h"
-#include "ulid.h"
+#include "lib/err.h"
+#include "lib/strvec.h"
+#include "lib/ulid.h"
 
 struct ledger;
 struct sched;

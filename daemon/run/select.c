@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "glob.h"
+#include "lib/glob.h"
+#include "lib/xmalloc.h"
 #include "sched.h"
 #include "select.h"
-#include "xmalloc.h"
 
 bool select_is_input(const struct gate *g, const char *path)
 {

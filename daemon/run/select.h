@@ -10,8 +10,8 @@
 #include <stdbool.h>
 
 #include "gates/gate.h"
-#include "hmap.h"
-#include "strvec.h"
+#include "lib/hmap.h"
+#include "lib/strvec.h"
 
 /* Why a file the batch itself changed runs. */
 #define SELECT_CHANGED "changed"

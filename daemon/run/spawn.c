@@ -22,9 +22,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 #include "spawn.h"
-#include "xmalloc.h"
 
 #define KILL_GRACE_MS 2000	/* SIGTERM -> SIGKILL */
 #define EOF_GRACE_MS 2000	/* exit -> stop waiting for EOF */

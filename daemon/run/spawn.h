@@ -12,7 +12,7 @@
 
 #include <uv.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 struct spawn_opts {
 	const char	*cwd;

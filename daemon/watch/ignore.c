@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "glob.h"
-#include "hmap.h"
+#include "daemon/git/repo.h"
 #include "ignore.h"
-#include "repo.h"
-#include "xmalloc.h"
+#include "lib/glob.h"
+#include "lib/hmap.h"
+#include "lib/xmalloc.h"
 
 enum { ANSWER_PENDING, ANSWER_IGNORED, ANSWER_KEPT };
 

@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "strvec.h"
+#include "lib/strvec.h"
 
 struct ignore;
 struct repo;

@@ -35,11 +35,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hmap.h"
-#include "log.h"
+#include "lib/hmap.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 #include "settle.h"
 #include "watcher.h"
-#include "xmalloc.h"
 
 #define GIT_RECHECK_MS 100
 #define INDEX_LOCK_STALE_S 30.0	/* an index.lock older than this is left over */

@@ -15,7 +15,7 @@
 
 #include <uv.h>
 
-#include "strvec.h"
+#include "lib/strvec.h"
 
 struct settle;
 

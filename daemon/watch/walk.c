@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "dirread.h"
 #include "ignore.h"
+#include "lib/buf.h"
+#include "lib/dirread.h"
+#include "lib/xmalloc.h"
 #include "walk.h"
-#include "xmalloc.h"
 
 static int walk_dir(int dfd, struct buf *rel, struct ignore *ig, struct strvec *out, int depth)
 {

@@ -4,7 +4,7 @@
 #ifndef WD_WALK_H
 #define WD_WALK_H
 
-#include "strvec.h"
+#include "lib/strvec.h"
 
 struct ignore;
 

@@ -44,16 +44,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "dirents.h"
-#include "dirread.h"
-#include "hmap.h"
 #include "ignore.h"
-#include "log.h"
-#include "strvec.h"
+#include "lib/buf.h"
+#include "lib/dirents.h"
+#include "lib/dirread.h"
+#include "lib/hmap.h"
+#include "lib/log.h"
+#include "lib/strvec.h"
+#include "lib/wdmap.h"
+#include "lib/xmalloc.h"
 #include "watcher.h"
-#include "wdmap.h"
-#include "xmalloc.h"
 
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_MOVED_FROM | \
 	IN_MOVED_TO | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW | \

@@ -9,10 +9,10 @@ cd "$top"
 make --no-print-directory watchd >/dev/null
 
 pkgs="libuv libcjson libgit2 libssh2 sqlite3 expat"
-objs=$(find build/daemon build/gates build/config -name '*.o' ! -path build/daemon/main.o | sort)
+objs=$(find build/lib build/daemon build/gates build/config -name '*.o' ! -path build/daemon/cli/main.o | sort)
 mkdir -p build/bench
 # shellcheck disable=SC2046,SC2086 # word splitting of the object list and pkg-config flags is wanted
-cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -iquote . -iquote daemon $(pkg-config --cflags $pkgs) \
+cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -iquote . $(pkg-config --cflags $pkgs) \
 	-o build/bench/ledger_bench scripts/bench/ledger_bench.c $objs \
 	$(pkg-config --libs $pkgs) -lm
 

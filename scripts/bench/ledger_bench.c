@@ -19,7 +19,7 @@
 
 #include <sqlite3.h>
 
-#include "daemon/ledger.h"
+#include "daemon/ledger/ledger.h"
 
 #define GATE_RUNS	10000
 #define FINDINGS_PER	10

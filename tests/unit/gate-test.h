@@ -3,8 +3,8 @@
 #ifndef WD_GATE_TEST_H
 #define WD_GATE_TEST_H
 
-#include "buf.h"
 #include "gates/gate.h"
+#include "lib/buf.h"
 #include "test.h"
 
 /* Output with `text` as stdout (report == false) or as the report. */

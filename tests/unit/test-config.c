@@ -1,9 +1,9 @@
 /* Config validation: every error names line:col and the key path. */
-#include "test.h"
 #include "config/config.h"
-#include "err.h"
-#include "glob.h"
-#include "xmalloc.h"
+#include "lib/err.h"
+#include "lib/glob.h"
+#include "lib/xmalloc.h"
+#include "test.h"
 
 static int parse(const char *text, struct config *cfg, struct config_err *err)
 {

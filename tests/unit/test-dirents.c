@@ -1,6 +1,6 @@
 /* Packed directory listings: order, updates, deletion with compaction. */
+#include "lib/dirents.h"
 #include "test.h"
-#include "dirents.h"
 
 TEST_IMPL(dirents_set_find_del)
 {

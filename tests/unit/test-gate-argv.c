@@ -1,9 +1,9 @@
 /* argv building: "--" placement, dash-leading names, and PowerShell quoting
  * that keeps quotes, newlines and non-UTF-8 bytes of file names intact. */
-#include "gate-test.h"
 #include "config/config.h"
-#include "err.h"
+#include "gate-test.h"
 #include "gates/pwsh.h"
+#include "lib/err.h"
 
 extern const struct gate_ops gate_ruff, gate_ruff_format, gate_pssa, gate_pester;
 

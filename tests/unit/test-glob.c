@@ -1,6 +1,6 @@
 /* Glob semantics: *, ?, [..], **, basename patterns, ignore parents. */
+#include "lib/glob.h"
 #include "test.h"
-#include "glob.h"
 
 TEST_IMPL(glob_basic)
 {

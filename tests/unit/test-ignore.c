@@ -6,11 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ignore.h"
-#include "repo.h"
-#include "strvec.h"
+#include "daemon/git/repo.h"
+#include "daemon/watch/ignore.h"
+#include "lib/strvec.h"
+#include "lib/xmalloc.h"
 #include "test.h"
-#include "xmalloc.h"
 
 static void put(const char *root, const char *rel, const char *text)
 {

@@ -1,6 +1,6 @@
 /* The ledger subcommands' shared helpers: argument parsing and durations. */
+#include "daemon/cli/ledger-cli.h"
 #include "test.h"
-#include "ledger-cli.h"
 
 
 TEST_IMPL(ledger_cli_args)

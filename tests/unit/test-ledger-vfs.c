@@ -10,8 +10,8 @@
 
 #include <sqlite3.h>
 
+#include "daemon/ledger/ledger-vfs.h"
 #include "test.h"
-#include "ledger-vfs.h"
 
 struct tmp {
 	char	dir[256];

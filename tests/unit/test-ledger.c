@@ -10,10 +10,10 @@
 
 #include <sqlite3.h>
 
+#include "daemon/ledger/ledger.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
 #include "test.h"
-#include "buf.h"
-#include "ledger.h"
-#include "xmalloc.h"
 
 /* ---- fixtures ---------------------------------------------------------- */
 

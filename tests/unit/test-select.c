@@ -1,7 +1,7 @@
 /* Test-gate file selection: conventions, map rules, triggers, config files. */
+#include "daemon/run/select.h"
+#include "lib/xmalloc.h"
 #include "test.h"
-#include "select.h"
-#include "xmalloc.h"
 
 static void gate_init(struct gate *g, const char *include, const char *trigger)
 {

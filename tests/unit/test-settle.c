@@ -10,11 +10,11 @@
 
 #include <uv.h>
 
+#include "daemon/watch/settle.h"
+#include "daemon/watch/watcher.h"
+#include "lib/strvec.h"
+#include "lib/xmalloc.h"
 #include "test.h"
-#include "settle.h"
-#include "strvec.h"
-#include "watcher.h"
-#include "xmalloc.h"
 
 struct seen {
 	int		batches;

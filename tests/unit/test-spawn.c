@@ -12,9 +12,9 @@
 
 #include <uv.h>
 
-#include "spawn.h"
+#include "daemon/run/spawn.h"
+#include "lib/xmalloc.h"
 #include "test.h"
-#include "xmalloc.h"
 
 struct done {
 	int		 calls;

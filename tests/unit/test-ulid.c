@@ -1,6 +1,6 @@
 /* ULIDs: format, time round trip, monotonic within one millisecond. */
+#include "lib/ulid.h"
 #include "test.h"
-#include "ulid.h"
 
 TEST_IMPL(ulid_format)
 {
