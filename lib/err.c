@@ -1,9 +1,9 @@
-/* Error strings for project codes, falling back to libuv's and errno's. */
+/* Error strings for project codes (WD_ERR_MAP) and negative errno values.
+ * lib/ knows nothing of libuv: its own codes that are not errno values
+ * (UV_EOF, UV_EAI_*) are named by the caller with uv_strerror. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <uv.h>
 
 #include "err.h"
 
@@ -14,9 +14,11 @@ const char *wd_strerror(int code)
 	WD_ERR_MAP(XX)
 #undef XX
 	}
+	if (code == 0)
+		return "success";
 	if (code < 0 && code > -4096)
 		return strerror(-code);
-	return uv_strerror(code);
+	return "unknown error";
 }
 
 int wd_err_set(struct wd_err *err, int code, const char *fmt, ...)

@@ -33,6 +33,9 @@ struct wd_err {
 	char	msg[512];
 };
 
+/* A code's message: project codes, and -errno values (libuv's UV_E* codes
+ * are -errno on Unix, so they read right too); "unknown error" for codes
+ * only libuv knows (UV_EOF, UV_EAI_*), which the caller names itself. */
 const char *wd_strerror(int code);
 /* Sets err (if not NULL) and returns code, so callers can write
  * `return wd_err_set(err, WD_EGIT, "cannot open %s", path);`. */
