@@ -229,7 +229,7 @@ static bool state_current(void *arg, const char *gate, const char *path)
 	struct stat st;
 	bool ok;
 
-	if (g == NULL || !sched_gate_matches(g, path))
+	if (g == NULL || !gate_matches(g, path))
 		return false;
 	abs = xasprintf("%s/%s", d->ctx->root, path);
 	ok = lstat(abs, &st) == 0;
@@ -784,7 +784,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			.writer_timeout_ms = ctx->cfg.writer_timeout_ms,
 		};
 		struct watcher_cb wcb = {
-			.file = on_file, .cookie = on_cookie, .git = on_git, .rules = on_rules,
+			.file = on_file, .cookie_prefix = COOKIE_PREFIX, .cookie = on_cookie, .git = on_git, .rules = on_rules,
 			.arg = &d, .rescanned = on_rescanned,
 		};
 

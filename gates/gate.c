@@ -7,6 +7,7 @@
 
 #include "gate.h"
 #include "lib/buf.h"
+#include "lib/glob.h"
 #include "lib/xmalloc.h"
 
 static const char *const status_names[] = {
@@ -273,4 +274,18 @@ cJSON *gate_json_parse(const char *text, size_t len, const char **bad)
 		}
 	}
 	return j;
+}
+
+bool gate_matches(const struct gate *g, const char *path)
+{
+	bool in = false;
+
+	for (size_t i = 0; i < g->include.n && !in; i++)
+		in = glob_match(g->include.v[i], path);
+	if (!in)
+		return false;
+	for (size_t i = 0; i < g->exclude.n; i++)
+		if (glob_match_or_parent(g->exclude.v[i], path))
+			return false;
+	return true;
 }

@@ -198,6 +198,9 @@ char *gate_quote_path(const char *path);
  * and copied for `check --staged` like a file the user listed. path is
  * relative to ROOT; a "./" prefix is dropped. */
 void gate_add_config_file(struct gate *g, const char *path);
+/* True when the gate runs on path, relative to ROOT: an include glob
+ * matches it and no exclude glob matches it or a directory above it. */
+bool gate_matches(const struct gate *g, const char *path);
 /* Frees the gate's contents (calls ops->release). */
 void gate_release(struct gate *g);
 

@@ -17,6 +17,12 @@ int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err);
  * WD_ENOTRUNNING when nothing listens, WD_ETIMEOUT, or another code. */
 int ipc_request(const char *sock, const cJSON *req, int timeout_ms, cJSON **resp,
     struct wd_err *err);
+/* `status --sync` is a barrier through the inotify queue: the daemon
+ * creates a file of this name in ROOT and waits to see its event. The
+ * watcher is told the prefix; ignore's built-in rules hide such files from
+ * every gate. */
+#define COOKIE_PREFIX ".watchd-cookie-"
+
 /* Opens a connected socket to path (handles paths longer than sun_path). */
 int ipc_connect(const char *path);
 

@@ -35,8 +35,8 @@
 
 #include "daemon/git/repo.h"
 #include "daemon/ledger/ledger.h"
-#include "daemon/watch/watcher.h"
 #include "lib/buf.h"
+#include "lib/fstamp.h"
 #include "lib/glob.h"
 #include "lib/hmap.h"
 #include "lib/log.h"
@@ -185,20 +185,6 @@ static char **tool_env(void)
 			env[k++] = xstrdup(environ[i]);
 	}
 	return env;
-}
-
-bool sched_gate_matches(const struct gate *g, const char *path)
-{
-	bool in = false;
-
-	for (size_t i = 0; i < g->include.n && !in; i++)
-		in = glob_match(g->include.v[i], path);
-	if (!in)
-		return false;
-	for (size_t i = 0; i < g->exclude.n; i++)
-		if (glob_match_or_parent(g->exclude.v[i], path))
-			return false;
-	return true;
 }
 
 struct sched *sched_new(const struct sched_opts *o, sched_done_fn *cb, void *arg)
@@ -811,7 +797,7 @@ static const char *memo_blob(struct sched *s, const char *rel)
 		free(p);
 		return "";
 	}
-	stamp = watcher_stamp(&st);
+	stamp = fstamp(&st);
 	m = hmap_gets(&s->blob_memo, rel);
 	if (m == NULL) {
 		m = xcalloc(1, sizeof(*m));
@@ -1127,7 +1113,7 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		 * (copied only then: a batch can be 20,000 paths) */
 		for (size_t i = 0; removed && i < removed->n; i++)
 			if (strvec_find(&g->config_files, removed->v[i]) >= 0 &&
-			    !sched_gate_matches(g, removed->v[i])) {
+			    !gate_matches(g, removed->v[i])) {
 				if (touched == changed) {
 					strvec_pushv(&with_removed, changed);
 					touched = &with_removed;

@@ -71,7 +71,4 @@ const char *sched_last_run(const struct sched *s);
 void sched_shutdown(struct sched *s);
 void sched_free(struct sched *s);	/* NULL-safe; call after shutdown */
 
-/* True when the gate runs on path (include, exclude). */
-bool sched_gate_matches(const struct gate *g, const char *path);
-
 #endif

@@ -14,12 +14,11 @@
 
 #include "lib/glob.h"
 #include "lib/xmalloc.h"
-#include "sched.h"
 #include "select.h"
 
 bool select_is_input(const struct gate *g, const char *path)
 {
-	if (sched_gate_matches(g, path))
+	if (gate_matches(g, path))
 		return true;
 	for (size_t i = 0; i < g->triggers.n; i++)
 		if (glob_match(g->triggers.v[i], path))
@@ -45,7 +44,7 @@ bool select_needs_all(const struct gate *g, const struct strvec *changed)
 	for (size_t i = 0; i < changed->n; i++) {
 		const char *p = changed->v[i];
 
-		if (is_config_file(g, p) || (is_trigger(g, p) && !sched_gate_matches(g, p)))
+		if (is_config_file(g, p) || (is_trigger(g, p) && !gate_matches(g, p)))
 			return true;
 	}
 	return false;
@@ -220,7 +219,7 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 
 	/* The changed files need no map entry each: a batch can be 20,000. */
 	for (size_t i = 0; i < changed->n; i++)
-		if (sched_gate_matches(g, changed->v[i]))
+		if (gate_matches(g, changed->v[i]))
 			strvec_push(&out->files, changed->v[i]);
 	strvec_sort_uniq(&out->files);
 	nchanged = out->files.n;
@@ -230,7 +229,7 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 
 		if (!have_members) {
 			for (size_t k = 0; k < all->n; k++)
-				if (sched_gate_matches(g, all->v[k]))
+				if (gate_matches(g, all->v[k]))
 					strvec_push(&members, all->v[k]);
 			have_members = true;
 		}
@@ -240,7 +239,7 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 				    p));
 			continue;
 		}
-		if (!is_trigger(g, p) || sched_gate_matches(g, p))
+		if (!is_trigger(g, p) || gate_matches(g, p))
 			continue;
 		select_map_trigger(g, p, &members, &tests);
 		if (tests.n == 0) {
@@ -262,7 +261,7 @@ void select_everything(const struct gate *g, const struct strvec *all, const cha
 	size_t nsorted = out->files.n;	/* sorted by select_files */
 
 	for (size_t k = 0; k < all->n; k++)
-		if (sched_gate_matches(g, all->v[k]))
+		if (gate_matches(g, all->v[k]))
 			add(out, nsorted, all->v[k], xstrdup(reason));
 	strvec_sort(&out->files);
 }

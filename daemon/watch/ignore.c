@@ -50,7 +50,10 @@ struct ignore {
  * and autosave files, JetBrains safe-write temporaries. */
 static const char *const builtin_files[] = {
 	"*.swp", "*.swo", "*.swx", "*~", ".#*", "#*#", "4913",
-	"*___jb_tmp___", "*___jb_old___", COOKIE_PREFIX "*", NULL,
+	"*___jb_tmp___", "*___jb_old___",
+	".watchd-cookie-*",	/* a sync cookie (COOKIE_PREFIX, daemon/ipc/ipc.h) a
+				 * crash left behind */
+	NULL,
 };
 
 bool ignore_builtin(const char *rel, bool is_dir)

@@ -22,7 +22,6 @@ bool ignore_path(struct ignore *ig, const char *rel, bool is_dir);
 /* True for names watchd makes itself and for editor droppings: cheap,
  * no git lookup. */
 bool ignore_builtin(const char *rel, bool is_dir);
-/* Forget cached answers (a .gitignore or exclude file changed). */
 /* Forgets the answers kept for directories (and what libgit2 kept to give
  * them) after a full scan: the watcher's tree holds the outcome, and ~80
  * bytes per directory are better given back. */
@@ -47,7 +46,5 @@ bool ignore_ahead_take(struct ignore *ig, const char *rel, long ticket);
  * tree's own .gitignore files (info/exclude, core.excludesFile): what the
  * watcher must watch besides the tree. */
 void ignore_rules_files(struct ignore *ig, struct strvec *out);
-
-#define COOKIE_PREFIX ".watchd-cookie-"
 
 #endif

@@ -35,11 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "event.h"
+#include "lib/fstamp.h"
 #include "lib/hmap.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "settle.h"
-#include "watcher.h"
 
 #define GIT_RECHECK_MS 100
 #define INDEX_LOCK_STALE_S 30.0	/* an index.lock older than this is left over */
@@ -252,7 +253,7 @@ static int look(struct settle *st, const char *rel, struct pend *p, uint64_t *st
 	if (rc == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
 		rc = -EINVAL;
 	if (rc == 0) {
-		*stamp = watcher_stamp(&sb);
+		*stamp = fstamp(&sb);
 		if (!S_ISREG(sb.st_mode))
 			p->writer_open = false;
 		else {

@@ -48,7 +48,7 @@
 #include "lib/buf.h"
 #include "lib/dirents.h"
 #include "lib/dirread.h"
-#include "lib/hmap.h"
+#include "lib/fstamp.h"
 #include "lib/log.h"
 #include "lib/strvec.h"
 #include "lib/wdmap.h"
@@ -150,18 +150,6 @@ struct watcher {
 #define EARLY_EVERY_NS	2000000		/* between two reads: bounds how late the
 					 * time of an early event can be */
 #define EARLY_MAX	(1 << 20)	/* bytes; the rest waits in the kernel */
-
-uint64_t watcher_stamp(const struct stat *st)
-{
-	uint64_t v[6] = {
-		(uint64_t)st->st_size, (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec,
-		(uint64_t)st->st_ctim.tv_sec ^ ((uint64_t)st->st_ctim.tv_nsec << 32),
-		(uint64_t)st->st_ino, (uint64_t)(st->st_mode & S_IFMT),
-	};
-	uint64_t h = hmap_hash(v, sizeof(v));
-
-	return h ? h : 1;
-}
 
 /* ---- tree ---------------------------------------------------------------- */
 
@@ -426,6 +414,13 @@ static void test_scan_pause(struct watcher *w)
 	usleep((useconds_t)w->test_scan_pause_ms * 1000);
 }
 
+static bool is_cookie(const struct watcher *w, const char *name)
+{
+	const char *p = w->cb.cookie_prefix;
+
+	return p && strncmp(name, p, strlen(p)) == 0;
+}
+
 /* Did a file change since we knew it? With a stamp, compare stamps;
  * without one (listed but never looked at), compare its ctime with the time
  * of that listing: any write, rename or chmod since then moved ctime. */
@@ -544,7 +539,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 			    S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
 		}
 		if (type == DT_DIR) {
-			if (depth == 0 && strncmp(name, COOKIE_PREFIX, strlen(COOKIE_PREFIX)) == 0)
+			if (depth == 0 && is_cookie(w, name))
 				continue;
 			strvec_push(&subs, name);
 			continue;
@@ -554,7 +549,7 @@ static void scan_dir(struct watcher *w, struct wdir *d, int dfd, bool report, in
 		if (ignore_builtin(w->path.buf, false))
 			continue;
 		{
-			uint64_t stamp = have_st ? watcher_stamp(&st) : 0;
+			uint64_t stamp = have_st ? fstamp(&st) : 0;
 			long at = nold ? dirents_find(&old, name) : -1;
 			bool found = at >= 0;
 
@@ -909,7 +904,7 @@ static void file_event(struct watcher *w, struct wdir *d, const struct inotify_e
 	unsigned what = 0;
 
 	child_path(w, d, ev->name);
-	if (d->parent == NULL && strncmp(ev->name, COOKIE_PREFIX, strlen(COOKIE_PREFIX)) == 0) {
+	if (d->parent == NULL && is_cookie(w, ev->name)) {
 		if ((ev->mask & IN_CREATE) && w->cb.cookie)
 			w->cb.cookie(w->cb.arg, ev->name);
 		return;

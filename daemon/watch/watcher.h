@@ -10,26 +10,19 @@
 
 #include <uv.h>
 
+#include "event.h"
+
 struct ignore;
 struct watcher;
-
-/* What happened to a path; several bits may be set. */
-enum {
-	WEV_CREATED	= 1 << 0,	/* appeared (create, moved in, found by a scan) */
-	WEV_MODIFIED	= 1 << 1,	/* content written (the writer may still have it open) */
-	WEV_CLOSED	= 1 << 2,	/* a writer closed it (IN_CLOSE_WRITE); never sent for
-					 * what a listing found: a listing cannot tell */
-	WEV_ATTRIB	= 1 << 3,
-	WEV_REMOVED	= 1 << 4,	/* deleted or moved away */
-	WEV_RESCAN	= 1 << 5,	/* found changed by a rescan, not by an event */
-};
 
 struct watcher_cb {
 	/* A file event; rel is relative to ROOT and borrowed. read_ms: the
 	 * loop time at which the kernel's event was read, when that was
 	 * earlier than now (during the initial scan); 0 means now. */
 	void	(*file)(void *arg, const char *rel, unsigned what, uint64_t read_ms);
-	/* A cookie file (COOKIE_PREFIX...) appeared in ROOT. */
+	/* Files in ROOT whose names start with this (borrowed; NULL: none)
+	 * are cookies: their creation is reported here, never as a file. */
+	const char *cookie_prefix;
 	void	(*cookie)(void *arg, const char *name);
 	/* Something changed in the git directory (name of the entry). */
 	void	(*git)(void *arg, const char *name);
@@ -92,10 +85,5 @@ bool watcher_scan_unwatched(struct watcher *w);
 struct strvec;
 void watcher_list_files(struct watcher *w, bool (*want)(const void *arg, const char *rel),
     const void *arg, struct strvec *out);
-
-/* A 64-bit summary of what identifies a file's state: size, mtime, ctime,
- * inode and type. Equal stamps mean "not changed". Never 0. */
-struct stat;
-uint64_t watcher_stamp(const struct stat *st);
 
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "daemon/git/repo.h"
+#include "daemon/ipc/ipc.h"
 #include "daemon/watch/ignore.h"
 #include "lib/strvec.h"
 #include "lib/xmalloc.h"
@@ -122,5 +123,14 @@ TEST_IMPL(ignore_ahead_without_repo)
 	ignore_ahead_stop(ig);
 	ignore_free(ig);
 	strvec_clear(&globs);
+	return 0;
+}
+
+/* The sync barrier's cookie files are named in daemon/ipc/ipc.h and hidden
+ * by a built-in rule of the ignore filter: the two must agree. */
+TEST_IMPL(ignore_builtin_hides_cookies)
+{
+	ASSERT(ignore_builtin(COOKIE_PREFIX "123-1", false));
+	ASSERT(!ignore_builtin("watchd-cookie.txt", false));
 	return 0;
 }
