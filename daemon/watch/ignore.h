@@ -26,6 +26,8 @@ bool ignore_builtin(const char *rel, bool is_dir);
  * them) after a full scan: the watcher's tree holds the outcome, and ~80
  * bytes per directory are better given back. */
 void ignore_trim(struct ignore *ig);
+/* Forgets every cached answer: a .gitignore, an exclude file or the
+ * config's ignore list changed. */
 void ignore_refresh(struct ignore *ig);
 /* True when rel is a file whose change alters ignore rules. */
 bool ignore_is_rules_file(const char *rel);
