@@ -389,13 +389,17 @@ class Watchman(Tool):
 class Watchd(Tool):
     name = "watchd"
 
-    def __init__(self, work, tree, logdir, binary, reporter="c", debounce_ms=DEBOUNCE_MS):
+    def __init__(self, work, tree, logdir, binary, reporter="c", debounce_ms=DEBOUNCE_MS,
+                 without=None):
         super().__init__(work, tree, logdir)
         self.binary = binary
         self.reporter = reporter
         self.debounce_ms = debounce_ms
+        self.without = without  # a speed-up to turn off (WATCHD_BENCH_WITHOUT)
         if reporter == "py":
             self.name = "watchd-py"
+        if without:
+            self.name = "watchd-without-" + without
 
     def start(self):
         fifo = os.path.join(self.work, "reports.fifo")
@@ -422,6 +426,9 @@ class Watchd(Tool):
         xdg = os.path.join(self.work, "xdg")
         os.makedirs(xdg, mode=0o700, exist_ok=True)
         env = dict(os.environ, XDG_RUNTIME_DIR=xdg)
+        env.pop("WATCHD_BENCH_WITHOUT", None)
+        if self.without:
+            env["WATCHD_BENCH_WITHOUT"] = self.without
         # O_RDWR: never EOF, and a reporter's open() never blocks
         self.fifo_fd = os.open(fifo, os.O_RDWR)
         self.thread(self.reader, self.fifo_fd)
@@ -640,6 +647,13 @@ def make_tool(kind, work, tree, logdir, args):
         return Watchd(work, tree, logdir, args.watchd, "c")
     if kind == "watchd-py":
         return Watchd(work, tree, logdir, args.watchd, "py")
+    if kind == "watchd-base":
+        t = Watchd(work, tree, logdir, args.base_watchd, "c")
+        t.name = "watchd-base"
+        return t
+    if kind.startswith("watchd-without-"):
+        return Watchd(work, tree, logdir, args.watchd, "c",
+                      without=kind[len("watchd-without-"):])
     raise ValueError(kind)
 
 
@@ -716,6 +730,79 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
     return res
 
 
+# Each speed-up that makes the code harder to read must buy something a user
+# notices. Each is timed on and off (WATCHD_BENCH_WITHOUT=NAME), alternating
+# which goes first, on the tree where it acts, in the same run.
+#   name, what it is, tree tag, test ("ready" or "latency"), metric keys
+SPEEDUPS = [
+    ("ledger-thread", "the ledger opens on a thread during the initial scan",
+     "small", "ready"),
+    ("early-replay", "events read during the initial scan are replayed with their read time",
+     "small", "ready"),
+    ("getdents", "directories listed with getdents64 into one buffer (not readdir)",
+     "big", "ready"),
+    ("ignore-thread", "libgit2's ignore answers asked ahead on a helper thread",
+     "big-git", "ready"),
+]
+
+
+def ab_sessions(name, master, tag, test, lay, args, tmp, logdir):
+    """args.ab_reps sessions with the speed-up and as many without,
+    alternating which goes first. Returns {"on": [...], "off": [...]}."""
+    got = {"on": [], "off": []}
+    for i in range(args.ab_reps):
+        order = ("on", "off") if i % 2 == 0 else ("off", "on")
+        for v in order:
+            kind = "watchd" if v == "on" else "watchd-without-" + name
+            full = "latency" if test == "latency" else False
+            res = session(kind, master, "%s-ab" % tag, full, lay, args, tmp, logdir)
+            if test == "latency":
+                val = get(res, "latency", "p99_ms")
+                val = None if val is None else val - DEBOUNCE_MS
+            else:
+                val = None if res.get("ready_s") is None else res["ready_s"] * 1000.0
+            if val is not None:
+                got[v].append(val)
+    return got
+
+
+def median(vals):
+    if not vals:
+        return None
+    s = sorted(vals)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2.0
+
+
+def render_ab(AB, args):
+    if not AB:
+        return ""
+    head = ["speed-up (on tree)", "metric", "with", "without", "with/without", "n"]
+    table = [head]
+    for name, what, tag, test in SPEEDUPS:
+        got = AB.get(name)
+        if not got:
+            continue
+        on, off = median(got["on"]), median(got["off"])
+        metric = "ready ms" if test == "ready" else "p99 ms beyond debounce"
+        table.append(["%s (%s)" % (name, tag), metric, fmt(on), fmt(off), fmt(ratio(on, off)),
+                      "%d+%d" % (len(got["on"]), len(got["off"]))])
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    out = ["", "what each speed-up buys: watchd with it and without it "
+           "(WATCHD_BENCH_WITHOUT=NAME), median of %d alternating sessions each" % args.ab_reps,
+           ""]
+    for i, r in enumerate(table):
+        cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1])] + \
+                [r[j].rjust(widths[j]) for j in range(2, 6)]
+        out.append("  ".join(cells).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    for name, what, tag, test in SPEEDUPS:
+        if name in AB:
+            out.append("  %s: %s" % (name, what))
+    return "\n".join(out)
+
+
 def check_disk(tmp, files, dirs):
     st = os.statvfs(tmp)
     free = st.f_bavail * st.f_frsize
@@ -759,7 +846,7 @@ def get(res, *keys):
 
 def build_rows(R, args):
     big, small = "big", "small"
-    T = ["inotifywait", "watchman", "watchd"]
+    T = ["inotifywait", "watchman", "watchd", "watchd-base"]
 
     def r(tag, *keys):
         return {t: get(R.get(t, {}).get(tag, {}), *keys) for t in T}
@@ -779,6 +866,7 @@ def build_rows(R, args):
         row = {"metric": metric, "values": vals,
                "watchd/inotifywait": ratio(w, vals.get("inotifywait")),
                "watchd/watchman": ratio(w, vals.get("watchman")),
+               "watchd/base": ratio(w, vals.get("watchd-base")),
                "target": target, "ok": None}
         if check is not None and w is not None:
             try:
@@ -810,11 +898,12 @@ def build_rows(R, args):
     add("latency p50 ms, raw (%d writes)" % args.lat_n, lat50)
     add("latency p99 ms, raw", lat99)
     over = {t: None for t in T}
-    if lat99["watchd"] is not None:
-        over["watchd"] = lat99["watchd"] - DEBOUNCE_MS
     over50 = {t: None for t in T}
-    if lat50["watchd"] is not None:
-        over50["watchd"] = lat50["watchd"] - DEBOUNCE_MS
+    for t in ("watchd", "watchd-base"):
+        if lat99[t] is not None:
+            over[t] = lat99[t] - DEBOUNCE_MS
+        if lat50[t] is not None:
+            over50[t] = lat50[t] - DEBOUNCE_MS
     add("latency p50 ms beyond debounce (%d ms)" % DEBOUNCE_MS, over50)
     add("latency p99 ms beyond debounce (%d ms)" % DEBOUNCE_MS, over, "<= 10 ms",
         lambda v: v["watchd"] <= 10)
@@ -846,19 +935,26 @@ def render(rows, info, R, args):
     out.append("watchd: debounce_ms=%d stability_ms=0, gate = C reporter via {files}; "
                "every file of a batch counts as reported at the batch time" % DEBOUNCE_MS)
     out.append("")
+    base = bool(args.base_watchd)
     head = ["metric", "inotifywait", "watchman", "watchd", "w/inotifywait", "w/watchman",
             "target", "ok"]
+    if base:  # the same tests on another watchd binary, e.g. before a change
+        head[4:4] = ["watchd-base", "w/base"]
     table = [head]
     for row in rows:
         v = row["values"]
         ok = {True: "yes", False: "NO", None: ""}[row["ok"]]
-        table.append([row["metric"], fmt(v["inotifywait"]), fmt(v["watchman"]),
-                      fmt(v["watchd"]), fmt(row["watchd/inotifywait"]),
-                      fmt(row["watchd/watchman"]), row["target"] or "", ok])
+        cells = [row["metric"], fmt(v["inotifywait"]), fmt(v["watchman"]), fmt(v["watchd"]),
+                 fmt(row["watchd/inotifywait"]), fmt(row["watchd/watchman"]),
+                 row["target"] or "", ok]
+        if base:
+            cells[4:4] = [fmt(v.get("watchd-base")), fmt(row["watchd/base"])]
+        table.append(cells)
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    nnum = len(head) - 2
     for i, r in enumerate(table):
-        cells = [r[0].ljust(widths[0])] + [r[j].rjust(widths[j]) for j in range(1, 6)] + \
-                [r[6].ljust(widths[6]), r[7]]
+        cells = [r[0].ljust(widths[0])] + [r[j].rjust(widths[j]) for j in range(1, nnum)] + \
+                [r[nnum].ljust(widths[nnum]), r[nnum + 1]]
         out.append("  ".join(cells).rstrip())
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
@@ -898,6 +994,9 @@ def main():
     env = os.environ.get
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--watchd", default="./watchd")
+    ap.add_argument("--base-watchd", default=env("BENCH_BASE_WATCHD", ""),
+                    help="another watchd binary (e.g. built before a change) run through "
+                    "the same tests in the same run, as the column watchd-base")
     ap.add_argument("--files", type=int, default=int(env("BENCH_FILES", 100000)))
     ap.add_argument("--dirs", type=int, default=int(env("BENCH_DIRS", 10000)))
     ap.add_argument("--small-files", type=int, default=int(env("BENCH_SMALL_FILES", 0)))
@@ -914,6 +1013,10 @@ def main():
     ap.add_argument("--git-tree", type=int, default=int(env("BENCH_GIT_TREE", 1)),
                     help="1: also time ready on the big tree as a git work tree")
     ap.add_argument("--tools", default=env("BENCH_TOOLS", "inotifywait,watchman,watchd"))
+    ap.add_argument("--ab-reps", type=int, default=int(env("BENCH_AB_REPS", 5)),
+                    help="sessions with and without each speed-up; 0 skips that table")
+    ap.add_argument("--ab-only", default=env("BENCH_AB_ONLY", ""),
+                    help="comma-separated speed-ups to time (default: all)")
     ap.add_argument("--tmp", default=env("BENCH_TMP", "/tmp"))
     ap.add_argument("--out", default="build/bench/watch.json")
     args = ap.parse_args()
@@ -922,6 +1025,12 @@ def main():
     if not args.small_dirs:
         args.small_dirs = min(1000, max(1, args.dirs // 10))
     tools = [t for t in args.tools.split(",") if t]
+    if args.base_watchd:
+        args.base_watchd = os.path.abspath(args.base_watchd)
+        if not os.access(args.base_watchd, os.X_OK):
+            sys.exit("bench: %s is not an executable" % args.base_watchd)
+        if "watchd-base" not in tools:
+            tools.append("watchd-base")
     if "watchd" in tools:
         args.watchd = os.path.abspath(args.watchd)
         if not os.access(args.watchd, os.X_OK):
@@ -938,6 +1047,18 @@ def main():
     os.makedirs(logdir, exist_ok=True)
     base = tempfile.mkdtemp(prefix="watchd-bench-", dir=args.tmp)
     R = {}
+    AB = {}
+    ab = [m for m in SPEEDUPS
+          if args.ab_reps > 0 and "watchd" in tools and
+          (not args.ab_only or m[0] in args.ab_only.split(","))]
+
+    def run_ab(tag, master, lay):
+        for name, what, mtag, test in ab:
+            if mtag == tag:
+                log("speed-up %s on the %s tree: %d sessions with, %d without" % (
+                    name, tag, args.ab_reps, args.ab_reps))
+                AB[name] = ab_sessions(name, master, tag, test, lay, args, base, logdir)
+                log("  with %s, without %s" % (AB[name]["on"], AB[name]["off"]))
     try:
         for tag, nf, nd in (("small", args.small_files, args.small_dirs),
                             ("big", args.files, args.dirs)):
@@ -948,6 +1069,7 @@ def main():
             for t in tools:
                 full = (tag == "big")
                 R.setdefault(t, {})[tag] = session(t, master, tag, full, lay, args, base, logdir)
+            run_ab(tag, master, lay)
             if tag == "big" and args.git_tree:
                 # what users run it in: the same tree as a git work tree,
                 # where watchd asks libgit2 about every directory
@@ -955,6 +1077,7 @@ def main():
                 for t in tools:
                     R.setdefault(t, {})["big-git"] = session(t, master, "big-git", False, lay,
                                                              args, base, logdir)
+                run_ab("big-git", master, lay)
             if tag == "small" and "watchd" in tools:
                 # the reporter's own cost: C binary vs python3, same tree
                 for kind in ("watchd", "watchd-py"):
@@ -967,15 +1090,16 @@ def main():
     finally:
         shutil.rmtree(base, ignore_errors=True)
     rows = build_rows(R, args)
-    text = render(rows, info, R, args)
+    text = render(rows, info, R, args) + render_ab(AB, args)
     print(text)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    params = {k: v for k, v in vars(args).items() if k not in ("watchd", "tmp", "out")}
+    params = {k: v for k, v in vars(args).items()
+              if k not in ("watchd", "base_watchd", "tmp", "out")}
     params["debounce_ms"] = DEBOUNCE_MS
     params["stability_ms"] = 0
     with open(args.out, "w") as f:
         json.dump({"machine": info, "params": params, "results": R,
-                   "table": rows}, f, indent=1, default=str)
+                   "table": rows, "speedups": AB}, f, indent=1, default=str)
     log("wrote %s" % args.out)
 
 
