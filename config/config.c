@@ -2,10 +2,11 @@
  * before anything starts: unknown keys, wrong types, empty globs, duplicate
  * keys or gate names and unknown gate types are all errors naming
  * file:line:col and the key path. Type-specific keys are checked by each
- * executor's configure(). */
+ * executor's configure(). Both read the tree through lib/jsonget, whose
+ * error (key path and message) config_parse() turns into a config_err by
+ * adding the file and the position, which only it knows. */
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 
 #include "config.h"
 #include "lib/err.h"
-#include "lib/glob.h"
+#include "lib/jsonget.h"
 #include "lib/xmalloc.h"
 
 #define MAX_CONFIG_BYTES (4 << 20)
@@ -42,203 +43,32 @@ void config_err_format(const struct config_err *e, struct buf *out)
 	buf_addstr(out, e->msg);
 }
 
-static void join_key(char *out, size_t n, const char *prefix, const char *key)
-{
-	if (prefix == NULL || *prefix == '\0')
-		snprintf(out, n, "%s", key);
-	else
-		snprintf(out, n, "%s.%s", prefix, key);
-}
-
-static const char *type_name(const cJSON *v)
-{
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsNull(v))
-		return "null";
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsObject(v))
-		return "an object";
-	return "something else";
-}
-
-int config_get_string(const cJSON *obj, const char *key, const char *prefix, char **out,
-    struct config_err *err)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char kp[256];
-
-	if (v == NULL)
-		return 0;
-	join_key(kp, sizeof(kp), prefix, key);
-	if (!cJSON_IsString(v))
-		return config_err_set(err, kp, "expected a string, found %s", type_name(v));
-	if (v->valuestring[0] == '\0')
-		return config_err_set(err, kp, "must not be empty");
-	free(*out);
-	*out = xstrdup(v->valuestring);
-	return 0;
-}
-
-int config_get_int(const cJSON *obj, const char *key, const char *prefix, int min, int max,
-    int *out, struct config_err *err)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char kp[256];
-	double d;
-
-	if (v == NULL)
-		return 0;
-	join_key(kp, sizeof(kp), prefix, key);
-	if (!cJSON_IsNumber(v))
-		return config_err_set(err, kp, "expected an integer, found %s", type_name(v));
-	d = v->valuedouble;
-	if (d != floor(d) || !isfinite(d))
-		return config_err_set(err, kp, "expected an integer, found %g", d);
-	if (d < min || d > max)
-		return config_err_set(err, kp, "must be between %d and %d, found %.0f", min, max, d);
-	*out = (int)d;
-	return 0;
-}
-
-int config_get_strings(const cJSON *obj, const char *key, const char *prefix, bool globs,
-    struct strvec *out, struct config_err *err)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key), *it;
-	char kp[256];
-	int i = 0;
-
-	if (v == NULL)
-		return 0;
-	join_key(kp, sizeof(kp), prefix, key);
-	if (!cJSON_IsArray(v))
-		return config_err_set(err, kp, "expected an array of strings, found %s",
-		    type_name(v));
-	strvec_clear(out);
-	cJSON_ArrayForEach(it, v) {
-		char ikp[300];
-		const char *why;
-
-		snprintf(ikp, sizeof(ikp), "%s[%d]", kp, i++);
-		if (!cJSON_IsString(it))
-			return config_err_set(err, ikp, "expected a string, found %s", type_name(it));
-		if (globs && (why = glob_check(it->valuestring)) != NULL)
-			return config_err_set(err, ikp, "%s", why);
-		strvec_push(out, it->valuestring);
-	}
-	return 0;
-}
-
-/* Rejects keys not in allowed (and the extra list, if any). */
-static int check_keys(const cJSON *obj, const char *prefix, const char *const *allowed,
-    const char *const *extra, struct config_err *err)
-{
-	const cJSON *it;
-
-	for (it = obj->child; it; it = it->next) {
-		bool ok = false;
-		char kp[256];
-
-		for (size_t i = 0; allowed[i] && !ok; i++)
-			ok = strcmp(allowed[i], it->string) == 0;
-		for (size_t i = 0; extra && extra[i] && !ok; i++)
-			ok = strcmp(extra[i], it->string) == 0;
-		if (!ok) {
-			join_key(kp, sizeof(kp), prefix, it->string);
-			return config_err_set(err, kp, "unknown key \"%s\"", it->string);
-		}
-	}
-	return 0;
-}
-
-/* cJSON keeps every duplicate key; a config with two "timeout_s" is a typo
- * waiting to bite, so reject it everywhere in the tree. */
-static int check_duplicates(const cJSON *v, const char *prefix, struct config_err *err)
-{
-	const cJSON *a, *b;
-	int i = 0;
-
-	if (cJSON_IsObject(v)) {
-		for (a = v->child; a; a = a->next) {
-			char kp[256];
-
-			join_key(kp, sizeof(kp), prefix, a->string);
-			for (b = v->child; b != a; b = b->next)
-				if (strcmp(a->string, b->string) == 0)
-					return config_err_set(err, kp, "duplicate key \"%s\"", a->string);
-			if (check_duplicates(a, kp, err))
-				return WD_ECONFIG;
-		}
-	} else if (cJSON_IsArray(v)) {
-		cJSON_ArrayForEach(a, v) {
-			char kp[256];
-
-			snprintf(kp, sizeof(kp), "%s[%d]", prefix, i++);
-			if (check_duplicates(a, kp, err))
-				return WD_ECONFIG;
-		}
-	}
-	return 0;
-}
-
 static const char *const gate_common_keys[] = {
 	"name", "type", "include", "exclude", "triggers", "map", "config_files",
 	"timeout_s", "batch_size", "busy", "cache", "enabled", NULL,
 };
 
-static int parse_enum(const cJSON *obj, const char *key, const char *prefix,
-    const char *const *names, int *out, struct config_err *err)
-{
-	char *s = NULL;
-	int rc = config_get_string(obj, key, prefix, &s, err);
-
-	if (rc || s == NULL)
-		return rc;
-	for (int i = 0; names[i]; i++) {
-		if (strcmp(names[i], s) == 0) {
-			*out = i;
-			free(s);
-			return 0;
-		}
-	}
-	{
-		char kp[256];
-		struct buf list = BUF_INIT;
-
-		for (int i = 0; names[i]; i++)
-			buf_addf(&list, "%s\"%s\"", i ? ", " : "", names[i]);
-		join_key(kp, sizeof(kp), prefix, key);
-		rc = config_err_set(err, kp, "unknown value \"%s\" (expected %s)", s, list.buf);
-		buf_release(&list);
-	}
-	free(s);
-	return rc;
-}
-
-static int parse_map(struct gate *g, const cJSON *obj, const char *prefix, struct config_err *err)
+static int parse_map(struct gate *g, const cJSON *obj, const char *prefix,
+    struct jsonget_err *err)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, "map"), *it;
 	char kp[256];
 
 	if (m == NULL)
 		return 0;
-	join_key(kp, sizeof(kp), prefix, "map");
+	jsonget_path(kp, sizeof(kp), prefix, "map");
 	if (!cJSON_IsObject(m))
-		return config_err_set(err, kp, "expected an object of \"source pattern\": "
-		    "\"test pattern\", found %s", type_name(m));
+		return jsonget_err_set(err, kp, "expected an object of \"source pattern\": "
+		    "\"test pattern\", found %s", jsonget_type_name(m));
 	for (it = m->child; it; it = it->next) {
 		char ikp[300];
 
 		snprintf(ikp, sizeof(ikp), "%s.%s", kp, it->string);
 		if (!cJSON_IsString(it))
-			return config_err_set(err, ikp, "expected a string, found %s", type_name(it));
+			return jsonget_err_set(err, ikp, "expected a string, found %s",
+			    jsonget_type_name(it));
 		if (!strstr(it->string, "{name}") || !strstr(it->valuestring, "{name}"))
-			return config_err_set(err, ikp, "both sides of a map rule need {name}");
+			return jsonget_err_set(err, ikp, "both sides of a map rule need {name}");
 		g->map = xrealloc(g->map, (g->nmap + 1) * sizeof(*g->map));
 		g->map[g->nmap].from = xstrdup(it->string);
 		g->map[g->nmap].to = xstrdup(it->valuestring);
@@ -297,79 +127,75 @@ static bool valid_gate_name(const char *s)
 	return true;
 }
 
-static int parse_gate(struct config *cfg, const cJSON *obj, int idx, struct config_err *err)
+static int parse_gate(struct config *cfg, const cJSON *obj, int idx, struct jsonget_err *err)
 {
 	struct gate *g = &cfg->gates[idx];
 	static const char *const busy_names[] = { "queue", "restart", NULL };
 	static const char *const cache_names[] = { "all", "pass-only", "none", NULL };
 	char prefix[64], kp[128];
 	int rc, busy = GATE_BUSY_QUEUE, cache = -1;
+	bool enabled = true;
 	const cJSON *type;
 
 	g->index = idx;
 	snprintf(prefix, sizeof(prefix), "gates[%d]", idx);
 	if (!cJSON_IsObject(obj))
-		return config_err_set(err, prefix, "expected an object, found %s", type_name(obj));
+		return jsonget_err_set(err, prefix, "expected an object, found %s",
+		    jsonget_type_name(obj));
 	type = cJSON_GetObjectItemCaseSensitive(obj, "type");
-	if ((rc = config_get_string(obj, "name", prefix, &g->name, err)) ||
-	    (rc = config_get_string(obj, "type", prefix, &g->type, err)))
+	if ((rc = jsonget_string(obj, prefix, "name", &g->name, err)) ||
+	    (rc = jsonget_string(obj, prefix, "type", &g->type, err)))
 		return rc;
 	if (g->name == NULL)
-		return config_err_set(err, prefix, "a gate needs a \"name\"");
+		return jsonget_err_set(err, prefix, "a gate needs a \"name\"");
 	if (!valid_gate_name(g->name)) {
 		snprintf(kp, sizeof(kp), "%s.name", prefix);
-		return config_err_set(err, kp, "\"%s\": use letters, digits, '.', '_' and '-'",
+		return jsonget_err_set(err, kp, "\"%s\": use letters, digits, '.', '_' and '-'",
 		    g->name);
 	}
 	for (int j = 0; j < idx; j++) {
 		if (strcmp(cfg->gates[j].name, g->name) == 0) {
 			snprintf(kp, sizeof(kp), "%s.name", prefix);
-			return config_err_set(err, kp, "duplicate gate name \"%s\" (also gates[%d])",
+			return jsonget_err_set(err, kp, "duplicate gate name \"%s\" (also gates[%d])",
 			    g->name, j);
 		}
 	}
 	if (type == NULL)
-		return config_err_set(err, prefix, "gate \"%s\" needs a \"type\" (one of: %s)",
+		return jsonget_err_set(err, prefix, "gate \"%s\" needs a \"type\" (one of: %s)",
 		    g->name, gate_types());
 	g->ops = gate_ops_find(g->type);
 	if (g->ops == NULL) {
 		snprintf(kp, sizeof(kp), "%s.type", prefix);
-		return config_err_set(err, kp, "unknown gate type \"%s\" (known: %s)", g->type,
+		return jsonget_err_set(err, kp, "unknown gate type \"%s\" (known: %s)", g->type,
 		    gate_types());
 	}
-	if ((rc = check_keys(obj, prefix, gate_common_keys, g->ops->keys, err)))
+	if ((rc = jsonget_known_keys(obj, prefix, gate_common_keys, g->ops->keys, err)))
 		return rc;
 	if (!cJSON_GetObjectItemCaseSensitive(obj, "include"))
-		return config_err_set(err, prefix, "gate \"%s\" needs \"include\" (globs of the "
+		return jsonget_err_set(err, prefix, "gate \"%s\" needs \"include\" (globs of the "
 		    "files it checks)", g->name);
 	g->timeout_s = 300;
-	if ((rc = config_get_strings(obj, "include", prefix, true, &g->include, err)) ||
-	    (rc = config_get_strings(obj, "exclude", prefix, true, &g->exclude, err)) ||
-	    (rc = config_get_strings(obj, "triggers", prefix, true, &g->triggers, err)) ||
-	    (rc = config_get_strings(obj, "config_files", prefix, false, &g->config_files, err)) ||
-	    (rc = config_get_int(obj, "timeout_s", prefix, 1, 86400, &g->timeout_s, err)) ||
-	    (rc = config_get_int(obj, "batch_size", prefix, 0, 100000, &g->batch_size, err)) ||
-	    (rc = parse_enum(obj, "busy", prefix, busy_names, &busy, err)) ||
-	    (rc = parse_enum(obj, "cache", prefix, cache_names, &cache, err)) ||
+	if ((rc = jsonget_strings(obj, prefix, "include", JSONGET_GLOBS, &g->include, err)) ||
+	    (rc = jsonget_strings(obj, prefix, "exclude", JSONGET_GLOBS, &g->exclude, err)) ||
+	    (rc = jsonget_strings(obj, prefix, "triggers", JSONGET_GLOBS, &g->triggers, err)) ||
+	    (rc = jsonget_strings(obj, prefix, "config_files", 0, &g->config_files, err)) ||
+	    (rc = jsonget_int(obj, prefix, "timeout_s", 1, 86400, &g->timeout_s, err)) ||
+	    (rc = jsonget_int(obj, prefix, "batch_size", 0, 100000, &g->batch_size, err)) ||
+	    (rc = jsonget_enum(obj, prefix, "busy", busy_names, &busy, err)) ||
+	    (rc = jsonget_enum(obj, prefix, "cache", cache_names, &cache, err)) ||
 	    (rc = parse_map(g, obj, prefix, err)))
 		return rc;
 	if (g->include.n == 0) {
 		snprintf(kp, sizeof(kp), "%s.include", prefix);
-		return config_err_set(err, kp, "must list at least one glob");
+		return jsonget_err_set(err, kp, "must list at least one glob");
 	}
-	{
-		const cJSON *en = cJSON_GetObjectItemCaseSensitive(obj, "enabled");
-
-		if (en && !cJSON_IsBool(en)) {
-			snprintf(kp, sizeof(kp), "%s.enabled", prefix);
-			return config_err_set(err, kp, "expected true or false, found %s",
-			    type_name(en));
-		}
-	}
+	/* only checked here: parse_root() leaves a disabled gate out */
+	if ((rc = jsonget_bool(obj, prefix, "enabled", &enabled, err)))
+		return rc;
 	g->busy = (enum gate_busy)busy;
 	g->batching = GATE_BATCH_FILES;
 	g->tests = g->triggers.n > 0;
-	if (g->ops->configure && (rc = g->ops->configure(g, obj, err)))
+	if (g->ops->configure && (rc = g->ops->configure(g, obj, prefix, err)))
 		return rc;
 	if (g->tests && !cJSON_GetObjectItemCaseSensitive(obj, "triggers"))
 		default_triggers(g);
@@ -391,54 +217,57 @@ static const char *const top_keys[] = {
 	"writer_timeout_ms", "jobs", "ignore", "gates", "ledger", NULL,
 };
 
-static int parse_root(struct config *cfg, const cJSON *root, struct config_err *err)
+static int parse_root(struct config *cfg, const cJSON *root, struct jsonget_err *err)
 {
 	static const char *const ledger_keys[] = { "keep_days", "keep_runs", NULL };
 	const cJSON *v, *gates, *ledger;
 	int rc, i;
 
 	if (!cJSON_IsObject(root))
-		return config_err_set(err, "", "the top level must be an object, found %s",
-		    type_name(root));
-	if ((rc = check_duplicates(root, "", err)) || (rc = check_keys(root, "", top_keys, NULL, err)))
+		return jsonget_err_set(err, "", "the top level must be an object, found %s",
+		    jsonget_type_name(root));
+	if ((rc = jsonget_unique_keys(root, "", err)) ||
+	    (rc = jsonget_known_keys(root, "", top_keys, NULL, err)))
 		return rc;
 	v = cJSON_GetObjectItemCaseSensitive(root, "$schema");
 	if (v && !cJSON_IsString(v))
-		return config_err_set(err, "$schema", "expected a string, found %s", type_name(v));
+		return jsonget_err_set(err, "$schema", "expected a string, found %s",
+		    jsonget_type_name(v));
 	if (cJSON_GetObjectItemCaseSensitive(root, "version") == NULL)
-		return config_err_set(err, "", "missing \"version\": 1");
-	if ((rc = config_get_int(root, "version", "", 1, 1000, &cfg->version, err)))
+		return jsonget_err_set(err, "", "missing \"version\": 1");
+	if ((rc = jsonget_int(root, "", "version", 1, 1000, &cfg->version, err)))
 		return rc;
 	if (cfg->version != 1)
-		return config_err_set(err, "version", "unsupported version %d (this watchd reads "
+		return jsonget_err_set(err, "version", "unsupported version %d (this watchd reads "
 		    "version 1)", cfg->version);
-	if ((rc = config_get_int(root, "debounce_ms", "", 0, 600000, &cfg->debounce_ms, err)) ||
-	    (rc = config_get_int(root, "max_wait_ms", "", 0, 3600000, &cfg->max_wait_ms, err)) ||
-	    (rc = config_get_int(root, "stability_ms", "", 0, 600000, &cfg->stability_ms, err)) ||
-	    (rc = config_get_int(root, "writer_timeout_ms", "", 0, 3600000,
+	if ((rc = jsonget_int(root, "", "debounce_ms", 0, 600000, &cfg->debounce_ms, err)) ||
+	    (rc = jsonget_int(root, "", "max_wait_ms", 0, 3600000, &cfg->max_wait_ms, err)) ||
+	    (rc = jsonget_int(root, "", "stability_ms", 0, 600000, &cfg->stability_ms, err)) ||
+	    (rc = jsonget_int(root, "", "writer_timeout_ms", 0, 3600000,
 		&cfg->writer_timeout_ms, err)) ||
-	    (rc = config_get_int(root, "jobs", "", 0, 1024, &cfg->jobs, err)) ||
-	    (rc = config_get_strings(root, "ignore", "", true, &cfg->ignore, err)))
+	    (rc = jsonget_int(root, "", "jobs", 0, 1024, &cfg->jobs, err)) ||
+	    (rc = jsonget_strings(root, "", "ignore", JSONGET_GLOBS, &cfg->ignore, err)))
 		return rc;
 	if (cfg->max_wait_ms < cfg->debounce_ms)
 		cfg->max_wait_ms = cfg->debounce_ms;
 	ledger = cJSON_GetObjectItemCaseSensitive(root, "ledger");
 	if (ledger) {
 		if (!cJSON_IsObject(ledger))
-			return config_err_set(err, "ledger", "expected an object, found %s",
-			    type_name(ledger));
-		if ((rc = check_keys(ledger, "ledger", ledger_keys, NULL, err)) ||
-		    (rc = config_get_int(ledger, "keep_days", "ledger", 0, 36500,
+			return jsonget_err_set(err, "ledger", "expected an object, found %s",
+			    jsonget_type_name(ledger));
+		if ((rc = jsonget_known_keys(ledger, "ledger", ledger_keys, NULL, err)) ||
+		    (rc = jsonget_int(ledger, "ledger", "keep_days", 0, 36500,
 			&cfg->ledger_keep_days, err)) ||
-		    (rc = config_get_int(ledger, "keep_runs", "ledger", 0, 100000000,
+		    (rc = jsonget_int(ledger, "ledger", "keep_runs", 0, 100000000,
 			&cfg->ledger_keep_runs, err)))
 			return rc;
 	}
 	gates = cJSON_GetObjectItemCaseSensitive(root, "gates");
 	if (gates == NULL)
-		return config_err_set(err, "", "missing \"gates\" (the list of checks to run)");
+		return jsonget_err_set(err, "", "missing \"gates\" (the list of checks to run)");
 	if (!cJSON_IsArray(gates))
-		return config_err_set(err, "gates", "expected an array, found %s", type_name(gates));
+		return jsonget_err_set(err, "gates", "expected an array, found %s",
+		    jsonget_type_name(gates));
 	cfg->ngates = (size_t)cJSON_GetArraySize(gates);
 	cfg->gates = xcalloc(cfg->ngates ? cfg->ngates : 1, sizeof(*cfg->gates));
 	i = 0;
@@ -493,6 +322,7 @@ static void text_position(const char *text, const char *at, int *line, int *col)
 int config_parse(const char *path, const char *text, size_t len, struct config *cfg,
     struct config_err *err)
 {
+	struct jsonget_err jerr = { "", "" };
 	const char *end = NULL;
 	cJSON *root;
 	int rc;
@@ -524,9 +354,10 @@ int config_parse(const char *path, const char *text, size_t len, struct config *
 		config_release(cfg);
 		return rc;
 	}
-	rc = parse_root(cfg, root, err);
+	rc = parse_root(cfg, root, &jerr);
 	cJSON_Delete(root);
 	if (rc) {
+		config_err_set(err, jerr.keypath, "%s", jerr.msg);
 		json_locate(text, len, err->keypath, &err->line, &err->col);
 		config_release(cfg);
 	}

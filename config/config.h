@@ -1,5 +1,8 @@
 /* watch.config.json: loading and validation. Everything is checked before
- * anything starts; every error names file:line:col and the key path. */
+ * anything starts; every error names file:line:col and the key path.
+ * config/ sits above gates/: checking a whole file needs the executor
+ * table (gate_ops_find), and each executor's configure() reads its own
+ * keys through lib/jsonget, so gates/ never needs this header. */
 #ifndef WD_CONFIG_H
 #define WD_CONFIG_H
 
@@ -58,18 +61,9 @@ cJSON *config_to_json(const struct config *cfg);
 /* The gate named name, or NULL. */
 struct gate *config_gate(const struct config *cfg, const char *name);
 
-/* Helpers for executors' configure(): read an optional key of obj.
- * keypath_prefix is like "gates[2]". 0 or WD_ECONFIG. */
-int config_get_string(const cJSON *obj, const char *key, const char *prefix,
-    char **out, struct config_err *err);
-int config_get_int(const cJSON *obj, const char *key, const char *prefix,
-    int min, int max, int *out, struct config_err *err);
-int config_get_strings(const cJSON *obj, const char *key, const char *prefix,
-    bool globs, struct strvec *out, struct config_err *err);
-
-/* Position (1-based line, column) of keypath in a JSON text: an object
- * member's key, or an array element itself,
- * or of its nearest existing parent. Returns 0 when found exactly. */
+/* Position (1-based line, column) of keypath (as lib/jsonget.h writes
+ * them) in a JSON text: an object member's key, or an array element
+ * itself, or of its nearest existing parent. Returns 0 when found exactly. */
 int json_locate(const char *text, size_t len, const char *keypath, int *line, int *col);
 
 #endif

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "gate.h"
 #include "lib/buf.h"
+#include "lib/jsonget.h"
 #include "lib/xmalloc.h"
 #include "parser.h"
 
@@ -52,33 +52,29 @@ static int check_placeholders(const char *a, bool program, bool *files, bool *fi
 	return 0;
 }
 
-static int command_configure(struct gate *g, const cJSON *obj, struct config_err *err)
+static int command_configure(struct gate *g, const cJSON *obj, const char *path,
+    struct jsonget_err *err)
 {
-	char prefix[64];
 	const struct output_parser *p;
+	char kp[256];
 	int rc;
 
-	snprintf(prefix, sizeof(prefix), "gates[%d]", g->index);
 	if (!cJSON_GetObjectItemCaseSensitive(obj, "command"))
-		return config_err_set(err, prefix, "a command gate needs \"command\" (an argv array)");
-	if ((rc = config_get_strings(obj, "command", prefix, false, &g->command, err)) != 0)
+		return jsonget_err_set(err, path, "a command gate needs \"command\" (an argv array)");
+	if ((rc = jsonget_strings(obj, path, "command", 0, &g->command, err)) != 0)
 		return rc;
 	if (g->command.n == 0 || g->command.v[0][0] == '\0') {
-		char kp[80];
-
-		snprintf(kp, sizeof(kp), "%s.command", prefix);
-		return config_err_set(err, kp, "must name a program");
+		jsonget_path(kp, sizeof(kp), path, "command");
+		return jsonget_err_set(err, kp, "must name a program");
 	}
-	if ((rc = config_get_string(obj, "parser", prefix, &g->parser, err)) != 0)
+	if ((rc = jsonget_string(obj, path, "parser", &g->parser, err)) != 0)
 		return rc;
 	if (g->parser == NULL)
 		g->parser = xstrdup("exit");
 	p = parser_find(g->parser);
 	if (p == NULL) {
-		char kp[80];
-
-		snprintf(kp, sizeof(kp), "%s.parser", prefix);
-		return config_err_set(err, kp, "unknown parser \"%s\" (known: %s)", g->parser,
+		jsonget_path(kp, sizeof(kp), path, "parser");
+		return jsonget_err_set(err, kp, "unknown parser \"%s\" (known: %s)", g->parser,
 		    parser_names());
 	}
 	/* a test runner's verdict depends on more than the files it is given */
@@ -88,16 +84,16 @@ static int command_configure(struct gate *g, const cJSON *obj, struct config_err
 	for (size_t i = 0; i < g->command.n; i++) {
 		const char *a = g->command.v[i];
 		bool files = false, file = false;
-		char kp[80], why[160];
+		char why[160];
 
-		snprintf(kp, sizeof(kp), "%s.command[%zu]", prefix, i);
+		snprintf(kp, sizeof(kp), "%s.command[%zu]", path, i);
 		if (check_placeholders(a, i == 0, &files, &file, why, sizeof(why)) != 0)
-			return config_err_set(err, kp, "%s", why);
+			return jsonget_err_set(err, kp, "%s", why);
 		if (files && g->batching == GATE_BATCH_FILES)
-			return config_err_set(err, kp, "{files} may appear only once");
+			return jsonget_err_set(err, kp, "{files} may appear only once");
 		if ((files && g->batching == GATE_BATCH_ONE) ||
 		    (file && g->batching == GATE_BATCH_FILES))
-			return config_err_set(err, kp, "{files} and {file} cannot both be used: "
+			return jsonget_err_set(err, kp, "{files} and {file} cannot both be used: "
 			    "{files} passes the batch to one process, {file} runs one process "
 			    "per file");
 		if (files)

@@ -12,7 +12,7 @@
 
 #include "lib/strvec.h"
 
-struct config_err;
+struct jsonget_err;
 
 enum gate_status {
 	GATE_PASS,
@@ -138,9 +138,12 @@ typedef int gate_parse_fn(const struct gate *g, const struct gate_output *out,
 struct gate_ops {
 	const char		*type;		/* config "type" */
 	const char *const	*keys;		/* extra config keys; NULL-terminated or NULL */
-	/* Reads the type's own keys from obj (common keys are already in g),
-	 * sets defaults. 0, or WD_ECONFIG with err filled (config_err_set). */
-	int	(*configure)(struct gate *g, const cJSON *obj, struct config_err *err);
+	/* Reads the type's own keys (those in keys) from obj, the gate's
+	 * object, whose key path is path ("gates[2]"); the common keys are
+	 * already in g. Sets defaults. 0, or WD_ECONFIG with err filled
+	 * (lib/jsonget: key path and message; the caller adds the position). */
+	int	(*configure)(struct gate *g, const cJSON *obj, const char *path,
+		    struct jsonget_err *err);
 	/* Builds the argv for one batch: root is the absolute ROOT (the
 	 * tool's cwd), files are relative to it; report is a fresh temporary
 	 * path or NULL. 0 or negative code. */

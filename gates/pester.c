@@ -9,9 +9,11 @@
 #include "parser.h"
 #include "pwsh.h"
 
-static int pester_configure(struct gate *g, const cJSON *obj, struct config_err *err)
+static int pester_configure(struct gate *g, const cJSON *obj, const char *path,
+    struct jsonget_err *err)
 {
 	(void)obj;
+	(void)path;
 	(void)err;
 	g->batching = GATE_BATCH_FILES;
 	g->wants_report = true;

@@ -1,26 +1,24 @@
 /* "type": "psscriptanalyzer": Invoke-ScriptAnalyzer under pwsh. The records
  * go to the {report} file as JSON, because pwsh prints warnings on stdout
  * (FORMATS.md §2.2); the parser accepts every shape ConvertTo-Json writes. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "config/config.h"
 #include "gate.h"
 #include "lib/buf.h"
+#include "lib/jsonget.h"
 #include "lib/xmalloc.h"
 #include "pwsh.h"
 
 static const char *const pssa_keys[] = { "settings", NULL };
 
-static int pssa_configure(struct gate *g, const cJSON *obj, struct config_err *err)
+static int pssa_configure(struct gate *g, const cJSON *obj, const char *path,
+    struct jsonget_err *err)
 {
-	char prefix[64];
 	int rc;
 
-	snprintf(prefix, sizeof(prefix), "gates[%d]", g->index);
-	if ((rc = config_get_string(obj, "settings", prefix, &g->settings, err)) != 0)
+	if ((rc = jsonget_string(obj, path, "settings", &g->settings, err)) != 0)
 		return rc;
 	if (g->settings == NULL)
 		g->settings = xstrdup("PSScriptAnalyzer.psd1");

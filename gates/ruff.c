@@ -1,12 +1,11 @@
 /* "type": "ruff" and "ruff-format": `ruff check` with JSON output and
  * `ruff format --check`, both on the batch after "--". Exit codes follow
  * Ruff's documentation: 0 clean, 1 findings, 2 Ruff itself failed. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "gate.h"
+#include "lib/jsonget.h"
 #include "lib/xmalloc.h"
 #include "parser.h"
 
@@ -36,16 +35,15 @@ static void ruff_config_files(struct gate *g, const struct strvec *args)
 }
 
 /* g->priv: the user's extra arguments (struct strvec), put before "--". */
-static int ruff_configure(struct gate *g, const cJSON *obj, struct config_err *err)
+static int ruff_configure(struct gate *g, const cJSON *obj, const char *path,
+    struct jsonget_err *err)
 {
-	char prefix[64];
 	struct strvec *args = xcalloc(1, sizeof(*args));
 	int rc;
 
 	g->priv = args;
 	g->batching = GATE_BATCH_FILES;
-	snprintf(prefix, sizeof(prefix), "gates[%d]", g->index);
-	if ((rc = config_get_strings(obj, "args", prefix, false, args, err)) != 0)
+	if ((rc = jsonget_strings(obj, path, "args", 0, args, err)) != 0)
 		return rc;
 	ruff_config_files(g, args);
 	return 0;
