@@ -1,7 +1,7 @@
 /* The command-line parser behind every command's declaration (args.h).
- * It follows getopt_long where the commands used to rely on it -- options
- * may follow arguments, "--name VALUE" takes the next word even when it
- * starts with a dash, the last of a repeated option wins -- but takes no
+ * It keeps the getopt_long habits that scripts may rely on -- options may
+ * follow arguments, "--name VALUE" takes the next word even when it starts
+ * with a dash, the last of a repeated option wins -- but takes no
  * abbreviations: adding --gate must not change what --g meant. */
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,6 @@
  * watching (the child reports through a pipe), or with its start-up error. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,22 @@
 #include "daemon/daemon.h"
 #include "daemon/ipc/ipc.h"
 #include "lib/xmalloc.h"
+
+static int cmd_start_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_start_entry = {
+	.name = "start",
+	.usage = "[--foreground]",
+	.help = "start the daemon for ROOT; returns once it is watching",
+	.flags = CMD_ROOT | CMD_CONFIG,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "foreground", ARGS_LETTER('f') },
+			{ NULL, 0 },
+		},
+	},
+	.exec = cmd_start_exec,
+};
 
 static int spawn_detached(struct cli_ctx *ctx)
 {
@@ -101,25 +116,9 @@ static int spawn_detached(struct cli_ctx *ctx)
 	return WD_EXIT_RUNTIME;
 }
 
-int cmd_start(struct cli_ctx *ctx, int argc, char **argv)
+static int cmd_start_exec(struct cli_ctx *ctx, const struct args *args)
 {
-	static const struct option opts[] = {
-		{ "foreground", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool fg = false;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
-		if (c == 'f')
-			fg = true;
-		else
-			return cli_usage("start");
-	}
-	if (optind != argc)
-		return cli_usage("start");
-	if (fg)
+	if (args_has(args, "foreground"))
 		return daemon_main(ctx, -1, NULL);
 	return spawn_detached(ctx);
 }
