@@ -102,7 +102,8 @@ static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 	repo = repo_open(ctx->root);
 	if (repo == NULL) {
 		cli_error("%s is not a git work tree: check --staged needs an index", ctx->root);
-		return WD_EXIT_USAGE;
+		rc = WD_EXIT_USAGE;
+		goto out;
 	}
 	if (repo_staged(repo, &staged) != 0 || repo_index_paths(repo, &index) != 0) {
 		cli_error("cannot read the git index of %s", ctx->root);

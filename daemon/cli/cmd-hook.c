@@ -93,7 +93,7 @@ static char *sh_quote(const char *s)
 static int cmd_hook_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	const char *action = args->argv[0];
-	struct repo *repo;
+	struct repo *repo = NULL;
 	char *dir = NULL, *hook = NULL, *local = NULL, *quoted = NULL;
 	bool force = args_has(args, "force");
 	int w, rc = WD_EXIT_RUNTIME;
@@ -105,10 +105,10 @@ static int cmd_hook_exec(struct cli_ctx *ctx, const struct args *args)
 	repo = repo_open(ctx->root);
 	if (repo == NULL) {
 		cli_error("%s is not a git work tree", ctx->root);
-		return WD_EXIT_USAGE;
+		rc = WD_EXIT_USAGE;
+		goto out;
 	}
 	dir = repo_hooks_dir(repo);
-	repo_close(repo);
 	hook = xasprintf("%s/pre-commit", dir);
 	local = xasprintf("%s/pre-commit.local", dir);
 	if (strcmp(action, "install") == 0) {
@@ -164,5 +164,6 @@ out:
 	free(local);
 	free(hook);
 	free(dir);
+	repo_close(repo);
 	return rc;
 }
