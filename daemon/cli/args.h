@@ -47,7 +47,8 @@ struct args {
 	int			 argc;
 };
 
-/* Parses argc/argv (the words after the command name) against spec.
+/* Parses argc/argv (the words after the command name, or after the
+ * program's for the global options) against spec.
  * Options may come before, between or after the arguments unless
  * spec->options_first; "--" ends the options; "-" is an argument. An
  * option given twice keeps every value (args_get answers the last). 0, or
