@@ -1,4 +1,5 @@
-/* Helpers shared by the subcommands: messages, JSON output, state dir. */
+/* Helpers shared by the subcommands: messages, usage lines from the
+ * command list, JSON output, state dir. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -22,6 +23,29 @@ void cli_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+const struct cmd_entry *cli_find(const char *name)
+{
+	for (const struct cmd_entry *const *c = cmd_table; *c; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
+	return NULL;
+}
+
+void cli_usage_all(FILE *fp)
+{
+	fprintf(fp, "usage: watchd [--root DIR] [--config FILE] COMMAND [ARGS]\n\ncommands:\n");
+	for (const struct cmd_entry *const *c = cmd_table; *c; c++)
+		fprintf(fp, "  %-8s %-40s %s\n", (*c)->name, (*c)->usage, (*c)->help);
+	fprintf(fp, "\nexit codes: 0 ok, 1 a gate failed, 2 usage/config error, "
+	    "3 no daemon running, 4 runtime error\n");
+}
+
+int cli_usage(const struct cmd_entry *cmd)
+{
+	fprintf(stderr, "usage: watchd %s %s\n", cmd->name, cmd->usage);
+	return WD_EXIT_USAGE;
 }
 
 int cli_load_config(struct cli_ctx *ctx)

@@ -1,11 +1,13 @@
-/* The CLI: one file per subcommand (cmd-*.c), listed in main.c's table.
- * Only main.c and cmd-*.c turn results into exit codes. */
+/* The CLI: one file per subcommand (cmd-*.c), each exporting its
+ * cmd_entry; cli-table.c lists them, main.c dispatches. Only main.c and
+ * cmd-*.c turn results into exit codes. */
 #ifndef WD_CLI_H
 #define WD_CLI_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "args.h"
 #include "config/config.h"
 
 enum {
@@ -18,41 +20,43 @@ enum {
 
 /* Resolved by main.c before a command runs, according to its flags. */
 struct cli_ctx {
-	const char	*argv0;
 	char		*root;		/* absolute ROOT (CMD_ROOT) */
-	char		*config_path;	/* absolute config path (CMD_ROOT) */
+	char		*config_path;	/* absolute: --config, else ROOT's (CMD_ROOT) */
 	bool		 config_given;	/* --config was passed */
 	char		*state_dir;	/* ROOT/.watchd */
 	char		*ledger_path;	/* ROOT/.watchd/ledger.db */
-	struct config	 cfg;		/* loaded when CMD_CONFIG */
+	struct config	 cfg;		/* CMD_CONFIG, or cli_load_config */
 	bool		 cfg_loaded;
 };
 
 #define CMD_ROOT	0x1	/* resolve ROOT and the paths under it */
 #define CMD_CONFIG	0x2	/* load and validate the config (exit 2 on error) */
 
-/* A subcommand: argv[0] is the command name; returns an exit code 0..4. */
-typedef int cli_fn(struct cli_ctx *ctx, int argc, char **argv);
-
-struct cli_cmd {
+/* A subcommand, as tmux's cmd_entry: what it is called, what it takes and
+ * how it runs. main.c parses the words after the name against args (an
+ * unknown option, a missing value or a wrong number of arguments prints
+ * the usage and exits 2), prepares ctx according to flags, then calls
+ * exec, which returns an exit code 0..4. */
+struct cmd_entry {
 	const char	*name;
-	cli_fn		*fn;
-	unsigned	 flags;
-	const char	*usage;		/* arguments, for --help */
-	const char	*help;		/* one line */
+	const char	*usage;		/* what follows the name, for usage lines */
+	const char	*help;		/* one line, for --help */
+	unsigned	 flags;		/* CMD_ROOT, CMD_CONFIG */
+	struct args_spec args;		/* options and number of arguments */
+	int		(*exec)(struct cli_ctx *ctx, const struct args *args);
 };
 
-cli_fn cmd_start, cmd_stop, cmd_status, cmd_run, cmd_check, cmd_ci, cmd_hook,
-    cmd_log, cmd_show, cmd_config, cmd_version, cmd_export, cmd_gc;
+/* Every command, NULL-terminated, in `watchd --help` order (cli-table.c). */
+extern const struct cmd_entry *const cmd_table[];
 
 /* Prints "watchd: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The command named name, or NULL. */
-const struct cli_cmd *cli_find(const char *name);
+const struct cmd_entry *cli_find(const char *name);
 /* Prints the list of commands. */
 void cli_usage_all(FILE *fp);
-/* Prints usage of one command on stderr and returns WD_EXIT_USAGE. */
-int cli_usage(const char *cmd);
+/* Prints the usage of one command on stderr and returns WD_EXIT_USAGE. */
+int cli_usage(const struct cmd_entry *cmd);
 /* Loads the config into ctx if not loaded yet; prints the error and
  * returns WD_EXIT_USAGE on failure, else 0. */
 int cli_load_config(struct cli_ctx *ctx);

@@ -5,7 +5,6 @@
  * fingerprints), so a commit after the daemon has seen the edits is
  * near-instant. Trigger "hook". Exit 0 pass, 1 a gate failed, 4 broken. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,24 @@
 #include "daemon/run/select.h"
 #include "daemon/watch/ignore.h"
 #include "lib/xmalloc.h"
+
+static int cmd_check_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_check_entry = {
+	.name = "check",
+	.usage = "--staged [--json] [--no-cache]",
+	.help = "pre-commit: judge exactly the staged content",
+	.flags = CMD_ROOT | CMD_CONFIG,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "staged", 0 },
+			{ "json", 0 },
+			{ "no-cache", 0 },
+			{ NULL, 0 },
+		},
+	},
+	.exec = cmd_check_exec,
+};
 
 /* Writes the staged version of path (or, if it is not in the index, the
  * working tree's, for config files nobody tracks) under dir. */
@@ -67,38 +84,26 @@ static void remove_tree(const char *dir)
 	}
 }
 
-int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
+static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 {
-	static const struct option opts[] = {
-		{ "staged", no_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "no-cache", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct oneshot o = { .trigger = "hook", .quiet_pass = true };
 	struct strvec staged = STRVEC_INIT, index = STRVEC_INIT, tree = STRVEC_INIT;
 	struct repo *repo = NULL;
 	char *dir = NULL;
-	bool want_staged = false;
-	int c, rc = WD_EXIT_RUNTIME;
+	int rc = WD_EXIT_RUNTIME;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 's')
-			want_staged = true;
-		else if (c == 'j')
-			o.json = true;
-		else if (c == 'n')
-			o.no_cache = true;
-		else
-			return cli_usage("check");
+	/* the working tree is the daemon's and `run`'s; check judges commits */
+	if (!args_has(args, "staged")) {
+		cli_error("check: --staged is required");
+		return cli_usage(&cmd_check_entry);
 	}
-	if (!want_staged || optind != argc)
-		return cli_usage("check");
+	o.json = args_has(args, "json");
+	o.no_cache = args_has(args, "no-cache");
 	repo = repo_open(ctx->root);
 	if (repo == NULL) {
 		cli_error("%s is not a git work tree: check --staged needs an index", ctx->root);
-		return WD_EXIT_USAGE;
+		rc = WD_EXIT_USAGE;
+		goto out;
 	}
 	if (repo_staged(repo, &staged) != 0 || repo_index_paths(repo, &index) != 0) {
 		cli_error("cannot read the git index of %s", ctx->root);

@@ -5,7 +5,6 @@
  * reports CI systems read. Trigger "ci". Exit 0 pass, 1 fail, 2 usage,
  * 4 a tool or the environment broke. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,26 @@
 #include "lib/xmalloc.h"
 
 #define MAX_REPORTS 8
+
+static int cmd_ci_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_ci_entry = {
+	.name = "ci",
+	.usage = "[--base REF] [--format text|json|junit|sarif|github] "
+	    "[--report FORMAT=FILE]... [--shard K/N]",
+	.help = "CI mirror: the same gates, with CI reports",
+	.flags = CMD_ROOT | CMD_CONFIG,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "base", ARGS_VALUE },
+			{ "format", ARGS_VALUE },
+			{ "report", ARGS_VALUE | ARGS_REPEAT },
+			{ "shard", ARGS_VALUE },
+			{ NULL, 0 },
+		},
+	},
+	.exec = cmd_ci_exec,
+};
 
 struct report_out {
 	int		 fmt;
@@ -58,108 +77,108 @@ static void shard(struct strvec *files, int k, int n)
 		files->v[j] = NULL;
 }
 
-int cmd_ci(struct cli_ctx *ctx, int argc, char **argv)
+/* --report FORMAT=FILE, each time given: 0, or prints why and returns
+ * WD_EXIT_USAGE. The files are borrowed from argv. */
+static int parse_reports(const struct args *args, struct report_out *reports, int *n)
 {
-	static const struct option opts[] = {
-		{ "base", required_argument, NULL, 'b' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "report", required_argument, NULL, 'r' },
-		{ "shard", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct report_out reports[MAX_REPORTS];
-	struct oneshot o = { .content_root = ctx->root, .trigger = "ci" };
-	struct strvec files = STRVEC_INIT;
-	const char *base = NULL;
-	int fmt = REPORT_TEXT, nreports = 0, shard_k = 0, shard_n = 0, c, rc;
-	struct wd_err err = { 0 };
-	struct repo *repo;
-	struct ignore *ig;
-	cJSON *run = NULL;
+	size_t it = 0;
+	const char *v;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			base = optarg;
-			break;
-		case 'f':
-			if ((fmt = report_format_parse(optarg)) < 0) {
-				cli_error("--format %s: expected text, json, junit, sarif or github",
-				    optarg);
-				return WD_EXIT_USAGE;
-			}
-			break;
-		case 'r': {
-			char *eq = strchr(optarg, '=');
-			int f;
+	*n = 0;
+	while ((v = args_next(args, "report", &it)) != NULL) {
+		const char *eq = strchr(v, '=');
+		char *name;
+		int f;
 
-			if (eq == NULL || eq[1] == '\0' || nreports == MAX_REPORTS) {
-				cli_error("--report %s: expected FORMAT=FILE (at most %d)", optarg,
-				    MAX_REPORTS);
-				return WD_EXIT_USAGE;
-			}
-			*eq = '\0';
-			if ((f = report_format_parse(optarg)) < 0 || f == REPORT_TEXT) {
-				cli_error("--report %s: expected json, junit, sarif or github", optarg);
-				return WD_EXIT_USAGE;
-			}
-			reports[nreports].fmt = f;
-			reports[nreports++].file = eq + 1;
-			break;
+		if (eq == NULL || eq[1] == '\0' || *n == MAX_REPORTS) {
+			cli_error("--report %s: expected FORMAT=FILE (at most %d)", v, MAX_REPORTS);
+			return WD_EXIT_USAGE;
 		}
-		case 's':
-			if (sscanf(optarg, "%d/%d", &shard_k, &shard_n) != 2 || shard_n < 1 ||
-			    shard_k < 1 || shard_k > shard_n) {
-				cli_error("--shard %s: expected K/N with 1 <= K <= N", optarg);
-				return WD_EXIT_USAGE;
-			}
-			break;
-		default:
-			return cli_usage("ci");
+		name = xstrndup(v, (size_t)(eq - v));
+		f = report_format_parse(name);
+		if (f < 0 || f == REPORT_TEXT) {
+			cli_error("--report %s: expected json, junit, sarif or github", name);
+			free(name);
+			return WD_EXIT_USAGE;
 		}
+		free(name);
+		reports[*n].fmt = f;
+		reports[(*n)++].file = eq + 1;
 	}
-	if (optind != argc)
-		return cli_usage("ci");
+	return 0;
+}
+
+/* The tracked files (or those changed since base) that exist and are not
+ * ignored, into *files. 0, or an exit code after printing why. */
+static int list_files(struct cli_ctx *ctx, const char *base, struct strvec *files)
+{
+	struct wd_err err = { 0 };
+	struct repo *repo = NULL;
+	struct ignore *ig = NULL;
+	size_t j = 0;
+	int rc;
+
 	repo = repo_open(ctx->root);
 	if (repo == NULL) {
 		cli_error("%s is not a git work tree: ci checks tracked files", ctx->root);
-		return WD_EXIT_USAGE;
+		rc = WD_EXIT_USAGE;
+		goto out;
 	}
-	rc = base ? repo_changed_since(repo, base, &files, &err) : repo_index_paths(repo, &files);
+	rc = base ? repo_changed_since(repo, base, files, &err) : repo_index_paths(repo, files);
 	if (rc != 0) {
 		cli_error("%s", err.msg[0] ? err.msg : "cannot read the git index");
-		repo_close(repo);
-		return base ? WD_EXIT_USAGE : WD_EXIT_RUNTIME;
+		rc = base ? WD_EXIT_USAGE : WD_EXIT_RUNTIME;
+		goto out;
 	}
 	ig = ignore_new(&ctx->cfg.ignore, repo);
-	{
-		size_t j = 0;
+	for (size_t i = 0; i < files->n; i++) {
+		char *abs = xasprintf("%s/%s", ctx->root, files->v[i]);
+		struct stat st;
+		bool keep = lstat(abs, &st) == 0 && !ignore_path(ig, files->v[i], false);
 
-		for (size_t i = 0; i < files.n; i++) {
-			char *abs = xasprintf("%s/%s", ctx->root, files.v[i]);
-			struct stat st;
-			bool keep = lstat(abs, &st) == 0 && !ignore_path(ig, files.v[i], false);
-
-			free(abs);
-			if (keep)
-				files.v[j++] = files.v[i];
-			else
-				free(files.v[i]);
-		}
-		files.n = j;
-		if (files.v)
-			files.v[j] = NULL;
+		free(abs);
+		if (keep)
+			files->v[j++] = files->v[i];
+		else
+			free(files->v[i]);
 	}
+	files->n = j;
+	if (files->v)
+		files->v[j] = NULL;
+out:
 	ignore_free(ig);
 	repo_close(repo);
+	return rc;
+}
+
+static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
+{
+	struct report_out reports[MAX_REPORTS];
+	struct oneshot o = { .content_root = ctx->root, .trigger = "ci" };
+	struct strvec files = STRVEC_INIT;
+	const char *format = args_get(args, "format"), *shard_arg = args_get(args, "shard");
+	int fmt = REPORT_TEXT, nreports = 0, shard_k = 0, shard_n = 0, rc;
+	cJSON *run = NULL;
+
+	if (format && (fmt = report_format_parse(format)) < 0) {
+		cli_error("--format %s: expected text, json, junit, sarif or github", format);
+		return WD_EXIT_USAGE;
+	}
+	if ((rc = parse_reports(args, reports, &nreports)) != 0)
+		return rc;
+	if (shard_arg && (sscanf(shard_arg, "%d/%d", &shard_k, &shard_n) != 2 || shard_n < 1 ||
+	    shard_k < 1 || shard_k > shard_n)) {
+		cli_error("--shard %s: expected K/N with 1 <= K <= N", shard_arg);
+		return WD_EXIT_USAGE;
+	}
+	if ((rc = list_files(ctx, args_get(args, "base"), &files)) != 0)
+		goto out;
 	if (shard_n > 1)
 		shard(&files, shard_k, shard_n);
 	o.run_out = &run;
 	rc = oneshot_run(ctx, &o, &files);
-	strvec_clear(&files);
 	if (run == NULL)
-		return rc;
+		goto out;
 	if (fmt == REPORT_TEXT)
 		oneshot_print_text(run);
 	else {
@@ -180,6 +199,8 @@ int cmd_ci(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		buf_release(&b);
 	}
+out:
 	cJSON_Delete(run);
+	strvec_clear(&files);
 	return rc;
 }

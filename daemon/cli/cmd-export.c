@@ -1,32 +1,35 @@
 /* watchd export: every run (or those started since --since) as JSON lines,
  * oldest first, each in the `show --json` shape with findings. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "ledger-cli.h"
 
-int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
+static int cmd_export_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_export_entry = {
+	.name = "export",
+	.usage = "[--since TIME]",
+	.help = "the ledger as JSON lines",
+	.flags = CMD_ROOT,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "since", ARGS_VALUE },
+			{ NULL, 0 },
+		},
+	},
+	.exec = cmd_export_exec,
+};
+
+static int cmd_export_exec(struct cli_ctx *ctx, const struct args *args)
 {
-	static const struct option opts[] = {
-		{ "since", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const char *since_arg = args_get(args, "since");
 	struct wd_err err = { 0, "" };
 	struct ledger *l = NULL;
 	int64_t since = 0;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'S')
-			return cli_usage("export");
-		if ((rc = ledger_cli_since("export", optarg, &since)))
-			return rc;
-	}
-	if (optind < argc) {
-		cli_error("export: unexpected argument '%s'", argv[optind]);
-		return cli_usage("export");
-	}
+	if (since_arg && (rc = ledger_cli_since("export", since_arg, &since)))
+		return rc;
 	rc = ledger_cli_open(ctx, LEDGER_READ, &l);
 	if (rc == LEDGER_CLI_ABSENT)
 		return WD_EXIT_OK;	/* nothing recorded: nothing to export */

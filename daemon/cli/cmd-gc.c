@@ -1,12 +1,28 @@
 /* watchd gc: prunes runs older than --keep-days or beyond the newest
  * --keep-runs (defaults: the config's "ledger" section, else 30 days),
  * keeping every run that still backs a file's current state or the cache. */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "ledger-cli.h"
+
+static int cmd_gc_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_gc_entry = {
+	.name = "gc",
+	.usage = "[--keep-days N] [--keep-runs N]",
+	.help = "prune old runs",
+	.flags = CMD_ROOT,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "keep-days", ARGS_VALUE },
+			{ "keep-runs", ARGS_VALUE },
+			{ NULL, 0 },
+		},
+	},
+	.exec = cmd_gc_exec,
+};
 
 /* Config defaults without failing gc on a broken config: gc is how a user
  * recovers space, so it should work even then. */
@@ -33,33 +49,28 @@ static void config_defaults(struct cli_ctx *ctx, int *keep_days, int *keep_runs)
 	*keep_runs = ctx->cfg.ledger_keep_runs;
 }
 
-int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
+/* --NAME N when given (else *v stays -1): 0, or prints why and returns
+ * WD_EXIT_USAGE. */
+static int keep_option(const struct args *args, const char *name, int max, int *v)
 {
-	static const struct option opts[] = {
-		{ "keep-days", required_argument, NULL, 'd' },
-		{ "keep-runs", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const char *arg = args_get(args, name);
+
+	if (arg && ledger_cli_uint(arg, max, v) < 0) {
+		cli_error("gc: --%s '%s': expected a non-negative integer", name, arg);
+		return WD_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int cmd_gc_exec(struct cli_ctx *ctx, const struct args *args)
+{
 	struct wd_err err = { 0, "" };
 	struct ledger *l = NULL;
-	int keep_days = -1, keep_runs = -1, cfg_days, cfg_runs, deleted = 0, c, rc;
+	int keep_days = -1, keep_runs = -1, cfg_days, cfg_runs, deleted = 0, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		int *v = c == 'd' ? &keep_days : &keep_runs;
-
-		if (c != 'd' && c != 'r')
-			return cli_usage("gc");
-		if (ledger_cli_uint(optarg, c == 'd' ? 36500 : INT_MAX, v) < 0) {
-			cli_error("gc: --%s '%s': expected a non-negative integer",
-			    c == 'd' ? "keep-days" : "keep-runs", optarg);
-			return WD_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("gc: unexpected argument '%s'", argv[optind]);
-		return cli_usage("gc");
-	}
+	if ((rc = keep_option(args, "keep-days", 36500, &keep_days)) != 0 ||
+	    (rc = keep_option(args, "keep-runs", INT_MAX, &keep_runs)) != 0)
+		return rc;
 	if (access(ctx->ledger_path, F_OK) != 0) {
 		printf("no ledger yet: nothing to prune\n");
 		return WD_EXIT_OK;

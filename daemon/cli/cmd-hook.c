@@ -5,7 +5,6 @@
  * and restores it on uninstall. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,25 @@
 #include "lib/xmalloc.h"
 
 #define HOOK_MARK "# installed by watchd hook install"
+
+static int cmd_hook_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_hook_entry = {
+	.name = "hook",
+	.usage = "install|uninstall [--force]",
+	.help = "install or remove the git pre-commit hook",
+	.flags = CMD_ROOT,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "force", 0 },
+			{ NULL, 0 },
+		},
+		.lower = 1,
+		.upper = 1,
+		.missing = "install or uninstall?",
+	},
+	.exec = cmd_hook_exec,
+};
 
 static bool is_ours(const char *path)
 {
@@ -72,64 +90,50 @@ static char *sh_quote(const char *s)
 	return buf_detach(&b, NULL);
 }
 
-int cmd_hook(struct cli_ctx *ctx, int argc, char **argv)
+static int cmd_hook_exec(struct cli_ctx *ctx, const struct args *args)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct repo *repo;
-	char *dir = NULL, *hook = NULL, *local = NULL;
-	bool force = false, install;
-	int c, rc = WD_EXIT_RUNTIME;
+	const char *action = args->argv[0];
+	struct repo *repo = NULL;
+	char *dir = NULL, *hook = NULL, *local = NULL, *quoted = NULL;
+	bool force = args_has(args, "force");
+	int w, rc = WD_EXIT_RUNTIME;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'f')
-			force = true;
-		else
-			return cli_usage("hook");
+	if (strcmp(action, "install") != 0 && strcmp(action, "uninstall") != 0) {
+		cli_error("hook: unknown action '%s'", action);
+		return cli_usage(&cmd_hook_entry);
 	}
-	if (optind + 1 != argc || (strcmp(argv[optind], "install") != 0 &&
-	    strcmp(argv[optind], "uninstall") != 0))
-		return cli_usage("hook");
-	install = strcmp(argv[optind], "install") == 0;
 	repo = repo_open(ctx->root);
 	if (repo == NULL) {
 		cli_error("%s is not a git work tree", ctx->root);
-		return WD_EXIT_USAGE;
+		rc = WD_EXIT_USAGE;
+		goto out;
 	}
 	dir = repo_hooks_dir(repo);
-	repo_close(repo);
 	hook = xasprintf("%s/pre-commit", dir);
 	local = xasprintf("%s/pre-commit.local", dir);
-	if (install) {
-		char *self = self_path(), *quoted = sh_quote(self);
+	if (strcmp(action, "install") == 0) {
+		char *self = self_path();
 
+		quoted = sh_quote(self);
 		free(self);
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 			cli_error("cannot create %s: %s", dir, strerror(errno));
-			free(quoted);
 			goto out;
 		}
 		if (access(hook, F_OK) == 0 && !is_ours(hook)) {
 			if (!force) {
 				cli_error("%s exists and is not watchd's; keep it, or pass --force (it "
 				    "is then kept as pre-commit.local and restored on uninstall)", hook);
-				free(quoted);
 				rc = WD_EXIT_USAGE;
 				goto out;
 			}
 			if (rename(hook, local) < 0) {
 				cli_error("cannot move %s aside: %s", hook, strerror(errno));
-				free(quoted);
 				goto out;
 			}
 		}
-		c = write_hook(hook, quoted);
-		free(quoted);
-		if (c != 0) {
-			cli_error("cannot write %s: %s", hook, strerror(-c));
+		if ((w = write_hook(hook, quoted)) != 0) {
+			cli_error("cannot write %s: %s", hook, strerror(-w));
 			goto out;
 		}
 		printf("watchd: installed %s\n", hook);
@@ -156,8 +160,10 @@ int cmd_hook(struct cli_ctx *ctx, int argc, char **argv)
 		rc = WD_EXIT_OK;
 	}
 out:
-	free(dir);
-	free(hook);
+	free(quoted);
 	free(local);
+	free(hook);
+	free(dir);
+	repo_close(repo);
 	return rc;
 }

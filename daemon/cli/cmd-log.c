@@ -1,11 +1,30 @@
 /* watchd log: recent runs from the ledger, newest first, as aligned text
  * or (--json) an array of run objects in the `show --json` shape. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ledger-cli.h"
 #include "lib/buf.h"
+
+static int cmd_log_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_log_entry = {
+	.name = "log",
+	.usage = "[--limit N] [--gate G] [--status S] [--since TIME] [--json]",
+	.help = "recent runs, newest first",
+	.flags = CMD_ROOT,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "limit", ARGS_VALUE | ARGS_LETTER('n') },
+			{ "gate", ARGS_VALUE },
+			{ "status", ARGS_VALUE },
+			{ "since", ARGS_VALUE },
+			{ "json", 0 },
+			{ NULL, 0 },
+		},
+	},
+	.exec = cmd_log_exec,
+};
 
 static const char *const run_statuses[] = {
 	"pass", "fail", "error", "interrupted", "running", NULL,
@@ -41,65 +60,45 @@ static void print_run(const cJSON *run)
 	buf_release(&gates);
 }
 
-int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
+/* The options into *q (strings borrowed from argv): 0, or prints why and
+ * returns WD_EXIT_USAGE. */
+static int parse_query(const struct args *args, struct ledger_log_query *q)
 {
-	static const struct option opts[] = {
-		{ "limit", required_argument, NULL, 'n' },
-		{ "gate", required_argument, NULL, 'g' },
-		{ "status", required_argument, NULL, 's' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const char *limit = args_get(args, "limit"), *status = args_get(args, "status");
+	const char *since = args_get(args, "since");
+
+	if (limit && (ledger_cli_uint(limit, 1000000, &q->limit) < 0 || q->limit == 0)) {
+		cli_error("log: --limit '%s': expected a positive integer", limit);
+		return WD_EXIT_USAGE;
+	}
+	if (status) {
+		bool known = false;
+
+		for (const char *const *s = run_statuses; *s; s++)
+			known |= strcmp(*s, status) == 0;
+		if (!known) {
+			cli_error("log: --status '%s': expected pass, fail, error, "
+			    "interrupted or running", status);
+			return WD_EXIT_USAGE;
+		}
+	}
+	q->gate = args_get(args, "gate");
+	q->status = status;
+	return since ? ledger_cli_since("log", since, &q->since_ms) : 0;
+}
+
+static int cmd_log_exec(struct cli_ctx *ctx, const struct args *args)
+{
 	struct ledger_log_query q = { 0 };
 	struct wd_err err = { 0, "" };
 	struct ledger *l = NULL;
 	cJSON *runs = NULL;
-	bool json = false;
+	bool json = args_has(args, "json");
 	const cJSON *run;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (ledger_cli_uint(optarg, 1000000, &q.limit) < 0 || q.limit == 0) {
-				cli_error("log: --limit '%s': expected a positive integer", optarg);
-				return WD_EXIT_USAGE;
-			}
-			break;
-		case 'g':
-			q.gate = optarg;
-			break;
-		case 's': {
-			bool known = false;
-
-			for (const char *const *s = run_statuses; *s; s++)
-				known |= strcmp(*s, optarg) == 0;
-			if (!known) {
-				cli_error("log: --status '%s': expected pass, fail, error, "
-				    "interrupted or running", optarg);
-				return WD_EXIT_USAGE;
-			}
-			q.status = optarg;
-			break;
-		}
-		case 'S':
-			if ((rc = ledger_cli_since("log", optarg, &q.since_ms)))
-				return rc;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
-			return cli_usage("log");
-		}
-	}
-	if (optind < argc) {
-		cli_error("log: unexpected argument '%s'", argv[optind]);
-		return cli_usage("log");
-	}
-
+	if ((rc = parse_query(args, &q)) != 0)
+		return rc;
 	rc = ledger_cli_open(ctx, LEDGER_READ, &l);
 	if (rc == LEDGER_CLI_ABSENT) {
 		if (json)
@@ -110,12 +109,12 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (rc)
 		return rc;
-	if ((rc = ledger_log(l, &q, &runs, &err)) != 0) {
+	rc = ledger_log(l, &q, &runs, &err);
+	ledger_close(l);
+	if (rc != 0) {
 		cli_error("%s", err.msg);
-		ledger_close(l);
 		return WD_EXIT_RUNTIME;
 	}
-	ledger_close(l);
 	if (json) {
 		cli_print_json(runs, false);
 	} else if (cJSON_GetArraySize(runs) == 0) {

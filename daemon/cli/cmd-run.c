@@ -3,7 +3,6 @@
  * scheduler the daemon uses and the run is recorded with trigger "run".
  * Exit 0 all passed, 1 a gate failed, 4 a tool could not run. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,24 @@
 #include "daemon/watch/ignore.h"
 #include "daemon/watch/walk.h"
 #include "lib/xmalloc.h"
+
+static int cmd_run_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.usage = "[--json] [--no-cache] [PATH...]",
+	.help = "run the gates once, without a daemon",
+	.flags = CMD_ROOT | CMD_CONFIG,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "json", 0 },
+			{ "no-cache", 0 },
+			{ NULL, 0 },
+		},
+		.upper = -1,
+	},
+	.exec = cmd_run_exec,
+};
 
 /* PATH as given (relative to cwd) -> path relative to ROOT; NULL outside. */
 static char *root_relative(const char *root, const char *arg)
@@ -67,33 +84,22 @@ static char *root_relative(const char *root, const char *arg)
 	}
 }
 
-int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
+static int cmd_run_exec(struct cli_ctx *ctx, const struct args *args)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "no-cache", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct oneshot o = { .content_root = ctx->root, .trigger = "run" };
 	struct strvec files = STRVEC_INIT;
 	struct repo *repo = NULL;
 	struct ignore *ig = NULL;
-	int c, rc = WD_EXIT_USAGE;
+	char **argv = args->argv;
+	int rc = WD_EXIT_USAGE;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'j')
-			o.json = true;
-		else if (c == 'n')
-			o.no_cache = true;
-		else
-			return cli_usage("run");
-	}
+	o.json = args_has(args, "json");
+	o.no_cache = args_has(args, "no-cache");
 	repo = repo_open(ctx->root);
 	ig = ignore_new(&ctx->cfg.ignore, repo);
-	if (optind == argc)
+	if (args->argc == 0)
 		walk_files(ctx->root, "", ig, &files);
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < args->argc; i++) {
 		char *rel = root_relative(ctx->root, argv[i]);
 		struct stat st;
 		char *abs;

@@ -1,6 +1,5 @@
 /* watchd show: one run by id (or unique, case-insensitive id prefix) with
  * its gates, files and findings, as text or (--json) the run object. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +8,25 @@
 
 #define SHOW_MAX_FILES		20	/* file names listed per gate in text */
 #define SHOW_OUTPUT_LINES	20	/* lines of tool output shown for errors */
+
+static int cmd_show_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_show_entry = {
+	.name = "show",
+	.usage = "RUN_ID [--json]",
+	.help = "one run with its gates and findings",
+	.flags = CMD_ROOT,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "json", 0 },
+			{ NULL, 0 },
+		},
+		.lower = 1,
+		.upper = 1,
+		.missing = "which run? (see `watchd log`)",
+	},
+	.exec = cmd_show_exec,
+};
 
 static const char *str(const cJSON *o, const char *key)
 {
@@ -149,33 +167,13 @@ static void print_run(const cJSON *run)
 		print_gate(g);
 }
 
-int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
+static int cmd_show_exec(struct cli_ctx *ctx, const struct args *args)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const char *id = args->argv[0];
 	struct wd_err err = { 0, "" };
 	struct ledger *l = NULL;
 	cJSON *run = NULL;
-	bool json = false;
-	const char *id;
-	int c, rc;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
-			return cli_usage("show");
-		json = true;
-	}
-	if (argc - optind != 1) {
-		if (argc - optind == 0)
-			cli_error("show: which run? (see `watchd log`)");
-		else
-			cli_error("show: unexpected argument '%s'", argv[optind + 1]);
-		return cli_usage("show");
-	}
-	id = argv[optind];
+	int rc;
 
 	rc = ledger_cli_open(ctx, LEDGER_READ, &l);
 	if (rc == LEDGER_CLI_ABSENT) {
@@ -194,7 +192,7 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error("%s", err.msg);
 		return WD_EXIT_RUNTIME;
 	}
-	if (json)
+	if (args_has(args, "json"))
 		cli_print_json(run, false);
 	else
 		print_run(run);

@@ -3,7 +3,6 @@
  * watching (the child reports through a pipe), or with its start-up error. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,21 +14,37 @@
 #include "daemon/ipc/ipc.h"
 #include "lib/xmalloc.h"
 
+static int cmd_start_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_start_entry = {
+	.name = "start",
+	.usage = "[--foreground]",
+	.help = "start the daemon for ROOT; returns once it is watching",
+	.flags = CMD_ROOT | CMD_CONFIG,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "foreground", ARGS_LETTER('f') },
+			{ NULL, 0 },
+		},
+	},
+	.exec = cmd_start_exec,
+};
+
 static int spawn_detached(struct cli_ctx *ctx)
 {
-	int pfd[2], code = WD_EXIT_RUNTIME;
+	int pfd[2] = { -1, -1 }, rc = WD_EXIT_RUNTIME;
 	char buf[1200];
 	size_t got = 0;
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		cli_error("pipe: %s", strerror(errno));
-		return WD_EXIT_RUNTIME;
+		goto out;
 	}
 	pid = fork();
 	if (pid < 0) {
 		cli_error("fork: %s", strerror(errno));
-		return WD_EXIT_RUNTIME;
+		goto out;
 	}
 	if (pid == 0) {
 		/* Child: its own session, no terminal, stdio on /dev/null and
@@ -65,6 +80,7 @@ static int spawn_detached(struct cli_ctx *ctx)
 		_exit(daemon_main(ctx, pfd[1], log));
 	}
 	close(pfd[1]);
+	pfd[1] = -1;
 	waitpid(pid, NULL, 0);
 	for (;;) {
 		ssize_t n = read(pfd[0], buf + got, sizeof(buf) - 1 - got);
@@ -77,7 +93,6 @@ static int spawn_detached(struct cli_ctx *ctx)
 		if (got >= sizeof(buf) - 1)
 			break;
 	}
-	close(pfd[0]);
 	buf[got] = '\0';
 	if (strncmp(buf, "ok", 2) == 0) {
 		printf("watchd: watching %s\n", ctx->root);
@@ -85,41 +100,29 @@ static int spawn_detached(struct cli_ctx *ctx)
 			buf[12 + strcspn(buf + 12, "\n")] = '\0';
 			fprintf(stderr, "watchd: warning: %s\n", buf + 12);
 		}
-		return WD_EXIT_OK;
-	}
-	if (strncmp(buf, "error ", 6) == 0) {
+		rc = WD_EXIT_OK;
+	} else if (strncmp(buf, "error ", 6) == 0) {
 		char *msg;
+		int code = (int)strtol(buf + 6, &msg, 10);
 
-		code = (int)strtol(buf + 6, &msg, 10);
 		while (*msg == ' ')
 			msg++;
 		msg[strcspn(msg, "\n")] = '\0';
 		cli_error("%s", msg);
-		return code ? code : WD_EXIT_RUNTIME;
-	}
-	cli_error("the daemon exited during start-up; see %s/watchd.log", ctx->state_dir);
-	return WD_EXIT_RUNTIME;
+		rc = code ? code : WD_EXIT_RUNTIME;
+	} else
+		cli_error("the daemon exited during start-up; see %s/watchd.log", ctx->state_dir);
+out:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	return rc;
 }
 
-int cmd_start(struct cli_ctx *ctx, int argc, char **argv)
+static int cmd_start_exec(struct cli_ctx *ctx, const struct args *args)
 {
-	static const struct option opts[] = {
-		{ "foreground", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool fg = false;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
-		if (c == 'f')
-			fg = true;
-		else
-			return cli_usage("start");
-	}
-	if (optind != argc)
-		return cli_usage("start");
-	if (fg)
+	if (args_has(args, "foreground"))
 		return daemon_main(ctx, -1, NULL);
 	return spawn_detached(ctx);
 }

@@ -2,7 +2,6 @@
  * or, when none runs, "not running" plus the ledger's last results (exit 3).
  * --sync first waits until every change made before the call has been
  * seen, settled and gated. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,24 @@
 #include "cli.h"
 #include "daemon/daemon.h"
 #include "daemon/ipc/ipc.h"
+
+static int cmd_status_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.usage = "[--json] [--sync] [--timeout SEC]",
+	.help = "live state from the daemon, or the ledger's last results",
+	.flags = CMD_ROOT,
+	.args = {
+		.opts = (const struct args_opt[]){
+			{ "json", 0 },
+			{ "sync", 0 },
+			{ "timeout", ARGS_VALUE },
+			{ NULL, 0 },
+		},
+	},
+	.exec = cmd_status_exec,
+};
 
 static void print_gates(const cJSON *gates)
 {
@@ -100,41 +117,20 @@ static void print_live(const cJSON *o)
 	print_gates(cJSON_GetObjectItemCaseSensitive(o, "gates"));
 }
 
-int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
+static int cmd_status_exec(struct cli_ctx *ctx, const struct args *args)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "sync", no_argument, NULL, 's' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool json = false, sync = false;
-	double timeout_s = 60;
+	bool json = args_has(args, "json"), sync = args_has(args, "sync");
+	const char *timeout = args_get(args, "timeout");
+	double timeout_s = timeout ? atof(timeout) : 60;
 	struct wd_err err = { 0 };
 	char *sock = NULL;
 	cJSON *req, *resp = NULL;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 's':
-			sync = true;
-			break;
-		case 't':
-			timeout_s = atof(optarg);
-			if (timeout_s <= 0)
-				return cli_usage("status");
-			break;
-		default:
-			return cli_usage("status");
-		}
+	if (timeout_s <= 0) {
+		cli_error("status: --timeout '%s': expected a positive number of seconds", timeout);
+		return cli_usage(&cmd_status_entry);
 	}
-	if (optind != argc)
-		return cli_usage("status");
 	if (ipc_paths(ctx->root, &sock, NULL, &err) != 0) {
 		cli_error("%s", err.msg);
 		return WD_EXIT_RUNTIME;

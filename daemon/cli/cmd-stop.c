@@ -14,6 +14,16 @@
 
 #define STOP_WAIT_MS 15000
 
+static int cmd_stop_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_stop_entry = {
+	.name = "stop",
+	.usage = "",
+	.help = "stop the daemon; returns once it has exited",
+	.flags = CMD_ROOT,
+	.exec = cmd_stop_exec,
+};
+
 static bool lock_free(const char *lock)
 {
 	int fd = open(lock, O_RDWR | O_CLOEXEC);
@@ -27,47 +37,47 @@ static bool lock_free(const char *lock)
 	return free_;
 }
 
-int cmd_stop(struct cli_ctx *ctx, int argc, char **argv)
+static int cmd_stop_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	struct wd_err err = { 0 };
 	char *sock = NULL, *lock = NULL;
-	cJSON *req, *resp = NULL;
+	cJSON *req = NULL, *resp = NULL;
 	int rc, waited = 0;
 
-	(void)argv;
-	if (argc != 1)
-		return cli_usage("stop");
+	(void)args;
 	if (ipc_paths(ctx->root, &sock, &lock, &err) != 0) {
 		cli_error("%s", err.msg);
-		return WD_EXIT_RUNTIME;
+		rc = WD_EXIT_RUNTIME;
+		goto out;
 	}
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", "stop");
 	rc = ipc_request(sock, req, 5000, &resp, &err);
-	cJSON_Delete(req);
-	cJSON_Delete(resp);
 	if (rc == WD_ENOTRUNNING) {
 		printf("watchd: not running for %s\n", ctx->root);
-		free(sock);
-		free(lock);
-		return WD_EXIT_NOTRUNNING;
+		rc = WD_EXIT_NOTRUNNING;
+		goto out;
 	}
 	if (rc != 0) {
 		cli_error("%s", err.msg);
-		free(sock);
-		free(lock);
-		return WD_EXIT_RUNTIME;
+		rc = WD_EXIT_RUNTIME;
+		goto out;
 	}
 	while (!lock_free(lock) && waited < STOP_WAIT_MS) {
 		poll(NULL, 0, 20);
 		waited += 20;
 	}
-	free(sock);
-	free(lock);
 	if (waited >= STOP_WAIT_MS) {
 		cli_error("the daemon did not exit within %d s", STOP_WAIT_MS / 1000);
-		return WD_EXIT_RUNTIME;
+		rc = WD_EXIT_RUNTIME;
+		goto out;
 	}
 	printf("watchd: stopped\n");
-	return WD_EXIT_OK;
+	rc = WD_EXIT_OK;
+out:
+	cJSON_Delete(resp);
+	cJSON_Delete(req);
+	free(lock);
+	free(sock);
+	return rc;
 }

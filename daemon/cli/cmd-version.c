@@ -9,13 +9,21 @@
 #include "cli.h"
 #include "daemon/version.h"
 
-int cmd_version(struct cli_ctx *ctx, int argc, char **argv)
+static int cmd_version_exec(struct cli_ctx *, const struct args *);
+
+const struct cmd_entry cmd_version_entry = {
+	.name = "version",
+	.usage = "",
+	.help = "print the version",
+	.exec = cmd_version_exec,
+};
+
+static int cmd_version_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	int maj, min, rev;
 
 	(void)ctx;
-	(void)argc;
-	(void)argv;
+	(void)args;
 	git_libgit2_version(&maj, &min, &rev);
 	printf("watchd %s (libuv %s, sqlite %s, libgit2 %d.%d.%d, cJSON %s)\n", WATCHD_VERSION,
 	    uv_version_string(), sqlite3_libversion(), maj, min, rev, cJSON_Version());

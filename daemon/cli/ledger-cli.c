@@ -1,5 +1,5 @@
 /* Helpers shared by the ledger subcommands: opening with CLI error
- * messages, argument parsing and duration formatting. */
+ * messages, checking option values and formatting durations. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

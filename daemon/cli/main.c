@@ -1,4 +1,5 @@
-/* watchd entry point: global options, the command table, ROOT and config
+/* watchd entry point: global options, dispatch to the command's entry
+ * (its options and arguments parsed from its declaration), ROOT and config
  * resolution, and the mapping of results to exit codes 0-4. */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,65 +73,87 @@ static void hold_stdio(void)
 		close(fd);
 }
 
+/* The options before the command; the command's words are its own. */
+static const struct args_spec global = {
+	.opts = (const struct args_opt[]){
+		{ "root", ARGS_VALUE },
+		{ "config", ARGS_VALUE },
+		{ "help", ARGS_LETTER('h') },
+		{ "version", 0 },
+		{ NULL, 0 },
+	},
+	.upper = -1,
+	.options_first = true,
+};
+
+/* --help anywhere before "--" answers, whatever else is wrong. */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
+	struct args gargs = { 0 }, cargs = { 0 };
+	struct wd_err err = { 0 };
 	struct cli_ctx ctx;
-	const struct cli_cmd *cmd = NULL;
-	const char *root_opt = NULL;
-	int i, rc;
+	const struct cmd_entry *cmd;
+	int cargc, rc;
+	char **cargv;
 
 	hold_stdio();
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.argv0 = argv[0];
 	/* a CLI hanging up mid-reply must not kill us (PITFALLS §3) */
 	signal(SIGPIPE, SIG_IGN);
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--root") == 0 && i + 1 < argc)
-			root_opt = argv[++i];
-		else if (strncmp(a, "--root=", 7) == 0)
-			root_opt = a + 7;
-		else if (strcmp(a, "--config") == 0 && i + 1 < argc)
-			ctx.config_path = absolute(argv[++i]), ctx.config_given = true;
-		else if (strncmp(a, "--config=", 9) == 0)
-			ctx.config_path = absolute(a + 9), ctx.config_given = true;
-		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			cli_usage_all(stdout);
-			return WD_EXIT_OK;
-		} else if (strcmp(a, "--version") == 0) {
-			char *v[] = { "version", NULL };
-
-			return cmd_version(&ctx, 1, v);
-		} else {
-			cli_error("unknown option '%s'", a);
-			cli_usage_all(stderr);
-			return WD_EXIT_USAGE;
-		}
-	}
-	if (i >= argc) {
+	rc = WD_EXIT_USAGE;
+	if (args_parse(&gargs, &global, argc - 1, argv + 1, &err) != 0) {
+		cli_error("%s", err.msg);
 		cli_usage_all(stderr);
-		return WD_EXIT_USAGE;
+		goto out;
 	}
-	cmd = cli_find(argv[i]);
-	if (cmd == NULL) {
-		cli_error("unknown command '%s'", argv[i]);
+	if (args_has(&gargs, "help")) {
+		cli_usage_all(stdout);
+		rc = WD_EXIT_OK;
+		goto out;
+	}
+	if (args_has(&gargs, "version")) {
+		/* `watchd --version ANYTHING` is `watchd version`, as it was */
+		cmd = cli_find("version");
+		cargc = 0;
+		cargv = gargs.argv;
+	} else if (gargs.argc == 0) {
 		cli_usage_all(stderr);
-		return WD_EXIT_USAGE;
+		goto out;
+	} else if ((cmd = cli_find(gargs.argv[0])) == NULL) {
+		cli_error("unknown command '%s'", gargs.argv[0]);
+		cli_usage_all(stderr);
+		goto out;
+	} else {
+		cargc = gargs.argc - 1;
+		cargv = gargs.argv + 1;
 	}
-	for (int j = i + 1; j < argc; j++) {
-		if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
-			printf("usage: watchd %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
-			return WD_EXIT_OK;
-		}
-		if (strcmp(argv[j], "--") == 0)
-			break;
+	if (args_get(&gargs, "config")) {
+		ctx.config_path = absolute(args_get(&gargs, "config"));
+		ctx.config_given = true;
 	}
-	if ((cmd->flags & CMD_ROOT) && (rc = resolve_root(&ctx, root_opt)) != 0)
+	if (wants_help(cargc, cargv)) {
+		printf("usage: watchd %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
+		rc = WD_EXIT_OK;
+		goto out;
+	}
+	if (args_parse(&cargs, &cmd->args, cargc, cargv, &err) != 0) {
+		cli_error("%s: %s", cmd->name, err.msg);
+		rc = cli_usage(cmd);
+		goto out;
+	}
+	if ((cmd->flags & CMD_ROOT) && (rc = resolve_root(&ctx, args_get(&gargs, "root"))) != 0)
 		goto out;
 	if ((cmd->flags & CMD_CONFIG) && (rc = cli_load_config(&ctx)) != 0)
 		goto out;
-	rc = cmd->fn(&ctx, argc - i, argv + i);
+	rc = cmd->exec(&ctx, &cargs);
 out:
 	if (ctx.cfg_loaded)
 		config_release(&ctx.cfg);
@@ -138,5 +161,7 @@ out:
 	free(ctx.state_dir);
 	free(ctx.ledger_path);
 	free(ctx.config_path);
+	args_release(&cargs);
+	args_release(&gargs);
 	return rc;
 }

@@ -21,31 +21,32 @@
 int ipc_runtime_dir(char **dir, struct wd_err *err)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char *d;
+	char *d = NULL;
 	struct stat st;
+	int rc = 0;
 
-	if (xdg && *xdg == '/') {
+	if (xdg && *xdg == '/')
 		d = xasprintf("%s/watchd", xdg);
-	} else
+	else
 		d = xasprintf("/tmp/watchd-%u", (unsigned)getuid());
 	if (mkdir(d, 0700) < 0 && errno != EEXIST) {
-		int rc = -errno;
-
-		wd_err_set(err, rc, "cannot create %s: %s", d, strerror(errno));
-		free(d);
-		return rc;
+		rc = -errno;
+		wd_err_set(err, rc, "cannot create %s: %s", d, strerror(-rc));
+		goto out;
 	}
 	/* Another user could have made the shared /tmp path first: only a
 	 * real directory of ours with mode 0700 will do. */
 	if (lstat(d, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
 	    (st.st_mode & 077) != 0) {
-		wd_err_set(err, -EPERM, "%s must be a directory owned by uid %u with mode 0700",
+		rc = wd_err_set(err, -EPERM, "%s must be a directory owned by uid %u with mode 0700",
 		    d, (unsigned)getuid());
-		free(d);
-		return -EPERM;
+		goto out;
 	}
-	*dir = d;
-	return 0;
+	*dir = d;	/* the caller's now */
+	d = NULL;
+out:
+	free(d);
+	return rc;
 }
 
 /* 64-bit FNV-1a of ROOT names its socket: every CLI command computes it,
@@ -80,39 +81,41 @@ int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err)
 int ipc_connect(const char *path)
 {
 	struct sockaddr_un sa;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	char alt[64];
-	int dfd = -1, rc;
+	char alt[64], *dir = NULL;
+	int fd = -1, dfd = -1, rc;
 
-	if (fd < 0)
-		return -errno;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		rc = -errno;
+		goto out;
+	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		/* too long for sun_path: reach it through its directory's fd */
-		char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-
-		*slash = '\0';
-		dfd = open(dir, O_PATH | O_CLOEXEC);
-		free(dir);
-		if (dfd < 0) {
+		/* too long for sun_path: reach it through its directory's fd,
+		 * held open until connect() has resolved the name */
+		dir = xstrdup(path);
+		*strrchr(dir, '/') = '\0';
+		if ((dfd = open(dir, O_PATH | O_CLOEXEC)) < 0) {
 			rc = -errno;
-			close(fd);
-			return rc;
+			goto out;
 		}
 		snprintf(alt, sizeof(alt), "/proc/self/fd/%d/%s", dfd, strrchr(path, '/') + 1);
 		path = alt;
 	}
 	memcpy(sa.sun_path, path, strlen(path));
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = fd;	/* the caller's now */
+	fd = -1;
+out:
 	if (dfd >= 0)
 		close(dfd);
-	if (rc < 0) {
-		rc = -errno;
+	if (fd >= 0)
 		close(fd);
-		return rc;
-	}
-	return fd;
+	free(dir);
+	return rc;
 }
 
 static int64_t mono_ms(void)
@@ -128,15 +131,17 @@ int ipc_request(const char *sock, const cJSON *req, int timeout_ms, cJSON **resp
 {
 	struct buf in = BUF_INIT;
 	char *line = NULL;
-	int fd = ipc_connect(sock), rc = 0;
+	int fd = -1, rc = 0;
 	int64_t deadline = mono_ms() + timeout_ms;
 	size_t off = 0, len;
 
 	*resp = NULL;
-	if (fd < 0) {
+	if ((fd = ipc_connect(sock)) < 0) {
 		if (fd == -ENOENT || fd == -ECONNREFUSED)
-			return wd_err_set(err, WD_ENOTRUNNING, "not running");
-		return wd_err_set(err, fd, "cannot connect to %s: %s", sock, strerror(-fd));
+			rc = wd_err_set(err, WD_ENOTRUNNING, "not running");
+		else
+			rc = wd_err_set(err, fd, "cannot connect to %s: %s", sock, strerror(-fd));
+		goto out;
 	}
 	{
 		cJSON *r = cJSON_Duplicate(req, 1);
@@ -194,8 +199,9 @@ int ipc_request(const char *sock, const cJSON *req, int timeout_ms, cJSON **resp
 		}
 	}
 out:
-	free(line);
+	if (fd >= 0)
+		close(fd);
 	buf_release(&in);
-	close(fd);
+	free(line);
 	return rc;
 }
