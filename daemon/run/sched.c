@@ -44,6 +44,7 @@
 #include "sched.h"
 #include "select.h"
 #include "spawn.h"
+#include "verdict.h"
 
 #define ARGV_BUDGET (128 * 1024)	/* bytes of file names per process */
 #define OUTPUT_EXCERPT 8192		/* bytes of tool output kept in the ledger */
@@ -282,64 +283,6 @@ static void finish_run(struct sched *s, struct run *r, const char *forced)
 	free(r);
 }
 
-/* True when the chunk's findings name its files, every one: only then can
- * a verdict on several files at once be split per file. */
-static bool attributable(const struct chunk *c, const struct gate_result *r)
-{
-	if (r->findings.n == 0)
-		return false;
-	for (size_t k = 0; k < r->findings.n; k++) {
-		const char *p = r->findings.v[k].path;
-		bool mine = false;
-
-		for (size_t i = 0; p && i < c->n && !mine; i++)
-			mine = strcmp(c->files[i], p) == 0;
-		if (!mine)
-			return false;
-	}
-	return true;
-}
-
-/* Per-file verdicts from one chunk's result, where the tool gave them: a
- * pass covers every file; a failure is pinned on one file, or on the files
- * its findings name (those with a warning or an error, else any finding:
- * shellcheck fails on notes too). Anything else gives no file a verdict. */
-static void chunk_verdicts(struct task *t, const struct chunk *c, const struct gate_result *r)
-{
-	/* a task runner is not told its files: one in the chunk is no more
-	 * to blame than any other file of the tree */
-	bool alone = c->n == 1 && t->gate->batching != GATE_BATCH_NONE;
-	bool pin = r->status == GATE_FAIL && (alone || attributable(c, r));
-	bool serious = false;
-
-	if (r->status != GATE_PASS && !pin)
-		return;
-	for (size_t k = 0; pin && k < r->findings.n && !serious; k++)
-		serious = strcmp(r->findings.v[k].severity, "info") != 0;
-	for (size_t i = 0; i < c->n; i++) {
-		ssize_t fi = strvec_bsearch(&t->files, c->files[i]);
-		bool named = alone;
-
-		if (fi < 0)
-			continue;
-		for (size_t k = 0; pin && k < r->findings.n && !named; k++)
-			named = strcmp(r->findings.v[k].path, c->files[i]) == 0 &&
-			    (!serious || strcmp(r->findings.v[k].severity, "info") != 0);
-		t->verdict[fi] = r->status == GATE_PASS ? GATE_PASS : named ? GATE_FAIL : GATE_PASS;
-	}
-}
-
-/* Which status to cache for file i of a finished task; -1: none. Only a
- * verdict of its own, and only a pass or a fail. */
-static int file_cache_status(const struct task *t, size_t i)
-{
-	int v = t->verdict[i];
-
-	if (t->gate->cache == GATE_CACHE_NONE || t->s->o.no_cache || t->keys[i][0] == '\0')
-		return -1;
-	return v == GATE_PASS || v == GATE_FAIL ? v : -1;
-}
-
 /* Why file i ran (or why its result came from the cache): shown by
  * `watchd show`. Borrowed from the task, or composed into *owned (the
  * caller frees it): a 20,000-file batch copies no "changed" per file. */
@@ -380,7 +323,8 @@ static void record_task(struct sched *s, struct task *t)
 		lf[i].cache_key = t->keys[i][0] ? t->keys[i] : NULL;
 		/* cached files too: the row then points at this run, which
 		 * holds their findings */
-		lf[i].cache_status = file_cache_status(t, i);
+		lf[i].cache_status = verdict_cache_status(t->verdict[i], t->gate->cache,
+		    s->o.no_cache, t->keys[i][0] != '\0');
 		/* without a verdict of its own the file shows the gate's */
 		lf[i].has_status = t->verdict[i] >= 0;
 		lf[i].status = t->verdict[i] >= 0 ? (enum gate_status)t->verdict[i] : t->agg.status;
@@ -428,7 +372,6 @@ static void record_task(struct sched *s, struct task *t)
 }
 
 static void pump(struct sched *s);
-static int severity_rank(enum gate_status st);
 static void enqueue_chunk(struct sched *s, struct chunk *c);
 
 static void finish_task(struct sched *s, struct task *t)
@@ -437,15 +380,7 @@ static void finish_task(struct sched *s, struct task *t)
 
 	t->state = TASK_DONE;
 	unlink_task(s, t);
-	if (t->superseded) {
-		t->agg.status = GATE_SKIPPED;
-		gate_result_msg(&t->agg, "superseded: a newer change restarted this gate");
-	} else if (t->split && severity_rank(t->agg.status) < severity_rank(GATE_FAIL)) {
-		/* the batch failed, yet every part of it passed on its own */
-		t->agg.status = GATE_FAIL;
-		gate_result_msg(&t->agg, "exited with status %d on the batch, but no file "
-		    "fails on its own", t->split_exit);
-	}
+	verdict_finish(&t->agg, t->superseded, t->split, t->split_exit);
 	record_task(s, t);
 	switch (t->agg.status) {
 	case GATE_FAIL:
@@ -462,42 +397,6 @@ static void finish_task(struct sched *s, struct task *t)
 	task_free(t);
 	if (--r->open_tasks == 0)
 		finish_run(s, r, NULL);
-}
-
-/* Status precedence when chunks disagree: the worst wins. */
-static int severity_rank(enum gate_status st)
-{
-	switch (st) {
-	case GATE_PASS: return 0;
-	case GATE_SKIPPED: return 1;
-	case GATE_FAIL: return 2;
-	case GATE_ERROR: return 3;
-	case GATE_TIMEOUT: return 4;
-	case GATE_MISSING: return 5;
-	}
-	return 3;
-}
-
-static void merge_result(struct task *t, struct gate_result *r)
-{
-	if (severity_rank(r->status) > severity_rank(t->agg.status))
-		t->agg.status = r->status;
-	for (size_t i = 0; i < r->findings.n; i++)
-		findings_add(&t->agg.findings, &r->findings.v[i]);
-	if (r->message && (t->agg.message == NULL || r->status != GATE_PASS)) {
-		free(t->agg.message);
-		t->agg.message = r->message;
-		r->message = NULL;
-	}
-	if (r->tests_total >= 0) {
-		if (t->agg.tests_total < 0)
-			t->agg.tests_total = t->agg.tests_passed = t->agg.tests_failed =
-			    t->agg.tests_skipped = 0;
-		t->agg.tests_total += r->tests_total;
-		t->agg.tests_passed += r->tests_passed > 0 ? r->tests_passed : 0;
-		t->agg.tests_failed += r->tests_failed > 0 ? r->tests_failed : 0;
-		t->agg.tests_skipped += r->tests_skipped > 0 ? r->tests_skipped : 0;
-	}
 }
 
 static void add_excerpt(struct buf *dst, const char *label, const char *data, size_t len,
@@ -610,8 +509,8 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 	}
 	if (t->exit_code <= 0 && res->spawn_error == 0 && !res->term_signal)
 		t->exit_code = res->exit_code;
-	if (r.status == GATE_FAIL && c->n > 1 && t->gate->batching == GATE_BATCH_FILES &&
-	    !attributable(c, &r) && !t->superseded && !s->shutting_down) {
+	if (verdict_bisect(&r, c->files, c->n, t->gate->batching) && !t->superseded &&
+	    !s->shutting_down) {
 		/* the tool failed the batch without saying which file: ask it
 		 * again about each half; its findings come back with them */
 		log_debug("gate %s: %zu files failed together, re-running them split",
@@ -621,8 +520,8 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 		t->split = true;
 		split_chunk(s, c);
 	} else {
-		chunk_verdicts(t, c, &r);
-		merge_result(t, &r);
+		verdict_chunk(&r, c->files, c->n, t->gate->batching, &t->files, t->verdict);
+		verdict_merge(&t->agg, &r);
 	}
 	gate_result_release(&r);
 	buf_release(&report);
@@ -714,7 +613,7 @@ static void start_chunk(struct sched *s, struct chunk *c)
 			    t->gate->ops->install_hint ? t->gate->ops->install_hint : "install it");
 			s->running_procs--;
 			c->done = true;
-			merge_result(t, &r);
+			verdict_merge(&t->agg, &r);
 			gate_result_release(&r);
 			strvec_clear(&argv);
 			if (--t->chunks_left == 0)
@@ -883,7 +782,7 @@ static void start_task(struct sched *s, struct task *t)
 
 				r.status = hit.status;
 				r.findings = hit.findings;
-				merge_result(t, &r);
+				verdict_merge(&t->agg, &r);
 				gate_result_release(&r);
 				t->cached[i] = 1;
 				if (t->judged_by == NULL)
