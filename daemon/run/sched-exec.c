@@ -469,31 +469,27 @@ static void start_chunk(struct sched *s, struct chunk *c)
 	prog = rc == 0 && argv.n ? tool_path(s, argv.v[0]) : NULL;
 	s->running_procs++;
 	if (prog == NULL) {
-		/* Report through the same path as a failed exec: one code path. */
+		/* a missing tool is a result, not an error: the chunk ends here,
+		 * judged GATE_MISSING, with no process (and no file verdict) */
 		const char *name = argv.n ? argv.v[0] : t->gate->type;
+		struct gate_result r = GATE_RESULT_INIT;
 
 		if (hmap_gets(s->missing_warned, t->gate->name) == NULL) {
 			hmap_puts(s->missing_warned, t->gate->name, (void *)1);
 			log_warnx("gate %s: %s not found on PATH (%s)", t->gate->name, name,
 			    t->gate->ops->install_hint ? t->gate->ops->install_hint : "install it");
 		}
-		{
-			struct spawn_result res;
-			struct gate_result r = GATE_RESULT_INIT;
-
-			memset(&res, 0, sizeof(res));
-			r.status = GATE_MISSING;
-			gate_result_msg(&r, "%s: not found on PATH; %s", name,
-			    t->gate->ops->install_hint ? t->gate->ops->install_hint : "install it");
-			s->running_procs--;
-			c->done = true;
-			verdict_merge(&t->agg, &r);
-			gate_result_release(&r);
-			strvec_clear(&argv);
-			if (--t->chunks_left == 0)
-				sched_finish_task(s, t);
-			return;
-		}
+		r.status = GATE_MISSING;
+		gate_result_msg(&r, "%s: not found on PATH; %s", name,
+		    t->gate->ops->install_hint ? t->gate->ops->install_hint : "install it");
+		s->running_procs--;
+		c->done = true;
+		verdict_merge(&t->agg, &r);
+		gate_result_release(&r);
+		strvec_clear(&argv);
+		if (--t->chunks_left == 0)
+			sched_finish_task(s, t);
+		return;
 	}
 	log_debug("gate %s: starting %s with %zu files", t->gate->name, prog, c->n);
 	start_tool(s, &argv, prog, t->gate->timeout_s, CAPTURE_MEM, PARSE_LIMIT, on_chunk_done, c,
