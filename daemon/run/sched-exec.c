@@ -269,7 +269,10 @@ static void input_digest(struct sched *s, struct task *t)
 	strvec_clear(&all);
 }
 
-/* t->files stays sorted (overlap checks rely on it); chunks point into
+/* Content ids are taken now, when the task starts, not when the batch was
+ * submitted: a file that changed while the task waited is judged as it is
+ * now, and the cache is asked about those bytes (a hit costs no process).
+ * t->files stays sorted (overlap checks rely on it); chunks point into
  * t->untried. */
 void exec_start_task(struct sched *s, struct task *t)
 {
@@ -368,6 +371,8 @@ static const char *signame(int sig)
 	return n ? n : "?";
 }
 
+/* A chunk's process ended: what it left becomes a result, which verdict.c
+ * reads per file, or which sends the chunk back in halves. */
 static void on_chunk_done(struct spawn_result *res, void *arg)
 {
 	struct chunk *c = arg;
@@ -497,6 +502,9 @@ static void start_chunk(struct sched *s, struct chunk *c)
 	strvec_clear(&argv);
 }
 
+/* FIFO, and never more than max_procs (`jobs`) at once: running_procs
+ * counts a chunk from start_chunk until on_chunk_done (a missing tool
+ * gives its slot back at once). */
 void exec_start_ready(struct sched *s)
 {
 	while (s->ready_head && s->running_procs < s->max_procs) {
