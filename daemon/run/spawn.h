@@ -1,7 +1,9 @@
 /* Runs one tool process under libuv: argv only (never a shell), cwd ROOT,
- * its own process group (so a timeout kills the whole tree), stdout and
- * stderr captured: the first `cap` bytes in memory, up to `keep` bytes in
- * an unlinked spill file (for parsers, which need the whole output), and
+ * in a session of its own (setsid), which makes the child the leader of a
+ * new process group: a timeout or spawn_kill signals that whole group, so
+ * the tool's own children go too (unless one left the group). stdout and
+ * stderr are captured: the first `cap` bytes in memory, up to `keep` bytes
+ * in an unlinked spill file (for parsers, which need the whole output), and
  * the rest read and dropped (a tool that writes 100 MB never blocks and
  * never grows our memory). */
 #ifndef WD_SPAWN_H
@@ -65,8 +67,8 @@ void spawn_start(uv_loop_t *loop, const struct spawn_opts *o, spawn_done_fn *cb,
  * memory part only). Release with spawn_view_release. */
 int spawn_view(const struct spawn_result *res, bool err, struct spawn_view *v);
 void spawn_view_release(struct spawn_view *v);
-/* Kills the process group (SIGTERM, then SIGKILL after a grace period);
- * the result says killed. Safe after exit (no signal is sent then). */
+/* Kills the child's process group (SIGTERM, then SIGKILL after a grace
+ * period); the result says killed. Safe after exit (no signal is sent then). */
 void spawn_kill(struct spawn *sp);
 
 /* Looks a program up in PATH (or takes it as is when it contains '/').

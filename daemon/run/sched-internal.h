@@ -1,0 +1,161 @@
+/* What the parts of the scheduler share: the run, task and chunk records,
+ * the scheduler itself, and the calls one part makes into another. Private
+ * to daemon/run/sched*.c (the API is sched.h). Everything here runs on the
+ * loop thread. */
+#ifndef WD_SCHED_INTERNAL_H
+#define WD_SCHED_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "daemon/git/repo.h"
+#include "gates/gate.h"
+#include "lib/buf.h"
+#include "lib/hmap.h"
+#include "lib/strvec.h"
+#include "lib/ulid.h"
+#include "sched.h"
+
+enum task_state { TASK_WAITING, TASK_RUNNING, TASK_DONE };
+
+/* One submitted batch. Owned by sched->runs until finished. */
+struct run {
+	char		 id[ULID_LEN + 1];
+	int64_t		 started_ms;
+	uint64_t	 seq;
+	int		 open_tasks;	/* tasks not yet recorded */
+	bool		 any_fail, any_error;
+	struct run	*next;
+};
+
+/* One tool process's worth of a task's files. */
+struct chunk {
+	struct task	*task;
+	const char	**files;	/* slice of task->untried (borrowed) */
+	size_t		 n;
+	size_t		 idx;		/* unique in the task: names {report} */
+	char		*report;	/* {report} path, or NULL */
+	struct spawn	*sp;		/* while running */
+	struct chunk	*next_ready;
+	struct chunk	*next_half;	/* task->halves: chunks made by splitting */
+	bool		 done;
+};
+
+/* One gate's work in one run. Made by plan_tasks, owned by sched->tasks
+ * until finished, freed by sched_finish_task. */
+struct task {
+	struct sched	*s;
+	struct run	*run;
+	struct gate	*gate;
+	enum task_state	 state;
+	struct strvec	 files;		/* files to judge, sorted */
+	char		(*blobs)[OID_HEX + 1];	/* per file, "" when unknown */
+	char		(*keys)[OID_HEX + 1];	/* per file cache key, "" = none;
+						 * == blobs unless whole_inputs */
+	struct hmap	 reasons;	/* path -> why it runs (malloc'ed) */
+	char		 digest[OID_HEX + 1];	/* test gates: the whole input set */
+	const char	**untried;	/* files the cache could not answer */
+	signed char	*cached;	/* per file: 1 result came from the cache */
+	signed char	*verdict;	/* per file: its own gate_status, or -1
+					 * when the tool gave none for it alone */
+	char		 fingerprint[OID_HEX + 1];
+	struct chunk	*chunks;
+	size_t		 nchunks, chunks_left;
+	struct chunk	*halves;	/* re-runs of split chunks, owned here */
+	size_t		 next_idx;
+	bool		 split;		/* a failing chunk was re-run in halves */
+	int		 split_exit;	/* exit status of the first one */
+	struct gate_result agg;
+	int		 exit_code;
+	int64_t		 started_ms;
+	uint64_t	 started_tick;
+	struct buf	 output;
+	char		(*judged_by)[ULID_LEN + 1];	/* per cached file: the run that
+						 * judged it, from its cache row;
+						 * NULL while no file is cached */
+	bool		 superseded;	/* killed by a newer task (busy=restart) */
+	struct task	*next;
+};
+
+struct sched {
+	struct sched_opts o;
+	sched_done_fn	*cb;
+	void		*arg;
+	struct run	*runs;		/* unfinished, oldest first */
+	struct task	*tasks;		/* waiting and running, oldest first */
+	struct chunk	*ready_head, *ready_tail;
+	int		 running_procs;
+	int		 max_procs;
+	char		**env;
+	char		 last_run[ULID_LEN + 1];
+	bool		 shutting_down;
+	struct hmap	*missing_warned;
+	struct hmap	 blob_memo;	/* path -> struct blob_memo */
+	struct strvec	 forced;	/* gates the next submit runs on everything */
+	struct hmap	 tools;		/* resolved program path -> struct tool_ver */
+	/* argv[0] -> its resolved path (malloc'ed, "" when not found), for
+	 * the loop tick which_tick only: starting a task asks for the same
+	 * program three or four times (fingerprint, version, each chunk), and
+	 * a tool installed later must still be found at the next change */
+	struct hmap	 which;
+	uint64_t	 which_tick;
+	struct repo	*repo;		/* for HEAD, opened once; NULL outside git */
+	bool		 repo_tried;
+};
+
+static inline int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* sched.c: the life of runs and tasks. */
+/* Starts the waiting tasks the busy policy lets through, then as many
+ * ready chunks as `jobs` allows. Does nothing while shutting down. */
+void sched_pump(struct sched *s);
+/* Ends t once its last chunk is in: settles the gate's status, records
+ * it, frees t, and finishes its run when t was the run's last task. */
+void sched_finish_task(struct sched *s, struct task *t);
+
+/* sched-plan.c: a submitted batch becomes tasks. */
+/* Makes one task per gate with files to judge in this batch, in gate order,
+ * as a list at *head (the caller owns it; tasks are WAITING, with no run
+ * yet). Consumes s->forced. Returns how many. */
+int plan_tasks(struct sched *s, const struct strvec *changed, const struct strvec *removed,
+    struct task **head);
+
+/* sched-busy.c: when a waiting task may start. */
+/* Starts every WAITING task that no other task of its gate holds back,
+ * superseding running ones under busy=restart. */
+void busy_admit(struct sched *s);
+/* Marks t superseded and kills its running chunks; they report as usual. */
+void busy_supersede(struct task *t);
+
+/* sched-chunk.c: a task's files become tool processes. */
+/* Cuts t->untried[0..nuntried) into t->chunks and numbers them; sets
+ * chunks_left. Queues nothing. */
+void chunk_cut(struct task *t, size_t nuntried);
+/* Queues the two halves of c (at least two files) as new chunks of its
+ * task, owned by the task. */
+void chunk_split(struct sched *s, const struct chunk *c);
+
+/* sched-exec.c: running tasks and chunks, and recording them. */
+/* Takes content ids and the fingerprint, answers what the cache can and
+ * queues chunks for the rest; may finish t at once (all cached). */
+void exec_start_task(struct sched *s, struct task *t);
+/* True when g's tool version is known or cannot be (no probe, tool
+ * missing); otherwise starts the probe, which pumps when done. */
+bool exec_version_ready(struct sched *s, const struct gate *g);
+/* Appends c to the ready queue (FIFO). */
+void exec_enqueue(struct sched *s, struct chunk *c);
+/* Starts ready chunks while fewer than max_procs run. */
+void exec_start_ready(struct sched *s);
+/* Writes t's gate run, its files and findings to the ledger. */
+void exec_record_task(struct sched *s, struct task *t);
+/* Frees the tool, content-id and program-path memos. */
+void exec_release(struct sched *s);
+
+#endif
