@@ -14,10 +14,10 @@
 
 #include "cli.h"
 #include "daemon/git/repo.h"
-#include "daemon/run/oneshot.h"
 #include "daemon/run/select.h"
 #include "daemon/watch/ignore.h"
 #include "lib/xmalloc.h"
+#include "oneshot.h"
 
 static int cmd_check_exec(struct cli_ctx *, const struct args *);
 

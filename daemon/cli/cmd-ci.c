@@ -12,12 +12,12 @@
 
 #include "cli.h"
 #include "daemon/git/repo.h"
-#include "daemon/run/oneshot.h"
 #include "daemon/run/report.h"
 #include "daemon/watch/ignore.h"
 #include "lib/err.h"
 #include "lib/hmap.h"
 #include "lib/xmalloc.h"
+#include "oneshot.h"
 
 #define MAX_REPORTS 8
 

@@ -12,10 +12,10 @@
 
 #include "cli.h"
 #include "daemon/git/repo.h"
-#include "daemon/run/oneshot.h"
 #include "daemon/watch/ignore.h"
 #include "daemon/watch/walk.h"
 #include "lib/xmalloc.h"
+#include "oneshot.h"
 
 static int cmd_run_exec(struct cli_ctx *, const struct args *);
 

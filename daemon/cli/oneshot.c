@@ -8,13 +8,13 @@
 
 #include "daemon/git/repo.h"
 #include "daemon/ledger/ledger.h"
+#include "daemon/run/sched.h"
+#include "daemon/run/select.h"
 #include "daemon/watch/ignore.h"
 #include "daemon/watch/walk.h"
 #include "gates/gate.h"
 #include "lib/xmalloc.h"
 #include "oneshot.h"
-#include "sched.h"
-#include "select.h"
 
 struct state {
 	char			 id[ULID_LEN + 1];

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "daemon/cli/cli.h"
+#include "cli.h"
 #include "lib/strvec.h"
 
 struct oneshot {
