@@ -37,7 +37,7 @@ MAIN_OBJ := $(BUILD)/daemon/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/runner.o
 
-.PHONY: all run test unit integration bench deps clean install format check-format check-layering tools
+.PHONY: all run test unit integration bench deps clean install check-layering tools
 all: watchd
 
 watchd: $(BUILD)/watchd
@@ -117,11 +117,9 @@ install: watchd
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 watchd $(DESTDIR)$(PREFIX)/bin/watchd
 
-format:
-	clang-format -i $(FORMAT_SRC)
-
-check-format:
-	clang-format --dry-run -Werror $(FORMAT_SRC)
+# No format/check-format targets: clang-format 14 cannot express the house
+# style (struct members and trailing comments aligned on tab stops, locals not
+# aligned, hand-chosen line breaks); its nearest style rewrites ~1,300 lines.
 
 clean:
 	rm -rf build watchd
