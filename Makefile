@@ -37,7 +37,7 @@ MAIN_OBJ := $(BUILD)/daemon/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/runner.o
 
-.PHONY: all run test unit integration bench deps clean install check-layering tools
+.PHONY: all run test unit integration bench deps clean install check-layering tools FORCE
 all: watchd
 
 watchd: $(BUILD)/watchd
@@ -56,10 +56,14 @@ $(BUILD)/%.o: %.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The unit test list is generated from the TEST_IMPL() lines, so adding a
-# test never means editing a shared list.
-$(BUILD)/tests/unit/test-list.h: $(UNIT_SRC)
+# test never means editing a shared list. It is regenerated on every build
+# (a deleted test file must leave it too) and replaced only when it changed.
+$(BUILD)/tests/unit/test-list.h: FORCE
 	@mkdir -p $(dir $@)
-	$(Q)grep -ho '^TEST_IMPL([a-z0-9_]*)' $(UNIT_SRC) | sed 's/TEST_IMPL/TEST/' > $@.tmp && mv $@.tmp $@
+	$(Q)grep -ho '^TEST_IMPL([a-z0-9_]*)' $(UNIT_SRC) | sed 's/TEST_IMPL/TEST/' > $@.tmp && \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
 
 $(BUILD)/tests/unit/runner.o: tests/unit/runner.c $(BUILD)/tests/unit/test-list.h
 	@mkdir -p $(dir $@)
