@@ -2,8 +2,9 @@
 # Runs the unit tests and the integration tests against one build and ends
 # with a single line "N passed, N failed[, N skipped]" totalling both.
 # Usage: scripts/run-tests.sh BUILD_DIR   (e.g. build/asan)
-# Exit status: 0 when every test passed and at least one ran, else 1
-# (2 on usage errors).
+# Exit status: 0 when every test passed, at least one unit test and one
+# integration test ran and not every integration test skipped, else 1
+# (2 on usage errors). pytest lists its 25 slowest tests (--durations=25).
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
@@ -33,7 +34,10 @@ if [ -x "$build/unit-tests" ]; then
 		uf=$(sed -E 's/^# unit: [0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
 		passed=$((passed + up))
 		failed=$((failed + uf))
-		if [ "$unit_rc" -ne 0 ] && [ "$uf" -eq 0 ]; then
+		if [ $((up + uf)) -eq 0 ]; then
+			echo "run-tests: no unit test ran" >&2
+			failed=$((failed + 1))
+		elif [ "$unit_rc" -ne 0 ] && [ "$uf" -eq 0 ]; then
 			echo "run-tests: unit-tests exited $unit_rc without a failed test" >&2
 			failed=$((failed + 1))
 		fi
@@ -51,8 +55,8 @@ targets=(tests/integration)
 if [ -f tests/tools/test_ruff_wrapper.py ]; then
 	targets+=(tests/tools/test_ruff_wrapper.py)
 fi
-WATCHD="$build/watchd" "$python" -m pytest -q -p no:cacheprovider "${targets[@]}" 2>&1 |
-	tee "$log"
+WATCHD="$build/watchd" "$python" -m pytest -q -p no:cacheprovider --durations=25 \
+	"${targets[@]}" 2>&1 | tee "$log"
 py_rc=${PIPESTATUS[0]}
 # pytest's closing line, e.g. "3 failed, 90 passed, 2 skipped in 5.89s"
 summary=$(grep -E '^=*[ ]*[0-9]+ (passed|failed|skipped|errors?|xfailed|xpassed|deselected|warnings?)\b.* in [0-9.]+s' "$log" | tail -n 1)
@@ -74,7 +78,12 @@ ps=$(( $(count skipped) + $(count xfailed) ))
 passed=$((passed + pp))
 failed=$((failed + pf))
 skipped=$((skipped + ps))
-if [ "$py_rc" -ne 0 ] && [ "$py_rc" -ne 5 ] && [ "$pf" -eq 0 ]; then
+# A suite that ran nothing, or skipped everything, proves nothing: that is
+# a failure, whatever pytest's exit status says.
+if [ $((pp + pf)) -eq 0 ]; then
+	echo "run-tests: no integration test ran ($ps skipped; pytest exited $py_rc)" >&2
+	failed=$((failed + 1))
+elif [ "$py_rc" -ne 0 ] && [ "$pf" -eq 0 ]; then
 	echo "run-tests: pytest exited $py_rc without a failed test" >&2
 	failed=$((failed + 1))
 fi

@@ -8,8 +8,15 @@ build/asan/watchd, else ./watchd, relative to the repository root) and
 returns (rc, stdout, stderr, json). Tests wait with `watchd status --sync`
 or `wait_until`, never with a bare sleep.
 
-`requires(cmd...)` skips a module when the binary is missing or stale
-(it does not answer `watchd version`), with a rebuild hint.
+A missing or stale binary (one that does not answer `watchd version`) fails
+the suite with a rebuild hint; it never skips it, since a suite that skipped
+everything would read as a pass. `requires(cmd...)` skips a module only for a
+command the binary says is not built yet.
+
+Shared harnesses live here too: `rec` (a Recorder: the daemon with a gate that
+writes down every file it is handed) for the watch tests, and `root` (a Root:
+ROOT, its environment and a `watchd --root ROOT` caller returning a tuple) for
+the ledger tests.
 """
 import functools
 import json
@@ -17,6 +24,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -49,8 +57,9 @@ WATCHD = _find_binary()
 
 
 def base_env(xdg_runtime_dir: str) -> dict:
-    """The environment every watchd invocation gets."""
-    env = dict(os.environ)
+    """The environment every watchd invocation gets. No WATCHD_TEST_* hook
+    leaks in from the caller's environment: a test sets the ones it uses."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHD_TEST_")}
     env["XDG_RUNTIME_DIR"] = xdg_runtime_dir
     env["PATH"] = str(TOOLS_DIR) + os.pathsep + env.get("PATH", "/usr/bin:/bin")
     env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1"
@@ -239,19 +248,13 @@ _PROBE_ARGV = {
 }
 
 
-def binary_exists() -> Optional[str]:
+@functools.lru_cache(maxsize=None)
+def binary_missing() -> Optional[str]:
+    """None when WATCHD exists and is a real build (it answers `version`),
+    else what is wrong and how to fix it."""
     if not WATCHD.exists():
         return (f"watchd binary not found at {WATCHD} (build it with `make BUILD=build/asan "
                 f"SANITIZE=address,undefined build/asan/watchd`, or set WATCHD)")
-    return None
-
-
-@functools.lru_cache(maxsize=None)
-def binary_missing() -> Optional[str]:
-    """None when WATCHD exists and is a real build (it answers `version`)."""
-    missing = binary_exists()
-    if missing:
-        return missing
     p = subprocess.run([str(WATCHD), "version"], capture_output=True, text=True, timeout=30,
                        stdin=subprocess.DEVNULL)
     if not p.stdout.startswith("watchd "):
@@ -262,10 +265,10 @@ def binary_missing() -> Optional[str]:
 
 @functools.lru_cache(maxsize=None)
 def _probe(cmd: str) -> Optional[str]:
-    """None when `watchd CMD` is implemented, else the reason to skip."""
-    missing = binary_missing()
-    if missing:
-        return missing
+    """None when `watchd CMD` is implemented, else the reason to skip. A
+    missing binary is no reason to skip: `watchd_binary` fails the test."""
+    if binary_missing():
+        return None
     root = Path(tempfile.mkdtemp(prefix="wdprobe"))
     xdg = private_runtime_dir()
     env = base_env(xdg)
@@ -293,10 +296,29 @@ def requires(*cmds):
     return pytest.mark.skipif(bool(reasons), reason="; ".join(dict.fromkeys(reasons)))
 
 
-needs_binary = pytest.mark.skipif(binary_exists() is not None, reason=binary_exists() or "")
-# Every feature the suite drives has landed; this only guards against a
-# missing or placeholder build. `requires(...)` stays for features to come.
-needs_watchd = pytest.mark.skipif(binary_missing() is not None, reason=binary_missing() or "")
+def pytest_sessionstart(session):
+    """Stops the run at once, with one clear message, when the binary under
+    test is missing; exit status 1, so `make test` fails."""
+    problem = binary_missing()
+    if problem:
+        pytest.exit(f"cannot run the integration tests: {problem}", returncode=1)
+
+
+@pytest.fixture(autouse=True)
+def watchd_binary():
+    """Every test fails, never skips, without a real binary. This covers the
+    runs that do not start from this directory (pytest_sessionstart only runs
+    for a conftest.py pytest loads before collecting)."""
+    problem = binary_missing()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    return WATCHD
+
+
+# Every test already checks for the binary (`watchd_binary` above); these
+# names stay for the modules that mark themselves with them.
+needs_binary = pytest.mark.usefixtures("watchd_binary")
+needs_watchd = pytest.mark.usefixtures("watchd_binary")
 
 
 def which_outside_tools(name: str) -> Optional[str]:
@@ -387,6 +409,159 @@ def daemon(repo, watchd, daemon_config):
             rep = sanitizer_report(log.read_text(errors="replace"))
             if rep:
                 pytest.fail(f"sanitizer report in .watchd/watchd.log:\n{rep}")
+
+
+# --- the recorder gate (the watch tests) -----------------------------------
+
+class Recorder:
+    """The daemon on ROOT with one gate, tests/tools/record-files, that
+    writes down every file it is handed and what the file held (one JSON
+    line each), so a test checks what the tool actually saw."""
+
+    def __init__(self, repo, watchd, env, tmp_path):
+        self.repo = repo
+        self.watchd = watchd
+        self.env = env
+        self.file = tmp_path / "dispatched.jsonl"
+        self.file.touch()
+
+    def start(self, env_extra=None, gates=None, **top):
+        if gates is None:
+            gates = [{"name": "rec", "type": "command", "include": ["**"],
+                      "exclude": ["watch.config.json"],
+                      "command": ["record-files", "{files}"], "timeout_s": 60}]
+        cfg = {"debounce_ms": 50, "stability_ms": 30}
+        cfg.update(top)
+        write_config(self.repo, gates, **cfg)
+        extra = {"WATCHD_TEST_RECORD": str(self.file)}
+        extra.update(env_extra or {})
+        r = self.started = self.watchd("start", env_extra=extra)
+        assert r.rc == 0, str(r)
+        return self.status()
+
+    def log(self):
+        return (self.repo / ".watchd" / "watchd.log").read_text(errors="replace")
+
+    def watch_runs(self):
+        r = self.watchd("log", "--json", "--limit", "1000")
+        assert r.rc == 0, str(r)
+        return [x for x in r.json if x["trigger"] == "watch"]
+
+    def status(self):
+        r = self.watchd("status", "--json")
+        assert r.rc == 0, str(r)
+        return r.json
+
+    def sync(self, timeout=60):
+        r = self.watchd("status", "--sync", "--json", "--timeout", str(timeout),
+                        timeout=timeout + 30)
+        assert r.rc == 0, str(r)
+        return r.json
+
+    def records(self):
+        out = []
+        for line in self.file.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out.append(json.loads(line))
+        return out
+
+    def paths(self):
+        return [r["path"] for r in self.records()]
+
+    def clear(self):
+        self.file.write_text("")
+
+
+@pytest.fixture
+def rec(repo, watchd, env, tmp_path):
+    """A Recorder on ROOT, not yet started (rec.start(**config))."""
+    return Recorder(repo, watchd, env, tmp_path)
+
+
+# --- the ledger harness -----------------------------------------------------
+
+LEDGER_APP_ID = 0x57544344  # PRAGMA application_id of a watchd ledger ("WTCD")
+
+
+class Root:
+    """ROOT (a git repository), its environment and a `watchd --root ROOT`
+    caller returning (rc, stdout, stderr, json); the daemons it starts are
+    stopped, or killed, by stop()."""
+
+    def __init__(self, path, runtime):
+        self.path = path
+        self.env = base_env(runtime)
+        self.pids = set()
+        self.db = path / ".watchd" / "ledger.db"
+
+    def run(self, *args, env=None, timeout=60, nice=False):
+        e = dict(self.env)
+        e.update(env or {})
+        # nice: a background reader that must not starve the daemon it reads beside
+        prefix = ["nice", "-n", "10"] if nice else []
+        p = subprocess.run([*prefix, str(WATCHD), "--root", str(self.path), *map(str, args)],
+                           cwd=self.path, env=e, capture_output=True, text=True,
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+        rep = sanitizer_report(p.stderr)
+        assert rep is None, rep
+        return p.returncode, p.stdout, p.stderr, _parse_json(p.stdout)
+
+    def config(self, gates, **top):
+        write_config(self.path, gates, **top)
+
+    def start(self, env=None):
+        rc, out, err, _ = self.run("start", env=env)
+        assert rc == 0, (out, err)
+        st = self.status()
+        self.pids.add(st["pid"])
+        track_daemon(st["pid"])
+        return st
+
+    def status(self):
+        rc, out, err, js = self.run("status", "--json")
+        assert rc == 0 and isinstance(js, dict), (rc, out, err)
+        return js
+
+    def log(self, limit=100000):
+        rc, out, err, js = self.run("log", "--json", "--limit", limit)
+        assert rc == 0 and isinstance(js, list), (rc, out, err)
+        return js
+
+    def stop(self):
+        self.run("stop", timeout=30)
+        for pid in list(self.pids):
+            kill_daemon(pid)
+        self.pids.clear()
+
+    def sql(self, query, args=()):
+        db = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
+        try:
+            return db.execute(query, args).fetchall()
+        finally:
+            db.close()
+
+    def sanitizer_free_log(self):
+        log = self.path / ".watchd" / "watchd.log"
+        rep = sanitizer_report(log.read_text(errors="replace") if log.exists() else "")
+        assert rep is None, rep
+
+
+@pytest.fixture
+def root(tmp_path):
+    """A Root on a fresh git repository with one (empty) commit."""
+    runtime = private_runtime_dir()
+    path = tmp_path / "repo"
+    path.mkdir()
+    for args in (["init", "-q", "-b", "main"], ["config", "user.name", "t"],
+                 ["config", "user.email", "t@watchd.invalid"],
+                 ["commit", "-q", "--allow-empty", "-m", "initial"]):
+        git(path, *args)
+    r = Root(path, runtime)
+    try:
+        yield r
+    finally:
+        r.stop()
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def pytest_sessionfinish(session, exitstatus):

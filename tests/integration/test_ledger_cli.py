@@ -1,32 +1,28 @@
 """watchd log/show/export/gc as a user sees them, without a daemon.
 
-Standalone: needs only pytest and the binary ($WATCHD, default ./watchd at
-the repository root). Ledgers are made with Python's sqlite3 where a test
+Needs only pytest and the binary (conftest.py's WATCHD: $WATCHD, default
+build/asan/watchd, else ./watchd). Ledgers are made with Python's sqlite3 where a test
 needs a file that watchd itself would never write.
 """
 import json
-import os
 import sqlite3
 import subprocess
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-WATCHD = os.environ.get("WATCHD", str(REPO / "watchd"))
-APP_ID = 0x57544344
+from conftest import LEDGER_APP_ID, WATCHD
 
 
 def watchd(root, *args):
-    p = subprocess.run([WATCHD, "--root", str(root), *args], capture_output=True,
+    p = subprocess.run([str(WATCHD), "--root", str(root), *args], capture_output=True,
                        text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
 
 
 @pytest.fixture
 def root(tmp_path):
-    if not os.access(WATCHD, os.X_OK):
-        pytest.skip(f"no watchd binary at {WATCHD}")
+    """A bare directory as ROOT (these commands need no repository); it
+    overrides conftest.py's `root` harness in this module."""
     return tmp_path
 
 
@@ -65,7 +61,7 @@ def make_db(root, app_id, version):
 
 
 def test_newer_ledger_is_refused(root):
-    make_db(root, APP_ID, 9)
+    make_db(root, LEDGER_APP_ID, 9)
     for args in (["log"], ["show", "01"], ["export"], ["gc", "--keep-runs", "1"]):
         rc, _, err = watchd(root, *args)
         assert rc == 4, (args, err)

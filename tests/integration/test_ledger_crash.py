@@ -2,166 +2,25 @@
 under load, a full disk, a read-only ledger, schema upgrades and many readers
 beside the writer. Checks read the files with Python's sqlite3.
 
-Standalone like test_ledger_cli.py: only pytest and the binary ($WATCHD,
-default build/asan/watchd, else ./watchd). Each test gets a fresh git
-repository as ROOT and a private XDG_RUNTIME_DIR; daemons are stopped (or
-killed) at the end whatever happened.
+Each test gets `root` (conftest.py's Root): a fresh git repository as ROOT, a
+private XDG_RUNTIME_DIR and a `watchd --root ROOT` caller; daemons are stopped
+(or killed) at the end whatever happened.
 
 Test hook used here: WATCHD_TEST_MAX_PAGES=N caps the ledger's WRITE
 connection at N pages (so writes fail with SQLITE_FULL); the daemon's
 ledger retry re-reads the cap from ROOT/.watchd/test-max-pages and lifts it
 once that file is gone.
 """
-import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-TOOLS = REPO / "tests" / "tools"
-APP_ID = 0x57544344
-
-
-def _binary():
-    given = os.environ.get("WATCHD")
-    if given:
-        p = Path(given)
-        return p if p.is_absolute() else (REPO / p if not p.exists() else p.resolve())
-    for cand in (REPO / "build" / "asan" / "watchd", REPO / "watchd"):
-        if cand.exists():
-            return cand
-    return REPO / "watchd"
-
-
-WATCHD = _binary()
-
-
-def _wait(pred, timeout=20.0, what="condition", interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last {v!r}")
-        time.sleep(interval)
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            st = f.read()
-    except OSError:
-        return False
-    return st[st.rindex(")") + 2:][:1] not in ("Z", "X")
-
-
-class Root:
-    """ROOT (a git repository), its environment and a `watchd` caller."""
-
-    def __init__(self, path, runtime):
-        self.path = path
-        self.env = dict(os.environ)
-        self.env.update({
-            "XDG_RUNTIME_DIR": runtime,
-            "PATH": f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1",
-            "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
-        })
-        for k in ("WATCHD_TRACE", "WATCHD_TEST_MAX_PAGES", "GIT_DIR", "GIT_WORK_TREE"):
-            self.env.pop(k, None)
-        self.pids = set()
-        self.db = path / ".watchd" / "ledger.db"
-
-    def run(self, *args, env=None, timeout=60, nice=False):
-        e = dict(self.env)
-        e.update(env or {})
-        # nice: a background reader that must not starve the daemon it reads beside
-        prefix = ["nice", "-n", "10"] if nice else []
-        p = subprocess.run([*prefix, str(WATCHD), "--root", str(self.path), *map(str, args)],
-                           cwd=self.path, env=e, capture_output=True, text=True,
-                           timeout=timeout, stdin=subprocess.DEVNULL)
-        try:
-            js = json.loads(p.stdout)
-        except ValueError:
-            js = None
-        for mark in ("ERROR: AddressSanitizer", "runtime error:"):
-            assert mark not in p.stderr, p.stderr
-        return p.returncode, p.stdout, p.stderr, js
-
-    def config(self, gates, **top):
-        data = {"version": 1, **top, "gates": gates}
-        (self.path / "watch.config.json").write_text(json.dumps(data, indent=2) + "\n")
-
-    def start(self, env=None):
-        rc, out, err, _ = self.run("start", env=env)
-        assert rc == 0, (out, err)
-        st = self.status()
-        self.pids.add(st["pid"])
-        return st
-
-    def status(self):
-        rc, out, err, js = self.run("status", "--json")
-        assert rc == 0 and isinstance(js, dict), (rc, out, err)
-        return js
-
-    def log(self, limit=100000):
-        rc, out, err, js = self.run("log", "--json", "--limit", limit)
-        assert rc == 0 and isinstance(js, list), (rc, out, err)
-        return js
-
-    def stop(self):
-        self.run("stop", timeout=30)
-        for pid in list(self.pids):
-            if _alive(pid):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                _wait(lambda pid=pid: not _alive(pid), 10, f"pid {pid} to die")
-        self.pids.clear()
-
-    def sql(self, query, args=()):
-        db = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
-        try:
-            return db.execute(query, args).fetchall()
-        finally:
-            db.close()
-
-    def sanitizer_free_log(self):
-        log = self.path / ".watchd" / "watchd.log"
-        text = log.read_text(errors="replace") if log.exists() else ""
-        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-            assert mark not in text, text[text.index(mark):][:4000]
-
-
-@pytest.fixture
-def root(tmp_path):
-    if not os.access(WATCHD, os.X_OK):
-        pytest.skip(f"no watchd binary at {WATCHD}")
-    runtime = tempfile.mkdtemp(prefix="wdl", dir="/tmp")
-    os.chmod(runtime, 0o700)
-    path = tmp_path / "repo"
-    path.mkdir()
-    for args in (["init", "-q", "-b", "main"], ["config", "user.name", "t"],
-                 ["config", "user.email", "t@watchd.invalid"],
-                 ["commit", "-q", "--allow-empty", "-m", "initial"]):
-        subprocess.run(["git", "-C", str(path), *args], check=True, capture_output=True)
-    r = Root(path, runtime)
-    try:
-        yield r
-    finally:
-        r.stop()
-        shutil.rmtree(runtime, ignore_errors=True)
-
+from conftest import LEDGER_APP_ID, pid_alive, wait_until
 
 QUICK_GATE = [{"name": "quick", "type": "command", "include": ["**/*.txt"],
                "command": ["true", "{files}"], "timeout_s": 30}]
@@ -209,12 +68,12 @@ def test_sigkill_under_load_loses_no_finished_run(root):
                 for rid in left_running:
                     assert by_id.get(rid) == "interrupted", (round_, rid, by_id.get(rid))
                 interrupted_checked += len(left_running)
-            _wait(lambda: len(root.log(limit=5)) > 0, 20, "a first run")
+            wait_until(lambda: len(root.log(limit=5)) > 0, 20, what="a first run")
             time.sleep(0.3)
             finished = {r["id"]: r["status"] for r in root.log()
                         if r["status"] != "running"}
             os.kill(pid, signal.SIGKILL)
-            _wait(lambda pid=pid: not _alive(pid), 10, "the daemon to die")
+            wait_until(lambda pid=pid: not pid_alive(pid), 10, what="the daemon to die")
             root.pids.discard(pid)
             assert root.sql("PRAGMA integrity_check") == [("ok",)], round_
             on_disk = dict(root.sql("SELECT id, status FROM runs"))
@@ -241,23 +100,24 @@ def test_disk_full_queues_runs_and_records_them_later(root):
     hook.write_text("1\n")
     root.start(env={"WATCHD_TEST_MAX_PAGES": "1"})
     (root.path / "a.txt").write_text("a\n")
-    st = _wait(lambda: (lambda s: s if not s["ledger"]["ok"] else None)(root.status()),
-               30, "the ledger to report the failure")
+    st = wait_until(lambda: (lambda s: s if not s["ledger"]["ok"] else None)(root.status()),
+                    30, what="the ledger to report the failure")
     assert "full" in st["ledger"]["error"], st["ledger"]
     assert "ledger.db" in st["ledger"]["error"]
     assert st["ledger"]["queued_writes"] >= 1
     # still watching: more changes make more runs, queued behind the first
     for i in range(5):
         (root.path / f"b{i}.txt").write_text(f"{i}\n")
-        _wait(lambda i=i: root.status()["ledger"]["queued_writes"] >= 2 + 2 * i, 30,
-              f"edit {i} to be queued")
+        wait_until(lambda i=i: root.status()["ledger"]["queued_writes"] >= 2 + 2 * i, 30,
+                   what=f"edit {i} to be queued")
     st = root.status()
     assert st["running"] is True and st["ledger"]["ok"] is False
     before = root.sql("SELECT count(*) FROM gate_runs")[0][0]
     assert before == 0
     # room again: the next retry (every 2 s) records everything, in order
     hook.unlink()
-    _wait(lambda: root.status()["ledger"]["queued_writes"] == 0, 30, "the queue to drain")
+    wait_until(lambda: root.status()["ledger"]["queued_writes"] == 0, 30,
+               what="the queue to drain")
     st = root.status()
     assert st["ledger"]["ok"] is True and st["ledger"]["error"] is None, st["ledger"]
     assert st["ledger"]["dropped_writes"] == 0
@@ -328,19 +188,21 @@ def test_daemon_keeps_watching_while_the_ledger_is_read_only(root):
         pytest.skip("needs root and chattr +i (the daemon's open descriptors ignore modes)")
     try:
         (root.path / "b.txt").write_text("b\n")
-        st = _wait(lambda: (lambda s: s if not s["ledger"]["ok"] else None)(root.status()),
-                   30, "the ledger to report the failure")
+        st = wait_until(lambda: (lambda s: s if not s["ledger"]["ok"] else None)(root.status()),
+                        30, what="the ledger to report the failure")
         assert "ledger.db" in st["ledger"]["error"], st["ledger"]
         assert st["ledger"]["queued_writes"] >= 1
         (root.path / "c.txt").write_text("c\n")
-        _wait(lambda: root.status()["ledger"]["queued_writes"] >= 3, 30, "the second run")
+        wait_until(lambda: root.status()["ledger"]["queued_writes"] >= 3, 30,
+                   what="the second run")
         assert root.status()["running"] is True
         log = (root.path / ".watchd" / "watchd.log").read_text(errors="replace")
         assert "ledger.db" in log
     finally:
         for u in undos:
             u()
-    _wait(lambda: root.status()["ledger"]["queued_writes"] == 0, 30, "the queue to drain")
+    wait_until(lambda: root.status()["ledger"]["queued_writes"] == 0, 30,
+               what="the queue to drain")
     st = root.status()
     assert st["ledger"]["ok"] is True, st["ledger"]
     seen = {f for r in root.log() for g in r["gates"] for f in g["files"]}
@@ -444,7 +306,7 @@ def make_v1(db_path):
     db.execute("INSERT INTO gate_files VALUES (7, 'a.py', 'b10b', 'changed')")
     db.execute("INSERT INTO findings (gate_run_id, path, line, col, code, severity, message)"
                " VALUES (7, 'a.py', 1, 8, 'F401', 'error', 'unused import')")
-    db.execute(f"PRAGMA application_id = {APP_ID}")
+    db.execute(f"PRAGMA application_id = {LEDGER_APP_ID}")
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
@@ -511,8 +373,8 @@ def test_readers_never_fail_while_the_daemon_records(root):
             time.sleep(0.01)
             if n % 50 == 0 and root.sql("SELECT count(*) FROM runs")[0][0] >= want:
                 break
-        _wait(lambda: root.sql("SELECT count(*) FROM runs WHERE status = 'running'")
-              == [(0,)], 30, "the last runs to finish")
+        wait_until(lambda: root.sql("SELECT count(*) FROM runs WHERE status = 'running'")
+                   == [(0,)], 30, what="the last runs to finish")
     finally:
         stop.set()
         for t in readers:

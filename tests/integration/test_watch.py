@@ -3,7 +3,6 @@ editor saves, git operations, sync, symlinks. Each test runs the real daemon on
 a real temp tree; a recorder gate (tests/tools/record-files) writes down every
 file it is given and what the file held, so "exactly one dispatch of the final
 content" is checked on what the tool actually saw."""
-import json
 import os
 import re
 import signal
@@ -17,67 +16,6 @@ import pytest
 from conftest import commit_all, git, requires, wait_until, write_config
 
 pytestmark = requires("start", "status", "stop")
-
-
-class Recorder:
-    def __init__(self, repo, watchd, env, tmp_path):
-        self.repo = repo
-        self.watchd = watchd
-        self.env = env
-        self.file = tmp_path / "dispatched.jsonl"
-        self.file.touch()
-
-    def start(self, env_extra=None, gates=None, **top):
-        if gates is None:
-            gates = [{"name": "rec", "type": "command", "include": ["**"],
-                      "exclude": ["watch.config.json"],
-                      "command": ["record-files", "{files}"], "timeout_s": 60}]
-        cfg = {"debounce_ms": 50, "stability_ms": 30}
-        cfg.update(top)
-        write_config(self.repo, gates, **cfg)
-        extra = {"WATCHD_TEST_RECORD": str(self.file)}
-        extra.update(env_extra or {})
-        r = self.started = self.watchd("start", env_extra=extra)
-        assert r.rc == 0, str(r)
-        return self.status()
-
-    def log(self):
-        return (self.repo / ".watchd" / "watchd.log").read_text(errors="replace")
-
-    def watch_runs(self):
-        r = self.watchd("log", "--json", "--limit", "1000")
-        assert r.rc == 0, str(r)
-        return [x for x in r.json if x["trigger"] == "watch"]
-
-    def status(self):
-        r = self.watchd("status", "--json")
-        assert r.rc == 0, str(r)
-        return r.json
-
-    def sync(self, timeout=60):
-        r = self.watchd("status", "--sync", "--json", "--timeout", str(timeout),
-                        timeout=timeout + 30)
-        assert r.rc == 0, str(r)
-        return r.json
-
-    def records(self):
-        out = []
-        for line in self.file.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                out.append(json.loads(line))
-        return out
-
-    def paths(self):
-        return [r["path"] for r in self.records()]
-
-    def clear(self):
-        self.file.write_text("")
-
-
-@pytest.fixture
-def rec(repo, watchd, env, tmp_path):
-    r = Recorder(repo, watchd, env, tmp_path)
-    yield r
 
 
 def test_new_directory_with_files_already_inside(rec, repo):

@@ -1,17 +1,9 @@
 """Ignore rules outside the tree's .gitignore files take effect live:
 .git/info/exclude and core.excludesFile. A directory they stop ignoring
 gets its watch, one they start ignoring loses it."""
-import pytest
-
 from conftest import commit_all, git, requires, wait_until
-from test_watch import Recorder  # noqa: F401  (the recorder gate)
 
 pytestmark = requires("start", "status", "stop")
-
-
-@pytest.fixture
-def rec(repo, watchd, env, tmp_path):
-    return Recorder(repo, watchd, env, tmp_path)
 
 
 def _check_live_rules(rec, repo, rules, **start):

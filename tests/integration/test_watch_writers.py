@@ -8,14 +8,8 @@ import time
 import pytest
 
 from conftest import requires, wait_until
-from test_watch import Recorder  # noqa: F401  (the recorder gate)
 
 pytestmark = requires("start", "status", "stop")
-
-
-@pytest.fixture
-def rec(repo, watchd, env, tmp_path):
-    return Recorder(repo, watchd, env, tmp_path)
 
 
 def _of(rec, path):
