@@ -112,7 +112,11 @@ int buf_read_file(struct buf *b, const char *path, size_t max)
 	for (;;) {
 		size_t want = sizeof(tmp);
 
-		if (max && b->len + want > max)
+		/* a buffer already at or past max reads nothing more (and
+		 * max - b->len must not wrap past the stack buffer) */
+		if (max && b->len >= max)
+			break;
+		if (max && want > max - b->len)
 			want = max - b->len;
 		if (want == 0)
 			break;

@@ -28,7 +28,8 @@ void buf_setlen(struct buf *b, size_t len);
 void buf_release(struct buf *b);
 /* Hands the malloc'ed string to the caller (never NULL); the buffer is reset. */
 char *buf_detach(struct buf *b, size_t *len);
-/* Reads a whole file; 0 or -errno. At most `max` bytes (0: no limit). */
+/* Appends a whole file to b; 0 or -errno. max (0: no limit) caps b's
+ * length, what it held before included: a b already that long gets nothing. */
 int buf_read_file(struct buf *b, const char *path, size_t max);
 
 #endif

@@ -187,6 +187,16 @@ TEST_IMPL(buf_read_file_limit)
 	ASSERT_EQ(b.buf[0], data[0]);
 	buf_release(&b);
 
+	/* max caps the whole buffer: one already past it reads nothing, and
+	 * the read never runs past the stack buffer (max - len must not wrap) */
+	buf_addstr(&b, "0123456789");
+	ASSERT_OK(buf_read_file(&b, path, 4));
+	ASSERT_EQ(b.len, 10);
+	ASSERT_OK(buf_read_file(&b, path, 12));
+	ASSERT_EQ(b.len, 12);
+	ASSERT(memcmp(b.buf + 10, data, 2) == 0);
+	buf_release(&b);
+
 	empty = write_tmp("empty", "", 0);
 	ASSERT_OK(buf_read_file(&b, empty, 0));
 	ASSERT_EQ(b.len, 0);
