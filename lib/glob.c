@@ -143,16 +143,25 @@ bool glob_covers_dir(const char *pattern, const char *dir)
 	size_t n = strlen(pattern);
 	char tmp[4096];
 
-	if (n == 0 || n >= sizeof(tmp))
+	if (n == 0 || n + 1 >= sizeof(tmp))
 		return false;
-	memcpy(tmp, pattern, n + 1);
-	while (n > 0 && tmp[n - 1] == '/')
-		tmp[--n] = '\0';
-	if (n >= 3 && strcmp(tmp + n - 3, "/**") == 0)
-		tmp[n -= 3] = '\0';
-	if (n == 0 || strcmp(tmp, "**") == 0)
+	/* room for a leading '/' */
+	memcpy(tmp + 1, pattern, n + 1);
+	while (n > 0 && tmp[n] == '/')
+		tmp[n--] = '\0';
+	/* a '/' before the end anchors the pattern to ROOT, as in .gitignore:
+	 * "build/" is any build directory, "build/" followed by two stars
+	 * only ROOT's, so cutting the stars off must not unanchor it */
+	if (n >= 3 && strcmp(tmp + 1 + n - 3, "/**") == 0) {
+		tmp[1 + (n -= 3)] = '\0';
+		if (n > 0 && strchr(tmp + 1, '/') == NULL) {
+			tmp[0] = '/';
+			return glob_match(tmp, dir);
+		}
+	}
+	if (n == 0 || strcmp(tmp + 1, "**") == 0)
 		return n != 0;
-	return glob_match(tmp, dir);
+	return glob_match(tmp + 1, dir);
 }
 
 bool glob_match_or_parent(const char *pattern, const char *path)

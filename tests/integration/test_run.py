@@ -389,6 +389,18 @@ def test_ignored_files_are_not_judged(repo, watchd):
     assert gate(r.json, "shellcheck")["files"] == ["ok.sh"]
 
 
+def test_ignore_glob_with_a_slash_is_anchored_to_root(repo, watchd):
+    """As in .gitignore, and as the README says: "vendor/**" is ROOT's
+    vendor only, while "cache/" (a trailing slash alone) is any cache."""
+    write_config(repo, [SHELLCHECK], ignore=["vendor/**", "cache/"])
+    for d in ("vendor", "pkg/vendor", "cache", "pkg/cache"):
+        (repo / d).mkdir(parents=True)
+        (repo / d / "ok.sh").write_text(CLEAN)
+    r = watchd("run", "--json")
+    assert r.rc == 0, str(r)
+    assert gate(r.json, "shellcheck")["files"] == ["pkg/vendor/ok.sh"]
+
+
 def test_state_dir_is_hidden_from_git(repo, watchd):
     write_config(repo, [SHELLCHECK])
     (repo / "ok.sh").write_text(CLEAN)

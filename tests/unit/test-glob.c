@@ -156,6 +156,15 @@ TEST_IMPL(glob_covers_dir_forms)
 	ASSERT(glob_covers_dir("build//", "build"));
 	ASSERT(glob_covers_dir("**/build", "a/b/build"));
 	ASSERT(glob_covers_dir("/build/**", "build"));
+	/* a '/' before the end anchors, as in .gitignore: "build/" with two
+	 * stars is ROOT's build only, as glob_match says for its files */
+	ASSERT(!glob_covers_dir("build/**", "a/build"));
+	ASSERT(!glob_match("build/**", "a/build/x"));
+	ASSERT(!glob_match_or_parent("build/**", "a/build/x"));
+	ASSERT(glob_match_or_parent("build/**", "build/x/y"));
+	ASSERT(glob_covers_dir("build/", "a/build"));
+	ASSERT(glob_covers_dir("src/gen/**", "src/gen"));
+	ASSERT(!glob_covers_dir("src/gen/**", "a/src/gen"));
 	ASSERT(!glob_covers_dir("/build/**", "a/build"));
 	ASSERT(!glob_covers_dir("build/*.o", "build"));
 	ASSERT(glob_covers_dir("**", "any/dir"));		/* everything is ignored */
