@@ -51,7 +51,7 @@ struct watcher {
 	char		*root;
 	struct ignore	*ig;
 	struct watcher_cb cb;
-	struct tree	*tree;		/* owned */
+	struct tree	*tree;		/* borrowed: the caller's, outlives us */
 	struct watcher_stats st;	/* files: see tree->files */
 	int		 closing;	/* handles still to close */
 	int		 fd;		/* -1: no inotify instance (everything is scanned) */

@@ -3,9 +3,10 @@
  *
  * One inotify fd (IN_NONBLOCK) on a uv_poll handle. Every non-ignored
  * directory under ROOT has a node in the tree (tree.h) and one watch;
- * wd -> node lives in a hash map. Besides the
- * tree, the git directory and the directories of the ignore files git
- * reads from outside the tree are watched. The work is split by job:
+ * wd -> node lives in a hash map. The tree is the caller's, so that settle
+ * records dispatch stamps into it without going through the watcher.
+ * Besides the tree, the git directory and the directories of the ignore
+ * files git reads from outside it are watched. The work is split by job:
  *   watcher-scan.c      listing directories into the tree; the initial scan
  *   watcher-events.c    inotify events, directory moves, watches outside
  *   watcher-rescan.c    rescans (overflow, ignore rules) and their backoff
@@ -17,8 +18,8 @@
  *    yet, or dropped by the kernel); st.dirs counts the live ones;
  *  - idle costs nothing: no timer runs unless degraded, moves are parked or
  *    a rescan is due;
- *  - nodes the watcher detached (parked moves) are out of the tree until
- *    re-attached or freed.
+ *  - the watcher never frees the tree; nodes it detached (parked moves) are
+ *    its own until re-attached or freed.
  * Expected load: 10k directories and 100k files in a few MiB. */
 #include <errno.h>
 #include <stdio.h>
@@ -27,7 +28,6 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include "ignore.h"
 #include "lib/xmalloc.h"
 #include "watcher-int.h"
 
@@ -68,7 +68,6 @@ static void release(struct watcher *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	events_release(w);
-	tree_free(w->tree);
 	wdmap_release(&w->wds);
 	buf_release(&w->path);
 	buf_release(&w->early);
@@ -77,7 +76,8 @@ static void release(struct watcher *w)
 }
 
 int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct ignore *ig,
-    const struct watcher_cb *cb, struct watcher **out, char *err, size_t errlen)
+    struct tree *tree, const struct watcher_cb *cb, struct watcher **out, char *err,
+    size_t errlen)
 {
 	struct watcher *w;
 	const char *env = getenv("WATCHD_TEST_MAX_WATCHES");
@@ -102,7 +102,7 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	w->fd = fd;
 	w->root = xstrdup(root);
 	w->ig = ig;
-	w->tree = tree_new();
+	w->tree = tree;
 	w->cb = *cb;
 	w->git_wd = -1;
 	w->test_max_watches = env ? atoi(env) : 0;
@@ -120,7 +120,7 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 		degraded_no_inotify(w, e);
 	events_setup(w, gitdir);
 	scan_initial(w);
-	if (w->tree->top->wd == TREE_WD_NONE || (w->tree->top->wd < 0 && !w->st.degraded)) {
+	if (tree->top->wd == TREE_WD_NONE || (tree->top->wd < 0 && !w->st.degraded)) {
 		snprintf(err, errlen, "cannot watch %s: %s", root, strerror(errno));
 		/* the timers may have been started; closing them needs the loop */
 		w->closing = 1;
@@ -164,30 +164,4 @@ void watcher_get_stats(const struct watcher *w, struct watcher_stats *st)
 	st->files = w->tree->files;
 	st->inotify = w->fd >= 0;
 	st->reason = w->st.degraded && w->reason[0] ? w->reason : NULL;
-}
-
-void watcher_note(struct watcher *w, const char *rel, uint64_t stamp)
-{
-	tree_note(w->tree, rel, stamp);
-}
-
-struct listing {
-	struct watcher	*w;
-	bool		(*want)(const void *arg, const char *rel);
-	const void	*arg;
-};
-
-static bool listed(const void *arg, const char *rel)
-{
-	const struct listing *l = arg;
-
-	return (l->want == NULL || l->want(l->arg, rel)) && !ignore_path(l->w->ig, rel, false);
-}
-
-void watcher_list_files(struct watcher *w, bool (*want)(const void *arg, const char *rel),
-    const void *arg, struct strvec *out)
-{
-	struct listing l = { w, want, arg };
-
-	tree_list_files(w->tree, listed, &l, out);
 }
