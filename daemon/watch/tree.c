@@ -220,12 +220,6 @@ void tree_files_take(struct tree *t, struct tree_dir *d, struct dirents *old)
 	t->files -= old->n;
 }
 
-void tree_file_append(struct tree *t, struct tree_dir *d, const char *name, uint64_t stamp)
-{
-	dirents_append(&d->ents, name, stamp);
-	t->files++;
-}
-
 void tree_files_sort(struct tree_dir *d)
 {
 	dirents_sort(&d->ents);

@@ -98,7 +98,8 @@ void tree_forget_files(struct tree *t, struct tree_dir *d);
  * listed, in any order; tree_files_sort puts them in order, which the
  * other calls need (tree_file_set, tree_note). */
 void tree_files_take(struct tree *t, struct tree_dir *d, struct dirents *old);
-void tree_file_append(struct tree *t, struct tree_dir *d, const char *name, uint64_t stamp);
+static inline void tree_file_append(struct tree *t, struct tree_dir *d, const char *name,
+    uint64_t stamp);
 void tree_files_sort(struct tree_dir *d);
 
 /* Calls fn for every file of d's subtree, d's own first, then each
@@ -108,5 +109,13 @@ void tree_each_file(const struct tree_dir *d, struct buf *path, tree_file_fn *fn
  * which want(arg, rel) is true (want NULL: all). Unsorted. */
 void tree_list_files(const struct tree *t, bool (*want)(const void *arg, const char *rel),
     const void *arg, struct strvec *out);
+
+/* Once per file of every listing: inline, so the scan pays no call for it. */
+static inline void tree_file_append(struct tree *t, struct tree_dir *d, const char *name,
+    uint64_t stamp)
+{
+	dirents_append(&d->ents, name, stamp);
+	t->files++;
+}
 
 #endif
