@@ -15,7 +15,7 @@
 
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "watcher-int.h"
+#include "watcher-internal.h"
 
 #define DEGRADED_DUTY 20	/* degraded scans take at most 1/20 of the time */
 

@@ -23,7 +23,7 @@
 #include "ignore.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "watcher-int.h"
+#include "watcher-internal.h"
 
 #define GIT_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
 	IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)

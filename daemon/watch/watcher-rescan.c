@@ -14,7 +14,7 @@
 
 #include "ignore.h"
 #include "lib/log.h"
-#include "watcher-int.h"
+#include "watcher-internal.h"
 
 #define RESCAN_MIN_MS 100
 #define RESCAN_MAX_MS 10000

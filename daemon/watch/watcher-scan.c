@@ -33,7 +33,7 @@
 #include "lib/fstamp.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "watcher-int.h"
+#include "watcher-internal.h"
 
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_MOVED_FROM | \
 	IN_MOVED_TO | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW | \

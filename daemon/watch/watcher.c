@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "lib/xmalloc.h"
-#include "watcher-int.h"
+#include "watcher-internal.h"
 
 void watch_forget(void *arg, struct tree_dir *d)
 {

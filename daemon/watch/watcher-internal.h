@@ -3,8 +3,8 @@
  * watcher-scan.c (listing directories, the initial scan), watcher-events.c
  * (inotify events), watcher-rescan.c (rescans, overflow, the scan timer) and
  * watcher-degraded.c (directories without a watch). */
-#ifndef WD_WATCHER_INT_H
-#define WD_WATCHER_INT_H
+#ifndef WD_WATCHER_INTERNAL_H
+#define WD_WATCHER_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
