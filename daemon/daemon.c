@@ -27,6 +27,7 @@
 #include "daemon/run/select.h"
 #include "daemon/watch/ignore.h"
 #include "daemon/watch/settle.h"
+#include "daemon/watch/tree.h"
 #include "daemon/watch/watcher.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -54,6 +55,9 @@ struct daemon {
 	struct ledger	*ledger;
 	struct repo	*repo;
 	struct ignore	*ig;
+	struct tree	*tree;		/* the watch stage's state: built by the
+					 * watcher, dispatch stamps from settle;
+					 * freed once both have closed */
 	struct watcher	*watcher;
 	struct settle	*settle;
 	struct sched	*sched;
@@ -302,15 +306,13 @@ static void reload_config(struct daemon *d)
 		free_retired(d);
 }
 
-static void on_batch(void *arg, const struct strvec *changed, const uint64_t *stamps,
-    const struct strvec *removed, uint64_t seq)
+static void on_batch(void *arg, const struct strvec *changed, const struct strvec *removed,
+    uint64_t seq)
 {
 	struct daemon *d = arg;
 	char id[ULID_LEN + 1];
 	struct wd_err err = { 0 };
 
-	for (size_t i = 0; i < changed->n; i++)
-		watcher_note(d->watcher, changed->v[i], stamps[i]);
 	if (d->config_rel && strvec_bsearch(changed, d->config_rel) >= 0)
 		reload_config(d);
 	if (sched_submit(d->sched, changed, removed, seq, id, &err) < 0)
@@ -319,18 +321,27 @@ static void on_batch(void *arg, const struct strvec *changed, const uint64_t *st
 	check_syncs(d);
 }
 
-static bool gate_input(const void *g, const char *rel)
+struct gate_listing {
+	const struct daemon	*d;
+	const struct gate	*g;
+};
+
+/* The tree holds every file of the watched directories: the ignore rules
+ * filter it as they filter events (on_file). */
+static bool gate_input(const void *arg, const char *rel)
 {
-	return select_is_input(g, rel);
+	const struct gate_listing *l = arg;
+
+	return select_is_input(l->g, rel) && !ignore_path(l->d->ig, rel, false);
 }
 
-/* From the watcher's tree: the disk was listed once already, and every
+/* From the watched tree: the disk was listed once already, and every
  * change since has been applied to it. */
 static void list_files(void *arg, const struct gate *g, struct strvec *out)
 {
-	struct daemon *d = arg;
+	struct gate_listing l = { arg, g };
 
-	watcher_list_files(d->watcher, gate_input, g, out);
+	tree_list_files(l.d->tree, gate_input, &l, out);
 	strvec_sort(out);
 }
 
@@ -771,6 +782,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			d.config_rel = xstrdup(ctx->config_path + rl + 1);
 	}
 	d.loop = uv_default_loop();
+	d.tree = tree_new();
 	{
 		struct sched_opts so = {
 			.loop = d.loop, .root = ctx->root, .cfg = &ctx->cfg,
@@ -778,7 +790,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			.list_files = list_files, .list_arg = &d,
 		};
 		struct settle_opts se = {
-			.loop = d.loop, .root = ctx->root, .gitdir = gitdir,
+			.loop = d.loop, .root = ctx->root, .gitdir = gitdir, .tree = d.tree,
 			.debounce_ms = ctx->cfg.debounce_ms, .max_wait_ms = ctx->cfg.max_wait_ms,
 			.stability_ms = ctx->cfg.stability_ms,
 			.writer_timeout_ms = ctx->cfg.writer_timeout_ms,
@@ -791,7 +803,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		d.settle = settle_new(&se, on_batch, &d);
 		d.started = uv_now(d.loop);
 		/* nothing calls back into the daemon before the loop runs */
-		n = watcher_start(d.loop, ctx->root, gitdir, d.ig, &wcb, &d.watcher, werr,
+		n = watcher_start(d.loop, ctx->root, gitdir, d.ig, d.tree, &wcb, &d.watcher, werr,
 		    sizeof(werr));
 		/* a ledger that cannot be used is the first thing to report, as
 		 * when it opened before the scan */
@@ -854,6 +866,7 @@ out_loop:
 	/* let every closing handle (and killed tool) report */
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	sched_free(d.sched);
+	tree_free(d.tree);	/* the watcher and settle wrote into it until closed */
 	free_retired(&d);
 	free(d.config_rel);
 	free(d.config_error);

@@ -25,7 +25,11 @@
  * IN_CLOSE_WRITE, and what a listing reports counts as closed. A rename
  * onto the name counts as closed. A writer that never closes (a log) is
  * let through writer_timeout_ms after its last event. No timer runs when
- * nothing is pending. */
+ * nothing is pending.
+ *
+ * A batch goes out one way: the stamps its files had at the second look
+ * are recorded in the watch stage's tree first (what a later rescan
+ * compares the disk against), then the batch goes to the owner. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -41,6 +45,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "settle.h"
+#include "tree.h"
 
 #define GIT_RECHECK_MS 100
 #define INDEX_LOCK_STALE_S 30.0	/* an index.lock older than this is left over */
@@ -284,7 +289,7 @@ static void flush_ready(struct settle *st, bool only_removed, bool dropped)
 {
 	struct strvec changed = STRVEC_INIT, removed = STRVEC_INIT;
 	struct ready *ready = NULL;
-	uint64_t *stamps = NULL, seq = UINT64_MAX;
+	uint64_t seq = UINT64_MAX;
 	size_t it = 0, n = 0, alloc = 0;
 	struct hmap_slot *s;
 
@@ -314,23 +319,22 @@ static void flush_ready(struct settle *st, bool only_removed, bool dropped)
 		/* entries may still have been dropped (not regular files any
 		 * more): tell the owner, whose sync barrier may now be met */
 		if (dropped)
-			st->cb(st->arg, &changed, NULL, &removed, UINT64_MAX);
+			st->cb(st->arg, &changed, &removed, UINT64_MAX);
 		return;
 	}
 	if (n > 1)
 		qsort(ready, n, sizeof(*ready), cmp_ready);
 	strvec_sort(&removed);
-	stamps = xcalloc(n ? n : 1, sizeof(*stamps));
 	for (size_t i = 0; i < n; i++) {
+		if (st->o.tree)
+			tree_note(st->o.tree, ready[i].path, ready[i].stamp);
 		strvec_push_owned(&changed, ready[i].path);
-		stamps[i] = ready[i].stamp;
 	}
 	free(ready);
 	log_debug("batch: %zu changed, %zu removed", changed.n, removed.n);
-	st->cb(st->arg, &changed, stamps, &removed, seq);
+	st->cb(st->arg, &changed, &removed, seq);
 	strvec_clear(&changed);
 	strvec_clear(&removed);
-	free(stamps);
 }
 
 static void on_debounce(uv_timer_t *t)

@@ -18,11 +18,16 @@
 #include "lib/strvec.h"
 
 struct settle;
+struct tree;
 
 struct settle_opts {
 	uv_loop_t	*loop;
 	const char	*root;
 	const char	*gitdir;	/* absolute, with trailing '/', or NULL */
+	/* Where the stamp each changed file had when it went out is recorded
+	 * (tree_note), so that a rescan reports only what changed since; NULL:
+	 * nowhere. Borrowed: it must outlive the settle. */
+	struct tree	*tree;
 	int		 debounce_ms;
 	int		 max_wait_ms;
 	int		 stability_ms;
@@ -30,10 +35,10 @@ struct settle_opts {
 };
 
 /* A batch: changed files (stable, exist) and removed ones, relative to
- * ROOT, both sorted; stamps[i] is the watcher stamp of changed->v[i].
- * seq is the lowest event sequence number in the batch. Borrowed. Both
- * lists may be empty (stamps NULL) when pending entries were only dropped. */
-typedef void settle_flush_fn(void *arg, const struct strvec *changed, const uint64_t *stamps,
+ * ROOT, both sorted. seq is the lowest event sequence number in the batch.
+ * Borrowed. Both lists may be empty when pending entries were only
+ * dropped. The changed files' stamps are in the tree before this runs. */
+typedef void settle_flush_fn(void *arg, const struct strvec *changed,
     const struct strvec *removed, uint64_t seq);
 
 struct settle *settle_new(const struct settle_opts *o, settle_flush_fn *cb, void *arg);

@@ -1,7 +1,7 @@
 /* Recursive watching of ROOT with one raw inotify fd read inside the libuv
- * loop (uv_poll), one watch per directory, a tree of watched directories
- * with the files each holds (name -> stamp), and a rescan that reconciles
- * that tree with the disk after an event-queue overflow. */
+ * loop (uv_poll), one watch per directory. It keeps the caller's tree
+ * (tree.h) in step with the disk, and reconciles the two with a rescan
+ * after an event-queue overflow. */
 #ifndef WD_WATCHER_H
 #define WD_WATCHER_H
 
@@ -13,6 +13,7 @@
 #include "event.h"
 
 struct ignore;
+struct tree;
 struct watcher;
 
 struct watcher_cb {
@@ -39,7 +40,7 @@ struct watcher_cb {
 struct watcher_stats {
 	int		dirs;		/* directories with a live watch */
 	int		unwatched;	/* directories scanned periodically instead */
-	uint64_t	files;
+	uint64_t	files;		/* in the tree */
 	uint64_t	rescans;
 	uint64_t	overflows;
 	bool		degraded;	/* some directories could not get a watch */
@@ -48,20 +49,23 @@ struct watcher_stats {
 };
 
 /* Starts watching root: the initial scan runs before this returns, so
- * every change after it is reported. gitdir (absolute) is watched
- * non-recursively for git operations when not NULL, and so are its info/
- * (for info/exclude) and the directory of core.excludesFile. When no
- * inotify instance can be had (EMFILE: max_user_instances) this still
- * succeeds: it logs why and scans the whole tree periodically (degraded).
- * 0, or a negative code with err (ROOT cannot be listed). */
+ * every change after it is reported. tree (borrowed; empty, from tree_new,
+ * and it must outlive the watcher) is filled by the scan and kept in step
+ * with the disk from then on; ig too is borrowed. gitdir (absolute) is
+ * watched non-recursively for git operations when not NULL, and so are
+ * its info/ (for info/exclude) and the directory of core.excludesFile.
+ * When no inotify instance can be had (EMFILE: max_user_instances) this
+ * still succeeds: it logs why and scans the whole tree periodically
+ * (degraded). 0, or a negative code with err (ROOT cannot be listed); the
+ * tree may then hold part of a listing. Not from inside a callback of
+ * this watcher. */
 int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct ignore *ig,
-    const struct watcher_cb *cb, struct watcher **out, char *err, size_t errlen);
-/* Stops and closes; the watcher is freed from its close callback. */
+    struct tree *tree, const struct watcher_cb *cb, struct watcher **out, char *err,
+    size_t errlen);
+/* Stops and closes; the watcher is freed from its close callbacks, after
+ * which the tree may go. NULL-safe. */
 void watcher_stop(struct watcher *w);
 void watcher_get_stats(const struct watcher *w, struct watcher_stats *st);
-/* Records what settle saw when it dispatched a file, so that a later
- * rescan reports only real changes. stamp 0: forget. */
-void watcher_note(struct watcher *w, const char *rel, uint64_t stamp);
 /* Reconciles the whole tree with the disk (after an overflow, or a test
  * hook): at once, or after a backoff that doubles while such rescans
  * follow each other closely, so an overflow storm cannot pin a core. */
@@ -77,13 +81,5 @@ bool watcher_busy(const struct watcher *w);
  * what changed there, so that a sync barrier covers them. Returns true
  * when ROOT itself is watched, i.e. a cookie created in ROOT will be seen. */
 bool watcher_scan_unwatched(struct watcher *w);
-
-/* Appends to out the ROOT-relative path of every file in the watcher's
- * tree (what it knows, not a new listing of the disk) for which want(arg,
- * rel) is true (want NULL: all) and that the ignore rules let through.
- * Unsorted. */
-struct strvec;
-void watcher_list_files(struct watcher *w, bool (*want)(const void *arg, const char *rel),
-    const void *arg, struct strvec *out);
 
 #endif

@@ -10,8 +10,10 @@
 
 #include <uv.h>
 
+#include "daemon/watch/event.h"
 #include "daemon/watch/settle.h"
-#include "daemon/watch/watcher.h"
+#include "daemon/watch/tree.h"
+#include "lib/fstamp.h"
 #include "lib/strvec.h"
 #include "lib/xmalloc.h"
 #include "test.h"
@@ -24,12 +26,11 @@ struct seen {
 	uv_loop_t	*loop;
 };
 
-static void on_flush(void *arg, const struct strvec *changed, const uint64_t *stamps,
-    const struct strvec *removed, uint64_t seq)
+static void on_flush(void *arg, const struct strvec *changed, const struct strvec *removed,
+    uint64_t seq)
 {
 	struct seen *s = arg;
 
-	(void)stamps;
 	if (s->batches++ == 0)
 		s->first_batch_at = uv_now(s->loop);
 	strvec_pushv(&s->changed, changed);
@@ -356,6 +357,93 @@ TEST_IMPL(settle_transient_and_removed)
 	ASSERT_EQ(s.removed.n, 1);
 	ASSERT_STR_EQ(s.removed.v[0], "old.txt");
 	finish(&loop, st, &s, root);
+	return 0;
+}
+
+/* What the tree holds for rel: its stamp, 0 when unstamped, UINT64_MAX
+ * when the tree has no such file. */
+static uint64_t tree_stamp(const struct tree *t, const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	const struct tree_dir *d = tree_lookup(t, rel, slash ? (size_t)(slash - rel) : 0);
+	long i = d ? dirents_find(&d->ents, slash ? slash + 1 : rel) : -1;
+
+	return i >= 0 ? d->ents.v[i].stamp : UINT64_MAX;
+}
+
+static uint64_t disk_stamp(const char *root, const char *rel)
+{
+	char *p = xasprintf("%s/%s", root, rel);
+	struct stat sb;
+
+	ASSERT_OK(lstat(p, &sb));
+	free(p);
+	return fstamp(&sb);
+}
+
+struct dispatch {
+	struct seen	 seen;
+	struct tree	*tree;
+	int		 stamped;	/* changed files already stamped in the tree */
+};
+
+static void on_flush_tree(void *arg, const struct strvec *changed, const struct strvec *removed,
+    uint64_t seq)
+{
+	struct dispatch *d = arg;
+
+	for (size_t i = 0; i < changed->n; i++) {
+		uint64_t st = tree_stamp(d->tree, changed->v[i]);
+
+		if (st != 0 && st != UINT64_MAX)
+			d->stamped++;
+	}
+	on_flush(&d->seen, changed, removed, seq);
+}
+
+/* A batch goes out with the stamps its files had recorded in the tree
+ * first, the one way settle talks back to the watch stage: a rescan then
+ * reports only files changed since. */
+TEST_IMPL(settle_records_dispatch_stamps)
+{
+	uv_loop_t loop;
+	struct dispatch d;
+	char *root = mktree(), *sub = xasprintf("%s/sub", root), *nodir = xasprintf("%s/nodir", root);
+	struct settle_opts o = {
+		.loop = &loop, .root = root, .debounce_ms = 20, .max_wait_ms = 2000,
+		.stability_ms = 20, .writer_timeout_ms = 5000,
+	};
+	struct settle *st;
+	struct tree_dir *top;
+
+	uv_loop_init(&loop);
+	memset(&d, 0, sizeof(d));
+	d.seen.loop = &loop;
+	d.tree = o.tree = tree_new();
+	top = d.tree->top;
+	tree_add(top, "sub");
+	tree_file_set(d.tree, top, "a.txt", 0);		/* listed, never looked at */
+	ASSERT_OK(mkdir(sub, 0755));
+	ASSERT_OK(mkdir(nodir, 0755));
+	write_file(root, "a.txt", "a");
+	write_file(root, "sub/b.txt", "b");
+	write_file(root, "nodir/c.txt", "c");		/* a directory the tree lacks */
+	st = settle_new(&o, on_flush_tree, &d);
+	settle_event(st, "a.txt", WEV_MODIFIED | WEV_CLOSED, 1);
+	settle_event(st, "sub/b.txt", WEV_CREATED | WEV_CLOSED, 2);
+	settle_event(st, "nodir/c.txt", WEV_CREATED | WEV_CLOSED, 3);
+	run_until(&loop, &d.seen, 1, 3000);
+	ASSERT_EQ(d.seen.batches, 1);
+	ASSERT_EQ(d.seen.changed.n, 3);
+	ASSERT_EQ(d.stamped, 2);			/* in the tree before the batch */
+	ASSERT_EQ(tree_stamp(d.tree, "a.txt"), disk_stamp(root, "a.txt"));
+	ASSERT_EQ(tree_stamp(d.tree, "sub/b.txt"), disk_stamp(root, "sub/b.txt"));
+	ASSERT_EQ(tree_stamp(d.tree, "nodir/c.txt"), UINT64_MAX);
+	ASSERT_EQ(d.tree->files, 2);
+	finish(&loop, st, &d.seen, root);
+	tree_free(d.tree);
+	free(sub);
+	free(nodir);
 	return 0;
 }
 
