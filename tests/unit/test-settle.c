@@ -146,13 +146,30 @@ TEST_IMPL(settle_event_at_counts_from_then)
 	ASSERT_EQ(s.batches, 1);
 	ASSERT(s.first_batch_at - t0 >= 100);
 	ASSERT(s.first_batch_at - t0 < 3000);
-	/* a time ahead of the loop's counts as now */
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
+/* A time ahead of the loop's counts as now: with a 300 ms debounce the
+ * batch comes well inside the 6 s bound, where counting from the given
+ * time (10 s ahead) would miss it. */
+TEST_IMPL(settle_event_at_ahead_counts_as_now)
+{
+	uv_loop_t loop;
+	struct seen s;
+	char *root = mktree();
+	struct settle *st;
+	uint64_t t0;
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 300, 10000);
 	write_file(root, "b.txt", "b");
 	uv_update_time(&loop);
 	t0 = uv_now(&loop);
-	settle_event_at(st, "b.txt", WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, 2, t0 + 10000);
-	run_until(&loop, &s, 2, 6000);
-	ASSERT_EQ(s.batches, 2);
+	settle_event_at(st, "b.txt", WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, 1, t0 + 10000);
+	run_until(&loop, &s, 1, 6000);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT(s.first_batch_at - t0 >= 300);
 	finish(&loop, st, &s, root);
 	return 0;
 }
