@@ -710,8 +710,35 @@ static int fail_start(int *ready_fd, int code, const char *fmt, ...)
 	return code;
 }
 
+/* Is pid gone or on its way out? A killed daemon's main thread turns
+ * zombie while its other threads may still be exiting and holding its
+ * files, the lock among them. */
+static bool pid_exiting(int pid)
+{
+	char path[64], stat[512], *paren;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	stat[n] = '\0';
+	paren = strrchr(stat, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+#define LOCK_WAIT_MS	2000	/* for a dead holder's last threads to exit */
+
 /* One daemon per ROOT: an flock on a file next to the socket, holding our
- * pid for the message a second starter prints. Returns the fd or -1. */
+ * pid for the message a second starter prints. Returns the fd or -1. A
+ * lock whose holder is exiting (a start right after a crash or kill -9)
+ * is waited for, up to LOCK_WAIT_MS. */
 static int take_lock(const char *lock_path, int *other_pid)
 {
 	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -720,15 +747,19 @@ static int take_lock(const char *lock_path, int *other_pid)
 	*other_pid = 0;
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 10) {
 		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 
+		*other_pid = 0;
 		if (n > 0) {
 			buf[n] = '\0';
 			*other_pid = atoi(buf);
 		}
-		close(fd);
-		return -1;
+		if (waited >= LOCK_WAIT_MS || !pid_exiting(*other_pid)) {
+			close(fd);
+			return -1;
+		}
+		usleep(10000);
 	}
 	if (ftruncate(fd, 0) == 0) {
 		int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());

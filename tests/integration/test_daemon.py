@@ -2,6 +2,9 @@
 import os
 import re
 import stat
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -65,6 +68,60 @@ def test_second_start_fails_naming_the_first_pid(daemon, watchd):
     assert re.search(r"\b%d\b" % daemon.pid, r.stderr), str(r)
     assert pid_alive(daemon.pid)
     assert watchd("status", "--json").json["pid"] == daemon.pid
+
+
+LOCK_HOLDER = r"""
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.ftruncate(fd, 0)
+os.write(fd, b"%s\n" % sys.argv[2].encode())
+print("locked", flush=True)
+time.sleep(float(sys.argv[3]))
+"""
+
+
+def hold_lock(watchd, pid, seconds):
+    """A process holding ROOT's daemon lock, with pid written in it (as a
+    daemon writes its own), for seconds."""
+    sock = watchd("status", "--json").json["socket"]
+    lock = re.sub(r"\.sock$", ".lock", sock)
+    assert lock != sock, sock
+    p = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, lock, str(pid), str(seconds)],
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "locked"
+    return p
+
+
+def test_start_waits_for_a_dead_daemons_lock(repo, watchd):
+    """kill -9 then start at once: the dead daemon's last threads may still
+    hold the lock for a moment after its pid turned zombie. start waits
+    for a lock whose pid is gone or a zombie, and only for such a one."""
+    write_config(repo, [])
+    zombie = subprocess.Popen(["true"])
+    wait_until(lambda: not pid_alive(zombie.pid), 10, what="a zombie")
+    holder = hold_lock(watchd, zombie.pid, 0.5)
+    try:
+        r = watchd("start")
+        assert r.rc == 0, str(r)
+        st = watchd("status", "--json").json
+        track_daemon(st["pid"])
+        assert watchd("stop").rc == 0
+    finally:
+        holder.kill()
+        holder.wait()
+        zombie.wait()
+    live = subprocess.Popen(["sleep", "30"])
+    holder = hold_lock(watchd, live.pid, 30)
+    try:
+        t0 = time.monotonic()
+        r = watchd("start")
+        assert r.rc != 0 and re.search(r"\b%d\b" % live.pid, r.stderr), str(r)
+        assert time.monotonic() - t0 < 1.5
+    finally:
+        for p in (holder, live):
+            p.kill()
+            p.wait()
 
 
 def test_edit_then_sync_reflects_it(daemon, watchd, repo):
