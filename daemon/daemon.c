@@ -30,6 +30,7 @@
 #include "daemon/watch/tree.h"
 #include "daemon/watch/watcher.h"
 #include "lib/buf.h"
+#include "lib/envlist.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "version.h"
@@ -675,7 +676,8 @@ static void ledger_opening_begin(struct ledger_opening *lo, const char *path)
 {
 	memset(lo, 0, sizeof(*lo));
 	lo->path = path;
-	lo->threaded = pthread_create(&lo->thread, NULL, ledger_opening_main, lo) == 0;
+	lo->threaded = !envlist_has("WATCHD_BENCH_WITHOUT", "ledger-thread") &&
+	    pthread_create(&lo->thread, NULL, ledger_opening_main, lo) == 0;
 	if (!lo->threaded)
 		ledger_opening_main(lo);
 }

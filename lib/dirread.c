@@ -27,10 +27,41 @@ void dirread_open(struct dirread *r, int fd)
 	r->buf = xmalloc(DIRREAD_BUF);
 	r->pos = r->len = 0;
 	r->err = 0;
+	r->dir = NULL;
+}
+
+void dirread_open_readdir(struct dirread *r, int fd)
+{
+	dirread_open(r, fd);
+	r->dir = fdopendir(fd);
+	if (r->dir == NULL)
+		r->err = errno;
+}
+
+static int next_readdir(struct dirread *r, const char **name, unsigned char *type)
+{
+	const struct dirent *e;
+
+	for (;;) {
+		errno = 0;
+		if (r->dir == NULL || (e = readdir(r->dir)) == NULL) {
+			if (r->dir)
+				r->err = errno;
+			return 0;
+		}
+		if (e->d_name[0] == '.' && (e->d_name[1] == '\0' ||
+		    (e->d_name[1] == '.' && e->d_name[2] == '\0')))
+			continue;
+		*name = e->d_name;
+		*type = e->d_type;
+		return 1;
+	}
 }
 
 int dirread_next(struct dirread *r, const char **name, unsigned char *type)
 {
+	if (r->dir || r->err)
+		return r->dir ? next_readdir(r, name, type) : 0;
 	for (;;) {
 		const struct kdirent *k;
 
@@ -60,8 +91,11 @@ int dirread_next(struct dirread *r, const char **name, unsigned char *type)
 
 void dirread_close(struct dirread *r)
 {
-	if (r->fd >= 0)
+	if (r->dir)
+		closedir(r->dir);	/* closes fd too */
+	else if (r->fd >= 0)
 		close(r->fd);
+	r->dir = NULL;
 	r->fd = -1;
 	free(r->buf);
 	r->buf = NULL;

@@ -5,6 +5,7 @@
 #ifndef WD_DIRREAD_H
 #define WD_DIRREAD_H
 
+#include <dirent.h>
 #include <stddef.h>
 
 struct dirread {
@@ -12,10 +13,14 @@ struct dirread {
 	char	*buf;		/* DIRREAD_BUF bytes */
 	size_t	 pos, len;
 	int	 err;		/* errno of a failed read, or 0 */
+	DIR	*dir;		/* dirread_open_readdir only, else NULL */
 };
 
 /* Takes ownership of fd (closed by dirread_close). */
 void dirread_open(struct dirread *r, int fd);
+/* The same through fdopendir/readdir, for measuring what getdents64
+ * saves; r->fd stays usable for *at() calls. */
+void dirread_open_readdir(struct dirread *r, int fd);
 /* The next entry other than "." and "..": its name (borrowed until the
  * next call) and d_type (DT_UNKNOWN where the file system does not say).
  * 1, or 0 at the end or on an error (r->err). */

@@ -216,13 +216,16 @@ static void scan_dir(struct watcher *w, struct tree_dir *d, int dfd, bool report
 
 	if (d->wd == TREE_WD_NONE)
 		watch_dir(w, d);
-	if (w->initial && uv_hrtime() >= w->early_next) {
+	if (w->initial && !w->without_early_replay && uv_hrtime() >= w->early_next) {
 		w->early_next = uv_hrtime() + EARLY_EVERY_NS;
 		read_early(w);
 	}
 	if (w->initial && d == w->tree->top && w->test_scan_pause_ms > 0)
 		test_scan_pause(w);
-	dirread_open(&dir, dfd);
+	if (w->without_getdents)
+		dirread_open_readdir(&dir, dfd);
+	else
+		dirread_open(&dir, dfd);
 	tree_files_take(w->tree, d, &old);
 	nold = old.n;
 	seen_old = nold ? xcalloc(nold, sizeof(bool)) : NULL;
@@ -301,7 +304,7 @@ void scan_path(struct watcher *w, struct tree_dir *d, bool report)
 		return;
 	/* a whole-tree scan asks libgit2 about directories on a second
 	 * thread; smaller ones are not worth the thread */
-	if (d == w->tree->top)
+	if (d == w->tree->top && !w->without_ignore_thread)
 		ignore_ahead_start(w->ig);
 	scan_dir(w, d, fd, report, 0);
 	ignore_ahead_stop(w->ig);

@@ -124,6 +124,29 @@ def test_start_waits_for_a_dead_daemons_lock(repo, watchd):
             p.wait()
 
 
+def test_speedups_turned_off_still_watch(repo, watchd):
+    """make bench times each speed-up against the daemon without it
+    (WATCHD_BENCH_WITHOUT): that daemon must still see everything."""
+    write_config(repo, [{"name": "shellcheck", "type": "command", "include": ["**/*.sh"],
+                         "command": ["shellcheck", "-f", "gcc", "{files}"],
+                         "parser": "gcc"}])
+    (repo / "sub" / "deeper").mkdir(parents=True)
+    (repo / "sub" / "deeper" / "ok.sh").write_text(CLEAN)
+    off = "ledger-thread,early-replay,getdents,ignore-thread"
+    r = watchd("start", env_extra={"WATCHD_BENCH_WITHOUT": off})
+    assert r.rc == 0, str(r)
+    st = watchd("status", "--json").json
+    track_daemon(st["pid"])
+    try:
+        assert st["watch"]["dirs"] >= 3, st["watch"]
+        (repo / "sub" / "deeper" / "bad.sh").write_text(UNQUOTED)
+        st = synced(watchd)
+        g = gate_state(st, "shellcheck")
+        assert g and g["status"] == "fail" and g["failing_files"] == 1, st
+    finally:
+        assert watchd("stop").rc == 0
+
+
 def test_edit_then_sync_reflects_it(daemon, watchd, repo):
     (repo / "sub").mkdir()
     (repo / "sub" / "a.sh").write_text(UNQUOTED)
