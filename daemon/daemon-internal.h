@@ -1,0 +1,94 @@
+/* What the daemon's three files share. daemon.c owns its lifetime
+ * (start-up order, shutdown), daemon-path.c the data path's callbacks and
+ * the ledger's upkeep, daemon-serve.c the socket's requests, the status
+ * document and the sync barrier. Everything here runs on the loop thread. */
+#ifndef WD_DAEMON_INTERNAL_H
+#define WD_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "daemon.h"
+
+struct client;
+struct gate;
+struct sched;
+struct strvec;
+
+struct sync_wait {
+	struct daemon	*d;
+	struct client	*client;
+	char		*cookie;	/* file name in ROOT */
+	uint64_t	 seq;		/* 0 until the cookie event is seen */
+	uv_timer_t	 timer;
+	struct sync_wait *next;
+};
+
+struct daemon {
+	struct cli_ctx	*ctx;
+	uv_loop_t	*loop;
+	uv_signal_t	 sigterm, sigint;
+	struct ledger	*ledger;
+	struct repo	*repo;
+	struct ignore	*ig;
+	struct tree	*tree;		/* the watch stage's state: built by the
+					 * watcher, dispatch stamps from settle;
+					 * freed once both have closed */
+	struct watcher	*watcher;
+	struct settle	*settle;
+	struct sched	*sched;
+	struct server	*server;
+	char		*sock_path;
+	char		*tmp_dir;
+	uint64_t	 seq;		/* event sequence numbers */
+	uint64_t	 cookie_n;
+	uint64_t	 started;	/* loop time */
+	struct sync_wait *syncs;
+	bool		 stopping;
+	char		*config_rel;	/* the config's path under ROOT, or NULL */
+	char		*config_error;	/* why the last reload was refused, or NULL */
+	struct retired	*retired;	/* configs still used by queued tasks */
+	uv_timer_t	 ledger_retry;	/* runs while ledger_queued() > 0 */
+	uv_timer_t	 ledger_gc;	/* hourly retention */
+	uv_timer_t	 ledger_quiet;	/* checkpoint once nothing ran for a while */
+};
+
+struct retired {
+	struct config	 cfg;
+	struct retired	*next;
+};
+
+/* daemon-path.c: callbacks of the watcher, settle and the scheduler, in
+ * data-path order, and the ledger's upkeep. arg is the struct daemon. */
+void path_on_file(void *arg, const char *rel, unsigned what, uint64_t read_ms);
+void path_on_git(void *arg, const char *name);
+void path_on_rules(void *arg, const char *rel);
+void path_on_batch(void *arg, const struct strvec *changed, const struct strvec *removed,
+    uint64_t seq);
+void path_list_files(void *arg, const struct gate *g, struct strvec *out);
+void path_on_run_done(struct sched *s, const char *run_id, const char *status, void *arg);
+/* Retention from the config's "ledger" section (at start, then hourly). */
+void path_ledger_prune(struct daemon *d);
+void path_on_ledger_gc(uv_timer_t *t);
+/* Forgets results for files and gates the config no longer has. */
+void path_prune_state(struct daemon *d);
+/* Releases configs replaced by a reload once no task uses them. */
+void path_free_retired(struct daemon *d);
+
+/* daemon-serve.c: what the socket is asked, and `status --sync`. */
+void serve_on_request(struct client *c, const cJSON *msg, void *arg);
+/* The watcher saw a cookie file, or finished a rescan (arg: the daemon). */
+void serve_on_cookie(void *arg, const char *name);
+void serve_on_rescanned(void *arg, bool full);
+/* Answers every sync whose changes have all been gated. Call after
+ * anything that may have finished some: a batch, a run, a cookie. */
+void serve_check_syncs(struct daemon *d);
+/* Answers every waiting sync with "synced": false (the daemon stops). */
+void serve_cancel_syncs(struct daemon *d);
+
+/* daemon.c */
+void daemon_begin_stop(struct daemon *d);
+
+#endif

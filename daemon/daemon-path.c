@@ -1,0 +1,274 @@
+/* The daemon's data path: what the watcher, settle and the scheduler call
+ * back with, in data-path order (an event is filtered and fed to settle; a
+ * settled batch becomes a run, after a config reload when the config was
+ * in it), and the ledger's upkeep around it (queued writes retried,
+ * retention, a checkpoint once idle). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <uv.h>
+
+#include "daemon-internal.h"
+#include "daemon/ledger/ledger.h"
+#include "daemon/run/sched.h"
+#include "daemon/run/select.h"
+#include "daemon/watch/ignore.h"
+#include "daemon/watch/settle.h"
+#include "daemon/watch/tree.h"
+#include "daemon/watch/watcher.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/strvec.h"
+#include "lib/xmalloc.h"
+
+#define LEDGER_RETRY_MS	2000		/* while ledger writes wait in its queue */
+#define LEDGER_QUIET_MS	1000		/* idle this long before a checkpoint */
+
+/* ---- ledger upkeep ------------------------------------------------------- */
+
+/* Failed writes wait in the ledger's queue (disk full, read-only file);
+ * retry them every LEDGER_RETRY_MS until none is left. Watching goes on
+ * meanwhile: a later write also retries them first. */
+static void on_ledger_retry(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	struct wd_err err = { 0, "" };
+	int n = ledger_retry(d->ledger, &err);
+
+	if (n == 0) {
+		log_info("ledger writable again: every queued write is recorded");
+		uv_timer_stop(t);
+	} else
+		log_debug("%d ledger write(s) still queued: %s", n, err.msg);
+}
+
+static void ledger_watch(struct daemon *d)
+{
+	size_t n = ledger_queued(d->ledger);
+
+	if (n == 0 || d->stopping || uv_is_active((uv_handle_t *)&d->ledger_retry))
+		return;
+	log_warnx("%zu ledger write(s) queued; retrying every %d ms", n, LEDGER_RETRY_MS);
+	uv_timer_start(&d->ledger_retry, on_ledger_retry, LEDGER_RETRY_MS, LEDGER_RETRY_MS);
+}
+
+/* Retention from the config's "ledger" section; gc never deletes runs
+ * whose results back the cache or the per-file state. */
+void path_ledger_prune(struct daemon *d)
+{
+	const struct config *cfg = &d->ctx->cfg;
+	struct wd_err err = { 0, "" };
+	int n = 0;
+
+	if (cfg->ledger_keep_days == 0 && cfg->ledger_keep_runs == 0)
+		return;
+	if (ledger_gc(d->ledger, cfg->ledger_keep_days, cfg->ledger_keep_runs, &n, &err) != 0)
+		log_warnx("ledger retention: %s", err.msg);
+	else if (n > 0)
+		log_info("ledger retention: %d old run(s) deleted (keep_days %d, keep_runs %d)",
+		    n, cfg->ledger_keep_days, cfg->ledger_keep_runs);
+}
+
+void path_on_ledger_gc(uv_timer_t *t)
+{
+	path_ledger_prune(t->data);
+}
+
+/* ---- data path ------------------------------------------------------------ */
+
+void path_on_file(void *arg, const char *rel, unsigned what, uint64_t read_ms)
+{
+	struct daemon *d = arg;
+
+	if (!(what & WEV_REMOVED) && ignore_path(d->ig, rel, false))
+		return;
+	settle_event_at(d->settle, rel, what, ++d->seq, read_ms ? read_ms : uv_now(d->loop));
+}
+
+void path_on_git(void *arg, const char *name)
+{
+	struct daemon *d = arg;
+
+	(void)name;
+	settle_git_changed(d->settle);
+}
+
+void path_on_rules(void *arg, const char *rel)
+{
+	struct daemon *d = arg;
+
+	/* New ignore rules can hide or reveal whole directories: forget the
+	 * cached answers and reconcile the tree (watches follow). */
+	ignore_refresh(d->ig);
+	watcher_rules_changed(d->watcher, rel);
+}
+
+static bool strvec_equal(const struct strvec *a, const struct strvec *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+void path_free_retired(struct daemon *d)
+{
+	while (d->retired) {
+		struct retired *r = d->retired;
+
+		d->retired = r->next;
+		config_release(&r->cfg);
+		free(r);
+	}
+}
+
+/* A state row still describes something: the gate exists, includes the
+ * file, and the file is there. */
+static bool state_current(void *arg, const char *gate, const char *path)
+{
+	struct daemon *d = arg;
+	const struct gate *g = config_gate(&d->ctx->cfg, gate);
+	char *abs;
+	struct stat st;
+	bool ok;
+
+	if (g == NULL || !gate_matches(g, path))
+		return false;
+	abs = xasprintf("%s/%s", d->ctx->root, path);
+	ok = lstat(abs, &st) == 0;
+	free(abs);
+	return ok;
+}
+
+/* Forgets results for files and gates the config no longer has: they
+ * would otherwise haunt `status` for ever. */
+void path_prune_state(struct daemon *d)
+{
+	struct wd_err err = { 0 };
+	int n = 0;
+
+	if (ledger_state_prune(d->ledger, state_current, d, &n, &err) != 0)
+		log_warnx("%s", err.msg);
+	else if (n)
+		log_info("forgot the results of %d file(s) no gate checks any more", n);
+}
+
+/* The config file changed: validate the new one completely before it
+ * replaces anything. A bad edit keeps the running config (and says why in
+ * the log and in status); a good one re-runs exactly the gates whose
+ * definition changed, on everything they include. */
+static void reload_config(struct daemon *d)
+{
+	struct cli_ctx *ctx = d->ctx;
+	struct config fresh;
+	struct config_err cerr;
+	struct strvec changed_gates = STRVEC_INIT;
+	struct retired *old;
+	bool ignore_changed;
+
+	if (config_load(ctx->config_path, &fresh, &cerr) != 0) {
+		struct buf b = BUF_INIT;
+
+		config_err_format(&cerr, &b);
+		log_warnx("config not reloaded, the running one stays: %s", b.buf);
+		free(d->config_error);
+		d->config_error = buf_detach(&b, NULL);
+		return;
+	}
+	free(d->config_error);
+	d->config_error = NULL;
+	for (size_t i = 0; i < fresh.ngates; i++) {
+		const struct gate *g = &fresh.gates[i];
+		const struct gate *was = config_gate(&ctx->cfg, g->name);
+
+		if (was == NULL || strcmp(was->definition, g->definition) != 0)
+			strvec_push(&changed_gates, g->name);
+	}
+	ignore_changed = !strvec_equal(&fresh.ignore, &ctx->cfg.ignore);
+	old = xcalloc(1, sizeof(*old));
+	old->cfg = ctx->cfg;	/* queued tasks still point at its gates */
+	old->next = d->retired;
+	d->retired = old;
+	ctx->cfg = fresh;
+	sched_set_config(d->sched, &ctx->cfg);
+	settle_set_timing(d->settle, ctx->cfg.debounce_ms, ctx->cfg.max_wait_ms,
+	    ctx->cfg.stability_ms, ctx->cfg.writer_timeout_ms);
+	sched_force_gates(d->sched, &changed_gates);
+	log_info("config reloaded: %zu gate(s) new or changed", changed_gates.n);
+	strvec_clear(&changed_gates);
+	if (ignore_changed) {
+		ignore_refresh(d->ig);
+		watcher_rules_changed(d->watcher, "the config's ignore list changed");
+	}
+	path_prune_state(d);
+	if (sched_idle(d->sched))
+		path_free_retired(d);
+}
+
+void path_on_batch(void *arg, const struct strvec *changed, const struct strvec *removed,
+    uint64_t seq)
+{
+	struct daemon *d = arg;
+	char id[ULID_LEN + 1];
+	struct wd_err err = { 0 };
+
+	if (d->config_rel && strvec_bsearch(changed, d->config_rel) >= 0)
+		reload_config(d);
+	if (sched_submit(d->sched, changed, removed, seq, id, &err) < 0)
+		log_warnx("cannot record a run: %s", err.msg);
+	ledger_watch(d);
+	serve_check_syncs(d);
+}
+
+struct gate_listing {
+	const struct daemon	*d;
+	const struct gate	*g;
+};
+
+/* The tree holds every file of the watched directories: the ignore rules
+ * filter it as they filter events (path_on_file). */
+static bool gate_input(const void *arg, const char *rel)
+{
+	const struct gate_listing *l = arg;
+
+	return select_is_input(l->g, rel) && !ignore_path(l->d->ig, rel, false);
+}
+
+/* From the watched tree: the disk was listed once already, and every
+ * change since has been applied to it. */
+void path_list_files(void *arg, const struct gate *g, struct strvec *out)
+{
+	struct gate_listing l = { arg, g };
+
+	tree_list_files(l.d->tree, gate_input, &l, out);
+	strvec_sort(out);
+}
+
+/* A checkpoint blocks the loop for a few milliseconds (pages copied, two
+ * syncs): done right when a run ends, it delayed the next change's tool
+ * whenever an edit came during it, the slowest one or two in 200 (p99).
+ * It waits for a second in which nothing ran. */
+static void on_ledger_quiet(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (sched_idle(d->sched) && settle_pending(d->settle) == 0)
+		ledger_idle(d->ledger);
+}
+
+void path_on_run_done(struct sched *s, const char *run_id, const char *status, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)run_id;
+	(void)status;
+	if (sched_idle(s)) {
+		path_free_retired(d);
+		uv_timer_start(&d->ledger_quiet, on_ledger_quiet, LEDGER_QUIET_MS, 0);
+	}
+	ledger_watch(d);
+	serve_check_syncs(d);
+}
