@@ -1,0 +1,161 @@
+/* What the ledger keeps, and for how long: retention of old runs (`watchd
+ * gc`), pruning of per-file state that no longer describes anything, and
+ * the checkpoints that copy the WAL back into the database.
+ *
+ * Checkpoints. SQLite's own runs inside the commit that crosses 1,000
+ * frames, and the WAL reset after it syncs both files inside the next one,
+ * so one run in fifty paid two fdatasyncs before its tool could start.
+ * Instead, every WRITE connection tells ledger__wal_hook how many frames
+ * each commit left in the WAL, and the daemon calls ledger_idle once
+ * nothing has run for a while; a commit checkpoints by itself only past
+ * WAL_HARD_FRAMES (continuous load, or a one-shot run recording much). No
+ * checkpoint here waits for a reader: the daemon's loop must not block. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+#include "ledger-int.h"
+#include "lib/strvec.h"
+
+#define WAL_IDLE_FRAMES		1000	/* ledger_idle copies back from this many */
+#define WAL_HARD_FRAMES		8000	/* a commit checkpoints from this many */
+
+/* ---- checkpoints --------------------------------------------------------- */
+
+/* Runs after each commit, with the write lock released. */
+int ledger__wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct ledger *l = arg;
+
+	l->wal_frames = frames;
+	if (frames >= WAL_HARD_FRAMES &&
+	    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
+		l->wal_frames = 0;
+	return SQLITE_OK;
+}
+
+void ledger_idle(struct ledger *l)
+{
+	int nlog = -1, nckpt = -1;
+	char sql[64];
+
+	if (l == NULL || l->mode != LEDGER_WRITE || l->wal_frames < WAL_IDLE_FRAMES)
+		return;
+	/* Nothing here may wait for a reader (the loop must not block): no
+	 * busy timeout, and frames a reader still needs are copied at a later
+	 * idle moment. */
+	sqlite3_busy_timeout(l->db, 0);
+	if (sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_RESTART, &nlog,
+	    &nckpt) == SQLITE_OK && nlog >= 0 && nckpt >= nlog) {
+		/* The first frame written into a restarted WAL syncs its new
+		 * header: write one now (the header's own page, unchanged) so
+		 * that the next run's first commit does not pay for it. */
+		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; PRAGMA user_version=%d; COMMIT",
+		    l->schema);
+		if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			ledger__abort(l);
+		l->wal_frames = 0;
+	} else if (sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+	    NULL) == SQLITE_OK)
+		l->wal_frames = WAL_IDLE_FRAMES - 1;	/* try the restart next time */
+	sqlite3_busy_timeout(l->db, LEDGER_BUSY_MS);
+}
+
+/* ---- retention ----------------------------------------------------------- */
+
+int ledger_gc(struct ledger *l, int keep_days, int keep_runs, int *deleted,
+    struct wd_err *err)
+{
+	int64_t cutoff = now_ms() - (int64_t)keep_days * 86400000;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (deleted)
+		*deleted = 0;
+	if (keep_days < 0 || keep_runs < 0)
+		return wd_err_set(err, WD_ELEDGER, "ledger '%s': negative retention", l->path);
+	if (keep_days == 0 && keep_runs == 0)
+		return 0;
+	if ((rc = ledger__begin(l, true, err)))
+		return rc;
+	if ((rc = ledger__exec(l, ST_GC_KEEP, "cannot list the current results", err)))
+		return rc;
+	if ((s = ledger__stmt(l, ST_GC_RUNS, err)) == NULL)
+		goto fail_prepare;
+	if (keep_days > 0)
+		sqlite3_bind_int64(s, 1, cutoff);
+	if (keep_runs > 0)
+		sqlite3_bind_int(s, 2, keep_runs);
+	if ((rc = ledger__step(l, s, "cannot prune runs", err)))
+		return rc;
+	if (deleted)
+		*deleted = sqlite3_changes(l->db);
+	if ((rc = ledger__exec(l, ST_GC_CACHE, "cannot prune the cache", err)) ||
+	    (rc = ledger__exec(l, ST_GC_KEEP_CLEAR, "cannot prune the cache", err)))
+		return rc;
+	if ((rc = ledger__commit(l, err)))
+		return rc;
+	/* Best effort, and without waiting for readers (TRUNCATE would, on
+	 * the loop): copy back what the deletes wrote */
+	sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	l->wal_frames = 0;
+	return 0;
+
+fail_prepare:
+	ledger__abort(l);
+	return err ? err->code : WD_ELEDGER;
+}
+
+/* ---- state pruning ------------------------------------------------------- */
+
+int ledger_state_prune(struct ledger *l, ledger_keep_fn *keep, void *arg, int *pruned,
+    struct wd_err *err)
+{
+	struct strvec gone = STRVEC_INIT;	/* gate, path, gate, path, ... */
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*pruned = 0;
+	rc = sqlite3_prepare_v2(l->db, "SELECT gate, path FROM file_state", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return ledger__fail(l, rc, "cannot list the file state", err);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *gate = (const char *)sqlite3_column_text(s, 0);
+		const char *path = (const char *)sqlite3_column_text(s, 1);
+
+		if (gate && path && !keep(arg, gate, path)) {
+			strvec_push(&gone, gate);
+			strvec_push(&gone, path);
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		strvec_clear(&gone);
+		return ledger__fail(l, rc, "cannot list the file state", err);
+	}
+	if (gone.n == 0)
+		return 0;
+	if ((rc = ledger__begin(l, true, err))) {
+		strvec_clear(&gone);
+		return rc;
+	}
+	rc = sqlite3_prepare_v2(l->db, "DELETE FROM file_state WHERE gate = ?1 AND path = ?2", -1,
+	    &s, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i + 1 < gone.n; i += 2) {
+		sqlite3_bind_text(s, 1, gone.v[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, gone.v[i + 1], -1, SQLITE_STATIC);
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(l->db);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK) {
+		ledger__abort(l);
+		strvec_clear(&gone);
+		return ledger__fail(l, rc, "cannot prune the file state", err);
+	}
+	*pruned = (int)(gone.n / 2);
+	strvec_clear(&gone);
+	return ledger__commit(l, err);
+}

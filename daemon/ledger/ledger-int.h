@@ -1,0 +1,119 @@
+/* What the parts of the ledger share and nothing outside daemon/ledger/
+ * includes: struct ledger, the ids of its statements, and the helpers that
+ * run one statement or one transaction on its connection. Names with two
+ * underscores (ledger__) are internal to the ledger, as libuv's uv__ are;
+ * ledger.c's opening comment says which part does what. */
+#ifndef WD_LEDGER_INT_H
+#define WD_LEDGER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "ledger.h"
+
+#define LEDGER_BUSY_MS		5000	/* how long a write waits for another writer */
+
+/* One per entry of stmt.c's table. */
+enum stmt_id {
+	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK,
+	ST_RUN_BEGIN, ST_RUN_FINISH, ST_MARK_INTERRUPTED,
+	ST_GATE_INSERT, ST_FILE_INSERT, ST_FINDING_INSERT, ST_STATE_UPSERT, ST_STATE_PASS_ALL,
+	ST_CACHE_INSERT, ST_FILE_REMOVED,
+	ST_CACHE_LOOKUP, ST_CACHE_FINDINGS,
+	ST_LOG, ST_LOG_STATUS, ST_LOG_GATE, ST_SHOW, ST_GATES, ST_FILES, ST_FINDINGS, ST_LAST_RUN,
+	ST_SUMMARY, ST_SUMMARY_FILES, ST_SUMMARY_PROBLEM, ST_EXPORT,
+	ST_GC_KEEP, ST_GC_RUNS, ST_GC_CACHE, ST_GC_KEEP_CLEAR,
+	ST__COUNT
+};
+
+struct qentry;		/* a queued write: write.c */
+
+struct ledger {
+	sqlite3			*db;
+	char			*path;
+	enum ledger_mode	 mode;
+	int			 schema;	/* user_version when opened */
+	sqlite3_stmt		*st[ST__COUNT];	/* prepared on first use (stmt.c) */
+	int			 last_src;	/* SQLite code of the last ledger__fail */
+	/* Writes that failed for a reason that passes (disk full, I/O error,
+	 * read-only file, lock held too long), oldest first; retried in order
+	 * before any later write and by ledger_retry. */
+	struct qentry		*qhead, **qtail;
+	size_t			 qlen;
+	uint64_t		 qdropped;	/* lost: queue full, or failed for good */
+	char			 write_err[512];	/* last failed write; "" once recovered */
+	char			 check_err[512];	/* quick_check's complaint, or "" */
+	bool			 test_hook;	/* WATCHD_TEST_MAX_PAGES was set */
+	int			 wal_frames;	/* in the WAL after our last commit */
+};
+
+/* stmt.c. Each returns 0 or the code it also puts in err (which may be
+ * NULL): WD_ELEDGER_FULL when the disk is full, else WD_ELEDGER. */
+
+/* Turns a failed SQLite call (rc) into WD_ELEDGER / WD_ELEDGER_FULL with a
+ * message naming the file, and rolls back any transaction SQLite left open
+ * (after SQLITE_FULL it keeps it: only the statement failed). */
+int ledger__fail(struct ledger *l, int rc, const char *what, struct wd_err *err);
+/* The statement, prepared on first use and kept until ledger_close
+ * (borrowed); NULL with err set on failure. */
+sqlite3_stmt *ledger__stmt(struct ledger *l, enum stmt_id id, struct wd_err *err);
+/* Steps s (already bound) through a statement that returns no rows, then
+ * resets it and clears its bindings, on failure too. */
+int ledger__step(struct ledger *l, sqlite3_stmt *s, const char *what, struct wd_err *err);
+/* ledger__stmt, then ledger__step. */
+int ledger__exec(struct ledger *l, enum stmt_id id, const char *what, struct wd_err *err);
+/* BEGIN IMMEDIATE (write) or BEGIN (a read snapshot); COMMIT. */
+int ledger__begin(struct ledger *l, bool write, struct wd_err *err);
+int ledger__commit(struct ledger *l, struct wd_err *err);
+/* Ends a transaction after a failure that was not SQLite's (a bad
+ * argument; err already says why), and ends read transactions. Never
+ * fails. */
+void ledger__abort(struct ledger *l);
+
+/* ledger.c: the WATCHD_TEST_MAX_PAGES hook (see ledger_open); reread:
+ * take the cap from the file test-max-pages instead (ledger_retry). */
+void ledger__test_hook(struct ledger *l, bool reread);
+
+/* write.c: frees every queued write (ledger_close). */
+void ledger__drop_queue(struct ledger *l);
+
+/* gc.c: sqlite3_wal_hook's callback (arg: the ledger), set on every WRITE
+ * connection in place of SQLite's auto-checkpoint. */
+int ledger__wal_hook(void *arg, sqlite3 *db, const char *name, int frames);
+
+static inline int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* v is borrowed until the statement is reset; NULL binds NULL. */
+static inline void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* -1 ("none") is stored as NULL. */
+static inline void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v < 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, v);
+}
+
+/* Borrowed until the statement steps or resets. */
+static inline const char *col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+#endif
