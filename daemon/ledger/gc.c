@@ -16,7 +16,7 @@
 
 #include <sqlite3.h>
 
-#include "ledger-int.h"
+#include "ledger-internal.h"
 #include "lib/strvec.h"
 
 #define WAL_IDLE_FRAMES		1000	/* ledger_idle copies back from this many */

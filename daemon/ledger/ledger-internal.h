@@ -3,8 +3,8 @@
  * run one statement or one transaction on its connection. Names with two
  * underscores (ledger__) are internal to the ledger, as libuv's uv__ are;
  * ledger.c's opening comment says which part does what. */
-#ifndef WD_LEDGER_INT_H
-#define WD_LEDGER_INT_H
+#ifndef WD_LEDGER_INTERNAL_H
+#define WD_LEDGER_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * connection (with the same pragmas every time), and its health.
  *
  * The ledger is in five parts, sharing struct ledger and the statement
- * helpers through ledger-int.h:
+ * helpers through ledger-internal.h:
  *   ledger.c  schema, migrations, open/close, health
  *   stmt.c    every statement, prepared once; steps, transactions, errors
  *   write.c   recording runs and gate runs; the queue of failed writes
@@ -24,7 +24,7 @@
 
 #include <sqlite3.h>
 
-#include "ledger-int.h"
+#include "ledger-internal.h"
 #include "ledger-vfs.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"

@@ -16,7 +16,7 @@
 
 #include <sqlite3.h>
 
-#include "ledger-int.h"
+#include "ledger-internal.h"
 #include "lib/xmalloc.h"
 
 #define LOG_DEFAULT_LIMIT	20

@@ -20,7 +20,7 @@
 
 #include <sqlite3.h>
 
-#include "ledger-int.h"
+#include "ledger-internal.h"
 #include "lib/xmalloc.h"
 
 /* The columns of a run, in the order run_json() reads them. */

@@ -19,7 +19,7 @@
 
 #include <sqlite3.h>
 
-#include "ledger-int.h"
+#include "ledger-internal.h"
 #include "lib/log.h"
 #include "lib/strvec.h"
 #include "lib/xmalloc.h"
