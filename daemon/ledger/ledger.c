@@ -25,7 +25,6 @@
 #include <sqlite3.h>
 
 #include "ledger-internal.h"
-#include "ledger-vfs.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -415,8 +414,7 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
 	l->qtail = &l->qhead;
 	flags = SQLITE_OPEN_NOMUTEX | (mode == LEDGER_READ ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-	/* only a writer writes WAL frames */
-	rc = sqlite3_open_v2(path, &l->db, flags, mode == LEDGER_WRITE ? ledger_vfs() : NULL);
+	rc = sqlite3_open_v2(path, &l->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		if (l->db == NULL) {
 			rc = wd_err_set(err, WD_ELEDGER, "cannot open ledger '%s': out of memory",
