@@ -31,19 +31,6 @@ void ignore_trim(struct ignore *ig);
 void ignore_refresh(struct ignore *ig);
 /* True when rel is a file whose change alters ignore rules. */
 bool ignore_is_rules_file(const char *rel);
-/* Asking ahead, for a scan: between start and stop, a helper thread asks
- * libgit2 about directories queued with ignore_ahead_ask while the scan
- * lists others. Without a repository (or a thread) both are no-ops and
- * every question is answered at the take. */
-void ignore_ahead_start(struct ignore *ig);
-void ignore_ahead_stop(struct ignore *ig);
-/* Queues the directory rel: a ticket, or -1 when the answer needs no git
- * lookup (or nobody asks ahead). The helper answers the most recent
- * question first, as a depth-first scan needs them. */
-long ignore_ahead_ask(struct ignore *ig, const char *rel);
-/* ignore_path(ig, rel, true) for a directory queued with ticket (or -1),
- * waiting for the helper's answer when it has none yet. */
-bool ignore_ahead_take(struct ignore *ig, const char *rel, long ticket);
 /* Appends the absolute paths of the rules files that live outside the
  * tree's own .gitignore files (info/exclude, core.excludesFile): what the
  * watcher must watch besides the tree. */

@@ -63,10 +63,9 @@ struct watcher {
 	int		 test_max_watches;	/* WATCHD_TEST_MAX_WATCHES: simulate ENOSPC */
 	int		 test_scan_pause_ms;	/* WATCHD_TEST_SCAN_PAUSE_MS */
 	/* speed-ups turned off to time what they buy (make bench's table;
-	 * WATCHD_BENCH_WITHOUT=early-replay,getdents,ignore-thread) */
+	 * WATCHD_BENCH_WITHOUT=early-replay,getdents) */
 	bool		 without_early_replay;
 	bool		 without_getdents;
-	bool		 without_ignore_thread;
 	bool		 initial;	/* the initial scan is running */
 	uint64_t	 early_next;	/* uv_hrtime of its next read */
 	struct buf	 early;		/* what it read, whole inotify records */

@@ -163,27 +163,19 @@ static void set_path(struct watcher *w, size_t base, const char *name)
 
 static void scan_dir(struct watcher *w, struct tree_dir *d, int dfd, bool report, int depth);
 
-/* Enters the subdirectories a listing of d found (dfd: d, still open).
- * They are entered once the listing is done, so that the "ignored?"
- * answers for all of them can be worked out ahead while the first ones are
- * scanned; asked last first, since the most recent question is answered
- * first and the first directory is needed first. */
+/* Enters the subdirectories a listing of d found (dfd: d, still open),
+ * once the listing is done: d's own files are all in the tree before
+ * anything below it is. */
 static void scan_subdirs(struct watcher *w, struct tree_dir *d, int dfd, const struct strvec *subs,
     size_t base, bool report, int depth)
 {
-	long *tickets = subs->n ? xcalloc(subs->n, sizeof(*tickets)) : NULL;
-
-	for (size_t i = subs->n; i-- > 0;) {
-		set_path(w, base, subs->v[i]);
-		tickets[i] = ignore_ahead_ask(w->ig, w->path.buf);
-	}
 	for (size_t i = 0; i < subs->n; i++) {
 		const char *name = subs->v[i];
 		struct tree_dir *c;
 		int sub;
 
 		set_path(w, base, name);
-		if (ignore_ahead_take(w->ig, w->path.buf, tickets[i]))
+		if (ignore_path(w->ig, w->path.buf, true))
 			continue;
 		c = tree_child(d, name);
 		if (c == NULL)
@@ -195,7 +187,6 @@ static void scan_subdirs(struct watcher *w, struct tree_dir *d, int dfd, const s
 		else if (sub >= 0)
 			close(sub);
 	}
-	free(tickets);
 }
 
 /* Lists d (whose path is in w->path; dfd is d, open, and is closed here)
@@ -302,12 +293,7 @@ void scan_path(struct watcher *w, struct tree_dir *d, bool report)
 	free(abs);
 	if (fd < 0)
 		return;
-	/* a whole-tree scan asks libgit2 about directories on a second
-	 * thread; smaller ones are not worth the thread */
-	if (d == w->tree->top && !w->without_ignore_thread)
-		ignore_ahead_start(w->ig);
 	scan_dir(w, d, fd, report, 0);
-	ignore_ahead_stop(w->ig);
 }
 
 void scan_initial(struct watcher *w)

@@ -111,7 +111,6 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	w->test_scan_pause_ms = penv ? atoi(penv) : 0;
 	w->without_early_replay = envlist_has("WATCHD_BENCH_WITHOUT", "early-replay");
 	w->without_getdents = envlist_has("WATCHD_BENCH_WITHOUT", "getdents");
-	w->without_ignore_thread = envlist_has("WATCHD_BENCH_WITHOUT", "ignore-thread");
 	w->degraded_ms = DEGRADED_SCAN_MS;
 	rescan_init(w);
 	buf_init(&w->path);

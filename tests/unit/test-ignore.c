@@ -1,7 +1,6 @@
 /* The ignore filter on a real git repository (made with the git CLI):
- * answers asked ahead on the helper thread are the answers ignore_path
- * gives, for rules at several levels, info/exclude, config globs and a
- * tracked directory that rules would ignore. */
+ * rules at several levels, info/exclude, config globs, a tracked directory
+ * that rules would ignore, and answers kept until the rules change. */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,7 +55,7 @@ static char *make_repo(void)
 	return xstrdup(tmpl);
 }
 
-TEST_IMPL(ignore_ahead_matches_direct)
+TEST_IMPL(ignore_rules_at_every_level)
 {
 	static const char *const asked[] = {
 		"build", "src", "src/gen", "src/keep", "src/a", "src/a/cache", "src/a/b",
@@ -67,35 +66,23 @@ TEST_IMPL(ignore_ahead_matches_direct)
 	char *root = make_repo(), *cmd;
 	struct strvec globs = STRVEC_INIT;
 	struct repo *repo = repo_open(root);
-	struct ignore *direct, *ahead;
-	long tickets[32];
+	struct ignore *ig;
 
 	ASSERT_NOT_NULL(repo);
 	strvec_push(&globs, "docs/config-glob");
-	direct = ignore_new(&globs, repo);
+	ig = ignore_new(&globs, repo);
 	for (size_t i = 0; asked[i]; i++)
-		if (ignore_path(direct, asked[i], true) != want[i])
-			FAIL_("direct answer for %s: %d", asked[i], !want[i]);
-	ignore_free(direct);
-
-	ahead = ignore_new(&globs, repo);
-	ignore_ahead_start(ahead);
-	/* asked last first, as a scan does, then taken in order */
-	for (size_t i = sizeof(want) / sizeof(want[0]); i-- > 0;)
-		tickets[i] = ignore_ahead_ask(ahead, asked[i]);
-	ASSERT_EQ(tickets[13], -1);	/* a config glob needs no git lookup */
-	ASSERT(tickets[0] >= 0);
+		if (ignore_path(ig, asked[i], true) != want[i])
+			FAIL_("answer for %s: %d", asked[i], !want[i]);
+	/* answered once and kept, until the rules change */
 	for (size_t i = 0; asked[i]; i++)
-		if (ignore_ahead_take(ahead, asked[i], tickets[i]) != want[i])
-			FAIL_("answer asked ahead for %s: %d", asked[i], !want[i]);
-	/* answered ahead and kept: asking again needs no lookup */
-	ASSERT_EQ(ignore_ahead_ask(ahead, "src/gen"), -1);
-	ASSERT(ignore_path(ahead, "src/gen", true));
-	/* questions left unanswered at stop are dropped without a leak */
-	ignore_ahead_ask(ahead, "docs");
-	ignore_ahead_stop(ahead);
-	ASSERT(!ignore_path(ahead, "docs", true));
-	ignore_free(ahead);
+		if (ignore_path(ig, asked[i], true) != want[i])
+			FAIL_("kept answer for %s: %d", asked[i], !want[i]);
+	put(root, ".gitignore", "build/\n*.d\nvendor/\ndocs/\n");
+	ASSERT(!ignore_path(ig, "docs", true));
+	ignore_refresh(ig);
+	ASSERT(ignore_path(ig, "docs", true));
+	ignore_free(ig);
 
 	repo_close(repo);
 	strvec_clear(&globs);
@@ -106,21 +93,20 @@ TEST_IMPL(ignore_ahead_matches_direct)
 	return 0;
 }
 
-/* Without a repository nothing is asked ahead: every answer comes at the
- * take, from the globs and built-in rules. */
-TEST_IMPL(ignore_ahead_without_repo)
+/* Without a repository: the config's globs and the built-in rules. */
+TEST_IMPL(ignore_without_repo)
 {
 	struct strvec globs = STRVEC_INIT;
 	struct ignore *ig;
 
 	strvec_push(&globs, "out/");
 	ig = ignore_new(&globs, NULL);
-	ignore_ahead_start(ig);
-	ASSERT_EQ(ignore_ahead_ask(ig, "src"), -1);
-	ASSERT(!ignore_ahead_take(ig, "src", -1));
-	ASSERT(ignore_ahead_take(ig, "out", -1));
-	ASSERT(ignore_ahead_take(ig, ".git", -1));
-	ignore_ahead_stop(ig);
+	ASSERT(!ignore_path(ig, "src", true));
+	ASSERT(ignore_path(ig, "out", true));
+	ASSERT(ignore_path(ig, "a/out/x.c", false));
+	ASSERT(ignore_path(ig, ".git", true));
+	ASSERT(ignore_path(ig, "src/x.c.swp", false));
+	ASSERT(!ignore_path(ig, "src/x.c", false));
 	ignore_free(ig);
 	strvec_clear(&globs);
 	return 0;
