@@ -69,11 +69,16 @@ bool verdict_bisect(const struct gate_result *r, const char *const *files, size_
 
 void verdict_merge(struct gate_result *agg, struct gate_result *r)
 {
+	/* the message must explain the status: a later failure's message
+	 * must not stand beside an earlier timeout */
+	bool says_more = r->status != GATE_PASS &&
+	    verdict_rank(r->status) >= verdict_rank(agg->status);
+
 	if (verdict_rank(r->status) > verdict_rank(agg->status))
 		agg->status = r->status;
 	for (size_t i = 0; i < r->findings.n; i++)
 		findings_add(&agg->findings, &r->findings.v[i]);
-	if (r->message && (agg->message == NULL || r->status != GATE_PASS)) {
+	if (r->message && (agg->message == NULL || says_more)) {
 		free(agg->message);
 		agg->message = r->message;
 		r->message = NULL;

@@ -45,7 +45,8 @@ bool verdict_bisect(const struct gate_result *r, const char *const *files, size_
 
 /* Merges a chunk's result r into the task's agg: the worst status wins
  * (verdict_rank), r's findings are copied, r's message moves to agg (r's
- * becomes NULL) when agg has none or r did not pass, and test counts add up
+ * becomes NULL) when agg has none, or when r did not pass and is at least
+ * as bad as agg was (so the message explains the status), and test counts add up
  * (agg's start from 0 at the first r that has any; negative parts count 0).
  * r still needs gate_result_release. */
 void verdict_merge(struct gate_result *agg, struct gate_result *r);
