@@ -91,16 +91,15 @@ static char *glob_extension(const char *glob)
 }
 
 /* A test's verdict depends on the code it exercises, so a test gate that
- * names no "triggers" gets the files its tests are written against: every
- * PowerShell file for Pester, else every file with an extension of its
- * include globs ("**" when one has none). An explicit "triggers": [] is
- * left alone. */
+ * names no "triggers" gets the files its tests are written against: the
+ * executor's list when it has one (every PowerShell file for Pester), else
+ * every file with an extension of its include globs ("**" when one has
+ * none). An explicit "triggers": [] is left alone. */
 static void default_triggers(struct gate *g)
 {
-	if (strcmp(g->type, "pester") == 0) {
-		strvec_push(&g->triggers, "**/*.ps1");
-		strvec_push(&g->triggers, "**/*.psm1");
-		strvec_push(&g->triggers, "**/*.psd1");
+	if (g->ops->default_triggers) {
+		for (size_t i = 0; g->ops->default_triggers[i]; i++)
+			strvec_push(&g->triggers, g->ops->default_triggers[i]);
 		return;
 	}
 	for (size_t i = 0; i < g->include.n; i++) {

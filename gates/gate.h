@@ -153,6 +153,9 @@ struct gate_ops {
 	/* argv that prints the tool's version (fingerprint); NULL: none. */
 	int	(*version_argv)(const struct gate *g, struct strvec *argv);
 	const char	*install_hint;	/* shown when the tool is missing */
+	/* A test gate's "triggers" when the config names none (NULL-terminated),
+	 * or NULL: every file with an extension of its include globs. */
+	const char *const *default_triggers;
 	void	(*release)(struct gate *g);	/* frees g->priv; or NULL */
 };
 

@@ -88,4 +88,6 @@ const struct gate_ops gate_pester = {
 	.version_argv = pester_version_argv,
 	.install_hint = "install PowerShell 7 and: Install-Module Pester -MinimumVersion 5.0 "
 	    "-Scope CurrentUser",
+	/* the code Pester tests is PowerShell, whatever the tests are named */
+	.default_triggers = (const char *const[]){ "**/*.ps1", "**/*.psm1", "**/*.psd1", NULL },
 };
