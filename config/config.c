@@ -19,16 +19,12 @@
 
 #define MAX_CONFIG_BYTES (4 << 20)
 
-int config_err_set(struct config_err *e, const char *keypath, const char *fmt, ...)
+/* A whole-file error (keypath "") or one jsonget found: the position is
+ * the caller's to fill in. Returns WD_ECONFIG. */
+static int fail(struct config_err *e, const char *keypath, const char *msg)
 {
-	va_list ap;
-
-	if (e == NULL)
-		return WD_ECONFIG;
-	snprintf(e->keypath, sizeof(e->keypath), "%s", keypath ? keypath : "");
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
+	snprintf(e->keypath, sizeof(e->keypath), "%s", keypath);
+	snprintf(e->msg, sizeof(e->msg), "%s", msg);
 	return WD_ECONFIG;
 }
 
@@ -343,9 +339,9 @@ int config_parse(const char *path, const char *text, size_t len, struct config *
 		const char *at = end && end >= text ? end : text;
 
 		if (root == NULL)
-			rc = config_err_set(err, "", "invalid JSON");
+			rc = fail(err, "", "invalid JSON");
 		else
-			rc = config_err_set(err, "", "unexpected text after the JSON document");
+			rc = fail(err, "", "unexpected text after the JSON document");
 		cJSON_Delete(root);
 		text_position(text, at, &err->line, &err->col);
 		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
@@ -356,7 +352,7 @@ int config_parse(const char *path, const char *text, size_t len, struct config *
 	rc = parse_root(cfg, root, &jerr);
 	cJSON_Delete(root);
 	if (rc) {
-		config_err_set(err, jerr.keypath, "%s", jerr.msg);
+		fail(err, jerr.keypath, jerr.msg);
 		json_locate(text, len, err->keypath, &err->line, &err->col);
 		config_release(cfg);
 	}
@@ -365,6 +361,7 @@ int config_parse(const char *path, const char *text, size_t len, struct config *
 
 int config_load(const char *path, struct config *cfg, struct config_err *err)
 {
+	char msg[128];
 	struct buf b = BUF_INIT;
 	int rc = buf_read_file(&b, path, MAX_CONFIG_BYTES + 1);
 
@@ -374,16 +371,18 @@ int config_load(const char *path, struct config *cfg, struct config_err *err)
 		config_defaults(cfg);
 		buf_release(&b);
 		if (rc == -ENOENT)
-			return config_err_set(err, "", "no such file (create it, or pass --config "
+			return fail(err, "", "no such file (create it, or pass --config "
 			    "FILE; see README.md for the format)");
-		return config_err_set(err, "", "cannot read: %s", strerror(-rc));
+		snprintf(msg, sizeof(msg), "cannot read: %s", strerror(-rc));
+		return fail(err, "", msg);
 	}
 	if (b.len > MAX_CONFIG_BYTES) {
 		memset(err, 0, sizeof(*err));
 		snprintf(err->file, sizeof(err->file), "%s", path);
 		config_defaults(cfg);
 		buf_release(&b);
-		return config_err_set(err, "", "larger than %d bytes", MAX_CONFIG_BYTES);
+		snprintf(msg, sizeof(msg), "larger than %d bytes", MAX_CONFIG_BYTES);
+		return fail(err, "", msg);
 	}
 	rc = config_parse(path, b.buf, b.len, cfg, err);
 	buf_release(&b);

@@ -41,10 +41,6 @@ struct config {
 	int		 ledger_keep_runs;	/* 0: no cap by count */
 };
 
-/* Sets the key path and message (the position is filled in by the loader)
- * and returns WD_ECONFIG. keypath may be NULL. */
-int config_err_set(struct config_err *e, const char *keypath, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 /* "FILE:LINE:COL: KEYPATH: MSG" (parts that are unknown are left out). */
 void config_err_format(const struct config_err *e, struct buf *out);
 
