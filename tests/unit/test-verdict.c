@@ -407,6 +407,7 @@ TEST_IMPL(verdict_merge_findings_and_messages)
 	verdict_merge(&agg, &r);
 	ASSERT_EQ(agg.status, GATE_TIMEOUT);
 	ASSERT_CONTAINS(agg.message, "timed out");
+	gate_result_release(&r);
 	/* every chunk's findings, in the order they came */
 	ASSERT_EQ(agg.findings.n, 3);
 	ASSERT_STR_EQ(agg.findings.v[0].path, "a.sh");
