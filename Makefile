@@ -55,6 +55,17 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# `watchd service` writes the shipped unit: it is compiled in from
+# contrib/, so the two cannot drift apart.
+$(BUILD)/gen/unit.h: contrib/systemd/watchd@.service
+	@mkdir -p $(dir $@)
+	$(Q){ echo '#define UNIT_TEMPLATE \\'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n" \\/' $<; \
+	  echo '	""'; } > $@
+
+$(BUILD)/daemon/cli/cmd-service.o: $(BUILD)/gen/unit.h
+$(BUILD)/daemon/cli/cmd-service.o: ALL_CFLAGS += -I$(BUILD)/gen
+
 # The unit test list is generated from the TEST_IMPL() lines, so adding a
 # test never means editing a shared list. It is regenerated on every build
 # (a deleted test file must leave it too) and replaced only when it changed.

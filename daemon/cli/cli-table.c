@@ -11,6 +11,7 @@ extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_ci_entry;
 extern const struct cmd_entry cmd_hook_entry;
+extern const struct cmd_entry cmd_service_entry;
 extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_export_entry;
@@ -26,6 +27,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_check_entry,
 	&cmd_ci_entry,
 	&cmd_hook_entry,
+	&cmd_service_entry,
 	&cmd_log_entry,
 	&cmd_show_entry,
 	&cmd_export_entry,
