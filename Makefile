@@ -4,6 +4,7 @@
 #   make test       install what is missing, check the layering, build with ASan+UBSan, run unit
 #                   and integration tests
 #   make check-layering   the #include rules between lib/ gates/ config/ and daemon/'s stages
+#   make install    binary, man page, completions, systemd user unit (PREFIX, DESTDIR); make uninstall
 #   make bench      benchmarks: watching against inotifywait and Watchman, and the ledger (scripts/bench/)
 # Switches: SANITIZE=address,undefined  V=1  CFLAGS=...
 
@@ -37,7 +38,7 @@ MAIN_OBJ := $(BUILD)/daemon/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/runner.o
 
-.PHONY: all run test unit integration bench deps clean install check-layering tools FORCE
+.PHONY: all run test unit integration bench deps clean install uninstall check-layering tools FORCE
 all: watchd
 
 watchd: $(BUILD)/watchd
@@ -127,10 +128,29 @@ bench: deps
 	@$(MAKE) --no-print-directory watchd
 	@scripts/bench/run.sh
 
-PREFIX ?= /usr/local
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the binary, the man
+# page, bash and zsh completions and the systemd user unit (pointing at the
+# installed binary). make uninstall removes exactly those files.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+INSTALLED   := $(BINDIR)/watchd $(MANDIR)/man1/watchd.1 $(BASHCOMPDIR)/watchd \
+               $(ZSHCOMPDIR)/_watchd $(USERUNITDIR)/watchd@.service
 install: watchd
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 watchd $(DESTDIR)$(PREFIX)/bin/watchd
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(USERUNITDIR)
+	install -m 755 watchd $(DESTDIR)$(BINDIR)/watchd
+	install -m 644 docs/watchd.1 $(DESTDIR)$(MANDIR)/man1/watchd.1
+	install -m 644 contrib/completions/watchd.bash $(DESTDIR)$(BASHCOMPDIR)/watchd
+	install -m 644 contrib/completions/_watchd $(DESTDIR)$(ZSHCOMPDIR)/_watchd
+	sed 's|@bindir@|$(BINDIR)|g' contrib/systemd/watchd@.service > $(DESTDIR)$(USERUNITDIR)/watchd@.service
+	chmod 644 $(DESTDIR)$(USERUNITDIR)/watchd@.service
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 # No format/check-format targets: clang-format 14 cannot express the house
 # style (struct members and trailing comments aligned on tab stops, locals not

@@ -28,7 +28,7 @@ static int cmd_service_exec(struct cli_ctx *, const struct args *);
 const struct cmd_entry cmd_service_entry = {
 	.name = "service",
 	.usage = "install|uninstall|print",
-	.help = "install, remove or print the systemd user unit that keeps watchd running for ROOT",
+	.help = "the systemd user unit that keeps watchd running for ROOT",
 	.flags = CMD_ROOT,
 	.args = {
 		.lower = 1,
