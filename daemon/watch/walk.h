@@ -1,6 +1,7 @@
 /* Lists the files under a directory of ROOT that the ignore filter lets
- * through (what `watchd run` checks when given no paths or a directory).
- * Symlinks are listed, never followed. */
+ * through (what `watchd run` checks when given no paths or a directory),
+ * or counts the directories it lets through. Symlinks are listed, never
+ * followed. */
 #ifndef WD_WALK_H
 #define WD_WALK_H
 
@@ -11,5 +12,9 @@ struct ignore;
 /* Appends ROOT-relative paths of files under rel ("" = ROOT) to out.
  * 0 or -errno (for rel itself; unreadable subdirectories are skipped). */
 int walk_files(const char *root, const char *rel, struct ignore *ig, struct strvec *out);
+/* How many directories the watcher would watch under ROOT: ROOT itself
+ * and every directory below it that ig lets through (what `doctor` holds
+ * against the inotify watch limit). 0 or -errno for ROOT itself. */
+int walk_count_dirs(const char *root, struct ignore *ig, size_t *ndirs);
 
 #endif
