@@ -392,15 +392,16 @@ static void check_gates(struct doctor *d)
 			add(d, DOC_FAIL, name, xasprintf("%s not found on PATH", prog ? prog : g->type),
 			    xstrdup(hint));
 		} else if (p == NULL) {
-			add(d, DOC_OK, name, xasprintf("%s (no version probe for type %s)", paths[i],
-			    g->type), NULL);
+			add(d, DOC_OK, name, xasprintf("%s found at %s (a %s gate has no version "
+			    "probe)", prog ? prog : g->type, paths[i], g->type), NULL);
 		} else if (!p->done || p->res.spawn_error) {
-			add(d, DOC_FAIL, name, xasprintf("%s, but its version probe did not start: %s",
-			    paths[i], p->done ? uv_strerror(p->res.spawn_error) : "unknown error"),
+			add(d, DOC_FAIL, name, xasprintf("%s found at %s, but its version probe did not "
+			    "start: %s", prog ? prog : g->type, paths[i], p->done ? uv_strerror(p->res.spawn_error) : "unknown error"),
 			    xstrdup(hint));
 		} else if (p->res.timed_out) {
-			add(d, DOC_WARN, name, xasprintf("%s, but its version probe did not answer "
-			    "within %d s (killed)", paths[i], timeout),
+			add(d, DOC_WARN, name, xasprintf("%s found at %s, but its version probe "
+			    "did not answer within %d s (killed)", prog ? prog : g->type, paths[i],
+			    timeout),
 			    xasprintf("check that `%s` runs by hand; a tool this slow also slows "
 			    "every run", paths[i]));
 		} else if (p->res.term_signal || p->res.exit_code != 0 || !*p->text) {
@@ -408,10 +409,11 @@ static void check_gates(struct doctor *d)
 
 			snprintf(sig, sizeof(sig), p->res.term_signal ? "signal %d" : "exit %d",
 			    p->res.term_signal ? p->res.term_signal : p->res.exit_code);
-			add(d, DOC_FAIL, name, xasprintf("%s, but its version probe failed (%s%s%s)",
-			    paths[i], sig, *p->text ? ": " : "", p->text), xstrdup(hint));
+			add(d, DOC_FAIL, name, xasprintf("%s found at %s, but its version probe "
+			    "failed (%s%s%s)", prog ? prog : g->type, paths[i], sig, *p->text ? ": " : "", p->text), xstrdup(hint));
 		} else {
-			add(d, DOC_OK, name, xasprintf("%s, version %s", paths[i], p->text), NULL);
+			add(d, DOC_OK, name, xasprintf("%s found at %s, version %s",
+			    prog ? prog : g->type, paths[i], p->text), NULL);
 		}
 		free(prog);
 		free(name);
