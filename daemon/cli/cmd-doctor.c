@@ -76,6 +76,20 @@ struct doctor {
 	char		*daemon_fix;
 };
 
+/* One line per check, in text and in JSON alike: SQLite's multi-line
+ * complaints and a newline in a path become spaces, other control
+ * characters '?'. */
+static char *one_line(char *s)
+{
+	for (char *p = s; p && *p; p++) {
+		if (*p == '\n' || *p == '\t' || *p == '\r')
+			*p = ' ';
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
+	return s;
+}
+
 /* Appends a check; takes ownership of detail and fix (malloc'ed or NULL). */
 static struct check *add(struct doctor *d, enum doc_status st, const char *name, char *detail,
     char *fix)
@@ -87,10 +101,10 @@ static struct check *add(struct doctor *d, enum doc_status st, const char *name,
 		d->v = xrealloc(d->v, d->alloc * sizeof(*d->v));
 	}
 	c = &d->v[d->n++];
-	c->name = xstrdup(name);
+	c->name = one_line(xstrdup(name));
 	c->status = st;
-	c->detail = detail;
-	c->fix = fix;
+	c->detail = one_line(detail);
+	c->fix = one_line(fix);
 	return c;
 }
 
@@ -735,26 +749,18 @@ static void check_hooks(struct doctor *d)
 
 /* ---- output ---------------------------------------------------------------- */
 
-/* Text output keeps one check on one line: control characters (a newline
- * in a path) print as '?'. */
-static void put_clean(const char *s)
-{
-	for (; *s; s++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
-}
-
 static void print_text(const struct doctor *d, int nfail, int nwarn)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct check *c = &d->v[i];
 
 		printf("%-5s ", status_names[c->status]);
-		put_clean(c->name);
+		fputs(c->name, stdout);
 		fputs(": ", stdout);
-		put_clean(c->detail);
+		fputs(c->detail, stdout);
 		if (c->fix) {
 			fputs("; fix: ", stdout);
-			put_clean(c->fix);
+			fputs(c->fix, stdout);
 		}
 		putchar('\n');
 	}

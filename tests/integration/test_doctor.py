@@ -118,7 +118,6 @@ def test_ledger_ok_then_garbage_then_damaged_pages(repo, watchd):
     assert re.search(r"quick_check ok, \d+ (bytes|KiB), schema \d+ \(current\)",
                      by["ledger"]["detail"]), by["ledger"]
     good = db.read_bytes()
-    assert not (repo / ".watchd" / "ledger.db-wal").exists() or True
 
     # every page of the file garbage: not a database at all
     db.write_bytes(os.urandom(len(good)))
@@ -130,7 +129,7 @@ def test_ledger_ok_then_garbage_then_damaged_pages(repo, watchd):
 
     # page 1 (the header and schema) intact, every later page garbage:
     # PRAGMA quick_check finds it
-    page = int.from_bytes(good[16:18], "big")
+    page = int.from_bytes(good[16:18], "big")   # the page size (1 stands for 65536)
     page = 65536 if page == 1 else page
     assert len(good) > page, "the ledger should have more than one page"
     db.write_bytes(good[:page] + bytes((i * 37 + 11) % 256 for i in range(len(good) - page)))
@@ -138,7 +137,8 @@ def test_ledger_ok_then_garbage_then_damaged_pages(repo, watchd):
     assert r.rc == 1, str(r)
     c = checks(r)["ledger"]
     assert c["status"] == "fail", c
-    assert "quick_check" in c["detail"] or "malformed" in c["detail"], c
+    assert "is damaged (PRAGMA quick_check)" in c["detail"], c
+    assert "\n" not in c["detail"], c   # SQLite's lines, on one line
     # doctor only reads: the damaged file is left as it was
     assert db.read_bytes()[:page] == good[:page]
 
