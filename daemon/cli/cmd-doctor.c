@@ -249,7 +249,8 @@ static void check_inotify(struct doctor *d)
 	inotify_budget(lim.max_watches, use.watches, (long)(ndirs + nmeta), WATCHES_FLOOR, &bw);
 	inotify_budget(lim.max_instances, use.instances, 1, INSTANCES_FLOOR, &bi);
 
-	what = xasprintf("this tree needs %ld watches (%zu directories%s%s)", bw.need, ndirs,
+	what = xasprintf("this tree needs %ld watches (%zu director%s%s%s)", bw.need, ndirs,
+	    ndirs == 1 ? "y" : "ies",
 	    nmeta ? ", plus git metadata" : "", d->cfg_ok ? "" : "; the config's ignore list "
 	    "was not applied");
 	usage = xasprintf("%ld in use by uid %u's processes%s%s", bw.used, (unsigned)getuid(),
@@ -426,14 +427,19 @@ static void check_gates(struct doctor *d)
 			add(d, DOC_FAIL, name, xasprintf("%s found at %s, but its version probe "
 			    "failed (%s%s%s)", prog ? prog : g->type, paths[i], sig, *p->text ? ": " : "", p->text), xstrdup(hint));
 		} else {
-			add(d, DOC_OK, name, xasprintf("%s found at %s, version %s",
-			    prog ? prog : g->type, paths[i], p->text), NULL);
+			/* pwsh's probe answers for the module: say whose version */
+			const char *base = strrchr(paths[i], '/') + 1;
+			bool own = strncmp(g->type, base, strlen(base)) == 0;
+
+			add(d, DOC_OK, name, xasprintf("%s found at %s, %s%sversion: %s",
+			    prog ? prog : g->type, paths[i], own ? "" : g->type, own ? "" : " ",
+			    p->text), NULL);
 		}
 		free(prog);
 		free(name);
 	}
 	if (ng == 0)
-		add(d, DOC_WARN, "gates", xstrdup("the config has no gates: nothing is checked"),
+		add(d, DOC_INFO, "gates", xstrdup("the config has no gates: nothing is checked"),
 		    xstrdup("add gates to the config (`watchd init --dry-run` suggests some)"));
 	{
 		size_t it = 0;
@@ -674,6 +680,10 @@ static void check_hook(struct doctor *d, const char *dir, const char *name, bool
 	}
 	if (buf_read_file(&script, path, 1 << 20) != 0 ||
 	    strstr(script.buf, "installed by watchd") == NULL) {
+		/* someone else's commit-msg hook (Gerrit's Change-Id) is none
+		 * of our business unless a gate wants ours there */
+		if (!wanted)
+			goto out;
 		add(d, DOC_INFO, label, xasprintf("%s is not watchd's", path),
 		    xasprintf("watchd hook install --force (keeps this one as %s.local)", name));
 		goto out;

@@ -52,8 +52,9 @@ def test_healthy_tree(repo, watchd):
         assert name in by, (name, list(by))
     assert all(c["status"] in ("ok", "info") for c in by.values()), by
     # the version each gate's own probe reports (the stand-ins' versions)
-    assert re.search(r"ruff found at /\S+/ruff, version ruff \d", by["gate ruff"]["detail"])
-    assert "version 1.25.0" in by["gate pssa"]["detail"]
+    assert re.search(r"^ruff found at /\S+/ruff, version: ruff \d", by["gate ruff"]["detail"])
+    assert re.search(r"^pwsh found at /\S+/pwsh, psscriptanalyzer version: 1\.25\.0$",
+                     by["gate pssa"]["detail"]), by["gate pssa"]
     assert "found at" in by["gate shellcheck"]["detail"]
     assert by["config"]["status"] == "ok" and "3 gates" in by["config"]["detail"]
     # nothing created: no ledger, no socket dir, no daemon, no hook yet
@@ -304,3 +305,16 @@ def test_help_and_usage(repo, watchd):
     assert r.rc == 2
     assert stat.S_ISDIR(os.stat(repo).st_mode)
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_foreign_commit_msg_hook_is_none_of_our_business(repo, watchd):
+    write_config(repo, [])
+    hooks = repo / ".git" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    (hooks / "commit-msg").write_text("#!/bin/sh\n# Gerrit's Change-Id\n")
+    (hooks / "commit-msg").chmod(0o755)
+    r = watchd("doctor", "--json")
+    assert r.rc == 0, str(r)
+    by = checks(r)
+    assert "hook commit-msg" not in by
+    assert by["gates"]["status"] == "info" and "no gates" in by["gates"]["detail"]
