@@ -318,3 +318,17 @@ def test_foreign_commit_msg_hook_is_none_of_our_business(repo, watchd):
     by = checks(r)
     assert "hook commit-msg" not in by
     assert by["gates"]["status"] == "info" and "no gates" in by["gates"]["detail"]
+
+
+def test_linked_worktree_uses_the_common_hooks(repo, watchd, tmp_path):
+    """git runs a linked worktree's hooks from the common git directory, so
+    that is where `hook install` writes and where doctor looks."""
+    write_config(repo, [SHELLCHECK])
+    commit_all(repo)
+    wt = tmp_path / "wt"
+    git(repo, "worktree", "add", "-q", str(wt), "-b", "side")
+    hooks = git(wt, "rev-parse", "--path-format=absolute", "--git-path", "hooks").strip()
+    assert watchd("hook", "install", cwd=wt).rc == 0
+    assert os.path.exists(os.path.join(hooks, "pre-commit"))
+    c = checks(watchd("doctor", "--json", cwd=wt))["hook pre-commit"]
+    assert c["status"] == "ok" and os.path.join(hooks, "pre-commit") in c["detail"], c
