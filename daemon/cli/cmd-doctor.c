@@ -240,7 +240,7 @@ static void check_inotify(struct doctor *d)
 		return;
 	}
 	inotify_limits_read(NULL, &lim);
-	inotify_usage_uid(NULL, getuid(), &use);
+	inotify_usage_uid(NULL, geteuid(), &use);
 	/* a running daemon for this tree already holds what it needs */
 	if (d->daemon_pid > 0 && inotify_usage_pid(NULL, (pid_t)d->daemon_pid, &mine) == 0) {
 		use.watches -= mine.watches;
@@ -253,7 +253,7 @@ static void check_inotify(struct doctor *d)
 	    ndirs == 1 ? "y" : "ies",
 	    nmeta ? ", plus git metadata" : "", d->cfg_ok ? "" : "; the config's ignore list "
 	    "was not applied");
-	usage = xasprintf("%ld in use by uid %u's processes%s%s", bw.used, (unsigned)getuid(),
+	usage = xasprintf("%ld in use by uid %u's processes%s%s", bw.used, (unsigned)geteuid(),
 	    use.unreadable ? " that could be read" : "",
 	    d->daemon_pid > 0 ? " (the running daemon's not counted)" : "");
 	limit_check(d, "inotify-watches", "fs.inotify.max_user_watches", &bw, what, usage,
@@ -261,7 +261,7 @@ static void check_inotify(struct doctor *d)
 	free(what);
 	free(usage);
 	what = xstrdup("the daemon needs 1 instance");
-	usage = xasprintf("%ld in use by uid %u's processes%s", bi.used, (unsigned)getuid(),
+	usage = xasprintf("%ld in use by uid %u's processes%s", bi.used, (unsigned)geteuid(),
 	    d->daemon_pid > 0 ? " (the running daemon's not counted)" : "");
 	limit_check(d, "inotify-instances", "fs.inotify.max_user_instances", &bi, what, usage, "");
 	free(what);
