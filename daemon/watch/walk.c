@@ -44,12 +44,23 @@ static int walk_dir(int dfd, struct buf *rel, struct ignore *ig, struct strvec *
 			if (sub >= 0)
 				walk_dir(sub, rel, ig, out, depth + 1);
 		} else if ((type == DT_REG || type == DT_LNK) && !ignore_path(ig, rel->buf, false)) {
+			if (type == DT_LNK && walk_link_unfit(d.fd, name))
+				continue;
 			strvec_push(out, rel->buf);
 		}
 	}
 	buf_setlen(rel, base);
 	dirread_close(&d);
 	return 0;
+}
+
+bool walk_link_unfit(int dirfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, 0) < 0)
+		return errno == ELOOP;
+	return !S_ISREG(st.st_mode);
 }
 
 int walk_files(const char *root, const char *rel, struct ignore *ig, struct strvec *out)

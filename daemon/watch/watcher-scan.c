@@ -33,6 +33,7 @@
 #include "lib/fstamp.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "walk.h"
 #include "watcher-internal.h"
 
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_MOVED_FROM | \
@@ -247,6 +248,10 @@ static void scan_dir(struct watcher *w, struct tree_dir *d, int dfd, bool report
 			continue;
 		}
 		if (type != DT_REG && type != DT_LNK)
+			continue;
+		/* tools are handed files: a link to a directory or a loop is
+		 * none (links are rare, so this stat is cheap) */
+		if (type == DT_LNK && walk_link_unfit(dir.fd, name))
 			continue;
 		if (ignore_builtin(w->path.buf, false))
 			continue;
