@@ -6,6 +6,7 @@
 #   make check-layering   the #include rules between lib/ gates/ config/ and daemon/'s stages
 #   make install    binary, man page, completions, systemd user unit (PREFIX, DESTDIR); make uninstall
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (60) under ASan+UBSan (make test: 3 s each)
+#   make soak       30 min of random churn: RSS growth, fd count, lost paths (SOAK_MINUTES)
 #   make bench      benchmarks: watching against inotifywait and Watchman, and the ledger (scripts/bench/)
 # Switches: SANITIZE=address,undefined  V=1  CFLAGS=...
 
@@ -39,7 +40,7 @@ MAIN_OBJ := $(BUILD)/daemon/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/runner.o
 
-.PHONY: all run test unit integration bench deps clean install uninstall check-layering tools fuzz fuzzers FORCE
+.PHONY: all run test unit integration bench deps clean install uninstall check-layering tools fuzz fuzzers soak FORCE
 all: watchd
 
 watchd: $(BUILD)/watchd
@@ -184,6 +185,12 @@ fuzzers: $(FUZZERS)
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzzers
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# make soak: 30 minutes (SOAK_MINUTES) of random churn against the daemon;
+# RSS growth, fd count and lost paths (scripts/soak/soak.py). Not in CI.
+soak: deps
+	@$(MAKE) --no-print-directory watchd
+	@$(PYTHON) scripts/soak/soak.py
 
 # No format/check-format targets: clang-format 14 cannot express the house
 # style (struct members and trailing comments aligned on tab stops, locals not
