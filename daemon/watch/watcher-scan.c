@@ -187,6 +187,8 @@ static void scan_subdirs(struct watcher *w, struct tree_dir *d, int dfd, const s
 			scan_dir(w, c, sub, report, depth + 1);
 		else if (sub >= 0)
 			close(sub);
+		else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+			degraded_unreadable(w, c, errno);	/* mode 000: never lost */
 	}
 }
 
@@ -296,8 +298,11 @@ void scan_path(struct watcher *w, struct tree_dir *d, bool report)
 	abs = w->path.len ? xasprintf("%s/%s", w->root, w->path.buf) : xstrdup(w->root);
 	fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	free(abs);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+			degraded_unreadable(w, d, errno);
 		return;
+	}
 	scan_dir(w, d, fd, report, 0);
 }
 
