@@ -9,6 +9,7 @@ packages=(
 	git python3 python3-pytest python3-jsonschema
 	shellcheck black
 	groff-base mandoc man-db zsh
+	clang libclang-rt-14-dev
 )
 
 # make bench also compares against the tools users would otherwise pick

@@ -54,12 +54,23 @@ static int walk_dir(int dfd, struct buf *rel, struct walk *w, int depth)
 				walk_dir(sub, rel, w, depth + 1);
 		} else if (w->out && (type == DT_REG || type == DT_LNK) &&
 		    !ignore_path(w->ig, rel->buf, false)) {
+			if (type == DT_LNK && walk_link_unfit(d.fd, name))
+				continue;
 			strvec_push(w->out, rel->buf);
 		}
 	}
 	buf_setlen(rel, base);
 	dirread_close(&d);
 	return 0;
+}
+
+bool walk_link_unfit(int dirfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, 0) < 0)
+		return errno == ELOOP;
+	return !S_ISREG(st.st_mode);
 }
 
 static int walk(const char *root, const char *rel, struct walk *w)
