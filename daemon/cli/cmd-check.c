@@ -1,15 +1,16 @@
 /* watchd check --staged [--json] [--no-cache]: the pre-commit check. It
- * judges exactly what is staged -- the index's bytes, written to a private
- * tree under .watchd/tmp -- never the working tree, and reuses what the
- * daemon already judged for that content (same blob ids, same gate
- * fingerprints), so a commit after the daemon has seen the edits is
- * near-instant. Trigger "hook". Exit 0 pass, 1 a gate failed, 4 broken. */
+ * judges exactly what is staged -- the index's bytes, never the working
+ * tree's -- and reuses what the daemon already judged for that content
+ * (blob ids from the index, same gate fingerprints): a check whose every
+ * result is cached starts no process and writes no file. Only the misses
+ * are judged, in the work tree when it holds them as staged, else in a
+ * private tree of staged bytes (staged.c). Trigger "hook". Exit 0 pass, 1
+ * a gate failed, 4 broken. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -18,6 +19,7 @@
 #include "daemon/watch/ignore.h"
 #include "lib/xmalloc.h"
 #include "oneshot.h"
+#include "staged.h"
 
 static int cmd_check_exec(struct cli_ctx *, const struct args *);
 
@@ -37,59 +39,28 @@ const struct cmd_entry cmd_check_entry = {
 	.exec = cmd_check_exec,
 };
 
-/* Writes the staged version of path (or, if it is not in the index, the
- * working tree's, for config files nobody tracks) under dir. */
-static int materialize(struct repo *r, const char *root, const char *dir, const char *path)
+static void drop_ignored(struct ignore *ig, struct strvec *sv)
 {
-	char *dest = xasprintf("%s/%s", dir, path);
-	int rc = repo_index_checkout(r, path, dest);
+	size_t j = 0;
 
-	if (rc == -ENOENT) {
-		char *src = xasprintf("%s/%s", root, path);
-		FILE *in = fopen(src, "rb"), *out = NULL;
-
-		rc = -ENOENT;
-		if (in && (out = fopen(dest, "wb")) != NULL) {
-			char buf[65536];
-			size_t n;
-
-			while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-				fwrite(buf, 1, n, out);
-			rc = 0;
-		}
-		if (in)
-			fclose(in);
-		if (out)
-			fclose(out);
-		free(src);
+	for (size_t i = 0; i < sv->n; i++) {
+		if (ignore_path(ig, sv->v[i], false))
+			free(sv->v[i]);
+		else
+			sv->v[j++] = sv->v[i];
 	}
-	free(dest);
-	return rc;
-}
-
-static void remove_tree(const char *dir)
-{
-	char *cmd[] = { "rm", "-rf", "--", (char *)dir, NULL };
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execvp("rm", cmd);
-		_exit(127);
-	}
-	if (pid > 0) {
-		int st;
-
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-	}
+	sv->n = j;
+	if (sv->v)
+		sv->v[j] = NULL;
 }
 
 static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	struct oneshot o = { .trigger = "hook", .quiet_pass = true };
-	struct strvec staged = STRVEC_INIT, index = STRVEC_INIT, tree = STRVEC_INIT;
+	struct strvec staged = STRVEC_INIT, index = STRVEC_INIT;
 	struct repo *repo = NULL;
-	char *dir = NULL;
+	struct staged sc;
+	char *tmp = NULL;
 	int rc = WD_EXIT_RUNTIME;
 
 	/* the working tree is the daemon's and `run`'s; check judges commits */
@@ -113,64 +84,24 @@ static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 		/* the same ignore rules as the daemon: a staged build artefact or
 		 * editor backup is not a gate's business */
 		struct ignore *ig = ignore_new(&ctx->cfg.ignore, repo);
-		size_t j = 0;
 
-		for (size_t i = 0; i < staged.n; i++) {
-			if (ignore_path(ig, staged.v[i], false))
-				free(staged.v[i]);
-			else
-				staged.v[j++] = staged.v[i];
-		}
-		staged.n = j;
-		if (staged.v)
-			staged.v[j] = NULL;
+		drop_ignored(ig, &staged);
+		drop_ignored(ig, &index);
 		ignore_free(ig);
 	}
 	if (cli_state_dir(ctx) != 0)
 		goto out;
-	{
-		char *tmp = xasprintf("%s/tmp", ctx->state_dir);
-
-		mkdir(tmp, 0700);
-		dir = xasprintf("%s/staged-XXXXXX", tmp);
-		free(tmp);
-		if (mkdtemp(dir) == NULL) {
-			cli_error("cannot create a directory for the staged content: %s",
-			    strerror(errno));
-			goto out;
-		}
-	}
-	/* What the gates may read: the staged files, each gate's config files,
-	 * and for test gates their whole input set, all as staged. */
-	for (size_t i = 0; i < ctx->cfg.ngates; i++) {
-		const struct gate *g = &ctx->cfg.gates[i];
-
-		for (size_t k = 0; k < g->config_files.n; k++)
-			strvec_push(&tree, g->config_files.v[k]);
-		for (size_t k = 0; g->tests && k < index.n; k++)
-			if (select_is_input(g, index.v[k]))
-				strvec_push(&tree, index.v[k]);
-	}
-	strvec_pushv(&tree, &staged);
-	strvec_sort_uniq(&tree);
-	for (size_t i = 0; i < tree.n; i++) {
-		int mrc = materialize(repo, ctx->root, dir, tree.v[i]);
-
-		if (mrc != 0 && mrc != -ENOENT) {
-			cli_error("cannot write the staged %s: %s", tree.v[i], strerror(-mrc));
-			goto out;
-		}
-	}
-	o.content_root = dir;
-	o.all = &tree;
+	tmp = xasprintf("%s/tmp", ctx->state_dir);
+	staged_init(&sc, repo, ctx->root, tmp, &index);
+	o.content_root = ctx->root;
+	o.content = &sc.content;
+	o.all = &index;
 	rc = oneshot_run(ctx, &o, &staged);
+	staged_release(&sc);
 out:
-	if (dir)
-		remove_tree(dir);
-	free(dir);
+	free(tmp);
 	repo_close(repo);
 	strvec_clear(&staged);
 	strvec_clear(&index);
-	strvec_clear(&tree);
 	return rc;
 }

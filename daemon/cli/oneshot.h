@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "daemon/run/sched.h"
 #include "lib/strvec.h"
 
 struct oneshot {
@@ -15,6 +16,7 @@ struct oneshot {
 	const struct strvec *all;	/* every eligible file there (sorted), or
 					 * NULL: walk content_root */
 	const char	*trigger;	/* "run", "hook", "ci" */
+	const struct sched_content *content;	/* NULL, or staged content */
 	bool		 no_cache;
 	bool		 json;
 	bool		 quiet_pass;	/* print nothing when every gate passed */

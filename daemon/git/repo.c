@@ -437,6 +437,53 @@ int repo_index_paths(struct repo *r, struct strvec *out)
 	return 0;
 }
 
+int repo_index_entry(struct repo *r, const char *path, struct repo_entry *out)
+{
+	git_index *idx = commit_index(r);
+	const git_index_entry *e;
+
+	if (idx == NULL || (e = git_index_get_bypath(idx, path, 0)) == NULL ||
+	    e->mode == GIT_FILEMODE_COMMIT)
+		return -ENOENT;
+	git_oid_tostr(out->oid, sizeof(out->oid), &e->id);
+	out->mode = e->mode;
+	out->mtime_s = e->mtime.seconds;
+	out->mtime_ns = e->mtime.nanoseconds;
+	out->size = e->file_size;
+	out->ino = e->ino;
+	return 0;
+}
+
+bool repo_worktree_matches(struct repo *r, const char *root, const char *path,
+    const struct repo_entry *e)
+{
+	git_index *idx = commit_index(r);
+	const char *ipath = idx ? git_index_path(idx) : NULL;
+	char *full = xasprintf("%s/%s", root, path);
+	char oid[OID_HEX + 1];
+	struct stat st, ist;
+	bool same = false;
+
+	if (lstat(full, &st) < 0 || !S_ISREG(st.st_mode) || e->mode == GIT_FILEMODE_LINK ||
+	    (uint32_t)st.st_size != e->size)
+		goto out;
+	/* git's own test: the stat data it recorded still holds, and the
+	 * index was written after the file last changed (a file modified in
+	 * the same second as the index may still carry old stat data) */
+	if (st.st_mtim.tv_sec == e->mtime_s && st.st_mtim.tv_nsec == e->mtime_ns &&
+	    (uint32_t)st.st_ino == e->ino && ipath && stat(ipath, &ist) == 0 &&
+	    (st.st_mtim.tv_sec < ist.st_mtim.tv_sec ||
+	     (st.st_mtim.tv_sec == ist.st_mtim.tv_sec &&
+	      st.st_mtim.tv_nsec < ist.st_mtim.tv_nsec))) {
+		same = true;
+		goto out;
+	}
+	same = repo_hash_file(full, oid) == 0 && strcmp(oid, e->oid) == 0;
+out:
+	free(full);
+	return same;
+}
+
 static int mkdirs_for(const char *path)
 {
 	char *p = xstrdup(path);

@@ -148,6 +148,23 @@ struct ledger_cache_hit {
 int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerprint,
     const char *path, const char *cache_key, struct ledger_cache_hit *hit);
 
+/* An executable's identity: the version probed for it holds while all of
+ * these stay the same (an upgrade replaces or rewrites the file). */
+struct ledger_tool {
+	const char	*path;		/* resolved, absolute */
+	int64_t		 dev, ino, size, mtime_ns;
+};
+
+/* The version last probed for tool: 1 and *version (malloc'ed, the caller
+ * frees it) on a hit, 0 on a miss (also on a ledger older than schema 5),
+ * negative on error. */
+int ledger_tool_version(struct ledger *l, const struct ledger_tool *tool, char **version);
+/* Remembers version for tool (replacing what its path had). A WRITE
+ * connection's own transaction; 0 or WD_ELEDGER(_FULL) with err. Not
+ * queued for a retry: a lost row only costs one more probe. */
+int ledger_tool_version_put(struct ledger *l, const struct ledger_tool *tool,
+    const char *version, struct wd_err *err);
+
 struct ledger_log_query {
 	int		 limit;		/* 0: default 20 */
 	const char	*gate;		/* only runs where this gate ran, or NULL */
