@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config/config.h"
 #include "daemon/git/repo.h"
 #include "daemon/run/select.h"
 #include "daemon/watch/ignore.h"
@@ -27,7 +28,8 @@ const struct cmd_entry cmd_check_entry = {
 	.name = "check",
 	.usage = "--staged [--json] [--no-cache]",
 	.help = "pre-commit: judge exactly the staged content",
-	.flags = CMD_ROOT | CMD_CONFIG,
+	/* the config is loaded here: the staged one is in force */
+	.flags = CMD_ROOT,
 	.args = {
 		.opts = (const struct args_opt[]){
 			{ "staged", 0 },
@@ -54,10 +56,72 @@ static void drop_ignored(struct ignore *ig, struct strvec *sv)
 		sv->v[j] = NULL;
 }
 
+/* The config path relative to ROOT, or NULL when it lies outside. */
+static const char *config_rel(const struct cli_ctx *ctx)
+{
+	size_t n = strlen(ctx->root);
+
+	if (strncmp(ctx->config_path, ctx->root, n) == 0 && ctx->config_path[n] == '/')
+		return ctx->config_path + n + 1;
+	return NULL;
+}
+
+/* The config in force for a commit is the staged one: loaded from the
+ * index when the config file is tracked, else from the work tree. When
+ * the commit changes it, the gates whose definition differs from HEAD's
+ * (or every gate, without a valid one at HEAD) go into force, to run on
+ * every file they include, as the daemon does when the file is saved.
+ * Returns 0 or an exit code (a staged config error is a usage error). */
+static int load_staged_config(struct cli_ctx *ctx, struct repo *repo,
+    const struct strvec *staged, struct strvec *force)
+{
+	const char *rel = config_rel(ctx);
+	struct buf text = BUF_INIT, old = BUF_INIT;
+	struct config_err err;
+	struct config head;
+	int rc = 0;
+
+	if (rel == NULL || repo_read_blob(repo, rel, false, &text) != 0) {
+		buf_release(&text);
+		return cli_load_config(ctx);
+	}
+	if (config_parse(ctx->config_path, text.buf ? text.buf : "", text.len, &ctx->cfg,
+	    &err) != 0) {
+		struct buf b = BUF_INIT;
+
+		config_err_format(&err, &b);
+		cli_error("the staged %s: %s", rel, b.buf);
+		buf_release(&b);
+		rc = WD_EXIT_USAGE;
+		goto out;
+	}
+	ctx->cfg_loaded = true;
+	if (strvec_bsearch(staged, rel) < 0)
+		goto out;
+	memset(&head, 0, sizeof(head));
+	if (repo_read_blob(repo, rel, true, &old) != 0 ||
+	    config_parse(ctx->config_path, old.buf ? old.buf : "", old.len, &head, &err) != 0) {
+		for (size_t i = 0; i < ctx->cfg.ngates; i++)
+			strvec_push(force, ctx->cfg.gates[i].name);
+		goto out;
+	}
+	for (size_t i = 0; i < ctx->cfg.ngates; i++) {
+		const struct gate *g = &ctx->cfg.gates[i], *was = config_gate(&head, g->name);
+
+		if (was == NULL || strcmp(was->definition, g->definition) != 0)
+			strvec_push(force, g->name);
+	}
+	config_release(&head);
+out:
+	buf_release(&text);
+	buf_release(&old);
+	return rc;
+}
+
 static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	struct oneshot o = { .trigger = "hook", .quiet_pass = true };
-	struct strvec staged = STRVEC_INIT, index = STRVEC_INIT;
+	struct strvec staged = STRVEC_INIT, index = STRVEC_INIT, force = STRVEC_INIT;
 	struct repo *repo = NULL;
 	struct staged sc;
 	char *tmp = NULL;
@@ -80,6 +144,9 @@ static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 		cli_error("cannot read the git index of %s", ctx->root);
 		goto out;
 	}
+	if ((rc = load_staged_config(ctx, repo, &staged, &force)) != 0)
+		goto out;
+	rc = WD_EXIT_RUNTIME;
 	{
 		/* the same ignore rules as the daemon: a staged build artefact or
 		 * editor backup is not a gate's business */
@@ -96,6 +163,7 @@ static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 	o.content_root = ctx->root;
 	o.content = &sc.content;
 	o.all = &index;
+	o.force = &force;
 	rc = oneshot_run(ctx, &o, &staged);
 	staged_release(&sc);
 out:
@@ -103,5 +171,6 @@ out:
 	repo_close(repo);
 	strvec_clear(&staged);
 	strvec_clear(&index);
+	strvec_clear(&force);
 	return rc;
 }

@@ -140,6 +140,8 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 
 		s = sched_new(&so, on_done, &st);
 	}
+	if (o->force && o->force->n)
+		sched_force_gates(s, o->force);
 	/* record_empty: c is 0 or an error; a batch no gate matches is a run too */
 	c = sched_submit(s, files, NULL, 1, st.id, &err);
 	if (c != 0) {

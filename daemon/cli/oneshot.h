@@ -17,6 +17,8 @@ struct oneshot {
 					 * NULL: walk content_root */
 	const char	*trigger;	/* "run", "hook", "ci" */
 	const struct sched_content *content;	/* NULL, or staged content */
+	const struct strvec *force;	/* gates run on every file they include
+					 * (their definition changed), or NULL */
 	bool		 no_cache;
 	bool		 json;
 	bool		 quiet_pass;	/* print nothing when every gate passed */

@@ -13,6 +13,7 @@
 #include <git2.h>
 #include <libssh2.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/xmalloc.h"
 #include "repo.h"
@@ -482,6 +483,36 @@ bool repo_worktree_matches(struct repo *r, const char *root, const char *path,
 out:
 	free(full);
 	return same;
+}
+
+int repo_read_blob(struct repo *r, const char *path, bool from_head, struct buf *out)
+{
+	git_object *obj = NULL;
+	git_blob *blob = NULL;
+	int rc = 0;
+
+	if (from_head) {
+		char *spec = xasprintf("HEAD:%s", path);
+
+		rc = git_revparse_single(&obj, r->repo, spec);
+		free(spec);
+		if (rc != 0 || git_object_type(obj) != GIT_OBJECT_BLOB) {
+			git_object_free(obj);
+			return -ENOENT;
+		}
+		blob = (git_blob *)obj;
+	} else {
+		git_index *idx = commit_index(r);
+		const git_index_entry *e;
+
+		if (idx == NULL || (e = git_index_get_bypath(idx, path, 0)) == NULL)
+			return -ENOENT;
+		if (git_blob_lookup(&blob, r->repo, &e->id) != 0)
+			return WD_EGIT;
+	}
+	buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return rc;
 }
 
 static int mkdirs_for(const char *path)

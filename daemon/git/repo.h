@@ -72,6 +72,11 @@ int repo_index_entry(struct repo *r, const char *path, struct repo_entry *e);
  * file. A symlink or a missing file is false. */
 bool repo_worktree_matches(struct repo *r, const char *root, const char *path,
     const struct repo_entry *e);
+/* Appends the bytes of path as staged (from_head false: the index above)
+ * or as committed at HEAD (from_head true) to out. 0, -ENOENT when it is
+ * not there (or HEAD is unborn), or WD_EGIT. */
+struct buf;
+int repo_read_blob(struct repo *r, const char *path, bool from_head, struct buf *out);
 /* Writes the staged bytes of path to dest (creating directories; symlinks
  * are written as links). 0, -ENOENT when not in the index, or -errno. */
 int repo_index_checkout(struct repo *r, const char *path, const char *dest);
