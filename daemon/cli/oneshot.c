@@ -103,8 +103,48 @@ void oneshot_print_text(const cJSON *run)
 	printf("run %s: %s\n", jstr(run, "id"), jstr(run, "status"));
 }
 
+void oneshot_skip_list(const struct config *cfg, struct strvec *out)
+{
+	const char *env = getenv("WATCHD_SKIP"), *p = env;
+
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		const char *a = p, *b = p + n;
+
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (b > a) {
+			char *name = xstrndup(a, (size_t)(b - a));
+
+			if (config_gate(cfg, name) == NULL)
+				cli_warn("WATCHD_SKIP: no gate named '%s' (ignored)", name);
+			strvec_push_owned(out, name);
+		}
+		p += n + (p[n] == ',');
+	}
+}
+
+int oneshot_only_list(struct cli_ctx *ctx, const struct args *args, struct strvec *out)
+{
+	const char *name;
+	size_t it = 0;
+
+	while ((name = args_next(args, "gate", &it)) != NULL) {
+		if (config_gate(&ctx->cfg, name) == NULL) {
+			cli_error("--gate %s: no gate named '%s' in %s", name, name,
+			    ctx->config_path);
+			return WD_EXIT_USAGE;
+		}
+		strvec_push(out, name);
+	}
+	return 0;
+}
+
 int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strvec *files)
 {
+	struct strvec skip = STRVEC_INIT;
 	struct ledger *ledger = NULL;
 	struct repo *repo = NULL;
 	struct sched *s = NULL;
@@ -124,6 +164,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 		cli_error("%s", err.msg);
 		return WD_EXIT_RUNTIME;
 	}
+	oneshot_skip_list(&ctx->cfg, &skip);
 	repo = repo_open(o->content_root);
 	st.ig = ignore_new(&ctx->cfg.ignore, repo);
 	tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
@@ -136,6 +177,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			.trigger = o->trigger, .no_cache = o->no_cache,
 			.list_files = list_files, .list_arg = &st, .record_empty = true,
 			.content = o->content,
+			.skip = &skip, .only = o->only,
 		};
 
 		s = sched_new(&so, on_done, &st);
@@ -183,5 +225,6 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 	repo_close(repo);
 	ledger_close(ledger);
 	free(tmp_dir);
+	strvec_clear(&skip);
 	return rc;
 }

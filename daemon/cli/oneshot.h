@@ -17,6 +17,7 @@ struct oneshot {
 					 * NULL: walk content_root */
 	const char	*trigger;	/* "run", "hook", "ci" */
 	const struct sched_content *content;	/* NULL, or staged content */
+	const struct strvec *only;	/* --gate: only these gates, or NULL */
 	const struct strvec *force;	/* gates run on every file they include
 					 * (their definition changed), or NULL */
 	bool		 no_cache;
@@ -26,6 +27,12 @@ struct oneshot {
 					 * caller deletes it) and nothing is printed */
 };
 
+/* The gate names in WATCHD_SKIP (comma-separated, blanks around names
+ * ignored) into out; a name no gate of cfg has is a warning on stderr. */
+void oneshot_skip_list(const struct config *cfg, struct strvec *out);
+/* Collects the values of the repeatable --gate option into out; 0, or exit
+ * code 2 (after naming it) when one names no gate of ctx's config. */
+int oneshot_only_list(struct cli_ctx *ctx, const struct args *args, struct strvec *out);
 /* Runs the gates on files (relative paths, borrowed) and prints the run.
  * Returns the exit code: 0 pass, 1 fail, 4 a tool or the ledger broke. */
 int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strvec *files);

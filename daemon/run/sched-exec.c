@@ -369,6 +369,20 @@ void exec_start_task(struct sched *s, struct task *t)
 	t->started_ms = now_ms();
 	t->started_tick = uv_now(s->o.loop);
 	t->root = s->o.root;
+	if (t->skipped) {
+		/* the user said so: no fingerprint, version, cache or process */
+		size_t n = nf ? nf : 1;
+
+		t->blobs = xcalloc(n, sizeof(*t->blobs));
+		t->keys = t->blobs;
+		t->cached = xcalloc(n, 1);
+		t->verdict = xmalloc(n);
+		memset(t->verdict, -1, n);
+		t->agg.status = GATE_SKIPPED;
+		gate_result_msg(&t->agg, "skipped: WATCHD_SKIP names it");
+		sched_finish_task(s, t);
+		return;
+	}
 	fingerprint_base(s, t);
 	t->fp_late = true;
 	if (!exec_fingerprint_ready(s, t))

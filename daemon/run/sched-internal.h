@@ -83,6 +83,7 @@ struct task {
 						 * judged it, from its cache row;
 						 * NULL while no file is cached */
 	bool		 superseded;	/* killed by a newer task (busy=restart) */
+	bool		 skipped;	/* named by WATCHD_SKIP: recorded, not run */
 	struct task	*next;
 };
 

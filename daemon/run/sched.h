@@ -58,6 +58,11 @@ struct sched_opts {
 	void			*list_arg;
 	/* NULL: files are read under root as they are. */
 	const struct sched_content *content;
+	/* Gate names, borrowed; NULL: none. Gates in skip are recorded as
+	 * skipped without running (WATCHD_SKIP); when only is set, gates not
+	 * in it are left out of runs altogether (--gate). */
+	const struct strvec	*skip;
+	const struct strvec	*only;
 };
 
 /* Called when a run has finished and is recorded. status: "pass", "fail",
