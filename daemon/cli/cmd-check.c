@@ -120,7 +120,8 @@ out:
 
 static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 {
-	struct oneshot o = { .trigger = "hook", .quiet_pass = true };
+	struct oneshot o = { .trigger = "hook", .summary = "staged",
+	    .started_ms = oneshot_now_ms() };
 	struct strvec staged = STRVEC_INIT, index = STRVEC_INIT, force = STRVEC_INIT;
 	struct repo *repo = NULL;
 	struct staged sc;

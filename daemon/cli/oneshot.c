@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <uv.h>
 
@@ -13,6 +14,7 @@
 #include "daemon/watch/ignore.h"
 #include "daemon/watch/walk.h"
 #include "gates/gate.h"
+#include "lib/hmap.h"
 #include "lib/xmalloc.h"
 #include "oneshot.h"
 
@@ -50,13 +52,12 @@ static void list_files(void *arg, const struct gate *g, struct strvec *out)
 	strvec_sort(out);
 }
 
-int oneshot_exit_code(const char *status)
+int64_t oneshot_now_ms(void)
 {
-	if (strcmp(status, "pass") == 0)
-		return WD_EXIT_OK;
-	if (strcmp(status, "fail") == 0)
-		return WD_EXIT_FAIL;
-	return WD_EXIT_RUNTIME;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -64,6 +65,65 @@ static const char *jstr(const cJSON *o, const char *k)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void print_summary(const struct oneshot *o, const cJSON *run, const struct strvec *files)
+{
+	const cJSON *gates = cJSON_GetObjectItemCaseSensitive(run, "gates"), *g;
+	struct hmap seen = HMAP_INIT;
+	int passed = 0, skipped = 0;
+	size_t cached = 0;
+
+	cJSON_ArrayForEach(g, gates) {
+		const char *st = jstr(g, "status");
+
+		if (st && strcmp(st, "skipped") == 0)
+			skipped++;
+		else
+			passed++;
+	}
+	/* A file came from the cache when every gate that judged it reused a
+	 * result: the whole gate was cached, or the file's reason says so
+	 * (the scheduler's wording, sched-exec.c file_reason). Per path:
+	 * 1 all cached so far, 2 one gate ran a tool on it. */
+	cJSON_ArrayForEach(g, gates) {
+		const cJSON *f, *w;
+		bool all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "cached"));
+		struct hmap reused = HMAP_INIT;
+
+		/* one pass over the reasons: a lookup per file would walk the
+		 * object's list each time */
+		cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(g, "reasons"))
+			if (!all && w->string && cJSON_IsString(w) &&
+			    strstr(w->valuestring, "reused from the cache"))
+				hmap_puts(&reused, w->string, (void *)1);
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "files")) {
+			if (!cJSON_IsString(f))
+				continue;
+			if (!all && hmap_gets(&reused, f->valuestring) == NULL)
+				hmap_puts(&seen, f->valuestring, (void *)2);
+			else if (hmap_gets(&seen, f->valuestring) == NULL)
+				hmap_puts(&seen, f->valuestring, (void *)1);
+		}
+		hmap_release(&reused);
+	}
+	for (size_t i = 0; i < files->n; i++)
+		cached += hmap_gets(&seen, files->v[i]) == (void *)1;
+	hmap_release(&seen);
+	printf("watchd: %d gate%s passed", passed, passed == 1 ? "" : "s");
+	if (skipped)
+		printf(", %d skipped", skipped);
+	printf(" on %zu %s file%s (%zu from cache) in %lld ms\n", files->n, o->summary,
+	    files->n == 1 ? "" : "s", cached, (long long)(oneshot_now_ms() - o->started_ms));
+}
+
+int oneshot_exit_code(const char *status)
+{
+	if (strcmp(status, "pass") == 0)
+		return WD_EXIT_OK;
+	if (strcmp(status, "fail") == 0)
+		return WD_EXIT_FAIL;
+	return WD_EXIT_RUNTIME;
 }
 
 void oneshot_print_text(const cJSON *run)
@@ -204,7 +264,9 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 				run = NULL;
 			} else if (o->json)
 				cli_print_json(run, false);
-			else if (!(o->quiet_pass && rc == WD_EXIT_OK)) {
+			else if (o->summary && rc == WD_EXIT_OK)
+				print_summary(o, run, files);
+			else {
 				if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(run,
 				    "gates")) == 0)
 					printf("watchd: no file matched any gate (%zu file(s) "

@@ -5,6 +5,7 @@
 #define WD_ONESHOT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cli.h"
 #include "daemon/run/sched.h"
@@ -22,7 +23,12 @@ struct oneshot {
 					 * (their definition changed), or NULL */
 	bool		 no_cache;
 	bool		 json;
-	bool		 quiet_pass;	/* print nothing when every gate passed */
+	/* When every gate passed, print only one line instead of the run
+	 * ("watchd: 3 gates passed on 12 staged files (12 from cache) in
+	 * 41 ms"): a hook that prints nothing looks like it never ran. The
+	 * files are called <summary> files; NULL: print the run as usual. */
+	const char	*summary;
+	int64_t		 started_ms;	/* CLOCK_MONOTONIC at the command's start */
 	cJSON		**run_out;	/* when set: the run's JSON goes here (the
 					 * caller deletes it) and nothing is printed */
 };
@@ -38,6 +44,8 @@ int oneshot_only_list(struct cli_ctx *ctx, const struct args *args, struct strve
 int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strvec *files);
 /* Prints a run (show --json shape) as text: gates, findings, status. */
 void oneshot_print_text(const cJSON *run);
+/* CLOCK_MONOTONIC in milliseconds, for started_ms. */
+int64_t oneshot_now_ms(void);
 /* The exit code for a run status. */
 int oneshot_exit_code(const char *status);
 
