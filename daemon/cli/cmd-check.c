@@ -46,7 +46,7 @@ static void drop_ignored(struct ignore *ig, struct strvec *sv)
 	size_t j = 0;
 
 	for (size_t i = 0; i < sv->n; i++) {
-		if (ignore_path(ig, sv->v[i], false))
+		if (ignore_tracked_path(ig, sv->v[i]))
 			free(sv->v[i]);
 		else
 			sv->v[j++] = sv->v[i];

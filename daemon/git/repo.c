@@ -22,6 +22,9 @@ struct repo {
 	git_repository	*repo;
 	git_index	*index;		/* cached; reloaded by repo_refresh */
 	git_index	*hook_index;	/* the index a commit is being made from */
+	bool		 index_read;	/* commit_index re-read r->index already: one
+					 * snapshot per handle (libgit2 re-reads the
+					 * file's checksum on every git_index_read) */
 	char		*gitdir;
 };
 
@@ -353,6 +356,7 @@ void repo_refresh(struct repo *r)
 		return;
 	if (r->index)
 		git_index_read(r->index, 0);
+	r->index_read = false;
 }
 
 /* Inside a pre-commit hook git points GIT_INDEX_FILE at the index being
@@ -380,8 +384,10 @@ static git_index *commit_index(struct repo *r)
 		if (r->hook_index)
 			return r->hook_index;
 	}
-	if (index_of(r))
+	if (index_of(r) && !r->index_read) {
 		git_index_read(r->index, 0);
+		r->index_read = true;
+	}
 	return r->index;
 }
 

@@ -48,6 +48,8 @@ int repo_ignored(struct repo *r, const char *relpath, bool is_dir);
  * directory asked about, .gitignore or not); later answers rebuild what
  * they need. For after a full scan. */
 void repo_trim(struct repo *r);
+/* The index calls below read that index once per struct repo (a snapshot
+ * for a one-shot command; repo_refresh reads it again). */
 /* The paths staged for commit (added, modified, renamed, type-changed;
  * not deleted, no submodules), from the index git is using: the one
  * GIT_INDEX_FILE names inside a hook, else the repository's. Sorted.

@@ -148,6 +148,12 @@ struct ledger_cache_hit {
 int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerprint,
     const char *path, const char *cache_key, struct ledger_cache_hit *hit);
 
+/* One read snapshot around many ledger_cache_lookup calls (a lock taken
+ * and dropped once, not per lookup). 0 or WD_ELEDGER; no write may come
+ * before ledger_read_end, which never fails. */
+int ledger_read_begin(struct ledger *l);
+void ledger_read_end(struct ledger *l);
+
 /* An executable's identity: the version probed for it holds while all of
  * these stay the same (an upgrade replaces or rewrites the file). */
 struct ledger_tool {

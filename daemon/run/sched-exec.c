@@ -363,7 +363,7 @@ static void input_digest(struct sched *s, struct task *t)
 void exec_start_task(struct sched *s, struct task *t)
 {
 	size_t nf = t->files.n, nuntried = 0;
-	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE;
+	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE, snapshot;
 
 	t->state = TASK_RUNNING;
 	t->started_ms = now_ms();
@@ -398,6 +398,7 @@ void exec_start_task(struct sched *s, struct task *t)
 	t->verdict = xmalloc(nf ? nf : 1);
 	memset(t->verdict, -1, nf ? nf : 1);
 	t->untried = xcalloc(nf ? nf : 1, sizeof(*t->untried));
+	snapshot = use_cache && !t->fp_late && nf > 1 && ledger_read_begin(s->o.ledger) == 0;
 	for (size_t i = 0; i < nf; i++) {
 		struct ledger_cache_hit hit;
 
@@ -432,6 +433,8 @@ void exec_start_task(struct sched *s, struct task *t)
 		}
 		t->untried[nuntried++] = t->files.v[i];
 	}
+	if (snapshot)
+		ledger_read_end(s->o.ledger);
 	if (nuntried > 0 && s->o.content) {
 		/* only now, for the misses, is any content written out */
 		struct wd_err err = { 0 };
