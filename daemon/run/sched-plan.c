@@ -95,6 +95,7 @@ int plan_tasks(struct sched *s, const struct strvec *changed, const struct strve
 		t->skipped = s->o.skip && strvec_find(s->o.skip, g->name) >= 0;
 		t->agg = (struct gate_result)GATE_RESULT_INIT;
 		buf_init(&t->output);
+		buf_init(&t->fp_base);
 		*tail = t;
 		tail = &t->next;
 		ntasks++;
