@@ -206,8 +206,8 @@ bool exec_version_ready(struct sched *s, const struct gate *g)
 	return false;
 }
 
-/* The id of a config file's content: the index's for staged content, else
- * the file's under root. */
+/* The content id of a file: the index's for staged content, else that of
+ * the file under root. */
 static int content_blob(struct sched *s, const char *root, const char *rel,
     char out[OID_HEX + 1])
 {
