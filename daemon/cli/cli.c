@@ -25,6 +25,17 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("watchd: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 const struct cmd_entry *cli_find(const char *name)
 {
 	for (const struct cmd_entry *const *c = cmd_table; *c; c++)

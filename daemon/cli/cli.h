@@ -51,6 +51,8 @@ extern const struct cmd_entry *const cmd_table[];
 
 /* Prints "watchd: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "watchd: warning: MSG" on stderr: the command goes on. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The command named name, or NULL. */
 const struct cmd_entry *cli_find(const char *name);
 /* Prints the list of commands. */

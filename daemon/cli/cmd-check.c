@@ -1,23 +1,26 @@
 /* watchd check --staged [--json] [--no-cache]: the pre-commit check. It
- * judges exactly what is staged -- the index's bytes, written to a private
- * tree under .watchd/tmp -- never the working tree, and reuses what the
- * daemon already judged for that content (same blob ids, same gate
- * fingerprints), so a commit after the daemon has seen the edits is
- * near-instant. Trigger "hook". Exit 0 pass, 1 a gate failed, 4 broken. */
+ * judges exactly what is staged -- the index's bytes, never the working
+ * tree's -- and reuses what the daemon already judged for that content
+ * (blob ids from the index, same gate fingerprints): a check whose every
+ * result is cached starts no process and writes no file. Only the misses
+ * are judged, in the work tree when it holds them as staged, else in a
+ * private tree of staged bytes (staged.c). Trigger "hook". Exit 0 pass, 1
+ * a gate failed, 4 broken. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "config/config.h"
 #include "daemon/git/repo.h"
 #include "daemon/run/select.h"
 #include "daemon/watch/ignore.h"
 #include "lib/xmalloc.h"
 #include "oneshot.h"
+#include "staged.h"
 
 static int cmd_check_exec(struct cli_ctx *, const struct args *);
 
@@ -25,7 +28,8 @@ const struct cmd_entry cmd_check_entry = {
 	.name = "check",
 	.usage = "--staged [--json] [--no-cache]",
 	.help = "pre-commit: judge exactly the staged content",
-	.flags = CMD_ROOT | CMD_CONFIG,
+	/* the config is loaded here: the staged one is in force */
+	.flags = CMD_ROOT,
 	.args = {
 		.opts = (const struct args_opt[]){
 			{ "staged", 0 },
@@ -37,59 +41,91 @@ const struct cmd_entry cmd_check_entry = {
 	.exec = cmd_check_exec,
 };
 
-/* Writes the staged version of path (or, if it is not in the index, the
- * working tree's, for config files nobody tracks) under dir. */
-static int materialize(struct repo *r, const char *root, const char *dir, const char *path)
+static void drop_ignored(struct ignore *ig, struct strvec *sv)
 {
-	char *dest = xasprintf("%s/%s", dir, path);
-	int rc = repo_index_checkout(r, path, dest);
+	size_t j = 0;
 
-	if (rc == -ENOENT) {
-		char *src = xasprintf("%s/%s", root, path);
-		FILE *in = fopen(src, "rb"), *out = NULL;
-
-		rc = -ENOENT;
-		if (in && (out = fopen(dest, "wb")) != NULL) {
-			char buf[65536];
-			size_t n;
-
-			while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-				fwrite(buf, 1, n, out);
-			rc = 0;
-		}
-		if (in)
-			fclose(in);
-		if (out)
-			fclose(out);
-		free(src);
+	for (size_t i = 0; i < sv->n; i++) {
+		if (ignore_tracked_path(ig, sv->v[i]))
+			free(sv->v[i]);
+		else
+			sv->v[j++] = sv->v[i];
 	}
-	free(dest);
-	return rc;
+	sv->n = j;
+	if (sv->v)
+		sv->v[j] = NULL;
 }
 
-static void remove_tree(const char *dir)
+/* The config path relative to ROOT, or NULL when it lies outside. */
+static const char *config_rel(const struct cli_ctx *ctx)
 {
-	char *cmd[] = { "rm", "-rf", "--", (char *)dir, NULL };
-	pid_t pid = fork();
+	size_t n = strlen(ctx->root);
 
-	if (pid == 0) {
-		execvp("rm", cmd);
-		_exit(127);
-	}
-	if (pid > 0) {
-		int st;
+	if (strncmp(ctx->config_path, ctx->root, n) == 0 && ctx->config_path[n] == '/')
+		return ctx->config_path + n + 1;
+	return NULL;
+}
 
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
+/* The config in force for a commit is the staged one: loaded from the
+ * index when the config file is tracked, else from the work tree. When
+ * the commit changes it, the gates whose definition differs from HEAD's
+ * (or every gate, without a valid one at HEAD) go into force, to run on
+ * every file they include, as the daemon does when the file is saved.
+ * Returns 0 or an exit code (a staged config error is a usage error). */
+static int load_staged_config(struct cli_ctx *ctx, struct repo *repo,
+    const struct strvec *staged, struct strvec *force)
+{
+	const char *rel = config_rel(ctx);
+	struct buf text = BUF_INIT, old = BUF_INIT;
+	struct config_err err;
+	struct config head;
+	int rc = 0;
+
+	if (rel == NULL || repo_read_blob(repo, rel, false, &text) != 0) {
+		buf_release(&text);
+		return cli_load_config(ctx);
 	}
+	if (config_parse(ctx->config_path, text.buf ? text.buf : "", text.len, &ctx->cfg,
+	    &err) != 0) {
+		struct buf b = BUF_INIT;
+
+		config_err_format(&err, &b);
+		cli_error("the staged %s: %s", rel, b.buf);
+		buf_release(&b);
+		rc = WD_EXIT_USAGE;
+		goto out;
+	}
+	ctx->cfg_loaded = true;
+	if (strvec_bsearch(staged, rel) < 0)
+		goto out;
+	memset(&head, 0, sizeof(head));
+	if (repo_read_blob(repo, rel, true, &old) != 0 ||
+	    config_parse(ctx->config_path, old.buf ? old.buf : "", old.len, &head, &err) != 0) {
+		for (size_t i = 0; i < ctx->cfg.ngates; i++)
+			strvec_push(force, ctx->cfg.gates[i].name);
+		goto out;
+	}
+	for (size_t i = 0; i < ctx->cfg.ngates; i++) {
+		const struct gate *g = &ctx->cfg.gates[i], *was = config_gate(&head, g->name);
+
+		if (was == NULL || strcmp(was->definition, g->definition) != 0)
+			strvec_push(force, g->name);
+	}
+	config_release(&head);
+out:
+	buf_release(&text);
+	buf_release(&old);
+	return rc;
 }
 
 static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 {
-	struct oneshot o = { .trigger = "hook", .quiet_pass = true };
-	struct strvec staged = STRVEC_INIT, index = STRVEC_INIT, tree = STRVEC_INIT;
+	struct oneshot o = { .trigger = "hook", .summary = "staged",
+	    .started_ms = oneshot_now_ms() };
+	struct strvec staged = STRVEC_INIT, index = STRVEC_INIT, force = STRVEC_INIT;
 	struct repo *repo = NULL;
-	char *dir = NULL;
+	struct staged sc;
+	char *tmp = NULL;
 	int rc = WD_EXIT_RUNTIME;
 
 	/* the working tree is the daemon's and `run`'s; check judges commits */
@@ -109,68 +145,33 @@ static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 		cli_error("cannot read the git index of %s", ctx->root);
 		goto out;
 	}
+	if ((rc = load_staged_config(ctx, repo, &staged, &force)) != 0)
+		goto out;
+	rc = WD_EXIT_RUNTIME;
 	{
 		/* the same ignore rules as the daemon: a staged build artefact or
 		 * editor backup is not a gate's business */
 		struct ignore *ig = ignore_new(&ctx->cfg.ignore, repo);
-		size_t j = 0;
 
-		for (size_t i = 0; i < staged.n; i++) {
-			if (ignore_path(ig, staged.v[i], false))
-				free(staged.v[i]);
-			else
-				staged.v[j++] = staged.v[i];
-		}
-		staged.n = j;
-		if (staged.v)
-			staged.v[j] = NULL;
+		drop_ignored(ig, &staged);
+		drop_ignored(ig, &index);
 		ignore_free(ig);
 	}
 	if (cli_state_dir(ctx) != 0)
 		goto out;
-	{
-		char *tmp = xasprintf("%s/tmp", ctx->state_dir);
-
-		mkdir(tmp, 0700);
-		dir = xasprintf("%s/staged-XXXXXX", tmp);
-		free(tmp);
-		if (mkdtemp(dir) == NULL) {
-			cli_error("cannot create a directory for the staged content: %s",
-			    strerror(errno));
-			goto out;
-		}
-	}
-	/* What the gates may read: the staged files, each gate's config files,
-	 * and for test gates their whole input set, all as staged. */
-	for (size_t i = 0; i < ctx->cfg.ngates; i++) {
-		const struct gate *g = &ctx->cfg.gates[i];
-
-		for (size_t k = 0; k < g->config_files.n; k++)
-			strvec_push(&tree, g->config_files.v[k]);
-		for (size_t k = 0; g->tests && k < index.n; k++)
-			if (select_is_input(g, index.v[k]))
-				strvec_push(&tree, index.v[k]);
-	}
-	strvec_pushv(&tree, &staged);
-	strvec_sort_uniq(&tree);
-	for (size_t i = 0; i < tree.n; i++) {
-		int mrc = materialize(repo, ctx->root, dir, tree.v[i]);
-
-		if (mrc != 0 && mrc != -ENOENT) {
-			cli_error("cannot write the staged %s: %s", tree.v[i], strerror(-mrc));
-			goto out;
-		}
-	}
-	o.content_root = dir;
-	o.all = &tree;
+	tmp = xasprintf("%s/tmp", ctx->state_dir);
+	staged_init(&sc, repo, ctx->root, tmp, &index);
+	o.content_root = ctx->root;
+	o.content = &sc.content;
+	o.all = &index;
+	o.force = &force;
 	rc = oneshot_run(ctx, &o, &staged);
+	staged_release(&sc);
 out:
-	if (dir)
-		remove_tree(dir);
-	free(dir);
+	free(tmp);
 	repo_close(repo);
 	strvec_clear(&staged);
 	strvec_clear(&index);
-	strvec_clear(&tree);
+	strvec_clear(&force);
 	return rc;
 }

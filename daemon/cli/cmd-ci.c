@@ -26,7 +26,7 @@ static int cmd_ci_exec(struct cli_ctx *, const struct args *);
 const struct cmd_entry cmd_ci_entry = {
 	.name = "ci",
 	.usage = "[--base REF] [--format text|json|junit|sarif|github] "
-	    "[--report FORMAT=FILE]... [--shard K/N]",
+	    "[--report FORMAT=FILE]... [--shard K/N] [--gate NAME]...",
 	.help = "CI mirror: the same gates, with CI reports",
 	.flags = CMD_ROOT | CMD_CONFIG,
 	.args = {
@@ -35,6 +35,7 @@ const struct cmd_entry cmd_ci_entry = {
 			{ "format", ARGS_VALUE },
 			{ "report", ARGS_VALUE | ARGS_REPEAT },
 			{ "shard", ARGS_VALUE },
+			{ "gate", ARGS_VALUE | ARGS_REPEAT },
 			{ NULL, 0 },
 		},
 	},
@@ -155,7 +156,7 @@ static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	struct report_out reports[MAX_REPORTS];
 	struct oneshot o = { .content_root = ctx->root, .trigger = "ci" };
-	struct strvec files = STRVEC_INIT;
+	struct strvec files = STRVEC_INIT, only = STRVEC_INIT;
 	const char *format = args_get(args, "format"), *shard_arg = args_get(args, "shard");
 	int fmt = REPORT_TEXT, nreports = 0, shard_k = 0, shard_n = 0, rc;
 	cJSON *run = NULL;
@@ -171,6 +172,9 @@ static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 		cli_error("--shard %s: expected K/N with 1 <= K <= N", shard_arg);
 		return WD_EXIT_USAGE;
 	}
+	if ((rc = oneshot_only_list(ctx, args, &only)) != 0)
+		goto out;
+	o.only = only.n ? &only : NULL;
 	if ((rc = list_files(ctx, args_get(args, "base"), &files)) != 0)
 		goto out;
 	if (shard_n > 1)
@@ -202,5 +206,6 @@ static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 out:
 	cJSON_Delete(run);
 	strvec_clear(&files);
+	strvec_clear(&only);
 	return rc;
 }

@@ -1,6 +1,7 @@
-/* watchd run [--json] [--no-cache] [PATH...]: one-shot, no daemon. The
- * files (PATHs, or every eligible file under ROOT) enter the same
- * scheduler the daemon uses and the run is recorded with trigger "run".
+/* watchd run [--json] [--no-cache] [--gate NAME]... [PATH...]: one-shot, no
+ * daemon. The files (PATHs, or every eligible file under ROOT) enter the
+ * same scheduler the daemon uses and the run is recorded with trigger
+ * "run"; --gate keeps only the gates named.
  * Exit 0 all passed, 1 a gate failed, 4 a tool could not run. */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,13 +23,14 @@ static int cmd_run_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "[--json] [--no-cache] [PATH...]",
+	.usage = "[--json] [--no-cache] [--gate NAME]... [PATH...]",
 	.help = "run the gates once, without a daemon",
 	.flags = CMD_ROOT | CMD_CONFIG,
 	.args = {
 		.opts = (const struct args_opt[]){
 			{ "json", 0 },
 			{ "no-cache", 0 },
+			{ "gate", ARGS_VALUE | ARGS_REPEAT },
 			{ NULL, 0 },
 		},
 		.upper = -1,
@@ -88,7 +90,7 @@ static char *root_relative(const char *root, const char *arg)
 static int cmd_run_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	struct oneshot o = { .content_root = ctx->root, .trigger = "run" };
-	struct strvec files = STRVEC_INIT;
+	struct strvec files = STRVEC_INIT, only = STRVEC_INIT;
 	struct repo *repo = NULL;
 	struct ignore *ig = NULL;
 	char **argv = args->argv;
@@ -96,6 +98,10 @@ static int cmd_run_exec(struct cli_ctx *ctx, const struct args *args)
 
 	o.json = args_has(args, "json");
 	o.no_cache = args_has(args, "no-cache");
+	if ((rc = oneshot_only_list(ctx, args, &only)) != 0)
+		return rc;
+	rc = WD_EXIT_USAGE;
+	o.only = only.n ? &only : NULL;
 	repo = repo_open(ctx->root);
 	ig = ignore_new(&ctx->cfg.ignore, repo);
 	if (args->argc == 0)
@@ -133,5 +139,6 @@ out:
 	ignore_free(ig);
 	repo_close(repo);
 	strvec_clear(&files);
+	strvec_clear(&only);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <uv.h>
 
@@ -13,6 +14,7 @@
 #include "daemon/watch/ignore.h"
 #include "daemon/watch/walk.h"
 #include "gates/gate.h"
+#include "lib/hmap.h"
 #include "lib/xmalloc.h"
 #include "oneshot.h"
 
@@ -50,13 +52,12 @@ static void list_files(void *arg, const struct gate *g, struct strvec *out)
 	strvec_sort(out);
 }
 
-int oneshot_exit_code(const char *status)
+int64_t oneshot_now_ms(void)
 {
-	if (strcmp(status, "pass") == 0)
-		return WD_EXIT_OK;
-	if (strcmp(status, "fail") == 0)
-		return WD_EXIT_FAIL;
-	return WD_EXIT_RUNTIME;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -64,6 +65,65 @@ static const char *jstr(const cJSON *o, const char *k)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void print_summary(const struct oneshot *o, const cJSON *run, const struct strvec *files)
+{
+	const cJSON *gates = cJSON_GetObjectItemCaseSensitive(run, "gates"), *g;
+	struct hmap seen = HMAP_INIT;
+	int passed = 0, skipped = 0;
+	size_t cached = 0;
+
+	cJSON_ArrayForEach(g, gates) {
+		const char *st = jstr(g, "status");
+
+		if (st && strcmp(st, "skipped") == 0)
+			skipped++;
+		else
+			passed++;
+	}
+	/* A file came from the cache when every gate that judged it reused a
+	 * result: the whole gate was cached, or the file's reason says so
+	 * (the scheduler's wording, sched-exec.c file_reason). Per path:
+	 * 1 all cached so far, 2 one gate ran a tool on it. */
+	cJSON_ArrayForEach(g, gates) {
+		const cJSON *f, *w;
+		bool all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "cached"));
+		struct hmap reused = HMAP_INIT;
+
+		/* one pass over the reasons: a lookup per file would walk the
+		 * object's list each time */
+		cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(g, "reasons"))
+			if (!all && w->string && cJSON_IsString(w) &&
+			    strstr(w->valuestring, "reused from the cache"))
+				hmap_puts(&reused, w->string, (void *)1);
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "files")) {
+			if (!cJSON_IsString(f))
+				continue;
+			if (!all && hmap_gets(&reused, f->valuestring) == NULL)
+				hmap_puts(&seen, f->valuestring, (void *)2);
+			else if (hmap_gets(&seen, f->valuestring) == NULL)
+				hmap_puts(&seen, f->valuestring, (void *)1);
+		}
+		hmap_release(&reused);
+	}
+	for (size_t i = 0; i < files->n; i++)
+		cached += hmap_gets(&seen, files->v[i]) == (void *)1;
+	hmap_release(&seen);
+	printf("watchd: %d gate%s passed", passed, passed == 1 ? "" : "s");
+	if (skipped)
+		printf(", %d skipped", skipped);
+	printf(" on %zu %s file%s (%zu from cache) in %lld ms\n", files->n, o->summary,
+	    files->n == 1 ? "" : "s", cached, (long long)(oneshot_now_ms() - o->started_ms));
+}
+
+int oneshot_exit_code(const char *status)
+{
+	if (strcmp(status, "pass") == 0)
+		return WD_EXIT_OK;
+	if (strcmp(status, "fail") == 0)
+		return WD_EXIT_FAIL;
+	return WD_EXIT_RUNTIME;
 }
 
 void oneshot_print_text(const cJSON *run)
@@ -103,8 +163,48 @@ void oneshot_print_text(const cJSON *run)
 	printf("run %s: %s\n", jstr(run, "id"), jstr(run, "status"));
 }
 
+void oneshot_skip_list(const struct config *cfg, struct strvec *out)
+{
+	const char *env = getenv("WATCHD_SKIP"), *p = env;
+
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		const char *a = p, *b = p + n;
+
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (b > a) {
+			char *name = xstrndup(a, (size_t)(b - a));
+
+			if (config_gate(cfg, name) == NULL)
+				cli_warn("WATCHD_SKIP: no gate named '%s' (ignored)", name);
+			strvec_push_owned(out, name);
+		}
+		p += n + (p[n] == ',');
+	}
+}
+
+int oneshot_only_list(struct cli_ctx *ctx, const struct args *args, struct strvec *out)
+{
+	const char *name;
+	size_t it = 0;
+
+	while ((name = args_next(args, "gate", &it)) != NULL) {
+		if (config_gate(&ctx->cfg, name) == NULL) {
+			cli_error("--gate %s: no gate named '%s' in %s", name, name,
+			    ctx->config_path);
+			return WD_EXIT_USAGE;
+		}
+		strvec_push(out, name);
+	}
+	return 0;
+}
+
 int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strvec *files)
 {
+	struct strvec skip = STRVEC_INIT;
 	struct ledger *ledger = NULL;
 	struct repo *repo = NULL;
 	struct sched *s = NULL;
@@ -124,6 +224,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 		cli_error("%s", err.msg);
 		return WD_EXIT_RUNTIME;
 	}
+	oneshot_skip_list(&ctx->cfg, &skip);
 	repo = repo_open(o->content_root);
 	st.ig = ignore_new(&ctx->cfg.ignore, repo);
 	tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
@@ -135,10 +236,14 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			.cfg = &ctx->cfg, .ledger = ledger, .tmp_dir = tmp_dir,
 			.trigger = o->trigger, .no_cache = o->no_cache,
 			.list_files = list_files, .list_arg = &st, .record_empty = true,
+			.content = o->content,
+			.skip = &skip, .only = o->only,
 		};
 
 		s = sched_new(&so, on_done, &st);
 	}
+	if (o->force && o->force->n)
+		sched_force_gates(s, o->force);
 	/* record_empty: c is 0 or an error; a batch no gate matches is a run too */
 	c = sched_submit(s, files, NULL, 1, st.id, &err);
 	if (c != 0) {
@@ -159,7 +264,9 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 				run = NULL;
 			} else if (o->json)
 				cli_print_json(run, false);
-			else if (!(o->quiet_pass && rc == WD_EXIT_OK)) {
+			else if (o->summary && rc == WD_EXIT_OK)
+				print_summary(o, run, files);
+			else {
 				if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(run,
 				    "gates")) == 0)
 					printf("watchd: no file matched any gate (%zu file(s) "
@@ -180,5 +287,6 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 	repo_close(repo);
 	ledger_close(ledger);
 	free(tmp_dir);
+	strvec_clear(&skip);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <git2.h>
 #include <libssh2.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/xmalloc.h"
 #include "repo.h"
@@ -21,6 +22,9 @@ struct repo {
 	git_repository	*repo;
 	git_index	*index;		/* cached; reloaded by repo_refresh */
 	git_index	*hook_index;	/* the index a commit is being made from */
+	bool		 index_read;	/* commit_index re-read r->index already: one
+					 * snapshot per handle (libgit2 re-reads the
+					 * file's checksum on every git_index_read) */
 	char		*gitdir;
 };
 
@@ -352,6 +356,7 @@ void repo_refresh(struct repo *r)
 		return;
 	if (r->index)
 		git_index_read(r->index, 0);
+	r->index_read = false;
 }
 
 /* Inside a pre-commit hook git points GIT_INDEX_FILE at the index being
@@ -379,8 +384,10 @@ static git_index *commit_index(struct repo *r)
 		if (r->hook_index)
 			return r->hook_index;
 	}
-	if (index_of(r))
+	if (index_of(r) && !r->index_read) {
 		git_index_read(r->index, 0);
+		r->index_read = true;
+	}
 	return r->index;
 }
 
@@ -435,6 +442,83 @@ int repo_index_paths(struct repo *r, struct strvec *out)
 	}
 	strvec_sort(out);
 	return 0;
+}
+
+int repo_index_entry(struct repo *r, const char *path, struct repo_entry *out)
+{
+	git_index *idx = commit_index(r);
+	const git_index_entry *e;
+
+	if (idx == NULL || (e = git_index_get_bypath(idx, path, 0)) == NULL ||
+	    e->mode == GIT_FILEMODE_COMMIT)
+		return -ENOENT;
+	git_oid_tostr(out->oid, sizeof(out->oid), &e->id);
+	out->mode = e->mode;
+	out->mtime_s = e->mtime.seconds;
+	out->mtime_ns = e->mtime.nanoseconds;
+	out->size = e->file_size;
+	out->ino = e->ino;
+	return 0;
+}
+
+bool repo_worktree_matches(struct repo *r, const char *root, const char *path,
+    const struct repo_entry *e)
+{
+	git_index *idx = commit_index(r);
+	const char *ipath = idx ? git_index_path(idx) : NULL;
+	char *full = xasprintf("%s/%s", root, path);
+	char oid[OID_HEX + 1];
+	struct stat st, ist;
+	bool same = false;
+
+	if (lstat(full, &st) < 0 || !S_ISREG(st.st_mode) || e->mode == GIT_FILEMODE_LINK ||
+	    (uint32_t)st.st_size != e->size)
+		goto out;
+	/* git's own test: the stat data it recorded still holds, and the
+	 * index was written after the file last changed (a file modified in
+	 * the same second as the index may still carry old stat data) */
+	if (st.st_mtim.tv_sec == e->mtime_s && st.st_mtim.tv_nsec == e->mtime_ns &&
+	    (uint32_t)st.st_ino == e->ino && ipath && stat(ipath, &ist) == 0 &&
+	    (st.st_mtim.tv_sec < ist.st_mtim.tv_sec ||
+	     (st.st_mtim.tv_sec == ist.st_mtim.tv_sec &&
+	      st.st_mtim.tv_nsec < ist.st_mtim.tv_nsec))) {
+		same = true;
+		goto out;
+	}
+	same = repo_hash_file(full, oid) == 0 && strcmp(oid, e->oid) == 0;
+out:
+	free(full);
+	return same;
+}
+
+int repo_read_blob(struct repo *r, const char *path, bool from_head, struct buf *out)
+{
+	git_object *obj = NULL;
+	git_blob *blob = NULL;
+	int rc = 0;
+
+	if (from_head) {
+		char *spec = xasprintf("HEAD:%s", path);
+
+		rc = git_revparse_single(&obj, r->repo, spec);
+		free(spec);
+		if (rc != 0 || git_object_type(obj) != GIT_OBJECT_BLOB) {
+			git_object_free(obj);
+			return -ENOENT;
+		}
+		blob = (git_blob *)obj;
+	} else {
+		git_index *idx = commit_index(r);
+		const git_index_entry *e;
+
+		if (idx == NULL || (e = git_index_get_bypath(idx, path, 0)) == NULL)
+			return -ENOENT;
+		if (git_blob_lookup(&blob, r->repo, &e->id) != 0)
+			return WD_EGIT;
+	}
+	buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return rc;
 }
 
 static int mkdirs_for(const char *path)

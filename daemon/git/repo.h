@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/strvec.h"
 
@@ -47,6 +48,8 @@ int repo_ignored(struct repo *r, const char *relpath, bool is_dir);
  * directory asked about, .gitignore or not); later answers rebuild what
  * they need. For after a full scan. */
 void repo_trim(struct repo *r);
+/* The index calls below read that index once per struct repo (a snapshot
+ * for a one-shot command; repo_refresh reads it again). */
 /* The paths staged for commit (added, modified, renamed, type-changed;
  * not deleted, no submodules), from the index git is using: the one
  * GIT_INDEX_FILE names inside a hook, else the repository's. Sorted.
@@ -54,6 +57,28 @@ void repo_trim(struct repo *r);
 int repo_staged(struct repo *r, struct strvec *out);
 /* Every path in that index (stage 0, no submodules), sorted. */
 int repo_index_paths(struct repo *r, struct strvec *out);
+/* A stage-0 entry of that index: the blob id and what git recorded of
+ * the work tree file when it last hashed it (git keeps 32 bits of size,
+ * inode and device). */
+struct repo_entry {
+	char		 oid[OID_HEX + 1];
+	unsigned	 mode;		/* 0100644, 0100755, 0120000 */
+	int64_t		 mtime_s, mtime_ns;
+	uint32_t	 size, ino;
+};
+/* 0 and *e for path, or -ENOENT when that index has no stage-0 entry. */
+int repo_index_entry(struct repo *r, const char *path, struct repo_entry *e);
+/* True when the regular file root/path holds exactly the staged bytes of
+ * e: by git's stat data when it matches and the index was written after
+ * the file's mtime (else git's "racy" case), otherwise by hashing the
+ * file. A symlink or a missing file is false. */
+bool repo_worktree_matches(struct repo *r, const char *root, const char *path,
+    const struct repo_entry *e);
+/* Appends the bytes of path as staged (from_head false: the index above)
+ * or as committed at HEAD (from_head true) to out. 0, -ENOENT when it is
+ * not there (or HEAD is unborn), or WD_EGIT. */
+struct buf;
+int repo_read_blob(struct repo *r, const char *path, bool from_head, struct buf *out);
 /* Writes the staged bytes of path to dest (creating directories; symlinks
  * are written as links). 0, -ENOENT when not in the index, or -errno. */
 int repo_index_checkout(struct repo *r, const char *path, const char *dest);

@@ -8,6 +8,7 @@
  *   write.c   recording runs and gate runs; the queue of failed writes
  *   query.c   cache lookups, log/show/status/export, times
  *   gc.c      retention, state pruning, WAL checkpoints
+ *   tools.c   the tool version cache
  *
  * The schema is versioned with user_version and recognised by
  * application_id; migrations[i] takes user_version i to i+1 inside one
@@ -189,6 +190,19 @@ static const char *const migrations[] = {
 	"  end_col, code, severity, message, url, fixable FROM findings;"
 	"DROP TABLE findings;"
 	"ALTER TABLE findings_v4 RENAME TO findings;",
+	/* 4 -> 5: tool versions, so that a run whose results are all cached
+	 * starts no process to ask a tool its version. A row is trusted
+	 * while the executable keeps its identity (device, inode, size,
+	 * mtime): an upgrade replaces or rewrites the file. */
+	"CREATE TABLE tool_versions ("
+	"  path       TEXT PRIMARY KEY,"
+	"  dev        INTEGER NOT NULL,"
+	"  ino        INTEGER NOT NULL,"
+	"  size       INTEGER NOT NULL,"
+	"  mtime_ns   INTEGER NOT NULL,"
+	"  version    TEXT NOT NULL,"
+	"  probed_at  INTEGER NOT NULL"
+	") STRICT, WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

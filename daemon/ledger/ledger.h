@@ -21,7 +21,7 @@
 
 struct ledger;
 
-#define LEDGER_SCHEMA	4	/* the schema version (user_version) this build writes */
+#define LEDGER_SCHEMA	5	/* the schema version (user_version) this build writes */
 
 enum ledger_mode {
 	LEDGER_READ,		/* CLI queries: read-only, query_only */
@@ -152,6 +152,29 @@ struct ledger_cache_hit {
 /* 1 on a hit (hit filled), 0 on a miss, negative on error. */
 int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerprint,
     const char *path, const char *cache_key, struct ledger_cache_hit *hit);
+
+/* One read snapshot around many ledger_cache_lookup calls (a lock taken
+ * and dropped once, not per lookup). 0 or WD_ELEDGER; no write may come
+ * before ledger_read_end, which never fails. */
+int ledger_read_begin(struct ledger *l);
+void ledger_read_end(struct ledger *l);
+
+/* An executable's identity: the version probed for it holds while all of
+ * these stay the same (an upgrade replaces or rewrites the file). */
+struct ledger_tool {
+	const char	*path;		/* resolved, absolute */
+	int64_t		 dev, ino, size, mtime_ns;
+};
+
+/* The version last probed for tool: 1 and *version (malloc'ed, the caller
+ * frees it) on a hit, 0 on a miss (also on a ledger older than schema 5),
+ * negative on error. */
+int ledger_tool_version(struct ledger *l, const struct ledger_tool *tool, char **version);
+/* Remembers version for tool (replacing what its path had). A WRITE
+ * connection's own transaction; 0 or WD_ELEDGER(_FULL) with err. Not
+ * queued for a retry: a lost row only costs one more probe. */
+int ledger_tool_version_put(struct ledger *l, const struct ledger_tool *tool,
+    const char *version, struct wd_err *err);
 
 struct ledger_log_query {
 	int		 limit;		/* 0: default 20 */

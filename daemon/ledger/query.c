@@ -44,15 +44,19 @@ int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerpr
 	sqlite3_stmt *s, *fs;
 	int64_t grid;
 	int rc, st;
+	bool own;
 
 	memset(hit, 0, sizeof(*hit));
 	if (gate == NULL || fingerprint == NULL || path == NULL || cache_key == NULL)
 		return 0;
-	if ((rc = ledger__begin(l, false, NULL)))
+	/* inside ledger_read_begin's snapshot, no transaction of its own */
+	own = sqlite3_get_autocommit(l->db) != 0;
+	if (own && (rc = ledger__begin(l, false, NULL)))
 		return rc;
 	if ((s = ledger__stmt(l, ST_CACHE_LOOKUP, NULL)) == NULL ||
 	    (fs = ledger__stmt(l, ST_CACHE_FINDINGS, NULL)) == NULL) {
-		ledger__abort(l);
+		if (own)
+			ledger__abort(l);
 		return WD_ELEDGER;
 	}
 	bind_text(s, 1, gate);
@@ -63,7 +67,8 @@ int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerpr
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
 		sqlite3_clear_bindings(s);
-		ledger__abort(l);
+		if (own)
+			ledger__abort(l);
 		if (rc == SQLITE_DONE)
 			return 0;
 		return (rc & 0xff) == SQLITE_FULL ? WD_ELEDGER_FULL : WD_ELEDGER;
@@ -85,12 +90,23 @@ int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerpr
 	}
 	sqlite3_reset(fs);
 	sqlite3_clear_bindings(fs);
-	ledger__abort(l);	/* ends the read transaction */
+	if (own)
+		ledger__abort(l);	/* ends the read transaction */
 	if (rc != SQLITE_DONE) {
 		findings_release(&hit->findings);
 		return WD_ELEDGER;
 	}
 	return 1;
+}
+
+int ledger_read_begin(struct ledger *l)
+{
+	return sqlite3_get_autocommit(l->db) ? ledger__begin(l, false, NULL) : 0;
+}
+
+void ledger_read_end(struct ledger *l)
+{
+	ledger__abort(l);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */

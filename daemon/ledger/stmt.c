@@ -165,6 +165,13 @@ static const struct {
 	    "DELETE FROM cache WHERE NOT EXISTS (SELECT 1 FROM gate_runs g"
 	    " WHERE g.id = cache.gate_run_id)" },
 	[ST_GC_KEEP_CLEAR] = { NULL, "DELETE FROM temp.gc_keep" },
+	/* One key lookup; the identity columns must all match. */
+	[ST_TOOL_GET] = { "tool",
+	    "SELECT version FROM tool_versions WHERE path = ?1 AND dev = ?2 AND ino = ?3"
+	    " AND size = ?4 AND mtime_ns = ?5" },
+	[ST_TOOL_PUT] = { NULL,
+	    "INSERT OR REPLACE INTO tool_versions (path, dev, ino, size, mtime_ns, version,"
+	    " probed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
 };
 
 int ledger__fail(struct ledger *l, int rc, const char *what, struct wd_err *err)

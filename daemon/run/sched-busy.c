@@ -74,7 +74,7 @@ void busy_admit(struct sched *s)
 		/* an earlier waiting task on the same files goes first */
 		for (struct task *o = s->tasks; o != t && !blocked; o = o->next)
 			blocked = o->gate == t->gate && o->state == TASK_WAITING && overlaps(o, t);
-		if (!blocked && exec_version_ready(s, t->gate))
+		if (!blocked)
 			exec_start_task(s, t);
 	}
 }

@@ -44,10 +44,13 @@
 #define PARSE_LIMIT ((size_t)64 << 20)
 
 /* A tool's version, probed once and trusted while its binary keeps the
- * same size and mtime (an upgrade changes them). */
+ * same identity (an upgrade changes it); the ledger keeps it for later
+ * runs and other processes. */
 struct tool_ver {
 	struct sched	*s;
 	char		*prog;
+	dev_t		 dev;
+	ino_t		 ino;
 	off_t		 size;
 	struct timespec	 mtime;
 	char		*version;	/* first line the probe printed */
@@ -97,15 +100,15 @@ static char *tool_path(struct sched *s, const char *prog)
 /* Starts argv (argv[0] replaced by the resolved prog, which it takes) in
  * ROOT with the tools' environment; cap bytes per stream in memory, up to
  * keep in spill files under tmp_dir (keep 0: cap only). */
-static void start_tool(struct sched *s, struct strvec *argv, char *prog, int timeout_s,
-    size_t cap, size_t keep, spawn_done_fn *cb, void *arg, struct spawn **sp)
+static void start_tool(struct sched *s, const char *cwd, struct strvec *argv, char *prog,
+    int timeout_s, size_t cap, size_t keep, spawn_done_fn *cb, void *arg, struct spawn **sp)
 {
 	struct spawn_opts so;
 
 	free(argv->v[0]);
 	argv->v[0] = prog;
 	memset(&so, 0, sizeof(so));
-	so.cwd = s->o.root;
+	so.cwd = cwd;
 	so.argv = argv->v;
 	so.env = s->env;
 	so.timeout_s = timeout_s;
@@ -115,20 +118,38 @@ static void start_tool(struct sched *s, struct strvec *argv, char *prog, int tim
 	spawn_start(s->o.loop, &so, cb, arg, sp);
 }
 
+static void tool_identity(const struct tool_ver *tv, struct ledger_tool *lt)
+{
+	lt->path = tv->prog;
+	lt->dev = (int64_t)tv->dev;
+	lt->ino = (int64_t)tv->ino;
+	lt->size = (int64_t)tv->size;
+	lt->mtime_ns = (int64_t)tv->mtime.tv_sec * 1000000000 + tv->mtime.tv_nsec;
+}
+
 static void on_probe_done(struct spawn_result *res, void *arg)
 {
 	struct tool_ver *tv = arg;
 	const char *text = res->out.len ? res->out.buf : res->err.buf;
 	size_t n = strcspn(text, "\r\n");
+	bool failed = res->spawn_error || res->timed_out || res->term_signal;
 
 	free(tv->version);
-	if (res->spawn_error || res->timed_out || res->term_signal)
+	if (failed)
 		tv->version = xstrdup("unknown (the version probe failed)");
 	else
 		tv->version = xstrndup(text, n);
 	tv->known = true;
 	tv->probing = false;
 	log_info("%s: version %s", tv->prog, tv->version);
+	if (!failed) {
+		struct ledger_tool lt;
+		struct wd_err err = { 0 };
+
+		tool_identity(tv, &lt);
+		if (ledger_tool_version_put(tv->s->o.ledger, &lt, tv->version, &err) != 0)
+			log_warnx("%s", err.msg);
+	}
 	sched_pump(tv->s);
 }
 
@@ -136,8 +157,9 @@ bool exec_version_ready(struct sched *s, const struct gate *g)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct tool_ver *tv;
+	struct ledger_tool lt;
 	struct stat st;
-	char *prog;
+	char *prog, *version = NULL;
 
 	if (g->ops->version_argv == NULL || g->ops->version_argv(g, &argv) != 0 || argv.n == 0) {
 		strvec_clear(&argv);
@@ -156,42 +178,93 @@ bool exec_version_ready(struct sched *s, const struct gate *g)
 		tv->prog = xstrdup(prog);
 		hmap_puts(&s->tools, prog, tv);
 	}
-	if (tv->probing || (tv->known && tv->size == st.st_size &&
-	    tv->mtime.tv_sec == st.st_mtim.tv_sec && tv->mtime.tv_nsec == st.st_mtim.tv_nsec)) {
+	if (tv->probing || (tv->known && tv->size == st.st_size && tv->dev == st.st_dev &&
+	    tv->ino == st.st_ino && tv->mtime.tv_sec == st.st_mtim.tv_sec &&
+	    tv->mtime.tv_nsec == st.st_mtim.tv_nsec)) {
 		free(prog);
 		strvec_clear(&argv);
 		return !tv->probing;
 	}
+	tv->dev = st.st_dev;
+	tv->ino = st.st_ino;
 	tv->size = st.st_size;
 	tv->mtime = st.st_mtim;
+	/* asked before, by this or another process: no process to start */
+	tool_identity(tv, &lt);
+	if (ledger_tool_version(s->o.ledger, &lt, &version) == 1) {
+		free(tv->version);
+		tv->version = version;
+		tv->known = true;
+		free(prog);
+		strvec_clear(&argv);
+		return true;
+	}
 	tv->known = false;
 	tv->probing = true;
-	start_tool(s, &argv, prog, 30, 4096, 0, on_probe_done, tv, NULL);
+	start_tool(s, s->o.root, &argv, prog, 30, 4096, 0, on_probe_done, tv, NULL);
 	strvec_clear(&argv);
 	return false;
 }
 
-/* Fingerprint: the gate's definition, the tool's identity and the bytes of
- * its config files. The tool is identified by its resolved path, size and
- * mtime: an upgrade changes them, so old results stop matching. */
-static void compute_fingerprint(struct sched *s, struct task *t)
+/* The content id of a file: the index's for staged content, else that of
+ * the file under root. */
+static int content_blob(struct sched *s, const char *root, const char *rel,
+    char out[OID_HEX + 1])
 {
-	struct buf b = BUF_INIT;
+	char *p;
+	int rc;
+
+	if (s->o.content)
+		return s->o.content->blob(s->o.content->arg, rel, out);
+	p = xasprintf("%s/%s", root, rel);
+	rc = repo_hash_file(p, out);
+	free(p);
+	return rc;
+}
+
+/* Fingerprint: the gate's definition, the tool's identity and version, and
+ * the bytes of its config files. The tool is identified by its resolved
+ * path, size and mtime: an upgrade changes them, so old results stop
+ * matching. Everything but the version is taken when the task starts
+ * (into fp_base); the version is added once known. */
+static void fingerprint_base(struct sched *s, struct task *t)
+{
+	struct buf *b = &t->fp_base;
 	struct strvec argv = STRVEC_INIT;
 	const char *files[1] = { "x" };
 
-	buf_addstr(&b, t->gate->definition);
-	buf_addch(&b, '\0');
+	buf_addstr(b, t->gate->definition);
+	buf_addch(b, '\0');
 	if (t->gate->ops->argv(t->gate, s->o.root, files, 1, "r", &argv) == 0 && argv.n) {
 		char *prog = tool_path(s, argv.v[0]);
 		struct stat st;
 
 		if (prog && stat(prog, &st) == 0)
-			buf_addf(&b, "%s %lld %lld.%09ld", prog, (long long)st.st_size,
+			buf_addf(b, "%s %lld %lld.%09ld", prog, (long long)st.st_size,
 			    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 		free(prog);
 	}
 	strvec_clear(&argv);
+	/* the version goes here, between the tool and its config */
+	buf_addch(b, '\1');
+	for (size_t i = 0; i < t->gate->config_files.n; i++) {
+		char oid[OID_HEX + 1];
+
+		buf_addch(b, '\0');
+		buf_addstr(b, t->gate->config_files.v[i]);
+		if (content_blob(s, s->o.root, t->gate->config_files.v[i], oid) == 0)
+			buf_addstr(b, oid);
+	}
+}
+
+static void fingerprint_finish(struct sched *s, struct task *t)
+{
+	struct buf b = BUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	const char *mark = memchr(t->fp_base.buf, '\1', t->fp_base.len);
+	size_t head = mark ? (size_t)(mark - t->fp_base.buf) : t->fp_base.len;
+
+	buf_add(&b, t->fp_base.buf, head);
 	if (t->gate->ops->version_argv && t->gate->ops->version_argv(t->gate, &argv) == 0 &&
 	    argv.n) {
 		char *prog = tool_path(s, argv.v[0]);
@@ -202,18 +275,22 @@ static void compute_fingerprint(struct sched *s, struct task *t)
 		free(prog);
 	}
 	strvec_clear(&argv);
-	for (size_t i = 0; i < t->gate->config_files.n; i++) {
-		char *p = xasprintf("%s/%s", s->o.root, t->gate->config_files.v[i]);
-		char oid[OID_HEX + 1];
-
-		buf_addch(&b, '\0');
-		buf_addstr(&b, t->gate->config_files.v[i]);
-		if (repo_hash_file(p, oid) == 0)
-			buf_addstr(&b, oid);
-		free(p);
-	}
+	if (mark)
+		buf_add(&b, mark + 1, t->fp_base.len - head - 1);
 	repo_hash_buf(b.buf, b.len, t->fingerprint);
 	buf_release(&b);
+	buf_release(&t->fp_base);
+}
+
+bool exec_fingerprint_ready(struct sched *s, struct task *t)
+{
+	if (!t->fp_late)
+		return true;
+	if (!s->shutting_down && !exec_version_ready(s, t->gate))
+		return false;
+	fingerprint_finish(s, t);
+	t->fp_late = false;
+	return true;
 }
 
 /* The blob id of a file, remembered by its stamp so that a test gate's
@@ -222,10 +299,16 @@ static void compute_fingerprint(struct sched *s, struct task *t)
 static const char *memo_blob(struct sched *s, const char *rel)
 {
 	struct blob_memo { uint64_t stamp; char oid[OID_HEX + 1]; } *m;
-	char *p = xasprintf("%s/%s", s->o.root, rel);
+	char *p;
 	struct stat st;
 	uint64_t stamp;
 
+	if (s->o.content) {
+		static char oid[OID_HEX + 1];
+
+		return s->o.content->blob(s->o.content->arg, rel, oid) == 0 ? oid : "";
+	}
+	p = xasprintf("%s/%s", s->o.root, rel);
 	if (stat(p, &st) < 0 && lstat(p, &st) < 0) {
 		free(p);
 		return "";
@@ -273,16 +356,37 @@ static void input_digest(struct sched *s, struct task *t)
  * submitted: a file that changed while the task waited is judged as it is
  * now, and the cache is asked about those bytes (a hit costs no process).
  * t->files stays sorted (overlap checks rely on it); chunks point into
- * t->untried. */
+ * t->untried. When the tool's version is not known (a new or upgraded
+ * tool: no result can be cached under its fingerprint yet), the task
+ * does not wait for the probe: the cache is not asked, the tool runs
+ * beside the probe, and the fingerprint is made when both are done. */
 void exec_start_task(struct sched *s, struct task *t)
 {
 	size_t nf = t->files.n, nuntried = 0;
-	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE;
+	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE, snapshot;
 
 	t->state = TASK_RUNNING;
 	t->started_ms = now_ms();
 	t->started_tick = uv_now(s->o.loop);
-	compute_fingerprint(s, t);
+	t->root = s->o.root;
+	if (t->skipped) {
+		/* the user said so: no fingerprint, version, cache or process */
+		size_t n = nf ? nf : 1;
+
+		t->blobs = xcalloc(n, sizeof(*t->blobs));
+		t->keys = t->blobs;
+		t->cached = xcalloc(n, 1);
+		t->verdict = xmalloc(n);
+		memset(t->verdict, -1, n);
+		t->agg.status = GATE_SKIPPED;
+		gate_result_msg(&t->agg, "skipped: WATCHD_SKIP names it");
+		sched_finish_task(s, t);
+		return;
+	}
+	fingerprint_base(s, t);
+	t->fp_late = true;
+	if (!exec_fingerprint_ready(s, t))
+		use_cache = false;
 	if (whole_inputs(t->gate))
 		input_digest(s, t);
 	/* per-file state is what a large batch costs: a cache key is the
@@ -294,13 +398,12 @@ void exec_start_task(struct sched *s, struct task *t)
 	t->verdict = xmalloc(nf ? nf : 1);
 	memset(t->verdict, -1, nf ? nf : 1);
 	t->untried = xcalloc(nf ? nf : 1, sizeof(*t->untried));
+	snapshot = use_cache && !t->fp_late && nf > 1 && ledger_read_begin(s->o.ledger) == 0;
 	for (size_t i = 0; i < nf; i++) {
-		char *p = xasprintf("%s/%s", s->o.root, t->files.v[i]);
 		struct ledger_cache_hit hit;
 
-		if (repo_hash_file(p, t->blobs[i]) != 0)
+		if (content_blob(s, s->o.root, t->files.v[i], t->blobs[i]) != 0)
 			t->blobs[i][0] = '\0';
-		free(p);
 		if (t->blobs[i][0] && whole_inputs(t->gate)) {
 			char *k = xasprintf("%s %s", t->blobs[i], t->digest);
 
@@ -308,7 +411,7 @@ void exec_start_task(struct sched *s, struct task *t)
 			free(k);
 		}
 		memset(&hit, 0, sizeof(hit));
-		if (use_cache && t->keys[i][0] &&
+		if (use_cache && !t->fp_late && t->keys[i][0] &&
 		    ledger_cache_lookup(s->o.ledger, t->gate->name, t->fingerprint, t->files.v[i],
 			t->keys[i], &hit) == 1) {
 			if (t->gate->cache == GATE_CACHE_PASS_ONLY && hit.status != GATE_PASS) {
@@ -329,6 +432,25 @@ void exec_start_task(struct sched *s, struct task *t)
 			}
 		}
 		t->untried[nuntried++] = t->files.v[i];
+	}
+	if (snapshot)
+		ledger_read_end(s->o.ledger);
+	if (nuntried > 0 && s->o.content) {
+		/* only now, for the misses, is any content written out */
+		struct wd_err err = { 0 };
+		const char *root = s->o.content->prepare(s->o.content->arg, t->gate,
+		    t->untried, nuntried, &err);
+
+		if (root == NULL) {
+			struct gate_result r = GATE_RESULT_INIT;
+
+			r.status = GATE_ERROR;
+			gate_result_msg(&r, "%s", err.msg);
+			verdict_merge(&t->agg, &r);
+			gate_result_release(&r);
+			nuntried = 0;
+		} else
+			t->root = root;
 	}
 	chunk_cut(t, nuntried);
 	if (t->nchunks == 0) {
@@ -422,7 +544,7 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 		bool cut_o = spawn_view(res, false, &vo) != 0 || res->out_truncated;
 		bool cut_e = spawn_view(res, true, &ve) != 0 || res->err_truncated;
 		struct gate_output out = {
-			.root = s->o.root,
+			.root = t->root,
 			.files = c->files,
 			.nfiles = c->n,
 			.exit_code = res->exit_code,
@@ -470,7 +592,7 @@ static void start_chunk(struct sched *s, struct chunk *c)
 	if (t->gate->wants_report)
 		c->report = xasprintf("%s/%s-%s-%zu.report", s->o.tmp_dir, t->run->id,
 		    t->gate->name, c->idx);
-	rc = t->gate->ops->argv(t->gate, s->o.root, c->files, c->n, c->report, &argv);
+	rc = t->gate->ops->argv(t->gate, t->root, c->files, c->n, c->report, &argv);
 	prog = rc == 0 && argv.n ? tool_path(s, argv.v[0]) : NULL;
 	s->running_procs++;
 	if (prog == NULL) {
@@ -497,8 +619,8 @@ static void start_chunk(struct sched *s, struct chunk *c)
 		return;
 	}
 	log_debug("gate %s: starting %s with %zu files", t->gate->name, prog, c->n);
-	start_tool(s, &argv, prog, t->gate->timeout_s, CAPTURE_MEM, PARSE_LIMIT, on_chunk_done, c,
-	    &c->sp);
+	start_tool(s, t->root, &argv, prog, t->gate->timeout_s, CAPTURE_MEM, PARSE_LIMIT,
+	    on_chunk_done, c, &c->sp);
 	strvec_clear(&argv);
 }
 

@@ -60,6 +60,14 @@ struct task {
 	signed char	*verdict;	/* per file: its own gate_status, or -1
 					 * when the tool gave none for it alone */
 	char		 fingerprint[OID_HEX + 1];
+	struct buf	 fp_base;	/* the fingerprint's input but the tool
+					 * version, while that is being probed */
+	bool		 fp_late;	/* the version was unknown at start: the
+					 * cache was not asked, and the fingerprint
+					 * is made when the probe answers */
+	bool		 await_version;	/* every chunk is in; waiting for it */
+	const char	*root;		/* where its tools run (s->o.root, or the
+					 * content's private tree) */
 	struct chunk	*chunks;
 	size_t		 nchunks, chunks_left;
 	struct chunk	*halves;	/* re-runs of split chunks, owned here */
@@ -75,6 +83,7 @@ struct task {
 						 * judged it, from its cache row;
 						 * NULL while no file is cached */
 	bool		 superseded;	/* killed by a newer task (busy=restart) */
+	bool		 skipped;	/* named by WATCHD_SKIP: recorded, not run */
 	struct task	*next;
 };
 
@@ -147,8 +156,12 @@ void chunk_split(struct sched *s, const struct chunk *c);
  * queues chunks for the rest; may finish t at once (all cached). */
 void exec_start_task(struct sched *s, struct task *t);
 /* True when g's tool version is known or cannot be (no probe, tool
- * missing); otherwise starts the probe, which pumps when done. */
+ * missing), from memory or the ledger; otherwise starts the probe, which
+ * pumps when done. */
 bool exec_version_ready(struct sched *s, const struct gate *g);
+/* Makes t's fingerprint once the version is known (fp_late); false while
+ * the probe still runs. */
+bool exec_fingerprint_ready(struct sched *s, struct task *t);
 /* Appends c to the ready queue (FIFO). */
 void exec_enqueue(struct sched *s, struct chunk *c);
 /* Starts ready chunks while fewer than max_procs run. */

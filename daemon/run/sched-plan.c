@@ -56,6 +56,8 @@ int plan_tasks(struct sched *s, const struct strvec *changed, const struct strve
 		bool forced = strvec_find(&s->forced, g->name) >= 0;
 		struct task *t;
 
+		if (s->o.only && strvec_find(s->o.only, g->name) < 0)
+			continue;
 		/* a config file that went away changed the tool's settings too
 		 * (copied only then: a batch can be 20,000 paths) */
 		for (size_t i = 0; removed && i < removed->n; i++)
@@ -90,8 +92,10 @@ int plan_tasks(struct sched *s, const struct strvec *changed, const struct strve
 		t->files = sel.files;
 		t->reasons = sel.reasons;
 		t->exit_code = -1;
+		t->skipped = s->o.skip && strvec_find(s->o.skip, g->name) >= 0;
 		t->agg = (struct gate_result)GATE_RESULT_INIT;
 		buf_init(&t->output);
+		buf_init(&t->fp_base);
 		*tail = t;
 		tail = &t->next;
 		ntasks++;

@@ -94,10 +94,24 @@ struct sched *sched_new(const struct sched_opts *o, sched_done_fn *cb, void *arg
 	return s;
 }
 
+/* Tasks whose chunks are all in but whose fingerprint waited for the
+ * tool's version probe. */
+static void finish_awaiting(struct sched *s)
+{
+	struct task *t, *next;
+
+	for (t = s->tasks; t; t = next) {
+		next = t->next;
+		if (t->await_version && exec_fingerprint_ready(s, t))
+			sched_finish_task(s, t);
+	}
+}
+
 void sched_pump(struct sched *s)
 {
 	if (s->shutting_down)
 		return;
+	finish_awaiting(s);
 	busy_admit(s);
 	exec_start_ready(s);
 }
@@ -132,6 +146,7 @@ static void task_free(struct task *t)
 	}
 	gate_result_release(&t->agg);
 	buf_release(&t->output);
+	buf_release(&t->fp_base);
 	free(t->judged_by);
 	free(t);
 }
@@ -170,6 +185,10 @@ void sched_finish_task(struct sched *s, struct task *t)
 {
 	struct run *r = t->run;
 
+	if (!exec_fingerprint_ready(s, t)) {
+		t->await_version = true;	/* sched_pump finishes it */
+		return;
+	}
 	t->state = TASK_DONE;
 	unlink_task(s, t);
 	verdict_finish(&t->agg, t->superseded, t->split, t->split_exit);
@@ -346,6 +365,12 @@ void sched_shutdown(struct sched *s)
 			sched_finish_task(s, c->task);
 	}
 	s->ready_tail = NULL;
+	/* the probe's answer is not waited for (exec_fingerprint_ready) */
+	for (struct task *t = s->tasks, *next; t; t = next) {
+		next = t->next;
+		if (t->await_version)
+			sched_finish_task(s, t);
+	}
 }
 
 void sched_free(struct sched *s)

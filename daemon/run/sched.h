@@ -11,12 +11,31 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "daemon/git/repo.h"
 #include "lib/err.h"
 #include "lib/strvec.h"
 #include "lib/ulid.h"
 
 struct ledger;
 struct sched;
+
+/* Where the content judged comes from when it is not the files under root
+ * as they are: `check --staged` judges the index. */
+struct sched_content {
+	/* The content id (git blob id) of path: 0, or -ENOENT when it has
+	 * none. Cheap: asked for every file before the cache. */
+	int		(*blob)(void *arg, const char *path, char out[OID_HEX + 1]);
+	/* Called only for files the cache could not answer, before their
+	 * tool starts: makes the content of files[0..n), g's config files and,
+	 * for a gate that reads more than its files, its whole input set
+	 * readable, and returns the directory the tool runs in (borrowed,
+	 * valid while the scheduler lives): root when those files there
+	 * already hold that content, else a private tree. NULL with err set
+	 * when it cannot. */
+	const char	*(*prepare)(void *arg, const struct gate *g, const char *const *files,
+			    size_t n, struct wd_err *err);
+	void		*arg;
+};
 
 struct sched_opts {
 	uv_loop_t		*loop;
@@ -37,6 +56,13 @@ struct sched_opts {
 	 * inputs. */
 	void			(*list_files)(void *arg, const struct gate *g, struct strvec *out);
 	void			*list_arg;
+	/* NULL: files are read under root as they are. */
+	const struct sched_content *content;
+	/* Gate names, borrowed; NULL: none. Gates in skip are recorded as
+	 * skipped without running (WATCHD_SKIP); when only is set, gates not
+	 * in it are left out of runs altogether (--gate). */
+	const struct strvec	*skip;
+	const struct strvec	*only;
 };
 
 /* Called when a run has finished and is recorded. status: "pass", "fail",

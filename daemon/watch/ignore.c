@@ -106,6 +106,11 @@ bool ignore_path(struct ignore *ig, const char *rel, bool is_dir)
 	return ign;
 }
 
+bool ignore_tracked_path(struct ignore *ig, const char *rel)
+{
+	return ignore_builtin(rel, false) || by_globs(ig, rel, false);
+}
+
 bool ignore_is_rules_file(const char *rel)
 {
 	const char *base = strrchr(rel, '/');

@@ -19,6 +19,9 @@ void ignore_free(struct ignore *ig);
 /* rel: path relative to ROOT, no leading "./". is_dir: it names a
  * directory (then an ignored answer means: do not watch or descend). */
 bool ignore_path(struct ignore *ig, const char *rel, bool is_dir);
+/* The same for a file git tracks: .gitignore never applies to one, so only
+ * the built-in rules and the config's globs are asked (no I/O). */
+bool ignore_tracked_path(struct ignore *ig, const char *rel);
 /* True for names watchd makes itself and for editor droppings: cheap,
  * no git lookup. */
 bool ignore_builtin(const char *rel, bool is_dir);

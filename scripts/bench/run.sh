@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: watchd against inotifywait -r and Watchman, side by side.
+# make bench: watchd against inotifywait -r and Watchman, side by side; the
+# ledger; the pre-commit hook against pre-commit (bench_hook.py).
 #   BENCH_FILES=2000 BENCH_DIRS=200 scripts/bench/run.sh    (quick, scaled down)
 # Other knobs (defaults in brackets): BENCH_SMALL_FILES/BENCH_SMALL_DIRS
 # [files/10, dirs/10, at most 10000/1000], BENCH_LAT_N [200], BENCH_BURST
@@ -40,3 +41,8 @@ BENCH_TOOLS=$(IFS=,; echo "${tools[*]}") "$PYTHON" scripts/bench/bench_watch.py 
 	--watchd ./watchd --out build/bench/watch.json "$@"
 # the ledger: recording speed against a bare insert loop, and query times
 scripts/bench/ledger.sh
+# the pre-commit hook: `watchd check --staged` against pre-commit 3.0.4 on
+# 1,000 staged files, warm (all judged) and cold (the same Ruff engine);
+# BENCH_HOOK_FILES, BENCH_HOOK_ROUNDS, BENCH_HOOK_CASES=warm,cold,first
+[ -d tests/tools/node_modules/@astral-sh ] || scripts/install-test-tools.sh
+"$PYTHON" scripts/bench/bench_hook.py --watchd ./watchd --out build/bench/hook.json

@@ -97,3 +97,28 @@ def test_nothing_staged_passes(repo, watchd):
     r = watchd("check", "--staged")
     assert r.rc == 0
     assert watchd("check").rc == 2  # the mode is required
+
+
+def test_a_passing_hook_says_so_in_one_line(repo, watchd, env):
+    import re
+    prepare(repo, watchd)
+    (repo / "e.sh").write_text(GOOD)
+    (repo / "f.sh").write_text(GOOD)
+    assert watchd("run", "e.sh").rc == 0       # e.sh judged already
+    git(repo, "add", "e.sh", "f.sh")
+    r = commit(repo, env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = [ln for ln in (r.stdout + r.stderr).splitlines() if ln.startswith("watchd:")]
+    assert len(lines) == 1, r.stdout + r.stderr
+    assert re.fullmatch(r"watchd: 1 gate passed on 2 staged files \(1 from cache\) in \d+ ms",
+                        lines[0]), lines[0]
+    # straight from watchd: on stdout, and nothing else there
+    (repo / "g.sh").write_text(GOOD)
+    git(repo, "add", "g.sh")
+    r = watchd("check", "--staged")
+    assert r.rc == 0
+    assert re.fullmatch(r"watchd: 1 gate passed on 1 staged file \(0 from cache\) in \d+ ms\n",
+                        r.stdout), r.stdout
+    r = watchd("check", "--staged")
+    assert re.fullmatch(r"watchd: 1 gate passed on 1 staged file \(1 from cache\) in \d+ ms\n",
+                        r.stdout), r.stdout

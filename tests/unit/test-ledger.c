@@ -191,19 +191,19 @@ TEST_IMPL(ledger_open_create)
 	l = open_w(&t);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 5);
 	/* the migrations' rebuilt tables left no free pages behind */
 	ASSERT_EQ(raw_int(t.db, "PRAGMA freelist_count"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
 	    " WHERE journal_mode = 'wal'"), 1);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 	    " AND name IN ('runs', 'gate_runs', 'gate_files', 'findings', 'file_state',"
-	    " 'cache') AND sql LIKE '%STRICT%'"), 6);
+	    " 'cache', 'tool_versions') AND sql LIKE '%STRICT%'"), 7);
 
 	/* reopening migrates nothing and keeps the header */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 5);
 
 	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
 	{
@@ -235,7 +235,7 @@ TEST_IMPL(ledger_header_refused)
 	ASSERT_NULL(l);
 	ASSERT_CONTAINS(err.msg, t.db);
 	ASSERT_CONTAINS(err.msg, "version 7");
-	ASSERT_CONTAINS(err.msg, "watchd's 4");
+	ASSERT_CONTAINS(err.msg, "watchd's 5");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER_NEWER);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);	/* untouched */
 	tmp_release(&t);
@@ -614,6 +614,39 @@ TEST_IMPL(ledger_cache)
 	begin_run(l, id, 1764000001000, "run");
 	record(l, id, "mypy", GATE_PASS, paths, NULL, NULL);
 	ASSERT_EQ(ledger_cache_lookup(l, "mypy", "fp1", "src/a.py", "key1", &hit), 0);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+TEST_IMPL(ledger_tool_versions)
+{
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	struct ledger_tool tool = { "/usr/bin/ruff", 2049, 77, 1000, 1764000000000000000LL };
+	char *v = NULL;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_EQ(ledger_tool_version(l, &tool, &v), 0);
+	ASSERT_NULL(v);
+	ASSERT_OK(ledger_tool_version_put(l, &tool, "ruff 0.1.6", &err));
+	ASSERT_EQ(ledger_tool_version(l, &tool, &v), 1);
+	ASSERT_STR_EQ(v, "ruff 0.1.6");
+	free(v);
+	/* any change of identity is a miss: an upgrade rewrote the file */
+	tool.mtime_ns++;
+	ASSERT_EQ(ledger_tool_version(l, &tool, &v), 0);
+	tool.mtime_ns--;
+	tool.ino++;
+	ASSERT_EQ(ledger_tool_version(l, &tool, &v), 0);
+	/* the new identity replaces the old one */
+	ASSERT_OK(ledger_tool_version_put(l, &tool, "ruff 0.2.0", &err));
+	ASSERT_EQ(ledger_tool_version(l, &tool, &v), 1);
+	ASSERT_STR_EQ(v, "ruff 0.2.0");
+	free(v);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM tool_versions"), 1);
 	ledger_close(l);
 	tmp_release(&t);
 	return 0;
@@ -1143,6 +1176,7 @@ TEST_IMPL(ledger_query_plans)
 		/* keyed (gate run, path, seq): read in key order, no sort */
 		{ "findings", "SEARCH findings USING PRIMARY KEY (gate_run_id=?)" },
 		{ "cache", "SEARCH cache USING PRIMARY KEY (gate=? AND fingerprint=? AND path=? AND cache_key=?)" },
+		{ "tool", "SEARCH tool_versions USING PRIMARY KEY (path=?)" },
 		{ "summary", "SCAN file_state" },
 		{ "last_run", "SCAN runs USING INDEX runs_started" },
 		/* file_state has no index on path: one key lookup per gate */
@@ -1324,7 +1358,7 @@ TEST_IMPL(ledger_migrate_v1)
 
 	/* WRITE upgrades in place, keeping every row */
 	l = open_w(&t);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 5);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_runs')"
 	    " WHERE name = 'input_digest' AND type = 'TEXT'"), 1);
@@ -1357,6 +1391,8 @@ TEST_IMPL(ledger_migrate_v1)
 	    " AND path = 'a.py' AND seq IN (1, 2)"), 2);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_foreign_key_list('findings')"
 	    " WHERE \"table\" = 'gate_runs' AND on_delete = 'CASCADE'"), 1);
+	/* schema 5: the tool version cache, empty */
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM tool_versions"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check WHERE"
 	    " integrity_check = 'ok'"), 1);
 	ASSERT_EQ(ledger_quick_check(l, &err), 0);
@@ -1365,7 +1401,7 @@ TEST_IMPL(ledger_migrate_v1)
 	/* a second open has nothing left to do */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 5);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check <> 'ok'"), 0);
 	tmp_release(&t);
