@@ -8,14 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "ci-select.h"
 #include "cli.h"
-#include "daemon/git/repo.h"
 #include "daemon/run/report.h"
-#include "daemon/watch/ignore.h"
 #include "lib/err.h"
-#include "lib/hmap.h"
 #include "lib/xmalloc.h"
 #include "oneshot.h"
 
@@ -60,23 +57,6 @@ static int write_file(const char *path, const struct buf *b)
 	return rc;
 }
 
-/* --shard K/N keeps the files whose path hash falls in bucket K: stable
- * across runs and machines, so N jobs split the tree without talking. */
-static void shard(struct strvec *files, int k, int n)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < files->n; i++) {
-		if ((int)(hmap_hash(files->v[i], strlen(files->v[i])) % (uint64_t)n) == k - 1)
-			files->v[j++] = files->v[i];
-		else
-			free(files->v[i]);
-	}
-	files->n = j;
-	if (files->v)
-		files->v[j] = NULL;
-}
-
 /* --report FORMAT=FILE, each time given: 0, or prints why and returns
  * WD_EXIT_USAGE. The files are borrowed from argv. */
 static int parse_reports(const struct args *args, struct report_out *reports, int *n)
@@ -108,56 +88,14 @@ static int parse_reports(const struct args *args, struct report_out *reports, in
 	return 0;
 }
 
-/* The tracked files (or those changed since base) that exist and are not
- * ignored, into *files. 0, or an exit code after printing why. */
-static int list_files(struct cli_ctx *ctx, const char *base, struct strvec *files)
-{
-	struct wd_err err = { 0 };
-	struct repo *repo = NULL;
-	struct ignore *ig = NULL;
-	size_t j = 0;
-	int rc;
-
-	repo = repo_open(ctx->root);
-	if (repo == NULL) {
-		cli_error("%s is not a git work tree: ci checks tracked files", ctx->root);
-		rc = WD_EXIT_USAGE;
-		goto out;
-	}
-	rc = base ? repo_changed_since(repo, base, files, &err) : repo_index_paths(repo, files);
-	if (rc != 0) {
-		cli_error("%s", err.msg[0] ? err.msg : "cannot read the git index");
-		rc = base ? WD_EXIT_USAGE : WD_EXIT_RUNTIME;
-		goto out;
-	}
-	ig = ignore_new(&ctx->cfg.ignore, repo);
-	for (size_t i = 0; i < files->n; i++) {
-		char *abs = xasprintf("%s/%s", ctx->root, files->v[i]);
-		struct stat st;
-		bool keep = lstat(abs, &st) == 0 && !ignore_path(ig, files->v[i], false);
-
-		free(abs);
-		if (keep)
-			files->v[j++] = files->v[i];
-		else
-			free(files->v[i]);
-	}
-	files->n = j;
-	if (files->v)
-		files->v[j] = NULL;
-out:
-	ignore_free(ig);
-	repo_close(repo);
-	return rc;
-}
-
 static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	struct report_out reports[MAX_REPORTS];
 	struct oneshot o = { .content_root = ctx->root, .trigger = "ci" };
-	struct strvec files = STRVEC_INIT;
+	struct strvec files = STRVEC_INIT, tracked = STRVEC_INIT;
 	const char *format = args_get(args, "format"), *shard_arg = args_get(args, "shard");
-	int fmt = REPORT_TEXT, nreports = 0, shard_k = 0, shard_n = 0, rc;
+	struct ci_shard sh = { 1, 1 };
+	int fmt = REPORT_TEXT, nreports = 0, rc;
 	cJSON *run = NULL;
 
 	if (format && (fmt = report_format_parse(format)) < 0) {
@@ -166,15 +104,15 @@ static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 	}
 	if ((rc = parse_reports(args, reports, &nreports)) != 0)
 		return rc;
-	if (shard_arg && (sscanf(shard_arg, "%d/%d", &shard_k, &shard_n) != 2 || shard_n < 1 ||
-	    shard_k < 1 || shard_k > shard_n)) {
+	if (shard_arg && ci_shard_parse(shard_arg, &sh) != 0) {
 		cli_error("--shard %s: expected K/N with 1 <= K <= N", shard_arg);
 		return WD_EXIT_USAGE;
 	}
-	if ((rc = list_files(ctx, args_get(args, "base"), &files)) != 0)
+	if ((rc = ci_list(ctx, args_get(args, "base"), &files, &tracked)) != 0)
 		goto out;
-	if (shard_n > 1)
-		shard(&files, shard_k, shard_n);
+	o.all = &tracked;
+	o.keep = ci_shard_keep;
+	o.keep_arg = &sh;
 	o.run_out = &run;
 	rc = oneshot_run(ctx, &o, &files);
 	if (run == NULL)
@@ -202,5 +140,6 @@ static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 out:
 	cJSON_Delete(run);
 	strvec_clear(&files);
+	strvec_clear(&tracked);
 	return rc;
 }

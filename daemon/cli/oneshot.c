@@ -135,6 +135,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			.cfg = &ctx->cfg, .ledger = ledger, .tmp_dir = tmp_dir,
 			.trigger = o->trigger, .no_cache = o->no_cache,
 			.list_files = list_files, .list_arg = &st, .record_empty = true,
+			.keep = o->keep, .keep_arg = o->keep_arg,
 		};
 
 		s = sched_new(&so, on_done, &st);

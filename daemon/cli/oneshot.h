@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "gates/gate.h"
 #include "lib/strvec.h"
 
 struct oneshot {
@@ -18,6 +19,9 @@ struct oneshot {
 	bool		 no_cache;
 	bool		 json;
 	bool		 quiet_pass;	/* print nothing when every gate passed */
+	/* when set: only the (gate, file) pairs it keeps run (ci --shard) */
+	bool		(*keep)(void *arg, const struct gate *g, const char *path);
+	void		*keep_arg;
 	cJSON		**run_out;	/* when set: the run's JSON goes here (the
 					 * caller deletes it) and nothing is printed */
 };

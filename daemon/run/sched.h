@@ -37,6 +37,12 @@ struct sched_opts {
 	 * inputs. */
 	void			(*list_files)(void *arg, const struct gate *g, struct strvec *out);
 	void			*list_arg;
+	/* When set, only the (gate, file) pairs it returns true for are
+	 * judged: `ci --shard` splits the work, not the input list, so that
+	 * a config-file change or a trigger selects the same pairs in every
+	 * shard and each pair is kept by exactly one. */
+	bool			(*keep)(void *arg, const struct gate *g, const char *path);
+	void			*keep_arg;
 };
 
 /* Called when a run has finished and is recorded. status: "pass", "fail",
