@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/version.h"
+#include "lib/uri.h"
 #include "report.h"
 
 static const char *str(const cJSON *o, const char *k)
@@ -142,6 +144,10 @@ static void junit(const cJSON *run, struct buf *b)
 	buf_release(&suites);
 }
 
+/* The official schema's id (OASIS, with the 2.1.0 errata) */
+#define SARIF_SCHEMA "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/" \
+	"sarif-schema-2.1.0.json"
+
 static const char *sarif_level(const char *sev)
 {
 	if (sev == NULL || strcmp(sev, "error") == 0)
@@ -156,7 +162,7 @@ static void sarif(const cJSON *run, struct buf *b)
 	cJSON *doc = cJSON_CreateObject(), *runs, *g;
 	char *s;
 
-	cJSON_AddStringToObject(doc, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+	cJSON_AddStringToObject(doc, "$schema", SARIF_SCHEMA);
 	cJSON_AddStringToObject(doc, "version", "2.1.0");
 	runs = cJSON_AddArrayToObject(doc, "runs");
 	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(run, "gates")) {
@@ -164,6 +170,10 @@ static void sarif(const cJSON *run, struct buf *b)
 
 		driver = cJSON_AddObjectToObject(cJSON_AddObjectToObject(r, "tool"), "driver");
 		cJSON_AddStringToObject(driver, "name", str(g, "name"));
+		/* the gate is watchd's component: its version and home, which
+		 * code scanning shows beside each alert */
+		cJSON_AddStringToObject(driver, "version", WATCHD_VERSION);
+		cJSON_AddStringToObject(driver, "informationUri", WATCHD_URL);
 		rules = cJSON_AddArrayToObject(driver, "rules");
 		results = cJSON_AddArrayToObject(r, "results");
 		cJSON_AddStringToObject(r, "columnKind", "unicodeCodePoints");
@@ -190,8 +200,17 @@ static void sarif(const cJSON *run, struct buf *b)
 			    str(f, "message") && *str(f, "message") ? str(f, "message") : code);
 			loc = cJSON_CreateObject();
 			phys = cJSON_AddObjectToObject(loc, "physicalLocation");
-			cJSON_AddStringToObject(cJSON_AddObjectToObject(phys, "artifactLocation"), "uri",
-			    str(f, "path") ? str(f, "path") : "");
+			{
+				/* a relative reference against the checkout's root:
+				 * a raw path with a space, '#' or "c:" is no URI */
+				cJSON *art = cJSON_AddObjectToObject(phys, "artifactLocation");
+				struct buf u = BUF_INIT;
+
+				uri_add_relpath(&u, str(f, "path") ? str(f, "path") : "");
+				cJSON_AddStringToObject(art, "uri", u.buf);
+				cJSON_AddStringToObject(art, "uriBaseId", "%SRCROOT%");
+				buf_release(&u);
+			}
 			region = cJSON_AddObjectToObject(phys, "region");
 			cJSON_AddNumberToObject(region, "startLine", num(f, "line") > 0 ? num(f, "line") : 1);
 			if (num(f, "col") > 0)
