@@ -37,7 +37,7 @@ static void keep_present(const char *root, struct ignore *ig, struct strvec *v)
 }
 
 int ci_list(struct cli_ctx *ctx, const char *base, struct strvec *changed,
-    struct strvec *tracked)
+    struct strvec *tracked, char merge_base[OID_HEX + 1])
 {
 	struct wd_err err = { 0 };
 	struct repo *repo = repo_open(ctx->root);
@@ -53,7 +53,7 @@ int ci_list(struct cli_ctx *ctx, const char *base, struct strvec *changed,
 		rc = WD_EXIT_RUNTIME;
 		goto out;
 	}
-	if (base && repo_changed_since(repo, base, changed, &err) != 0) {
+	if (base && repo_changed_since(repo, base, changed, merge_base, &err) != 0) {
 		cli_error("%s", err.msg[0] ? err.msg : "cannot diff against the base");
 		rc = WD_EXIT_USAGE;
 		goto out;

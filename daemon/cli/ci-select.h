@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "daemon/git/repo.h"
 #include "gates/gate.h"
 #include "lib/strvec.h"
 
@@ -16,10 +17,11 @@ struct ci_shard {
 
 /* Fills tracked with every tracked file (index) that exists and is not
  * ignored, and changed with those changed since the merge base with base
- * (or, without base, all of tracked). Both sorted. 0, or an exit code
- * after printing why (2 for a bad base, naming it). */
+ * (or, without base, all of tracked). Both sorted; merge_base gets the
+ * merge base's id when base is given. 0, or an exit code after printing
+ * why (2 for a bad base, naming it). */
 int ci_list(struct cli_ctx *ctx, const char *base, struct strvec *changed,
-    struct strvec *tracked);
+    struct strvec *tracked, char merge_base[OID_HEX + 1]);
 /* Parses "K/N". 0, or -1 when malformed or out of range. */
 int ci_shard_parse(const char *arg, struct ci_shard *out);
 /* The oneshot keep filter for arg, a struct ci_shard: a stable hash of the

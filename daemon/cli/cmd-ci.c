@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ci-env.h"
 #include "ci-select.h"
 #include "cli.h"
 #include "daemon/run/report.h"
@@ -95,7 +96,8 @@ static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 	struct strvec files = STRVEC_INIT, tracked = STRVEC_INIT;
 	const char *format = args_get(args, "format"), *shard_arg = args_get(args, "shard");
 	struct ci_shard sh = { 1, 1 };
-	int fmt = REPORT_TEXT, nreports = 0, rc;
+	int fmt = ci_default_format(), nreports = 0, rc, e;
+	char merge_base[OID_HEX + 1] = "";
 	cJSON *run = NULL;
 
 	if (format && (fmt = report_format_parse(format)) < 0) {
@@ -108,7 +110,7 @@ static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 		cli_error("--shard %s: expected K/N with 1 <= K <= N", shard_arg);
 		return WD_EXIT_USAGE;
 	}
-	if ((rc = ci_list(ctx, args_get(args, "base"), &files, &tracked)) != 0)
+	if ((rc = ci_list(ctx, args_get(args, "base"), &files, &tracked, merge_base)) != 0)
 		goto out;
 	o.all = &tracked;
 	o.keep = ci_shard_keep;
@@ -137,6 +139,8 @@ static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 		}
 		buf_release(&b);
 	}
+	if ((e = ci_epilogue(ctx, args, run, fmt, merge_base)) != 0)
+		rc = e;
 out:
 	cJSON_Delete(run);
 	strvec_clear(&files);

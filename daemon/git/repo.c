@@ -536,7 +536,7 @@ char *repo_hooks_dir(struct repo *r)
 }
 
 int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
-    struct wd_err *err)
+    char merge_base[OID_HEX + 1], struct wd_err *err)
 {
 	git_object *base_obj = NULL, *base_commit = NULL;
 	git_oid head, mb;
@@ -571,6 +571,8 @@ int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
 		    "full history (e.g. fetch-depth: 0)" : "");
 		goto out;
 	}
+	if (merge_base)
+		git_oid_tostr(merge_base, OID_HEX + 1, &mb);
 	if (git_commit_lookup(&commit, r->repo, &mb) != 0 || git_commit_tree(&tree, commit) != 0) {
 		wd_err_set(err, WD_EGIT, "cannot read the merge base's tree");
 		goto out;

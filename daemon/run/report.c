@@ -231,68 +231,6 @@ static void sarif(const cJSON *run, struct buf *b)
 	cJSON_Delete(doc);
 }
 
-/* Workflow-command escaping: data gets %, CR, LF; properties also : and ,. */
-static void gh_escape(struct buf *b, const char *s, bool property)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '%': buf_addstr(b, "%25"); break;
-		case '\r': buf_addstr(b, "%0D"); break;
-		case '\n': buf_addstr(b, "%0A"); break;
-		case ':': buf_addstr(b, property ? "%3A" : ":"); break;
-		case ',': buf_addstr(b, property ? "%2C" : ","); break;
-		default: buf_addch(b, *s);
-		}
-	}
-}
-
-static void github(const cJSON *run, struct buf *b)
-{
-	const cJSON *g, *f;
-
-	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(run, "gates")) {
-		const char *gs = str(g, "status");
-
-		if (broken(gs)) {
-			buf_addstr(b, "::error title=");
-			gh_escape(b, str(g, "name"), true);
-			buf_addf(b, " %s::", gs);
-			gh_escape(b, str(g, "message") ? str(g, "message") : gs, false);
-			buf_addch(b, '\n');
-		}
-		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "findings")) {
-			const char *sev = str(f, "severity"), *code = str(f, "code");
-			const char *cmd = sev && strcmp(sev, "warning") == 0 ? "warning" :
-			    sev && strcmp(sev, "info") == 0 ? "notice" : "error";
-			int line = num(f, "line"), end = num(f, "end_line");
-
-			buf_addf(b, "::%s file=", cmd);
-			gh_escape(b, str(f, "path") ? str(f, "path") : "", true);
-			if (line > 0) {
-				buf_addf(b, ",line=%d", line);
-				if (end > 0)
-					buf_addf(b, ",endLine=%d", end);
-				/* columns only make sense on one line */
-				if (num(f, "col") > 0 && (end == 0 || end == line)) {
-					buf_addf(b, ",col=%d", num(f, "col"));
-					if (num(f, "end_col") > 0)
-						buf_addf(b, ",endColumn=%d", num(f, "end_col"));
-				}
-			}
-			buf_addstr(b, ",title=");
-			gh_escape(b, str(g, "name"), true);
-			if (code) {
-				buf_addstr(b, " (");
-				gh_escape(b, code, true);
-				buf_addch(b, ')');
-			}
-			buf_addstr(b, "::");
-			gh_escape(b, str(f, "message"), false);
-			buf_addch(b, '\n');
-		}
-	}
-}
-
 void report_write(const cJSON *run, enum report_format fmt, struct buf *out)
 {
 	switch (fmt) {
@@ -303,7 +241,7 @@ void report_write(const cJSON *run, enum report_format fmt, struct buf *out)
 		sarif(run, out);
 		break;
 	case REPORT_GITHUB:
-		github(run, out);
+		report_github(run, out);
 		break;
 	case REPORT_JSON: {
 		char *s = cJSON_Print(run);

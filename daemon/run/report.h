@@ -16,4 +16,19 @@ int report_format_parse(const char *name);
 /* Appends the report of run to out. */
 void report_write(const cJSON *run, enum report_format fmt, struct buf *out);
 
+/* GitHub Actions (report-github.c). GitHub keeps at most this many
+ * annotations of each kind (error, warning, notice) per step, and 50 per
+ * job. */
+#define GITHUB_ANNOTATIONS_PER_KIND	10
+#define GITHUB_ANNOTATIONS_PER_JOB	50
+/* Workflow commands: one ::group:: per gate holding its findings as text,
+ * then annotations, most severe first, up to GitHub's caps, then a line
+ * saying how many were left to the summary. */
+void report_github(const cJSON *run, struct buf *out);
+/* The Markdown job summary ($GITHUB_STEP_SUMMARY): a table of gates (with
+ * the files whose results came from the cache), then every finding (up to
+ * GitHub's 1 MiB per step, saying so when cut). repro: the command that
+ * reproduces the run locally, or NULL. */
+void report_github_summary(const cJSON *run, const char *repro, struct buf *out);
+
 #endif
