@@ -233,7 +233,8 @@ void report_github_summary(const cJSON *run, const char *repro, struct buf *b)
 	const cJSON *gates = cJSON_GetObjectItemCaseSensitive(run, "gates"), *g, *f;
 	int nfindings = 0, shown = 0;
 
-	buf_addstr(b, "## watchd ci: ");
+	/* a blank line first: an earlier step may have left a paragraph open */
+	buf_addstr(b, "\n## watchd ci: ");
 	md_cell(b, str(run, "status") ? str(run, "status") : "?");
 	buf_addstr(b, "\n\n");
 	buf_addstr(b, "| Gate | Status | Files | From the cache | Findings |\n");
