@@ -23,7 +23,7 @@ static int cmd_ci_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_ci_entry = {
 	.name = "ci",
-	.usage = "[--base REF] [--format text|json|junit|sarif|github] "
+	.usage = "[--base REF] [--format text|json|junit|sarif|github|codequality] "
 	    "[--report FORMAT=FILE]... [--shard K/N]",
 	.help = "CI mirror: the same gates, with CI reports",
 	.flags = CMD_ROOT | CMD_CONFIG,
@@ -78,7 +78,8 @@ static int parse_reports(const struct args *args, struct report_out *reports, in
 		name = xstrndup(v, (size_t)(eq - v));
 		f = report_format_parse(name);
 		if (f < 0 || f == REPORT_TEXT) {
-			cli_error("--report %s: expected json, junit, sarif or github", name);
+			cli_error("--report %s: expected json, junit, sarif, github or "
+			    "codequality", name);
 			free(name);
 			return WD_EXIT_USAGE;
 		}
@@ -101,7 +102,8 @@ static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 	cJSON *run = NULL;
 
 	if (format && (fmt = report_format_parse(format)) < 0) {
-		cli_error("--format %s: expected text, json, junit, sarif or github", format);
+		cli_error("--format %s: expected text, json, junit, sarif, github or "
+		    "codequality", format);
 		return WD_EXIT_USAGE;
 	}
 	if ((rc = parse_reports(args, reports, &nreports)) != 0)

@@ -25,7 +25,8 @@ static int num(const cJSON *o, const char *k)
 
 int report_format_parse(const char *name)
 {
-	static const char *const names[] = { "text", "json", "junit", "sarif", "github", NULL };
+	static const char *const names[] = { "text", "json", "junit", "sarif", "github",
+	    "codequality", NULL };
 
 	for (int i = 0; names[i]; i++)
 		if (strcmp(names[i], name) == 0)
@@ -242,6 +243,9 @@ void report_write(const cJSON *run, enum report_format fmt, struct buf *out)
 		break;
 	case REPORT_GITHUB:
 		report_github(run, out);
+		break;
+	case REPORT_CODEQUALITY:
+		report_codequality(run, out);
 		break;
 	case REPORT_JSON: {
 		char *s = cJSON_Print(run);

@@ -1,7 +1,7 @@
 /* Reports CI systems read, written from a run in the `show --json` shape:
  * JUnit XML (one testsuite per gate, one testcase per file), SARIF 2.1.0
- * (one run per gate, for code scanning) and GitHub Actions workflow
- * commands (annotations on the diff). Pure: a run in, text out. */
+ * (one run per gate, for code scanning), GitHub Actions workflow
+ * commands (annotations on the diff) and GitLab Code Quality. Pure: a run in, text out. */
 #ifndef WD_REPORT_H
 #define WD_REPORT_H
 
@@ -9,12 +9,16 @@
 
 #include "lib/buf.h"
 
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_JUNIT, REPORT_SARIF, REPORT_GITHUB };
+enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_JUNIT, REPORT_SARIF, REPORT_GITHUB,
+	REPORT_CODEQUALITY };
 
 /* -1 when name is not a format. */
 int report_format_parse(const char *name);
 /* Appends the report of run to out. */
 void report_write(const cJSON *run, enum report_format fmt, struct buf *out);
+
+/* GitLab Code Quality (report-gitlab.c): the findings as issues. */
+void report_codequality(const cJSON *run, struct buf *out);
 
 /* GitHub Actions (report-github.c). GitHub keeps at most this many
  * annotations of each kind (error, warning, notice) per step, and 50 per
