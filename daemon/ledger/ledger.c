@@ -1,13 +1,14 @@
 /* The SQLite ledger: its schema and migrations, opening and closing a
  * connection (with the same pragmas every time), and its health.
  *
- * The ledger is in five parts, sharing struct ledger and the statement
+ * The ledger is in six parts, sharing struct ledger and the statement
  * helpers through ledger-internal.h:
  *   ledger.c  schema, migrations, open/close, health
  *   stmt.c    every statement, prepared once; steps, transactions, errors
  *   write.c   recording runs and gate runs; the queue of failed writes
  *   query.c   cache lookups, log/show/status/export, times
  *   gc.c      retention, state pruning, WAL checkpoints
+ *   toolver.c the tool-version memo
  *
  * The schema is versioned with user_version and recognised by
  * application_id; migrations[i] takes user_version i to i+1 inside one
@@ -29,7 +30,7 @@
 #include "lib/xmalloc.h"
 
 #define LEDGER_APP_ID		0x57544344	/* "WTCD" */
-#define LEDGER_SCHEMA		4		/* user_version written by this build */
+#define LEDGER_SCHEMA		5		/* user_version written by this build */
 
 /* migrations[i] upgrades a ledger at user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -190,6 +191,18 @@ static const char *const migrations[] = {
 	"  end_col, code, severity, message, url, fixable FROM findings;"
 	"DROP TABLE findings;"
 	"ALTER TABLE findings_v4 RENAME TO findings;",
+	/* 4 -> 5: what each tool binary said its version was, by its
+	 * identity (path, size, mtime): a run whose results are all cached
+	 * need not start the tool just to ask, which cost a warm `ci` most of
+	 * its time (a restored CI cache carries the answers along). */
+	"CREATE TABLE tool_versions ("
+	"  prog       TEXT NOT NULL,"
+	"  size       INTEGER NOT NULL,"
+	"  mtime_ns   INTEGER NOT NULL,"
+	"  version    TEXT NOT NULL,"
+	"  checked_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (prog, size, mtime_ns)"
+	") STRICT, WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -144,6 +144,15 @@ struct ledger_cache_hit {
 	struct findings	 findings;		/* that file's findings; caller releases */
 };
 
+/* The version the tool binary prog (resolved path) printed when it had
+ * this size and mtime (ns since the epoch): 1 and *version malloc'ed, 0
+ * when unknown (or the ledger predates schema 5), negative on error. */
+int ledger_tool_version(struct ledger *l, const char *prog, int64_t size, int64_t mtime_ns,
+    char **version);
+/* Records that answer. 0 or negative (err filled when not NULL). */
+int ledger_tool_version_put(struct ledger *l, const char *prog, int64_t size, int64_t mtime_ns,
+    const char *version, struct wd_err *err);
+
 /* 1 on a hit (hit filled), 0 on a miss, negative on error. */
 int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerprint,
     const char *path, const char *cache_key, struct ledger_cache_hit *hit);

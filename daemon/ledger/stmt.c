@@ -165,6 +165,11 @@ static const struct {
 	    "DELETE FROM cache WHERE NOT EXISTS (SELECT 1 FROM gate_runs g"
 	    " WHERE g.id = cache.gate_run_id)" },
 	[ST_GC_KEEP_CLEAR] = { NULL, "DELETE FROM temp.gc_keep" },
+	[ST_TOOLVER_GET] = { "toolver",
+	    "SELECT version FROM tool_versions WHERE prog = ?1 AND size = ?2 AND mtime_ns = ?3" },
+	[ST_TOOLVER_PUT] = { NULL,
+	    "INSERT OR REPLACE INTO tool_versions (prog, size, mtime_ns, version, checked_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
 };
 
 int ledger__fail(struct ledger *l, int rc, const char *what, struct wd_err *err)

@@ -115,6 +115,11 @@ static void start_tool(struct sched *s, struct strvec *argv, char *prog, int tim
 	spawn_start(s->o.loop, &so, cb, arg, sp);
 }
 
+static int64_t mtime_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
 static void on_probe_done(struct spawn_result *res, void *arg)
 {
 	struct tool_ver *tv = arg;
@@ -124,8 +129,14 @@ static void on_probe_done(struct spawn_result *res, void *arg)
 	free(tv->version);
 	if (res->spawn_error || res->timed_out || res->term_signal)
 		tv->version = xstrdup("unknown (the version probe failed)");
-	else
+	else {
 		tv->version = xstrndup(text, n);
+		/* remembered for the next process: a later run answered from
+		 * the cache then starts no tool at all */
+		if (tv->s->o.ledger)
+			ledger_tool_version_put(tv->s->o.ledger, tv->prog, (int64_t)tv->size,
+			    mtime_ns(&tv->mtime), tv->version, NULL);
+	}
 	tv->known = true;
 	tv->probing = false;
 	log_info("%s: version %s", tv->prog, tv->version);
@@ -164,6 +175,20 @@ bool exec_version_ready(struct sched *s, const struct gate *g)
 	}
 	tv->size = st.st_size;
 	tv->mtime = st.st_mtim;
+	{
+		char *v = NULL;
+
+		if (s->o.ledger && ledger_tool_version(s->o.ledger, prog, (int64_t)st.st_size,
+		    mtime_ns(&st.st_mtim), &v) == 1) {
+			free(tv->version);
+			tv->version = v;
+			tv->known = true;
+			tv->probing = false;
+			free(prog);
+			strvec_clear(&argv);
+			return true;
+		}
+	}
 	tv->known = false;
 	tv->probing = true;
 	start_tool(s, &argv, prog, 30, 4096, 0, on_probe_done, tv, NULL);

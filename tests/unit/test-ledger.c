@@ -191,7 +191,7 @@ TEST_IMPL(ledger_open_create)
 	l = open_w(&t);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 5);
 	/* the migrations' rebuilt tables left no free pages behind */
 	ASSERT_EQ(raw_int(t.db, "PRAGMA freelist_count"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
@@ -203,7 +203,7 @@ TEST_IMPL(ledger_open_create)
 	/* reopening migrates nothing and keeps the header */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 5);
 
 	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
 	{
@@ -235,7 +235,7 @@ TEST_IMPL(ledger_header_refused)
 	ASSERT_NULL(l);
 	ASSERT_CONTAINS(err.msg, t.db);
 	ASSERT_CONTAINS(err.msg, "version 7");
-	ASSERT_CONTAINS(err.msg, "watchd's 4");
+	ASSERT_CONTAINS(err.msg, "watchd's 5");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER_NEWER);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);	/* untouched */
 	tmp_release(&t);
@@ -1324,7 +1324,7 @@ TEST_IMPL(ledger_migrate_v1)
 
 	/* WRITE upgrades in place, keeping every row */
 	l = open_w(&t);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 5);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_runs')"
 	    " WHERE name = 'input_digest' AND type = 'TEXT'"), 1);
@@ -1365,7 +1365,7 @@ TEST_IMPL(ledger_migrate_v1)
 	/* a second open has nothing left to do */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 4);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 5);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check <> 'ok'"), 0);
 	tmp_release(&t);
@@ -1503,6 +1503,33 @@ TEST_IMPL(ledger_quick_check_damage)
 	} else {
 		ASSERT_CONTAINS(err.msg, t.db);	/* refused at open: also loud */
 	}
+	tmp_release(&t);
+	return 0;
+}
+
+/* The tool-version memo: an answer is found again by the binary's
+ * identity, and a different size or mtime (an upgrade) is unknown. */
+TEST_IMPL(ledger_tool_version_memo)
+{
+	struct tmp t;
+	struct ledger *l;
+	char *v = NULL;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 10, 5, &v), 0);
+	ASSERT_NULL(v);
+	ASSERT_EQ(ledger_tool_version_put(l, "/usr/bin/tool", 10, 5, "tool 1.2", NULL), 0);
+	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 10, 5, &v), 1);
+	ASSERT_STR_EQ(v, "tool 1.2");
+	free(v);
+	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 11, 5, &v), 0);
+	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 10, 6, &v), 0);
+	ASSERT_EQ(ledger_tool_version_put(l, "/usr/bin/tool", 10, 5, "tool 1.3", NULL), 0);
+	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 10, 5, &v), 1);
+	ASSERT_STR_EQ(v, "tool 1.3");
+	free(v);
+	ledger_close(l);
 	tmp_release(&t);
 	return 0;
 }
