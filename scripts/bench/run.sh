@@ -40,3 +40,5 @@ BENCH_TOOLS=$(IFS=,; echo "${tools[*]}") "$PYTHON" scripts/bench/bench_watch.py 
 	--watchd ./watchd --out build/bench/watch.json "$@"
 # the ledger: recording speed against a bare insert loop, and query times
 scripts/bench/ledger.sh
+# warm `watchd ci` (every result in a restored ledger) against pre-commit
+"$PYTHON" scripts/bench/ci_bench.py --watchd ./watchd --out build/bench/ci.json

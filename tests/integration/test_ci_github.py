@@ -145,3 +145,41 @@ def test_restored_ledger_is_reused_and_the_summary_says_so(repo, watchd, tmp_pat
     assert "4 from the cache" in r.stdout
     r = watchd("ci", "--format", "json", cwd=clone)
     assert all(g["cached"] for g in r.json["gates"]), r.json
+
+
+FAKE_RUFF = """\
+#!/usr/bin/python3
+import os, sys
+with open(os.environ["RUFF_LOG"], "a") as f:
+    f.write(" ".join(sys.argv[1:2]) + "\\n")
+if sys.argv[1:2] == ["--version"]:
+    print("ruff 0.0.1")
+else:
+    print("[]")
+"""
+
+
+def test_warm_ci_from_a_restored_ledger_starts_no_tool(repo, watchd, tmp_path):
+    """Every result in the ledger: not even the version probe runs."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    ruff = bindir / "ruff"
+    ruff.write_text(FAKE_RUFF)
+    ruff.chmod(0o755)
+    log = tmp_path / "ruff.log"
+    write_config(repo, [{"name": "ruff", "type": "ruff", "include": ["**/*.py"]}])
+    for i in range(5):
+        (repo / f"m{i}.py").write_text(f"X = {i}\n")
+    commit_all(repo, "py")
+    env = {"PATH": f"{bindir}:{os.environ['PATH']}", "RUFF_LOG": str(log)}
+    r = watchd("ci", "--format", "json", env_extra=env)
+    assert r.rc == 0, str(r)
+    assert "--version" in log.read_text() and "check" in log.read_text()
+    clone = tmp_path / "runner"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    (clone / ".watchd").mkdir()
+    shutil.copy(repo / ".watchd" / "ledger.db", clone / ".watchd" / "ledger.db")
+    log.write_text("")
+    r = watchd("ci", "--format", "json", cwd=clone, env_extra=env)
+    assert r.rc == 0 and r.json["gates"][0]["cached"] is True, str(r)
+    assert log.read_text() == "", log.read_text()
