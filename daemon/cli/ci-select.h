@@ -25,7 +25,8 @@ int ci_list(struct cli_ctx *ctx, const char *base, struct strvec *changed,
 /* Parses "K/N". 0, or -1 when malformed or out of range. */
 int ci_shard_parse(const char *arg, struct ci_shard *out);
 /* The oneshot keep filter for arg, a struct ci_shard: a stable hash of the
- * gate name and the path, the same on every machine and run. */
+ * gate name and the path, the same on every machine and run (of the name
+ * alone for a gate given no file names: it runs once, in one shard). */
 bool ci_shard_keep(void *arg, const struct gate *g, const char *path);
 
 #endif

@@ -174,3 +174,20 @@ def test_shards_partition_the_work_without_base(repo, watchd):
     base_project(repo)
     files = check_shards(watchd)
     assert len(files) == 12 + 6
+
+
+def test_shards_run_a_whole_tree_gate_once(repo, watchd):
+    """A gate given no file names (a task runner) judges the tree in one
+    process: it runs in exactly one shard, not in each holding its files."""
+    tree = {"name": "tree", "type": "command", "include": ["**/*.sh"], "parser": "gcc",
+            "command": ["/bin/sh", "-c", "echo 's0.sh:1:1: warning: tree-wide [T1]'; exit 1"]}
+    base_project(repo)
+    write_config(repo, [SHELLCHECK, tree])
+    commit_all(repo, "tree gate")
+    r = watchd("ci", "--format", "json", timeout=120)
+    files, findings = pairs(r.json)
+    assert sum(1 for f in findings if f[0] == "tree") == 1
+    for n in (2, 3, 5):
+        sf, sx = shard_union(watchd, n)
+        assert sorted(sx) == sorted(findings), n
+        assert sorted(sf) == sorted(files), n
