@@ -1,8 +1,9 @@
-/* watchd ci [--base REF] [--format text|json|junit|sarif|github]
+/* watchd ci [--base REF] [--format text|json|junit|sarif|github|codequality]
  *           [--report FORMAT=FILE]... [--shard K/N]
  * CI mirror mode: the same gates and config as on the laptop, over the
  * tracked files (or those changed since the merge base with REF), with
- * reports CI systems read. Trigger "ci". Exit 0 pass, 1 fail, 2 usage,
+ * reports CI systems read. What is judged and by which shard: ci-select.c;
+ * the CI around it (default format, job summary, reproduction): ci-env.c. Trigger "ci". Exit 0 pass, 1 fail, 2 usage,
  * 4 a tool or the environment broke. */
 #include <errno.h>
 #include <stdio.h>
