@@ -522,9 +522,13 @@ char *repo_hooks_dir(struct repo *r)
 	git_buf_dispose(&val);
 	git_config_free(cfg);
 	if (out == NULL) {
-		size_t n = strlen(r->gitdir);
+		/* a linked worktree's git dir is .git/worktrees/NAME, but git
+		 * runs the hooks of the common directory */
+		const char *common = git_repository_commondir(r->repo);
+		const char *dir = common ? common : r->gitdir;
+		size_t n = strlen(dir);
 
-		out = xasprintf("%.*shooks", (int)n, r->gitdir);
+		out = xasprintf("%.*s%shooks", (int)n, dir, n && dir[n - 1] == '/' ? "" : "/");
 	}
 	{
 		size_t n = strlen(out);
