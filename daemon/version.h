@@ -4,5 +4,7 @@
 
 #define WATCHD_VERSION "0.1.0"
 #define WATCHD_PROTO 1
+/* The project's home page: SARIF's tool.driver.informationUri. */
+#define WATCHD_URL "https://github.com/watchd/watchd"
 
 #endif

@@ -51,7 +51,7 @@ _watchd() {
 	--root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	--config|--report|--commit-msg) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--gate) COMPREPLY=($(compgen -W "$(_watchd_gates)" -- "$cur")); return ;;
-	--format) COMPREPLY=($(compgen -W "text json junit sarif github" -- "$cur")); return ;;
+	--format) COMPREPLY=($(compgen -W "text json junit sarif github codequality" -- "$cur")); return ;;
 	--status) COMPREPLY=($(compgen -W "pass fail error interrupted" -- "$cur")); return ;;
 	--limit|--timeout|--keep-days|--keep-runs|--since|--shard|--base) return ;;
 	esac

@@ -1,21 +1,20 @@
-/* watchd ci [--base REF] [--format text|json|junit|sarif|github]
+/* watchd ci [--base REF] [--format text|json|junit|sarif|github|codequality]
  *           [--report FORMAT=FILE]... [--shard K/N]
  * CI mirror mode: the same gates and config as on the laptop, over the
  * tracked files (or those changed since the merge base with REF), with
- * reports CI systems read. Trigger "ci". Exit 0 pass, 1 fail, 2 usage,
+ * reports CI systems read. What is judged and by which shard: ci-select.c;
+ * the CI around it (default format, job summary, reproduction): ci-env.c. Trigger "ci". Exit 0 pass, 1 fail, 2 usage,
  * 4 a tool or the environment broke. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "ci-env.h"
+#include "ci-select.h"
 #include "cli.h"
-#include "daemon/git/repo.h"
 #include "daemon/run/report.h"
-#include "daemon/watch/ignore.h"
 #include "lib/err.h"
-#include "lib/hmap.h"
 #include "lib/xmalloc.h"
 #include "oneshot.h"
 
@@ -25,7 +24,7 @@ static int cmd_ci_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_ci_entry = {
 	.name = "ci",
-	.usage = "[--base REF] [--format text|json|junit|sarif|github] "
+	.usage = "[--base REF] [--format text|json|junit|sarif|github|codequality] "
 	    "[--report FORMAT=FILE]... [--shard K/N] [--gate NAME]...",
 	.help = "CI mirror: the same gates, with CI reports",
 	.flags = CMD_ROOT | CMD_CONFIG,
@@ -61,23 +60,6 @@ static int write_file(const char *path, const struct buf *b)
 	return rc;
 }
 
-/* --shard K/N keeps the files whose path hash falls in bucket K: stable
- * across runs and machines, so N jobs split the tree without talking. */
-static void shard(struct strvec *files, int k, int n)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < files->n; i++) {
-		if ((int)(hmap_hash(files->v[i], strlen(files->v[i])) % (uint64_t)n) == k - 1)
-			files->v[j++] = files->v[i];
-		else
-			free(files->v[i]);
-	}
-	files->n = j;
-	if (files->v)
-		files->v[j] = NULL;
-}
-
 /* --report FORMAT=FILE, each time given: 0, or prints why and returns
  * WD_EXIT_USAGE. The files are borrowed from argv. */
 static int parse_reports(const struct args *args, struct report_out *reports, int *n)
@@ -98,7 +80,8 @@ static int parse_reports(const struct args *args, struct report_out *reports, in
 		name = xstrndup(v, (size_t)(eq - v));
 		f = report_format_parse(name);
 		if (f < 0 || f == REPORT_TEXT) {
-			cli_error("--report %s: expected json, junit, sarif or github", name);
+			cli_error("--report %s: expected json, junit, sarif, github or "
+			    "codequality", name);
 			free(name);
 			return WD_EXIT_USAGE;
 		}
@@ -109,76 +92,36 @@ static int parse_reports(const struct args *args, struct report_out *reports, in
 	return 0;
 }
 
-/* The tracked files (or those changed since base) that exist and are not
- * ignored, into *files. 0, or an exit code after printing why. */
-static int list_files(struct cli_ctx *ctx, const char *base, struct strvec *files)
-{
-	struct wd_err err = { 0 };
-	struct repo *repo = NULL;
-	struct ignore *ig = NULL;
-	size_t j = 0;
-	int rc;
-
-	repo = repo_open(ctx->root);
-	if (repo == NULL) {
-		cli_error("%s is not a git work tree: ci checks tracked files", ctx->root);
-		rc = WD_EXIT_USAGE;
-		goto out;
-	}
-	rc = base ? repo_changed_since(repo, base, files, &err) : repo_index_paths(repo, files);
-	if (rc != 0) {
-		cli_error("%s", err.msg[0] ? err.msg : "cannot read the git index");
-		rc = base ? WD_EXIT_USAGE : WD_EXIT_RUNTIME;
-		goto out;
-	}
-	ig = ignore_new(&ctx->cfg.ignore, repo);
-	for (size_t i = 0; i < files->n; i++) {
-		char *abs = xasprintf("%s/%s", ctx->root, files->v[i]);
-		struct stat st;
-		bool keep = lstat(abs, &st) == 0 && !ignore_path(ig, files->v[i], false);
-
-		free(abs);
-		if (keep)
-			files->v[j++] = files->v[i];
-		else
-			free(files->v[i]);
-	}
-	files->n = j;
-	if (files->v)
-		files->v[j] = NULL;
-out:
-	ignore_free(ig);
-	repo_close(repo);
-	return rc;
-}
-
 static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	struct report_out reports[MAX_REPORTS];
 	struct oneshot o = { .content_root = ctx->root, .trigger = "ci" };
-	struct strvec files = STRVEC_INIT, only = STRVEC_INIT;
+	struct strvec files = STRVEC_INIT, tracked = STRVEC_INIT, only = STRVEC_INIT;
 	const char *format = args_get(args, "format"), *shard_arg = args_get(args, "shard");
-	int fmt = REPORT_TEXT, nreports = 0, shard_k = 0, shard_n = 0, rc;
+	struct ci_shard sh = { 1, 1 };
+	int fmt = ci_default_format(), nreports = 0, rc, e;
+	char merge_base[OID_HEX + 1] = "";
 	cJSON *run = NULL;
 
 	if (format && (fmt = report_format_parse(format)) < 0) {
-		cli_error("--format %s: expected text, json, junit, sarif or github", format);
+		cli_error("--format %s: expected text, json, junit, sarif, github or "
+		    "codequality", format);
 		return WD_EXIT_USAGE;
 	}
 	if ((rc = parse_reports(args, reports, &nreports)) != 0)
 		return rc;
-	if (shard_arg && (sscanf(shard_arg, "%d/%d", &shard_k, &shard_n) != 2 || shard_n < 1 ||
-	    shard_k < 1 || shard_k > shard_n)) {
+	if (shard_arg && ci_shard_parse(shard_arg, &sh) != 0) {
 		cli_error("--shard %s: expected K/N with 1 <= K <= N", shard_arg);
 		return WD_EXIT_USAGE;
 	}
 	if ((rc = oneshot_only_list(ctx, args, &only)) != 0)
 		goto out;
 	o.only = only.n ? &only : NULL;
-	if ((rc = list_files(ctx, args_get(args, "base"), &files)) != 0)
+	if ((rc = ci_list(ctx, args_get(args, "base"), &files, &tracked, merge_base)) != 0)
 		goto out;
-	if (shard_n > 1)
-		shard(&files, shard_k, shard_n);
+	o.all = &tracked;
+	o.keep = ci_shard_keep;
+	o.keep_arg = &sh;
 	o.run_out = &run;
 	rc = oneshot_run(ctx, &o, &files);
 	if (run == NULL)
@@ -203,9 +146,12 @@ static int cmd_ci_exec(struct cli_ctx *ctx, const struct args *args)
 		}
 		buf_release(&b);
 	}
+	if ((e = ci_epilogue(ctx, args, run, fmt, merge_base)) != 0)
+		rc = e;
 out:
 	cJSON_Delete(run);
 	strvec_clear(&files);
 	strvec_clear(&only);
+	strvec_clear(&tracked);
 	return rc;
 }

@@ -238,6 +238,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			.list_files = list_files, .list_arg = &st, .record_empty = true,
 			.content = o->content,
 			.skip = &skip, .only = o->only,
+			.keep = o->keep, .keep_arg = o->keep_arg,
 		};
 
 		s = sched_new(&so, on_done, &st);

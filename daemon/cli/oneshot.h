@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "daemon/run/sched.h"
+#include "gates/gate.h"
 #include "lib/strvec.h"
 
 struct oneshot {
@@ -29,6 +30,10 @@ struct oneshot {
 	 * files are called <summary> files; NULL: print the run as usual. */
 	const char	*summary;
 	int64_t		 started_ms;	/* CLOCK_MONOTONIC at the command's start */
+	bool		 quiet_pass;	/* print nothing when every gate passed */
+	/* when set: only the (gate, file) pairs it keeps run (ci --shard) */
+	bool		(*keep)(void *arg, const struct gate *g, const char *path);
+	void		*keep_arg;
 	cJSON		**run_out;	/* when set: the run's JSON goes here (the
 					 * caller deletes it) and nothing is printed */
 };

@@ -624,9 +624,9 @@ char *repo_hooks_dir(struct repo *r)
 }
 
 int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
-    struct wd_err *err)
+    char merge_base[OID_HEX + 1], struct wd_err *err)
 {
-	git_object *base_obj = NULL;
+	git_object *base_obj = NULL, *base_commit = NULL;
 	git_oid head, mb;
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
@@ -640,25 +640,35 @@ int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
 		    "base, e.g. fetch-depth: 0)" : "");
 		return WD_EGIT;
 	}
+	/* an annotated tag names a tag object, which the merge base search
+	 * does not follow: peel it (and any commit-ish) to its commit */
+	if (git_object_peel(&base_commit, base_obj, GIT_OBJECT_COMMIT) != 0) {
+		wd_err_set(err, WD_EGIT, "--base %s: names a %s, not a commit", base,
+		    git_object_type2string(git_object_type(base_obj)));
+		goto out;
+	}
 	if (git_reference_name_to_id(&head, r->repo, "HEAD") != 0) {
 		wd_err_set(err, WD_EGIT, "HEAD does not point at a commit");
 		goto out;
 	}
 	/* libgit2's revwalk does not understand shallow history: say so
 	 * instead of reporting a bogus "object not found" (PITFALLS §5) */
-	if (git_merge_base(&mb, r->repo, &head, git_object_id(base_obj)) != 0) {
-		wd_err_set(err, WD_EGIT, "no merge base between HEAD and %s%s", base,
+	if (git_merge_base(&mb, r->repo, &head, git_object_id(base_commit)) != 0) {
+		wd_err_set(err, WD_EGIT, "--base %s: no merge base with HEAD%s", base,
 		    git_repository_is_shallow(r->repo) ? ": this is a shallow clone, fetch the "
 		    "full history (e.g. fetch-depth: 0)" : "");
 		goto out;
 	}
+	if (merge_base)
+		git_oid_tostr(merge_base, OID_HEX + 1, &mb);
 	if (git_commit_lookup(&commit, r->repo, &mb) != 0 || git_commit_tree(&tree, commit) != 0) {
 		wd_err_set(err, WD_EGIT, "cannot read the merge base's tree");
 		goto out;
 	}
+	/* tracked files only: an untracked file is no part of what CI checks
+	 * out, so judging it would break local/CI parity */
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
-	opts.flags = GIT_DIFF_IGNORE_SUBMODULES | GIT_DIFF_INCLUDE_UNTRACKED |
-	    GIT_DIFF_RECURSE_UNTRACKED_DIRS;
+	opts.flags = GIT_DIFF_IGNORE_SUBMODULES;
 	if (git_diff_tree_to_workdir_with_index(&diff, r->repo, tree, &opts) != 0) {
 		wd_err_set(err, WD_EGIT, "cannot diff against %s", base);
 		goto out;
@@ -666,7 +676,8 @@ int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
 	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
 
-		if (d->status == GIT_DELTA_DELETED || d->new_file.mode == GIT_FILEMODE_COMMIT)
+		if (d->status == GIT_DELTA_DELETED || d->status == GIT_DELTA_UNTRACKED ||
+		    d->new_file.mode == GIT_FILEMODE_COMMIT)
 			continue;
 		strvec_push(out, d->new_file.path);
 	}
@@ -676,6 +687,7 @@ out:
 	git_diff_free(diff);
 	git_tree_free(tree);
 	git_commit_free(commit);
+	git_object_free(base_commit);
 	git_object_free(base_obj);
 	return rc;
 }

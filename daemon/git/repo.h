@@ -82,12 +82,15 @@ int repo_read_blob(struct repo *r, const char *path, bool from_head, struct buf 
 /* Writes the staged bytes of path to dest (creating directories; symlinks
  * are written as links). 0, -ENOENT when not in the index, or -errno. */
 int repo_index_checkout(struct repo *r, const char *path, const char *dest);
-/* Files that differ between the merge base of HEAD and base and the
- * working tree (what a CI job on a branch should check), not deleted ones.
- * Sorted. 0, or WD_EGIT with err saying why (unknown ref, shallow clone). */
+/* Tracked files that differ between the merge base of HEAD and base and
+ * the working tree (what a CI job on a branch should check), not deleted
+ * or untracked ones. base: any commit-ish git accepts (branches, remote
+ * branches, tags lightweight or annotated, HEAD~3, abbreviated ids).
+ * Sorted. merge_base (unless NULL) gets the merge base's id. 0, or
+ * WD_EGIT with err saying why (unknown ref, not a commit, shallow clone). */
 struct wd_err;
 int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
-    struct wd_err *err);
+    char merge_base[OID_HEX + 1], struct wd_err *err);
 /* Where git looks for hooks: core.hooksPath (relative to the work tree)
  * when set, else GITDIR/hooks. malloc'ed, no trailing '/'. */
 char *repo_hooks_dir(struct repo *r);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/version.h"
+#include "lib/uri.h"
 #include "report.h"
 
 static const char *str(const cJSON *o, const char *k)
@@ -23,7 +25,8 @@ static int num(const cJSON *o, const char *k)
 
 int report_format_parse(const char *name)
 {
-	static const char *const names[] = { "text", "json", "junit", "sarif", "github", NULL };
+	static const char *const names[] = { "text", "json", "junit", "sarif", "github",
+	    "codequality", NULL };
 
 	for (int i = 0; names[i]; i++)
 		if (strcmp(names[i], name) == 0)
@@ -142,6 +145,10 @@ static void junit(const cJSON *run, struct buf *b)
 	buf_release(&suites);
 }
 
+/* The official schema's id (OASIS, with the 2.1.0 errata) */
+#define SARIF_SCHEMA "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/" \
+	"sarif-schema-2.1.0.json"
+
 static const char *sarif_level(const char *sev)
 {
 	if (sev == NULL || strcmp(sev, "error") == 0)
@@ -156,7 +163,7 @@ static void sarif(const cJSON *run, struct buf *b)
 	cJSON *doc = cJSON_CreateObject(), *runs, *g;
 	char *s;
 
-	cJSON_AddStringToObject(doc, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+	cJSON_AddStringToObject(doc, "$schema", SARIF_SCHEMA);
 	cJSON_AddStringToObject(doc, "version", "2.1.0");
 	runs = cJSON_AddArrayToObject(doc, "runs");
 	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(run, "gates")) {
@@ -164,6 +171,10 @@ static void sarif(const cJSON *run, struct buf *b)
 
 		driver = cJSON_AddObjectToObject(cJSON_AddObjectToObject(r, "tool"), "driver");
 		cJSON_AddStringToObject(driver, "name", str(g, "name"));
+		/* the gate is watchd's component: its version and home, which
+		 * code scanning shows beside each alert */
+		cJSON_AddStringToObject(driver, "version", WATCHD_VERSION);
+		cJSON_AddStringToObject(driver, "informationUri", WATCHD_URL);
 		rules = cJSON_AddArrayToObject(driver, "rules");
 		results = cJSON_AddArrayToObject(r, "results");
 		cJSON_AddStringToObject(r, "columnKind", "unicodeCodePoints");
@@ -190,8 +201,17 @@ static void sarif(const cJSON *run, struct buf *b)
 			    str(f, "message") && *str(f, "message") ? str(f, "message") : code);
 			loc = cJSON_CreateObject();
 			phys = cJSON_AddObjectToObject(loc, "physicalLocation");
-			cJSON_AddStringToObject(cJSON_AddObjectToObject(phys, "artifactLocation"), "uri",
-			    str(f, "path") ? str(f, "path") : "");
+			{
+				/* a relative reference against the checkout's root:
+				 * a raw path with a space, '#' or "c:" is no URI */
+				cJSON *art = cJSON_AddObjectToObject(phys, "artifactLocation");
+				struct buf u = BUF_INIT;
+
+				uri_add_relpath(&u, str(f, "path") ? str(f, "path") : "");
+				cJSON_AddStringToObject(art, "uri", u.buf);
+				cJSON_AddStringToObject(art, "uriBaseId", "%SRCROOT%");
+				buf_release(&u);
+			}
 			region = cJSON_AddObjectToObject(phys, "region");
 			cJSON_AddNumberToObject(region, "startLine", num(f, "line") > 0 ? num(f, "line") : 1);
 			if (num(f, "col") > 0)
@@ -212,68 +232,6 @@ static void sarif(const cJSON *run, struct buf *b)
 	cJSON_Delete(doc);
 }
 
-/* Workflow-command escaping: data gets %, CR, LF; properties also : and ,. */
-static void gh_escape(struct buf *b, const char *s, bool property)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '%': buf_addstr(b, "%25"); break;
-		case '\r': buf_addstr(b, "%0D"); break;
-		case '\n': buf_addstr(b, "%0A"); break;
-		case ':': buf_addstr(b, property ? "%3A" : ":"); break;
-		case ',': buf_addstr(b, property ? "%2C" : ","); break;
-		default: buf_addch(b, *s);
-		}
-	}
-}
-
-static void github(const cJSON *run, struct buf *b)
-{
-	const cJSON *g, *f;
-
-	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(run, "gates")) {
-		const char *gs = str(g, "status");
-
-		if (broken(gs)) {
-			buf_addstr(b, "::error title=");
-			gh_escape(b, str(g, "name"), true);
-			buf_addf(b, " %s::", gs);
-			gh_escape(b, str(g, "message") ? str(g, "message") : gs, false);
-			buf_addch(b, '\n');
-		}
-		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "findings")) {
-			const char *sev = str(f, "severity"), *code = str(f, "code");
-			const char *cmd = sev && strcmp(sev, "warning") == 0 ? "warning" :
-			    sev && strcmp(sev, "info") == 0 ? "notice" : "error";
-			int line = num(f, "line"), end = num(f, "end_line");
-
-			buf_addf(b, "::%s file=", cmd);
-			gh_escape(b, str(f, "path") ? str(f, "path") : "", true);
-			if (line > 0) {
-				buf_addf(b, ",line=%d", line);
-				if (end > 0)
-					buf_addf(b, ",endLine=%d", end);
-				/* columns only make sense on one line */
-				if (num(f, "col") > 0 && (end == 0 || end == line)) {
-					buf_addf(b, ",col=%d", num(f, "col"));
-					if (num(f, "end_col") > 0)
-						buf_addf(b, ",endColumn=%d", num(f, "end_col"));
-				}
-			}
-			buf_addstr(b, ",title=");
-			gh_escape(b, str(g, "name"), true);
-			if (code) {
-				buf_addstr(b, " (");
-				gh_escape(b, code, true);
-				buf_addch(b, ')');
-			}
-			buf_addstr(b, "::");
-			gh_escape(b, str(f, "message"), false);
-			buf_addch(b, '\n');
-		}
-	}
-}
-
 void report_write(const cJSON *run, enum report_format fmt, struct buf *out)
 {
 	switch (fmt) {
@@ -284,7 +242,10 @@ void report_write(const cJSON *run, enum report_format fmt, struct buf *out)
 		sarif(run, out);
 		break;
 	case REPORT_GITHUB:
-		github(run, out);
+		report_github(run, out);
+		break;
+	case REPORT_CODEQUALITY:
+		report_codequality(run, out);
 		break;
 	case REPORT_JSON: {
 		char *s = cJSON_Print(run);

@@ -657,9 +657,8 @@ static const char *file_reason(const struct task *t, size_t i, char **owned)
 		why = SELECT_CHANGED;
 	if (!t->cached[i])
 		return why;
-	return *owned = xasprintf("%s; result reused from the cache (run %s judged the same %s)",
-	    why, t->judged_by[i][0] ? t->judged_by[i] : "?",
-	    t->gate->tests ? "content and the same inputs" : "content");
+	return *owned = xasprintf("%s; " SELECT_CACHED " (run %s judged the same %s)", why,
+	    t->judged_by[i][0] ? t->judged_by[i] : "?", t->gate->tests ? "content and the same inputs" : "content");
 }
 
 void exec_record_task(struct sched *s, struct task *t)

@@ -14,6 +14,26 @@
 #include "sched-internal.h"
 #include "select.h"
 
+/* Drops from sel the pairs the caller's filter does not keep (ci shards). */
+static void drop_unkept(struct sched *s, const struct gate *g, struct selection *sel)
+{
+	size_t j = 0;
+
+	if (s->o.keep == NULL)
+		return;
+	for (size_t i = 0; i < sel->files.n; i++) {
+		if (s->o.keep(s->o.keep_arg, g, sel->files.v[i]))
+			sel->files.v[j++] = sel->files.v[i];
+		else {
+			free(hmap_dels(&sel->reasons, sel->files.v[i]));
+			free(sel->files.v[i]);
+		}
+	}
+	sel->files.n = j;
+	if (sel->files.v)
+		sel->files.v[j] = NULL;
+}
+
 /* Drops from sel every path already waiting in a task of the same gate:
  * that task hashes the content when it starts, so it judges the newest
  * bytes anyway. */
@@ -81,6 +101,7 @@ int plan_tasks(struct sched *s, const struct strvec *changed, const struct strve
 		strvec_clear(&with_removed);
 		if (forced && listed)
 			select_everything(g, &all, "the gate's definition changed", &sel);
+		drop_unkept(s, g, &sel);
 		drop_waiting(s, g, &sel);
 		if (sel.files.n == 0) {
 			selection_release(&sel);

@@ -63,6 +63,12 @@ struct sched_opts {
 	 * in it are left out of runs altogether (--gate). */
 	const struct strvec	*skip;
 	const struct strvec	*only;
+	/* When set, only the (gate, file) pairs it returns true for are
+	 * judged: `ci --shard` splits the work, not the input list, so that
+	 * a config-file change or a trigger selects the same pairs in every
+	 * shard and each pair is kept by exactly one. */
+	bool			(*keep)(void *arg, const struct gate *g, const char *path);
+	void			*keep_arg;
 };
 
 /* Called when a run has finished and is recorded. status: "pass", "fail",

@@ -195,14 +195,26 @@ void select_map_trigger(const struct gate *g, const char *src, const struct strv
 }
 
 /* The first reason stands. The first nsorted files of sel, sorted, were
- * selected before (a changed file among them keeps SELECT_CHANGED, which
- * is no entry of reasons at all); later ones have their reason. */
-static void add(struct selection *sel, size_t nsorted, const char *path, char *reason)
+ * selected before as changed (no reasons entry, SELECT_CHANGED); later
+ * ones have their reason. both: a changed file gets this reason too
+ * ("changed; config file X changed"), for a reason that alters the
+ * verdict on its own (the tool's settings); a trigger adds nothing to
+ * a test that runs anyway. */
+static void add(struct selection *sel, size_t nsorted, const char *path, char *reason,
+    bool both)
 {
 	struct strvec before = { sel->files.v, nsorted, nsorted };
 
-	if ((nsorted && strvec_bsearch(&before, path) >= 0) ||
-	    hmap_gets(&sel->reasons, path)) {
+	if (hmap_gets(&sel->reasons, path)) {
+		free(reason);
+		return;
+	}
+	if (nsorted && strvec_bsearch(&before, path) >= 0) {
+		if (!both) {
+			free(reason);
+			return;
+		}
+		hmap_puts(&sel->reasons, path, xasprintf("%s; %s", SELECT_CHANGED, reason));
 		free(reason);
 		return;
 	}
@@ -236,7 +248,7 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 		if (is_config_file(g, p)) {
 			for (size_t k = 0; k < members.n; k++)
 				add(out, nchanged, members.v[k], xasprintf("config file %s changed",
-				    p));
+				    p), true);
 			continue;
 		}
 		if (!is_trigger(g, p) || gate_matches(g, p))
@@ -245,10 +257,10 @@ void select_files(const struct gate *g, const struct strvec *changed, const stru
 		if (tests.n == 0) {
 			for (size_t k = 0; k < members.n; k++)
 				add(out, nchanged, members.v[k], xasprintf("triggered by %s (no test "
-				    "maps to it: the whole set runs)", p));
+				    "maps to it: the whole set runs)", p), false);
 		}
 		for (size_t k = 0; k < tests.n; k++)
-			add(out, nchanged, tests.v[k], xasprintf("triggered by %s", p));
+			add(out, nchanged, tests.v[k], xasprintf("triggered by %s", p), false);
 		strvec_clear(&tests);
 	}
 	strvec_clear(&members);
@@ -262,7 +274,7 @@ void select_everything(const struct gate *g, const struct strvec *all, const cha
 
 	for (size_t k = 0; k < all->n; k++)
 		if (gate_matches(g, all->v[k]))
-			add(out, nsorted, all->v[k], xstrdup(reason));
+			add(out, nsorted, all->v[k], xstrdup(reason), false);
 	strvec_sort(&out->files);
 }
 

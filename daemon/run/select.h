@@ -15,6 +15,8 @@
 
 /* Why a file the batch itself changed runs. */
 #define SELECT_CHANGED "changed"
+/* What a file's reason says when its result came from the cache. */
+#define SELECT_CACHED "result reused from the cache"
 
 struct selection {
 	struct strvec	files;		/* sorted, unique */

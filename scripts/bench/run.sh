@@ -46,3 +46,5 @@ scripts/bench/ledger.sh
 # BENCH_HOOK_FILES, BENCH_HOOK_ROUNDS, BENCH_HOOK_CASES=warm,cold,first
 [ -d tests/tools/node_modules/@astral-sh ] || scripts/install-test-tools.sh
 "$PYTHON" scripts/bench/bench_hook.py --watchd ./watchd --out build/bench/hook.json
+# warm `watchd ci` (every result in a restored ledger) against pre-commit
+"$PYTHON" scripts/bench/ci_bench.py --watchd ./watchd --out build/bench/ci.json

@@ -69,6 +69,9 @@ def base_env(xdg_runtime_dir: str) -> dict:
     env.pop("GIT_DIR", None)
     env.pop("GIT_INDEX_FILE", None)
     env.pop("GIT_WORK_TREE", None)
+    # the tests say which CI they pretend to run in
+    for k in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITLAB_CI", "CI", "WATCHD_SKIP"):
+        env.pop(k, None)
     return env
 
 
@@ -127,7 +130,46 @@ def run_watchd(args, cwd, env, timeout=60, env_extra=None, check_sanitizers=True
         rep = sanitizer_report(err)
         if rep:
             pytest.fail(f"sanitizer report from watchd {' '.join(argv)}:\n{rep}")
+    _check_reports(argv, out, cwd)
     return res
+
+
+SARIF_SCHEMA = REPO_DIR / "tests" / "fixtures" / "sarif-schema" / "sarif-schema-2.1.0.json"
+# RFC 3986 relative-ref with a path only: pchar, '/', %HH; no scheme-like
+# first segment (a ':' there needs "./" in front)
+_PCHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-F]{2})"
+_URI_REF = re.compile(r"^" + _PCHAR.replace(":@", "@") + r"*(?:/" + _PCHAR + r"*)*$")
+
+
+def check_sarif(text: str) -> dict:
+    """Validates a SARIF log against the official 2.1.0 schema (vendored,
+    Debian's python3-jsonschema) and its artifact URIs against RFC 3986;
+    returns the document."""
+    import jsonschema  # python3-jsonschema
+    doc = json.loads(text)
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(doc)
+    for run in doc["runs"]:
+        assert run["tool"]["driver"].get("version") and \
+            run["tool"]["driver"].get("informationUri"), run["tool"]
+        for res in run.get("results", []):
+            for loc in res.get("locations", []):
+                art = loc["physicalLocation"]["artifactLocation"]
+                assert art.get("uriBaseId") == "%SRCROOT%", art
+                assert _URI_REF.match(art["uri"]), art
+    return doc
+
+
+def _check_reports(argv, out, cwd):
+    """Every SARIF file or stream a test makes watchd write is validated."""
+    for i, a in enumerate(argv[:-1]):
+        nxt = argv[i + 1]
+        if a == "--format" and nxt == "sarif" and out.strip():
+            check_sarif(out)
+        if a == "--report" and nxt.startswith("sarif="):
+            path = Path(cwd) / nxt[len("sarif="):]
+            if path.exists():
+                check_sarif(path.read_text(encoding="utf-8"))
 
 
 def wait_until(predicate, timeout=20, interval=0.05, what=None):

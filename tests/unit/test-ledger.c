@@ -1542,3 +1542,30 @@ TEST_IMPL(ledger_quick_check_damage)
 	tmp_release(&t);
 	return 0;
 }
+
+/* The tool-version memo: an answer is found again by the binary's
+ * identity, and a different size or mtime (an upgrade) is unknown. */
+TEST_IMPL(ledger_tool_version_memo)
+{
+	struct tmp t;
+	struct ledger *l;
+	char *v = NULL;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 10, 5, &v), 0);
+	ASSERT_NULL(v);
+	ASSERT_EQ(ledger_tool_version_put(l, "/usr/bin/tool", 10, 5, "tool 1.2", NULL), 0);
+	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 10, 5, &v), 1);
+	ASSERT_STR_EQ(v, "tool 1.2");
+	free(v);
+	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 11, 5, &v), 0);
+	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 10, 6, &v), 0);
+	ASSERT_EQ(ledger_tool_version_put(l, "/usr/bin/tool", 10, 5, "tool 1.3", NULL), 0);
+	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 10, 5, &v), 1);
+	ASSERT_STR_EQ(v, "tool 1.3");
+	free(v);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}

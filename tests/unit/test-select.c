@@ -351,3 +351,30 @@ TEST_IMPL(select_first_reason_stands)
 	gate_release(&g);
 	return 0;
 }
+
+/* A reason is the truth: a file that changed and whose gate's config file
+ * changed too says both; one that did not change says only the config. */
+TEST_IMPL(select_reason_changed_and_config)
+{
+	static const char *const all_files[] = { "a.py", "b.py", "ruff.toml", NULL };
+	struct strvec all = STRVEC_INIT, changed = STRVEC_INIT;
+	struct selection sel = SELECTION_INIT;
+	struct gate g;
+
+	gate_init(&g, "**/*.py", NULL);
+	strvec_push(&g.config_files, "ruff.toml");
+	list(&all, all_files);
+	strvec_push(&changed, "b.py");
+	strvec_push(&changed, "ruff.toml");
+	select_files(&g, &changed, &all, &sel);
+	ASSERT_EQ(sel.files.n, 2);
+	ASSERT_STR_EQ(sel.files.v[0], "a.py");
+	ASSERT_STR_EQ(sel.files.v[1], "b.py");
+	ASSERT_STR_EQ(hmap_gets(&sel.reasons, "a.py"), "config file ruff.toml changed");
+	ASSERT_STR_EQ(hmap_gets(&sel.reasons, "b.py"), "changed; config file ruff.toml changed");
+	selection_release(&sel);
+	strvec_clear(&changed);
+	strvec_clear(&all);
+	gate_release(&g);
+	return 0;
+}
