@@ -218,7 +218,10 @@ void path_on_batch(void *arg, const struct strvec *changed, const struct strvec 
 	char id[ULID_LEN + 1];
 	struct wd_err err = { 0 };
 
-	if (d->config_rel && strvec_bsearch(changed, d->config_rel) >= 0)
+	/* a deleted config is reported as a refused reload: the running one
+	 * stays, and status and the log say why */
+	if (d->config_rel && (strvec_bsearch(changed, d->config_rel) >= 0 ||
+	    strvec_find(removed, d->config_rel) >= 0))
 		reload_config(d);
 	if (sched_submit(d->sched, changed, removed, seq, id, &err) < 0)
 		log_warnx("cannot record a run: %s", err.msg);

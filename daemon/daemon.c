@@ -220,6 +220,11 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	 * hold systemd's socket */
 	d.notify = sdnotify_init() == 1;
 	signal(SIGPIPE, SIG_IGN);
+	/* A working directory inside ROOT would pin it: its deletion would
+	 * not be reported (IN_DELETE_SELF waits for the last reference) and
+	 * status could not say "root removed". Every path here is absolute. */
+	if (chdir("/") != 0)
+		log_warn("chdir /");
 	if ((n = cli_state_dir(ctx)) != 0)
 		return fail_start(&ready_fd, WD_EXIT_RUNTIME, "cannot create %s: %s",
 		    ctx->state_dir, strerror(-n));

@@ -57,8 +57,9 @@ static int spawn_detached(struct cli_ctx *ctx)
 		setsid();
 		if (fork() != 0)
 			_exit(0);
-		/* do not pin the starter's directory (it may be removed) */
-		if (chdir(ctx->root) != 0 && chdir("/") != 0)
+		/* pin no directory: neither the starter's nor ROOT, whose
+		 * deletion must reach the watcher at once (daemon_main) */
+		if (chdir("/") != 0)
 			_exit(WD_EXIT_RUNTIME);
 		nul = open("/dev/null", O_RDWR);
 		if (nul >= 0) {

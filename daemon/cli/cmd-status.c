@@ -93,9 +93,14 @@ static void print_live(const cJSON *o)
 		const cJSON *deg = cJSON_GetObjectItemCaseSensitive(w, "degraded");
 		const cJSON *res = cJSON_GetObjectItemCaseSensitive(w, "rescans");
 
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(w, "degraded_reason");
+
 		printf("watching: %d directories (inotify), %d rescan(s)%s\n",
 		    dirs ? dirs->valueint : 0, res ? res->valueint : 0,
-		    cJSON_IsTrue(deg) ? ", DEGRADED: some directories are polled (see the log)" : "");
+		    cJSON_IsTrue(deg) ? ", DEGRADED" : "");
+		if (cJSON_IsTrue(deg))
+			printf("degraded: %s\n", cJSON_IsString(why) ? why->valuestring :
+			    "some directories are polled (see the log)");
 	}
 	if (cJSON_IsObject(q)) {
 		const cJSON *pf = cJSON_GetObjectItemCaseSensitive(q, "pending_files");

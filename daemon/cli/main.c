@@ -26,13 +26,23 @@ static char *absolute(const char *path)
 }
 
 /* ROOT: --root, else the git work tree containing cwd, else cwd. */
-static int resolve_root(struct cli_ctx *ctx, const char *root_opt)
+static int resolve_root(struct cli_ctx *ctx, const char *root_opt, bool may_be_gone)
 {
 	char real[PATH_MAX];
 	char *root;
 
 	if (root_opt) {
 		if (realpath(root_opt, real) == NULL) {
+			/* a daemon whose ROOT was deleted or moved away still
+			 * answers `status` and `stop` at the path it watched */
+			if (may_be_gone && errno == ENOENT && root_opt[0] == '/') {
+				size_t n = strlen(root_opt);
+
+				while (n > 1 && root_opt[n - 1] == '/')
+					n--;
+				root = xstrndup(root_opt, n);
+				goto resolved;
+			}
 			cli_error("--root %s: %s", root_opt, strerror(errno));
 			return WD_EXIT_USAGE;
 		}
@@ -52,6 +62,7 @@ static int resolve_root(struct cli_ctx *ctx, const char *root_opt)
 			root = xstrdup(real);
 		}
 	}
+resolved:
 	ctx->root = root;
 	ctx->state_dir = xasprintf("%s/.watchd", root);
 	ctx->ledger_path = xasprintf("%s/.watchd/ledger.db", root);
@@ -149,7 +160,8 @@ int main(int argc, char **argv)
 		rc = cli_usage(cmd);
 		goto out;
 	}
-	if ((cmd->flags & CMD_ROOT) && (rc = resolve_root(&ctx, args_get(&gargs, "root"))) != 0)
+	if ((cmd->flags & CMD_ROOT) && (rc = resolve_root(&ctx, args_get(&gargs, "root"),
+	    strcmp(cmd->name, "status") == 0 || strcmp(cmd->name, "stop") == 0)) != 0)
 		goto out;
 	if ((cmd->flags & CMD_CONFIG) && (rc = cli_load_config(&ctx)) != 0)
 		goto out;

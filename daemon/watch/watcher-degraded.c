@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -131,7 +132,7 @@ static void degraded_settle(struct watcher *w)
 {
 	bool was = w->st.degraded;
 
-	w->st.degraded = w->fd < 0 || any_unwatched(w->tree->top);
+	w->st.degraded = w->fd < 0 || w->root_gone || any_unwatched(w->tree->top);
 	if (!w->st.degraded) {
 		w->degraded_at = 0;
 		if (was)
@@ -151,16 +152,60 @@ void degraded_retry(struct watcher *w, struct tree_dir *d)
 	degraded_settle(w);
 }
 
+static void drop_all(struct watcher *w, struct tree_dir *d)
+{
+	for (struct tree_dir *c = d->child; c; c = c->sibling)
+		drop_all(w, c);
+	watch_drop(w, d);
+}
+
+void degraded_root_gone(struct watcher *w, const char *how)
+{
+	if (w->root_gone)
+		return;
+	w->root_gone = true;
+	/* a moved tree keeps its watches: its events would be read as
+	 * ROOT's; a deleted one has lost them already */
+	drop_all(w, w->tree->top);
+	snprintf(w->reason, sizeof(w->reason), "root removed: %s was %s; nothing is watched "
+	    "until it is back, then it is rescanned", w->root, how);
+	w->unreadable_reason = false;
+	log_warnx("%s", w->reason);
+	w->st.degraded = true;
+	w->degraded_at = 0;
+	degraded_schedule(w);
+}
+
+/* The degraded poll while ROOT is gone: is it back? */
+static bool root_back(struct watcher *w)
+{
+	struct stat st;
+
+	if (stat(w->root, &st) < 0 || !S_ISDIR(st.st_mode))
+		return false;
+	w->root_gone = false;
+	w->reason[0] = '\0';
+	log_info("ROOT %s is back; rescanning it", w->root);
+	w->st.rescans++;
+	scan_path(w, w->tree->top, true);
+	return true;
+}
+
 /* One pass over what has no watch. */
 void degraded_scan(struct watcher *w)
 {
 	uint64_t t0 = uv_hrtime(), ms;
 	bool was = w->st.degraded;
 
+	if (w->root_gone && !root_back(w)) {
+		w->degraded_at = uv_now(w->loop) + DEGRADED_SCAN_MS;
+		return;
+	}
+
 	degraded_pass(w, w->tree->top);
 	ms = (uv_hrtime() - t0) / 1000000;
 	w->degraded_ms = ms * DEGRADED_DUTY > DEGRADED_SCAN_MS ? ms * DEGRADED_DUTY : DEGRADED_SCAN_MS;
-	w->st.degraded = w->fd < 0 || any_unwatched(w->tree->top);
+	w->st.degraded = w->fd < 0 || w->root_gone || any_unwatched(w->tree->top);
 	w->degraded_at = w->st.degraded ? uv_now(w->loop) + w->degraded_ms : 0;
 	if (was && !w->st.degraded) {
 		log_info("all directories are watched again; leaving degraded mode");

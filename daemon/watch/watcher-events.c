@@ -357,11 +357,17 @@ static void handle(struct watcher *w, const struct inotify_event *ev)
 			w->st.dirs--;
 		}
 		if (d == w->tree->top)
-			log_warnx("ROOT %s is gone; nothing is watched any more", w->root);
+			degraded_root_gone(w, "deleted");
+		return;
+	}
+	if (d == w->tree->top && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))) {
+		degraded_root_gone(w, ev->mask & IN_MOVE_SELF ? "moved away" : "deleted");
 		return;
 	}
 	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
 		return;		/* the parent's event (or IN_IGNORED) does the work */
+	if (w->root_gone)
+		return;		/* a moved-away tree's events name no path of ROOT */
 	if (ev->len == 0)
 		return;
 	if (log_verbosity >= LOG_LVL_TRACE) {
@@ -373,6 +379,10 @@ static void handle(struct watcher *w, const struct inotify_event *ev)
 		dir_event(w, d, ev);
 	else
 		file_event(w, d, ev);
+	/* ROOT's own IN_DELETE_SELF waits until nothing holds it, and the
+	 * ledger's open files do: an emptied ROOT is looked at instead */
+	if (d == w->tree->top && (ev->mask & (IN_DELETE | IN_MOVED_FROM)))
+		w->root_check = true;
 }
 
 void events_handle(struct watcher *w, const char *buf, size_t n)
@@ -400,6 +410,19 @@ void events_after(struct watcher *w)
 		rescan_overflow(w);
 	}
 	degraded_report(w);
+	if (w->root_check) {
+		struct tree_dir *top = w->tree->top;
+
+		w->root_check = false;
+		if (!w->root_gone && top->child == NULL && top->ents.n == 0) {
+			struct stat st;
+
+			if (stat(w->root, &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
+				degraded_root_gone(w, "deleted");
+			else	/* rmdir may come next: look again shortly */
+				watcher_rules_changed(w, "ROOT emptied");
+		}
+	}
 	/* Moves whose pair did not come in this read get a short grace. */
 	if (w->parked && !uv_is_active((uv_handle_t *)&w->move_timer))
 		uv_timer_start(&w->move_timer, on_move_timer, MOVE_EXPIRE_MS, 0);

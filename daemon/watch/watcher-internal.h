@@ -94,6 +94,9 @@ struct watcher {
 	bool		 enospc_seen;	/* warn once the tree's size is known */
 	char		 reason[640];	/* why degraded */
 	bool		 unreadable_reason;	/* reason says "cannot be read" */
+	bool		 root_check;	/* something left ROOT: is it empty, gone? */
+	bool		 root_gone;	/* ROOT deleted or moved away: nothing
+					 * watched until it is back */
 };
 
 /* watcher.c: what becomes of a directory's watch when its node is freed
@@ -151,5 +154,9 @@ void degraded_unreadable(struct watcher *w, struct tree_dir *d, int err);
 /* Tries d again now (an IN_ATTRIB on it: chmod): watched and scanned once
  * readable; then leaves degraded mode when nothing else keeps it there. */
 void degraded_retry(struct watcher *w, struct tree_dir *d);
+/* ROOT itself was deleted or moved away (how: "deleted", "moved away"):
+ * every watch goes, status says so, and the degraded poll looks for ROOT
+ * to come back, then rescans it whole. */
+void degraded_root_gone(struct watcher *w, const char *how);
 
 #endif

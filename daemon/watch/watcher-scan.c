@@ -299,7 +299,9 @@ void scan_path(struct watcher *w, struct tree_dir *d, bool report)
 	fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	free(abs);
 	if (fd < 0) {
-		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+		if (d == w->tree->top && (errno == ENOENT || errno == ENOTDIR))
+			degraded_root_gone(w, "deleted");
+		else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
 			degraded_unreadable(w, d, errno);
 		return;
 	}
