@@ -510,8 +510,9 @@ char *repo_hooks_dir(struct repo *r)
 	git_buf val = { 0 };
 	char *out = NULL;
 
+	/* git_config_get_path expands "~/" as git does for core.hooksPath */
 	if (git_repository_config_snapshot(&cfg, r->repo) == 0 &&
-	    git_config_get_string_buf(&val, cfg, "core.hooksPath") == 0 && val.size > 0) {
+	    git_config_get_path(&val, cfg, "core.hooksPath") == 0 && val.size > 0) {
 		const char *wd = git_repository_workdir(r->repo);
 
 		if (val.ptr[0] == '/' || wd == NULL)
@@ -522,9 +523,15 @@ char *repo_hooks_dir(struct repo *r)
 	git_buf_dispose(&val);
 	git_config_free(cfg);
 	if (out == NULL) {
-		size_t n = strlen(r->gitdir);
+		/* a linked worktree shares the main repository's hooks, as
+		 * `git rev-parse --git-path hooks` says: they live in the
+		 * common dir, not in .git/worktrees/NAME */
+		const char *common = git_repository_commondir(r->repo);
 
-		out = xasprintf("%.*shooks", (int)n, r->gitdir);
+		if (common == NULL)
+			common = r->gitdir;
+		out = xasprintf("%s%shooks", common,
+		    common[0] && common[strlen(common) - 1] == '/' ? "" : "/");
 	}
 	{
 		size_t n = strlen(out);

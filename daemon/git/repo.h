@@ -63,8 +63,10 @@ int repo_index_checkout(struct repo *r, const char *path, const char *dest);
 struct wd_err;
 int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
     struct wd_err *err);
-/* Where git looks for hooks: core.hooksPath (relative to the work tree)
- * when set, else GITDIR/hooks. malloc'ed, no trailing '/'. */
+/* Where git looks for hooks (`git rev-parse --git-path hooks`):
+ * core.hooksPath (relative to the work tree, "~/" expanded)
+ * when set, else the common git dir's hooks/ (shared by linked worktrees).
+ * malloc'ed, no trailing '/'. */
 char *repo_hooks_dir(struct repo *r);
 /* Appends the absolute paths of the ignore files outside the work tree's
  * .gitignore files that git reads: GITDIR/info/exclude (of the common
