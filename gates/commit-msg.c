@@ -402,52 +402,57 @@ static bool written_by_git(const struct line *h)
 	return (starts(h, "Revert \"") || starts(h, "Reapply \"")) && h->s[h->len - 1] == '"';
 }
 
-size_t commit_msg_check(const char *msg, size_t len, const struct commit_msg_opts *o,
-    const char *path, struct findings *out)
+/* Judges the cleaned lines v[0..n) (n > 0) as a whole message. */
+static void judge(struct ctx *c, const struct line *v, size_t n)
 {
-	struct ctx c = { o, path, out, 0 };
-	struct line *v = NULL;
-	size_t n = clean_lines(msg, len, o->comment_char ? o->comment_char : '#', &v);
 	size_t off = 0;
 	bool autosquash = false;
 
-	if (n == 0) {
-		add(&c, 1, 1, "CC1", "the commit message is empty (rule 1: \"type: "
-		    "description\")");
-		goto out;
-	}
 	if (written_by_git(&v[0]))
-		goto out;
+		return;
 	/* git commit --fixup/--squash write "fixup! <subject>" (repeatable);
 	 * --fixup=amend:/reword: write "amend! <subject>", then the new
 	 * message, which replaces the old one when rebase squashes */
 	for (;;) {
 		struct line rest = { v[0].s + off, v[0].len - off, v[0].no };
 
-		if (starts(&rest, "fixup! ") || starts(&rest, "squash! "))
-			off += rest.s[0] == 'f' ? 7 : 8;
-		else if (starts(&rest, "amend! "))
+		if (starts(&rest, "fixup! ") || starts(&rest, "amend! "))
 			off += 7;
+		else if (starts(&rest, "squash! "))
+			off += 8;
 		else
 			break;
 		autosquash = true;
 	}
 	if (autosquash && starts(&v[0], "amend! ") && n > 2 && is_blank(&v[1])) {
-		check_header(&c, &v[2], 0);
-		check_rest(&c, v + 2, n - 2);
-		goto out;
+		judge(c, v + 2, n - 2);
+		return;
 	}
 	if (autosquash) {
 		struct line rest = { v[0].s + off, v[0].len - off, v[0].no };
 
-		/* a fixup of a merge or revert keeps git's subject */
+		/* a fixup of a merge or revert keeps git's subject; a squash's
+		 * body is folded into the target's message later */
 		if (!written_by_git(&rest))
-			check_header(&c, &v[0], off);
-		goto out;	/* the body is folded into the target's later */
+			check_header(c, &v[0], off);
+		return;
 	}
-	check_header(&c, &v[0], 0);
-	check_rest(&c, v, n);
-out:
+	check_header(c, &v[0], 0);
+	check_rest(c, v, n);
+}
+
+size_t commit_msg_check(const char *msg, size_t len, const struct commit_msg_opts *o,
+    const char *path, struct findings *out)
+{
+	struct ctx c = { o, path, out, 0 };
+	struct line *v = NULL;
+	size_t n = clean_lines(msg, len, o->comment_char ? o->comment_char : '#', &v);
+
+	if (n == 0)
+		add(&c, 1, 1, "CC1", "the commit message is empty (rule 1: \"type: "
+		    "description\")");
+	else
+		judge(&c, v, n);
 	free(v);
 	return c.n;
 }

@@ -3,7 +3,8 @@
  * tree under .watchd/tmp -- never the working tree, and reuses what the
  * daemon already judged for that content (same blob ids, same gate
  * fingerprints), so a commit after the daemon has seen the edits is
- * near-instant. Trigger "hook". Exit 0 pass, 1 a gate failed, 4 broken. */
+ * near-instant. Trigger "hook". Exit 0 pass, 1 a gate failed, 4 broken.
+ * --commit-msg FILE is the commit-msg hook's check (check-msg.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check-msg.h"
 #include "cli.h"
 #include "daemon/git/repo.h"
 #include "daemon/run/select.h"
@@ -23,12 +25,13 @@ static int cmd_check_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "--staged [--json] [--no-cache]",
-	.help = "pre-commit: judge exactly the staged content",
+	.usage = "--staged [--json] [--no-cache] | --commit-msg FILE [--json]",
+	.help = "pre-commit: judge exactly the staged content; commit-msg: the message",
 	.flags = CMD_ROOT | CMD_CONFIG,
 	.args = {
 		.opts = (const struct args_opt[]){
 			{ "staged", 0 },
+			{ "commit-msg", ARGS_VALUE },
 			{ "json", 0 },
 			{ "no-cache", 0 },
 			{ NULL, 0 },
@@ -92,9 +95,16 @@ static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 	char *dir = NULL;
 	int rc = WD_EXIT_RUNTIME;
 
+	if (args_get(args, "commit-msg")) {
+		if (args_has(args, "staged") || args_has(args, "no-cache")) {
+			cli_error("check: --commit-msg judges the message alone");
+			return cli_usage(&cmd_check_entry);
+		}
+		return check_commit_msg(ctx, args_get(args, "commit-msg"), args_has(args, "json"));
+	}
 	/* the working tree is the daemon's and `run`'s; check judges commits */
 	if (!args_has(args, "staged")) {
-		cli_error("check: --staged is required");
+		cli_error("check: --staged or --commit-msg FILE is required");
 		return cli_usage(&cmd_check_entry);
 	}
 	o.json = args_has(args, "json");

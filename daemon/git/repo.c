@@ -598,3 +598,19 @@ out:
 	git_object_free(base_obj);
 	return rc;
 }
+
+char repo_comment_char(struct repo *r)
+{
+	git_config *cfg = NULL;
+	git_buf val = { 0 };
+	char c = '#';
+
+	/* "auto" picks a character per message when git writes the template;
+	 * what it picked is not recorded, so '#' it is */
+	if (r && git_repository_config_snapshot(&cfg, r->repo) == 0 &&
+	    git_config_get_string_buf(&val, cfg, "core.commentChar") == 0 && val.size == 1)
+		c = val.ptr[0];
+	git_buf_dispose(&val);
+	git_config_free(cfg);
+	return c;
+}

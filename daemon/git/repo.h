@@ -68,6 +68,9 @@ int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
  * when set, else the common git dir's hooks/ (shared by linked worktrees).
  * malloc'ed, no trailing '/'. */
 char *repo_hooks_dir(struct repo *r);
+/* git's comment character for commit messages (core.commentChar; '#'
+ * when unset, "auto" or longer than one byte). r may be NULL. */
+char repo_comment_char(struct repo *r);
 /* Appends the absolute paths of the ignore files outside the work tree's
  * .gitignore files that git reads: GITDIR/info/exclude (of the common
  * directory, for linked worktrees) and core.excludesFile (or git's XDG

@@ -197,6 +197,8 @@ TEST_IMPL(commit_msg_git_written)
 		{ "amend! feat: old subject\n\nfeat: the new subject\n\nbody\n", "" },
 		{ "amend! feat: old subject\n\nnew subject without type\n", "CC1@3:4" },
 		{ "amend! feat: old\n\nfeat: new\nbody right under\n", "CC6@4:1" },
+		{ "amend! fixup! feat: x\n\nfixup! feat: x\n", "" },	/* reword of a fixup */
+		{ "amend! feat: x\n\nMerge branch 'a'\n", "" },
 		{ "Merge stuff\n", "CC1@1:6" },			/* not git's wording */
 		{ "Revert something\n", "CC1@1:7" },
 	};
