@@ -213,3 +213,46 @@ def test_chains_a_pre_commit_framework_hook(repo, watchd, env, tmp_path):
     p = subprocess.run(["pre-commit", "uninstall"], cwd=repo, env=e,
                        capture_output=True, text=True)
     assert p.returncode == 0 and not hook.exists(), p.stdout + p.stderr
+
+
+PRE_COMMIT_MSG_CONFIG = """repos:
+- repo: local
+  hooks:
+  - id: signed
+    name: signed
+    language: system
+    entry: sh signed.sh
+    stages: [commit-msg]
+"""
+
+
+@pytest.mark.skipif(shutil.which("pre-commit") is None, reason="pre-commit not installed")
+def test_chains_a_pre_commit_framework_commit_msg_hook(repo, watchd, env, tmp_path):
+    """pre-commit's commit-msg hook gets the message file from the wrapper,
+    and both it and watchd's commit-msg gate must pass."""
+    e = dict(env, PRE_COMMIT_HOME=str(tmp_path / "pc-home"))
+    write_config(repo, [{"name": "msg", "type": "commit-msg"}])
+    (repo / ".gitignore").write_text("hook.log\n.watchd/\n")
+    (repo / ".pre-commit-config.yaml").write_text(PRE_COMMIT_MSG_CONFIG)
+    (repo / "signed.sh").write_text('echo "framework $1" >> hook.log\n'
+                                    'grep -q "^Signed-off-by: " "$1"\n')
+    commit_all(repo, "chore: setup")
+    p = subprocess.run(["pre-commit", "install", "--hook-type", "commit-msg"], cwd=repo,
+                       env=e, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    hook = repo / ".git" / "hooks" / "commit-msg"
+    theirs = hook.read_bytes()
+    r = watchd("hook", "install", "--force")
+    assert r.rc == 0, str(r)
+    assert (repo / ".git" / "hooks" / "commit-msg.local").read_bytes() == theirs
+    (repo / "a.txt").write_text("x\n")
+    git(repo, "add", "a.txt")
+    r = commit(repo, e, "-m", "feat: unsigned")            # the framework says no
+    assert r.returncode != 0 and "signed" in r.stdout + r.stderr
+    assert (repo / "hook.log").read_text() == "framework .git/COMMIT_EDITMSG\n"
+    r = commit(repo, e, "-s", "-m", "not conventional")     # watchd says no
+    assert r.returncode != 0 and "CC1" in r.stdout + r.stderr
+    r = commit(repo, e, "-s", "-m", "feat: signed")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert watchd("hook", "uninstall").rc == 0
+    assert hook.read_bytes() == theirs
