@@ -136,6 +136,30 @@ static char *sh_quote(const char *s)
 	return buf_detach(&b, NULL);
 }
 
+/* mkdir -p: core.hooksPath may name a directory nobody made yet. */
+static int make_dirs(const char *dir)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+
+	for (char *s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		{
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST)
+				rc = -1;
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
 /* True when the path exists, as a file or a link (even a dangling one). */
 static bool exists(const char *path)
 {
@@ -272,7 +296,7 @@ static int cmd_hook_exec(struct cli_ctx *ctx, const struct args *args)
 		if ((rc = wants_commit_msg(ctx, &msg)) != 0)
 			goto out;
 		rc = WD_EXIT_RUNTIME;
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		if (make_dirs(dir) < 0) {
 			cli_error("cannot create %s: %s", dir, strerror(errno));
 			goto out;
 		}

@@ -256,3 +256,10 @@ def test_chains_a_pre_commit_framework_commit_msg_hook(repo, watchd, env, tmp_pa
     assert r.returncode == 0, r.stdout + r.stderr
     assert watchd("hook", "uninstall").rc == 0
     assert hook.read_bytes() == theirs
+
+
+def test_nested_core_hooks_path_is_created(repo, watchd):
+    git(repo, "config", "core.hooksPath", "tools/git/hooks")
+    r = watchd("hook", "install")
+    assert r.rc == 0, str(r)
+    assert (repo / "tools" / "git" / "hooks" / "pre-commit").exists()
