@@ -220,3 +220,17 @@ def test_without_a_commit_msg_gate_the_message_passes(repo, watchd, tmp_path):
     msg.write_text("anything\n")
     r = watchd("check", "--commit-msg", str(msg))
     assert r.rc == 0 and "no commit-msg gate" in r.stderr
+
+
+def test_linked_worktree_commit_uses_the_shared_hook(repo, watchd, env, tmp_path):
+    install(repo, watchd)
+    wt = tmp_path / "wt"
+    git(repo, "worktree", "add", "-q", "-b", "side", str(wt))
+    (wt / "w.txt").write_text("w\n")
+    git(wt, "add", "w.txt")
+    r = commit(wt, env, "-m", "no type here")
+    assert r.returncode != 0 and "COMMIT_EDITMSG:1:3: CC1 " in r.stdout + r.stderr, \
+        r.stdout + r.stderr
+    r = commit(wt, env, "-m", "test: from the worktree")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert head_subject(wt) == "test: from the worktree"
