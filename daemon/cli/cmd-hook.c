@@ -70,7 +70,10 @@ static bool is_ours(const char *path)
 
 /* Writes our hook script to path through a temporary file, so that a
  * commit starting meanwhile sees the old hook or the new, never half. */
-static int write_hook(const char *path, const struct hook_kind *k, const char *self)
+/* self: the sh-quoted binary; opts: global options for it ("" or
+ * " --config 'FILE'") */
+static int write_hook(const char *path, const struct hook_kind *k, const char *self,
+    const char *opts)
 {
 	char *tmp = xasprintf("%s.watchd-tmp", path);
 	FILE *fp = fopen(tmp, "w");
@@ -94,8 +97,8 @@ static int write_hook(const char *path, const struct hook_kind *k, const char *s
 	    "\t\"$prev\" \"$@\" || exit $?\n"
 	    "fi\n"
 	    "watchd=%s\n[ -x \"$watchd\" ] || watchd=watchd\n"
-	    "exec \"$watchd\" %s\n", HOOK_MARK, k->what,
-	    k->check, k->name, k->name, k->name, self, k->check);
+	    "exec \"$watchd\"%s %s\n", HOOK_MARK, k->what,
+	    k->check, k->name, k->name, k->name, self, opts, k->check);
 	if (fclose(fp) != 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && chmod(tmp, 0755) < 0)
@@ -169,7 +172,8 @@ static bool exists(const char *path)
 }
 
 /* Installs one hook in dir. Returns an exit code. */
-static int install_one(const char *dir, const struct hook_kind *k, const char *self, bool force)
+static int install_one(const char *dir, const struct hook_kind *k, const char *self,
+    const char *opts, bool force)
 {
 	char *hook = xasprintf("%s/%s", dir, k->name);
 	char *local = xasprintf("%s.local", hook);
@@ -196,7 +200,7 @@ static int install_one(const char *dir, const struct hook_kind *k, const char *s
 		}
 		printf("watchd: kept the earlier %s hook as %s; it runs first\n", k->name, local);
 	}
-	if ((w = write_hook(hook, k, self)) != 0) {
+	if ((w = write_hook(hook, k, self, opts)) != 0) {
 		cli_error("cannot write %s: %s", hook, strerror(-w));
 		goto out;
 	}
@@ -273,7 +277,7 @@ static int cmd_hook_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	const char *action = args->argv[0];
 	struct repo *repo = NULL;
-	char *dir = NULL, *quoted = NULL;
+	char *dir = NULL, *quoted = NULL, *opts = NULL;
 	bool force = args_has(args, "force"), msg = false;
 	int rc = WD_EXIT_RUNTIME;
 
@@ -293,6 +297,14 @@ static int cmd_hook_exec(struct cli_ctx *ctx, const struct args *args)
 
 		quoted = sh_quote(self);
 		free(self);
+		/* a config named at install time is the one the hooks judge by */
+		if (ctx->config_given) {
+			char *q = sh_quote(ctx->config_path);
+
+			opts = xasprintf(" --config %s", q);
+			free(q);
+		} else
+			opts = xstrdup("");
 		if ((rc = wants_commit_msg(ctx, &msg)) != 0)
 			goto out;
 		rc = WD_EXIT_RUNTIME;
@@ -300,11 +312,11 @@ static int cmd_hook_exec(struct cli_ctx *ctx, const struct args *args)
 			cli_error("cannot create %s: %s", dir, strerror(errno));
 			goto out;
 		}
-		rc = install_one(dir, &hook_pre_commit, quoted, force);
+		rc = install_one(dir, &hook_pre_commit, quoted, opts, force);
 		/* the commit-msg hook follows the config: installed with a
 		 * commit-msg gate, taken out (its predecessor restored) without */
 		if (rc == WD_EXIT_OK)
-			rc = msg ? install_one(dir, &hook_commit_msg, quoted, force) :
+			rc = msg ? install_one(dir, &hook_commit_msg, quoted, opts, force) :
 			    uninstall_one(dir, &hook_commit_msg, false, true);
 	} else {
 		int r2;
@@ -315,6 +327,7 @@ static int cmd_hook_exec(struct cli_ctx *ctx, const struct args *args)
 			rc = r2;
 	}
 out:
+	free(opts);
 	free(quoted);
 	free(dir);
 	repo_close(repo);

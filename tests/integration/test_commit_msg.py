@@ -5,7 +5,6 @@ naming the line and the rule, messages git writes itself (merge, revert,
 fixup/squash/amend) pass, and every check is in the ledger under trigger
 "commit-msg"."""
 import json
-import os
 import stat
 import subprocess
 
@@ -234,3 +233,18 @@ def test_linked_worktree_commit_uses_the_shared_hook(repo, watchd, env, tmp_path
     r = commit(wt, env, "-m", "test: from the worktree")
     assert r.returncode == 0, r.stdout + r.stderr
     assert head_subject(wt) == "test: from the worktree"
+
+
+def test_hooks_keep_a_config_named_at_install(repo, watchd, env, tmp_path):
+    cfg = tmp_path / "elsewhere.json"
+    cfg.write_text(json.dumps({"version": 1, "gates": [MSG_GATE]}))
+    (repo / ".gitignore").write_text(".watchd/\n")
+    commit_all(repo, "chore: ignore")
+    r = watchd("--config", str(cfg), "hook", "install")
+    assert r.rc == 0, str(r)
+    assert (repo / ".git" / "hooks" / "commit-msg").exists()
+    (repo / "a.txt").write_text("a\n")
+    git(repo, "add", "a.txt")
+    r = commit(repo, env, "-m", "not conventional")
+    assert r.returncode != 0 and "CC1" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert commit(repo, env, "-m", "feat: ok").returncode == 0
