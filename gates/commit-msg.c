@@ -283,14 +283,15 @@ static size_t footer_token(const struct line *l, size_t *sep_len)
 }
 
 /* A line that reads like a footer whose token has spaces ("Reviewed by:
- * x"): at most three words before ": ". */
+ * x"): a capital, at most three words, then ": ". Prose continuing a
+ * footer's value ("see the notes: ...") is left alone. */
 static bool spaced_token(const struct line *l)
 {
 	const char *colon = memchr(l->s, ':', l->len);
 	int words = 1;
 
 	if (colon == NULL || colon == l->s || (size_t)(colon - l->s) + 1 >= l->len ||
-	    colon[1] != ' ' || !isalpha((unsigned char)l->s[0]))
+	    colon[1] != ' ' || !isupper((unsigned char)l->s[0]))
 		return false;
 	for (const char *p = l->s; p < colon; p++) {
 		if (*p == ' ')

@@ -131,6 +131,8 @@ TEST_IMPL(commit_msg_body_and_footer_rules)
 		{ "feat: x\n\nbody\n\nRefs: #1\nReviewed by: Z\n", "CC9@6:1" },
 		{ "feat: x\n\nRefs:\n", "CC8@3:6" },
 		{ "feat: x\n\nRefs: #1\nFixes:\n", "CC8@4:7" },
+		{ "feat: x\n\nRefs: #1 and\nsee the notes: they go on\n", "" },	/* rule 10 */
+		{ "feat: x\n\nRefs: #1\nAcked by: A\nCo authored by: B\n", "CC9@4:1 CC9@5:1" },
 		{ "feat: x\n\nbreaking change: lower\n", "CC15@3:1" },
 		{ "feat: x\n\nBreaking-Change: mixed\n", "CC15@3:1" },
 		{ "feat: x\n\nRefs: #1\nbreaking change: lower in footers\n", "CC15@4:1" },
