@@ -25,8 +25,8 @@ static int cmd_check_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "--staged [--json] [--no-cache] | --commit-msg FILE [--json]",
-	.help = "pre-commit: judge exactly the staged content; commit-msg: the message",
+	.usage = "--staged | --commit-msg FILE [--json] [--no-cache]",
+	.help = "judge the staged content (pre-commit) or a commit message",
 	.flags = CMD_ROOT | CMD_CONFIG,
 	.args = {
 		.opts = (const struct args_opt[]){
