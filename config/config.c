@@ -28,15 +28,32 @@ static int fail(struct config_err *e, const char *keypath, const char *msg)
 	return WD_ECONFIG;
 }
 
+/* Appends s with control characters (C0, DEL and C1, which terminals
+ * read as escape sequences) written as \xNN / \u00NN: a gate name or value
+ * from a hostile config must not drive the terminal that prints the error. */
+static void add_escaped(struct buf *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			buf_addf(out, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			buf_addf(out, "\\u%04x", *++p);
+		else
+			buf_addch(out, (char)*p);
+	}
+}
+
 void config_err_format(const struct config_err *e, struct buf *out)
 {
-	buf_addstr(out, e->file[0] ? e->file : CONFIG_FILE);
+	add_escaped(out, e->file[0] ? e->file : CONFIG_FILE);
 	if (e->line > 0)
 		buf_addf(out, ":%d:%d", e->line, e->col);
 	buf_addstr(out, ": ");
-	if (e->keypath[0])
-		buf_addf(out, "%s: ", e->keypath);
-	buf_addstr(out, e->msg);
+	if (e->keypath[0]) {
+		add_escaped(out, e->keypath);
+		buf_addstr(out, ": ");
+	}
+	add_escaped(out, e->msg);
 }
 
 static const char *const gate_common_keys[] = {
@@ -309,6 +326,46 @@ static bool only_space(const char *p, const char *end)
 	return true;
 }
 
+/* What cJSON accepts silently or refuses without saying why: a \u0000
+ * escape (decoded, it would cut the string short: "a\u0000b" read as "a")
+ * and nesting past cJSON's limit. Returns the offending byte, or NULL;
+ * *why says what it is. */
+#define JSON_DEPTH_STR_(n) #n
+#define JSON_DEPTH_STR JSON_DEPTH_STR2(CJSON_NESTING_LIMIT)
+#define JSON_DEPTH_STR2(n) JSON_DEPTH_STR_(n)
+
+static const char *raw_check(const char *text, size_t len, const char **why)
+{
+	const char *p = text, *end = text + len;
+	bool in_string = false;
+	int depth = 0;
+
+	for (; p < end; p++) {
+		if (in_string) {
+			if (*p == '"')
+				in_string = false;
+			else if (*p == '\\' && p + 1 < end) {
+				if (end - p >= 6 && memcmp(p + 1, "u0000", 5) == 0) {
+					*why = "\\u0000 (a NUL character) is not allowed in a string";
+					return p;
+				}
+				p++;
+			}
+		} else if (*p == '"') {
+			in_string = true;
+		} else if (*p == '[' || *p == '{') {
+			if (++depth > CJSON_NESTING_LIMIT) {
+				*why = "nested too deeply (more than " JSON_DEPTH_STR " levels of arrays "
+				    "and objects)";
+				return p;
+			}
+		} else if (*p == ']' || *p == '}') {
+			depth--;
+		}
+	}
+	return NULL;
+}
+
 static void text_position(const char *text, const char *at, int *line, int *col)
 {
 	*line = 1;
@@ -326,7 +383,7 @@ int config_parse(const char *path, const char *text, size_t len, struct config *
     struct config_err *err)
 {
 	struct jsonget_err jerr = { "", "" };
-	const char *end = NULL;
+	const char *end = NULL, *bad, *why = NULL;
 	cJSON *root;
 	int rc;
 
@@ -339,6 +396,12 @@ int config_parse(const char *path, const char *text, size_t len, struct config *
 	if (len > 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {	/* tolerate a BOM */
 		text += 3;
 		len -= 3;
+	}
+	if ((bad = raw_check(text, len, &why)) != NULL) {
+		rc = fail(err, "", why);
+		text_position(text, bad, &err->line, &err->col);
+		config_release(cfg);
+		return rc;
 	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (root == NULL || !only_space(end, text + len)) {

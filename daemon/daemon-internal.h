@@ -53,6 +53,11 @@ struct daemon {
 	uv_timer_t	 ledger_retry;	/* runs while ledger_queued() > 0 */
 	uv_timer_t	 ledger_gc;	/* hourly retention */
 	uv_timer_t	 ledger_quiet;	/* checkpoint once nothing ran for a while */
+	bool		 notify;	/* systemd gave a NOTIFY_SOCKET */
+	bool		 watchdog_on;
+	uv_timer_t	 watchdog;	/* WATCHDOG=1 pings, when WatchdogSec= is set */
+	char		 last_run_id[32];	/* for STATUS= */
+	char		 last_run_status[16];
 };
 
 struct retired {
@@ -87,6 +92,16 @@ void serve_on_rescanned(void *arg, bool full);
 void serve_check_syncs(struct daemon *d);
 /* Answers every waiting sync with "synced": false (the daemon stops). */
 void serve_cancel_syncs(struct daemon *d);
+
+/* daemon-notify.c: systemd's notify protocol; no-ops outside systemd.
+ * daemon_main reads (and hides from children) NOTIFY_SOCKET first thing;
+ * notify_begin starts the watchdog timer; the rest send the state named. */
+void notify_begin(struct daemon *d);
+void notify_ready(struct daemon *d);
+void notify_run_done(struct daemon *d, const char *run_id, const char *status);
+void notify_reloading(struct daemon *d);
+void notify_reloaded(struct daemon *d);
+void notify_stopping(struct daemon *d);
 
 /* daemon.c */
 void daemon_begin_stop(struct daemon *d);

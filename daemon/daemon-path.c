@@ -169,6 +169,7 @@ static void reload_config(struct daemon *d)
 	struct retired *old;
 	bool ignore_changed;
 
+	notify_reloading(d);
 	if (config_load(ctx->config_path, &fresh, &cerr) != 0) {
 		struct buf b = BUF_INIT;
 
@@ -176,6 +177,7 @@ static void reload_config(struct daemon *d)
 		log_warnx("config not reloaded, the running one stays: %s", b.buf);
 		free(d->config_error);
 		d->config_error = buf_detach(&b, NULL);
+		notify_reloaded(d);
 		return;
 	}
 	free(d->config_error);
@@ -206,6 +208,7 @@ static void reload_config(struct daemon *d)
 	path_prune_state(d);
 	if (sched_idle(d->sched))
 		path_free_retired(d);
+	notify_reloaded(d);
 }
 
 void path_on_batch(void *arg, const struct strvec *changed, const struct strvec *removed,
@@ -263,8 +266,7 @@ void path_on_run_done(struct sched *s, const char *run_id, const char *status, v
 {
 	struct daemon *d = arg;
 
-	(void)run_id;
-	(void)status;
+	notify_run_done(d, run_id, status);
 	if (sched_idle(s)) {
 		path_free_retired(d);
 		uv_timer_start(&d->ledger_quiet, on_ledger_quiet, LEDGER_QUIET_MS, 0);

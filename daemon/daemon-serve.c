@@ -12,6 +12,7 @@
 
 #include "daemon-internal.h"
 #include "daemon/ipc/ipc.h"
+#include "daemon/ipc/request.h"
 #include "daemon/ipc/server.h"
 #include "daemon/ledger/ledger.h"
 #include "daemon/run/sched.h"
@@ -252,45 +253,45 @@ void serve_cancel_syncs(struct daemon *d)
 void serve_on_request(struct client *c, const cJSON *msg, void *arg)
 {
 	struct daemon *d = arg;
-	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(msg, "cmd");
-	const char *name = cJSON_IsString(cmd) ? cmd->valuestring : "";
+	struct ipc_request req;
+	const char *why = NULL;
 	cJSON *resp;
 
-	if (strcmp(name, "status") == 0) {
-		const cJSON *sync = cJSON_GetObjectItemCaseSensitive(msg, "sync");
-		const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(msg, "timeout_ms");
-
-		if (cJSON_IsTrue(sync) && !d->stopping) {
-			int ms = cJSON_IsNumber(tmo) && tmo->valuedouble > 0 ?
-			    (int)tmo->valuedouble : SYNC_DEFAULT_MS;
-
-			start_sync(d, c, ms);
+	if (ipc_request_decode(msg, &req, &why) != 0) {
+		resp = cJSON_CreateObject();
+		cJSON_AddStringToObject(resp, "error", why);
+		server_reply(c, resp);
+		return;
+	}
+	switch (req.cmd) {
+	case IPC_STATUS:
+		if (req.sync && !d->stopping) {
+			start_sync(d, c, req.timeout_ms > 0 ? req.timeout_ms : SYNC_DEFAULT_MS);
 			return;
 		}
 		server_reply(c, live_status(d));
 		return;
-	}
-	if (strcmp(name, "stop") == 0) {
+	case IPC_STOP:
 		resp = cJSON_CreateObject();
 		cJSON_AddBoolToObject(resp, "ok", 1);
 		cJSON_AddNumberToObject(resp, "pid", getpid());
 		server_reply(c, resp);
 		daemon_begin_stop(d);
 		return;
-	}
-	if (strcmp(name, "rescan") == 0) {	/* test and recovery hook */
+	case IPC_RESCAN:	/* test and recovery hook */
 		watcher_rescan(d->watcher, "requested over the socket");
 		resp = cJSON_CreateObject();
 		cJSON_AddBoolToObject(resp, "ok", 1);
 		server_reply(c, resp);
 		return;
-	}
-	if (strcmp(name, "ping") == 0) {
+	case IPC_PING:
 		resp = cJSON_CreateObject();
 		cJSON_AddBoolToObject(resp, "ok", 1);
 		cJSON_AddNumberToObject(resp, "pid", getpid());
 		server_reply(c, resp);
 		return;
+	case IPC_UNKNOWN:
+		break;
 	}
 	resp = cJSON_CreateObject();
 	cJSON_AddStringToObject(resp, "error", "unknown command");

@@ -30,6 +30,7 @@
 #include "daemon/watch/watcher.h"
 #include "lib/envlist.h"
 #include "lib/log.h"
+#include "lib/sdnotify.h"
 #include "lib/xmalloc.h"
 #include "version.h"
 
@@ -43,6 +44,7 @@ void daemon_begin_stop(struct daemon *d)
 		return;
 	d->stopping = true;
 	log_info("stopping");
+	notify_stopping(d);
 	serve_cancel_syncs(d);
 	server_stop(d->server);
 	d->server = NULL;
@@ -214,6 +216,9 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 
 	memset(&d, 0, sizeof(d));
 	d.ctx = ctx;
+	/* first: no tool, and no environment snapshot taken for tools, may
+	 * hold systemd's socket */
+	d.notify = sdnotify_init() == 1;
 	signal(SIGPIPE, SIG_IGN);
 	if ((n = cli_state_dir(ctx)) != 0)
 		return fail_start(&ready_fd, WD_EXIT_RUNTIME, "cannot create %s: %s",
@@ -305,6 +310,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	uv_timer_init(d.loop, &d.ledger_quiet);
 	d.ledger_retry.data = d.ledger_gc.data = d.ledger_quiet.data = &d;
 	uv_timer_start(&d.ledger_gc, path_on_ledger_gc, LEDGER_GC_MS, LEDGER_GC_MS);
+	notify_begin(&d);
 	{
 		struct watcher_stats ws;
 		char msg[1024];
@@ -319,6 +325,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		else
 			snprintf(msg, sizeof(msg), "ok\n");
 		ready(&ready_fd, msg);
+		notify_ready(&d);
 	}
 	/* Housekeeping that can take a while on a big ledger comes after
 	 * "ready": watching is what the starter waits for. */

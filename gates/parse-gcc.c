@@ -120,10 +120,11 @@ static int parse_line(const struct gate *g, const struct gate_output *out, const
 static void parse_text(const struct gate *g, const struct gate_output *out, const char *text,
     size_t len, struct gate_result *r)
 {
-	const char *p = text, *end = text + len;
+	const char *p = text, *end;
 
-	if (text == NULL)
+	if (text == NULL)	/* no stream: NULL + 0 is undefined, so stop here */
 		return;
+	end = text + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);

@@ -8,6 +8,8 @@ packages=(
 	libuv1-dev libcjson-dev libgit2-dev libssh2-1-dev libsqlite3-dev libexpat1-dev
 	git python3 python3-pytest python3-jsonschema
 	shellcheck black pre-commit
+	groff-base mandoc man-db zsh
+	clang libclang-rt-14-dev
 )
 
 # make bench also compares against the tools users would otherwise pick

@@ -11,11 +11,14 @@ extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_ci_entry;
 extern const struct cmd_entry cmd_hook_entry;
+extern const struct cmd_entry cmd_service_entry;
 extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_gc_entry;
 extern const struct cmd_entry cmd_config_entry;
+extern const struct cmd_entry cmd_doctor_entry;
+extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_version_entry;
 
 const struct cmd_entry *const cmd_table[] = {
@@ -26,11 +29,14 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_check_entry,
 	&cmd_ci_entry,
 	&cmd_hook_entry,
+	&cmd_service_entry,
 	&cmd_log_entry,
 	&cmd_show_entry,
 	&cmd_export_entry,
 	&cmd_gc_entry,
 	&cmd_config_entry,
+	&cmd_doctor_entry,
+	&cmd_help_entry,
 	&cmd_version_entry,
 	NULL,
 };

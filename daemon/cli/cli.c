@@ -42,6 +42,23 @@ void cli_usage_all(FILE *fp)
 	    "3 no daemon running, 4 runtime error\n");
 }
 
+void cli_help(const struct cmd_entry *cmd, FILE *fp)
+{
+	const struct args_opt *o = cmd->args.opts;
+
+	fprintf(fp, "usage: watchd %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
+	if (o && o->name) {
+		fprintf(fp, "options:");
+		for (; o->name; o++) {
+			fprintf(fp, " --%s%s", o->name, o->flags & ARGS_VALUE ? " VALUE" : "");
+			if (o->flags >> 8)
+				fprintf(fp, " (-%c)", (char)(o->flags >> 8));
+		}
+		fputc('\n', fp);
+	}
+	fprintf(fp, "global options: --root DIR, --config FILE; see `man watchd`\n");
+}
+
 int cli_usage(const struct cmd_entry *cmd)
 {
 	fprintf(stderr, "usage: watchd %s %s\n", cmd->name, cmd->usage);

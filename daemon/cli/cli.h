@@ -55,6 +55,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const struct cmd_entry *cli_find(const char *name);
 /* Prints the list of commands. */
 void cli_usage_all(FILE *fp);
+/* `watchd COMMAND --help` and `watchd help COMMAND`: usage, the help
+ * line and the options, all from the command's entry. */
+void cli_help(const struct cmd_entry *cmd, FILE *fp);
 /* Prints the usage of one command on stderr and returns WD_EXIT_USAGE. */
 int cli_usage(const struct cmd_entry *cmd);
 /* Loads the config into ctx if not loaded yet; prints the error and

@@ -3,6 +3,7 @@
  * scheduler the daemon uses and the run is recorded with trigger "run".
  * Exit 0 all passed, 1 a gate failed, 4 a tool could not run. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,10 +116,14 @@ static int cmd_run_exec(struct cli_ctx *ctx, const struct args *args)
 			free(rel);
 			goto out;
 		}
-		if (S_ISDIR(st.st_mode))
+		if (S_ISDIR(st.st_mode)) {
 			walk_files(ctx->root, rel, ig, &files);
-		else
+		} else if (S_ISLNK(st.st_mode) && walk_link_unfit(AT_FDCWD, abs)) {
+			cli_error("%s: a symbolic link to a directory, or a loop: not a file, "
+			    "skipped", argv[i]);
+		} else {
 			strvec_push(&files, rel);
+		}
 		free(abs);
 		free(rel);
 	}

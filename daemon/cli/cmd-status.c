@@ -2,6 +2,8 @@
  * or, when none runs, "not running" plus the ledger's last results (exit 3).
  * --sync first waits until every change made before the call has been
  * seen, settled and gated. */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,15 +123,24 @@ static int cmd_status_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	bool json = args_has(args, "json"), sync = args_has(args, "sync");
 	const char *timeout = args_get(args, "timeout");
-	double timeout_s = timeout ? atof(timeout) : 60;
+	double timeout_s = 60;
 	struct wd_err err = { 0 };
-	char *sock = NULL;
+	char *sock = NULL, *end;
 	cJSON *req, *resp = NULL;
 	int rc;
 
-	if (timeout_s <= 0) {
-		cli_error("status: --timeout '%s': expected a positive number of seconds", timeout);
-		return cli_usage(&cmd_status_entry);
+	/* strtod takes "inf", "nan" and "1e999": each would wrap the int the
+	 * wait is counted in, so only a finite count of seconds up to a day
+	 * (and at least a millisecond) passes */
+	if (timeout) {
+		errno = 0;
+		timeout_s = strtod(timeout, &end);
+		if (end == timeout || *end || errno || !isfinite(timeout_s) || timeout_s < 0.001 ||
+		    timeout_s > 86400) {
+			cli_error("status: --timeout '%s': expected a number of seconds from 0.001 "
+			    "to 86400", timeout);
+			return cli_usage(&cmd_status_entry);
+		}
 	}
 	if (ipc_paths(ctx->root, &sock, NULL, &err) != 0) {
 		cli_error("%s", err.msg);

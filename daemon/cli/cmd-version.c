@@ -1,8 +1,12 @@
-/* watchd version: the program and library versions. */
+/* watchd version: the program's version (CHANGELOG.md's latest release)
+ * and the run-time version of every library it links, so that a bug
+ * report names what actually ran. */
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
+#include <expat.h>
 #include <git2.h>
+#include <libssh2.h>
 #include <sqlite3.h>
 #include <uv.h>
 
@@ -21,11 +25,13 @@ const struct cmd_entry cmd_version_entry = {
 static int cmd_version_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	int maj, min, rev;
+	XML_Expat_Version ev = XML_ExpatVersionInfo();
 
 	(void)ctx;
 	(void)args;
 	git_libgit2_version(&maj, &min, &rev);
-	printf("watchd %s (libuv %s, sqlite %s, libgit2 %d.%d.%d, cJSON %s)\n", WATCHD_VERSION,
-	    uv_version_string(), sqlite3_libversion(), maj, min, rev, cJSON_Version());
+	printf("watchd %s (libuv %s, sqlite %s, libgit2 %d.%d.%d, cJSON %s, expat %d.%d.%d, "
+	    "libssh2 %s)\n", WATCHD_VERSION, uv_version_string(), sqlite3_libversion(), maj, min,
+	    rev, cJSON_Version(), ev.major, ev.minor, ev.micro, libssh2_version(0));
 	return WD_EXIT_OK;
 }

@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 		ctx.config_given = true;
 	}
 	if (wants_help(cargc, cargv)) {
-		printf("usage: watchd %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
+		cli_help(cmd, stdout);
 		rc = WD_EXIT_OK;
 		goto out;
 	}

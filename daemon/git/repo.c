@@ -523,15 +523,13 @@ char *repo_hooks_dir(struct repo *r)
 	git_buf_dispose(&val);
 	git_config_free(cfg);
 	if (out == NULL) {
-		/* a linked worktree shares the main repository's hooks, as
-		 * `git rev-parse --git-path hooks` says: they live in the
-		 * common dir, not in .git/worktrees/NAME */
+		/* a linked worktree's git dir is .git/worktrees/NAME, but git
+		 * runs the hooks of the common directory */
 		const char *common = git_repository_commondir(r->repo);
+		const char *dir = common ? common : r->gitdir;
+		size_t n = strlen(dir);
 
-		if (common == NULL)
-			common = r->gitdir;
-		out = xasprintf("%s%shooks", common,
-		    common[0] && common[strlen(common) - 1] == '/' ? "" : "/");
+		out = xasprintf("%.*s%shooks", (int)n, dir, n && dir[n - 1] == '/' ? "" : "/");
 	}
 	{
 		size_t n = strlen(out);

@@ -18,17 +18,21 @@
 #include "lib/buf.h"
 #include "lib/xmalloc.h"
 
-int ipc_runtime_dir(char **dir, struct wd_err *err)
+char *ipc_runtime_path(void)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char *d = NULL;
+
+	if (xdg && *xdg == '/')
+		return xasprintf("%s/watchd", xdg);
+	return xasprintf("/tmp/watchd-%u", (unsigned)getuid());
+}
+
+int ipc_runtime_dir(char **dir, struct wd_err *err)
+{
+	char *d = ipc_runtime_path();
 	struct stat st;
 	int rc = 0;
 
-	if (xdg && *xdg == '/')
-		d = xasprintf("%s/watchd", xdg);
-	else
-		d = xasprintf("/tmp/watchd-%u", (unsigned)getuid());
 	if (mkdir(d, 0700) < 0 && errno != EEXIST) {
 		rc = -errno;
 		wd_err_set(err, rc, "cannot create %s: %s", d, strerror(-rc));
@@ -62,20 +66,32 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
+static char *path_in(const char *dir, const char *root, const char *ext)
+{
+	return xasprintf("%s/%016" PRIx64 ".%s", dir, fnv1a(root), ext);
+}
+
 int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err)
 {
-	char oid[17], *dir;
+	char *dir;
 	int rc = ipc_runtime_dir(&dir, err);
 
 	if (rc)
 		return rc;
-	snprintf(oid, sizeof(oid), "%016" PRIx64, fnv1a(root));
 	if (sock)
-		*sock = xasprintf("%s/%s.sock", dir, oid);
+		*sock = path_in(dir, root, "sock");
 	if (lock)
-		*lock = xasprintf("%s/%s.lock", dir, oid);
+		*lock = path_in(dir, root, "lock");
 	free(dir);
 	return 0;
+}
+
+char *ipc_socket_path(const char *root)
+{
+	char *dir = ipc_runtime_path(), *sock = path_in(dir, root, "sock");
+
+	free(dir);
+	return sock;
 }
 
 int ipc_connect(const char *path)

@@ -11,8 +11,13 @@
 /* $XDG_RUNTIME_DIR/watchd (else /tmp/watchd-UID), created 0700 and
  * checked to be ours. malloc'ed path in *dir; 0 or negative code + err. */
 int ipc_runtime_dir(char **dir, struct wd_err *err);
+/* The same directory's path, neither created nor checked (what `doctor`
+ * inspects). malloc'ed. */
+char *ipc_runtime_path(void);
 /* The socket and lock paths for ROOT (named by a hash of ROOT). */
 int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err);
+/* ROOT's socket path in ipc_runtime_path(), nothing created. malloc'ed. */
+char *ipc_socket_path(const char *root);
 /* Sends req, waits up to timeout_ms for one reply line. 0 with *resp set,
  * WD_ENOTRUNNING when nothing listens, WD_ETIMEOUT, or another code. */
 int ipc_request(const char *sock, const cJSON *req, int timeout_ms, cJSON **resp,

@@ -29,7 +29,6 @@
 #include "lib/xmalloc.h"
 
 #define LEDGER_APP_ID		0x57544344	/* "WTCD" */
-#define LEDGER_SCHEMA		4		/* user_version written by this build */
 
 /* migrations[i] upgrades a ledger at user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -451,6 +450,11 @@ void ledger_close(struct ledger *l)
 	sqlite3_close(l->db);
 	free(l->path);
 	free(l);
+}
+
+int ledger_schema(const struct ledger *l)
+{
+	return l->schema;
 }
 
 int ledger_health(struct ledger *l, cJSON **out)

@@ -21,6 +21,8 @@
 
 struct ledger;
 
+#define LEDGER_SCHEMA	4	/* the schema version (user_version) this build writes */
+
 enum ledger_mode {
 	LEDGER_READ,		/* CLI queries: read-only, query_only */
 	LEDGER_WRITE,		/* daemon and one-shot runs: create + migrate */
@@ -38,6 +40,9 @@ enum ledger_mode {
 int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
     struct wd_err *err);
 void ledger_close(struct ledger *l);	/* NULL-safe */
+/* The schema version of the open file: LEDGER_SCHEMA once a WRITE open has
+ * migrated it; in READ mode what the file holds (1..LEDGER_SCHEMA). */
+int ledger_schema(const struct ledger *l);
 
 struct ledger_run {
 	char		 id[ULID_LEN + 1];

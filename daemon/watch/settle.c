@@ -46,6 +46,7 @@
 #include "lib/xmalloc.h"
 #include "settle.h"
 #include "tree.h"
+#include "walk.h"
 
 #define GIT_RECHECK_MS 100
 #define INDEX_LOCK_STALE_S 30.0	/* an index.lock older than this is left over */
@@ -257,6 +258,10 @@ static int look(struct settle *st, const char *rel, struct pend *p, uint64_t *st
 
 	if (rc == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
 		rc = -EINVAL;
+	/* a link to a directory or a loop is no gate input: as far as the
+	 * gates go, the file is gone */
+	if (rc == 0 && S_ISLNK(sb.st_mode) && walk_link_unfit(AT_FDCWD, abs))
+		rc = -ENOENT;
 	if (rc == 0) {
 		*stamp = fstamp(&sb);
 		if (!S_ISREG(sb.st_mode))

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -103,6 +104,53 @@ static void degraded_pass(struct watcher *w, struct tree_dir *d)
 		degraded_pass(w, c);
 }
 
+void degraded_unreadable(struct watcher *w, struct tree_dir *d, int err)
+{
+	if (d->wd == TREE_WD_UNWATCHED)
+		return;		/* counted already */
+	if (d->wd >= 0) {
+		wdmap_del(&w->wds, d->wd);
+		inotify_rm_watch(w->fd, d->wd);
+		w->st.dirs--;
+	}
+	d->wd = TREE_WD_UNWATCHED;
+	w->st.unwatched++;
+	log_warnx("cannot read directory %s: %s; it is not watched, and is retried when its "
+	    "permissions change and every %d s", w->path.len ? w->path.buf : ".", strerror(err),
+	    (int)(w->degraded_ms / 1000));
+	if (w->reason[0] == '\0' || w->unreadable_reason)
+		snprintf(w->reason, sizeof(w->reason), "%d director%s cannot be read (%s: %s); "
+		    "retried when permissions change and every %d s", w->st.unwatched,
+		    w->st.unwatched == 1 ? "y" : "ies", w->path.len ? w->path.buf : ".",
+		    strerror(err), (int)(w->degraded_ms / 1000));
+	w->unreadable_reason = true;
+	degraded_schedule(w);
+}
+
+static void degraded_settle(struct watcher *w)
+{
+	bool was = w->st.degraded;
+
+	w->st.degraded = w->fd < 0 || any_unwatched(w->tree->top);
+	if (!w->st.degraded) {
+		w->degraded_at = 0;
+		if (was)
+			log_info("all directories are watched again; leaving degraded mode");
+		w->reason[0] = '\0';
+		w->unreadable_reason = false;
+	}
+}
+
+void degraded_retry(struct watcher *w, struct tree_dir *d)
+{
+	if (d->wd != TREE_WD_UNWATCHED)
+		return;
+	w->st.unwatched--;
+	d->wd = TREE_WD_NONE;
+	scan_path(w, d, true);
+	degraded_settle(w);
+}
+
 /* One pass over what has no watch. */
 void degraded_scan(struct watcher *w)
 {
@@ -117,6 +165,7 @@ void degraded_scan(struct watcher *w)
 	if (was && !w->st.degraded) {
 		log_info("all directories are watched again; leaving degraded mode");
 		w->reason[0] = '\0';
+		w->unreadable_reason = false;
 	}
 	degraded_report(w);
 	if (w->cb.rescanned)

@@ -130,6 +130,13 @@ static void dir_event(struct watcher *w, struct tree_dir *d, const struct inotif
 			park(w, c, ev->cookie);
 		return;
 	}
+	if (ev->mask & IN_ATTRIB) {
+		/* chmod on a directory that could not be read: try it now */
+		c = tree_child(d, ev->name);
+		if (c && c->wd == TREE_WD_UNWATCHED)
+			degraded_retry(w, c);
+		return;
+	}
 	if (ev->mask & IN_DELETE) {
 		c = tree_child(d, ev->name);
 		if (c) {

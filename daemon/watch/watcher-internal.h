@@ -93,6 +93,7 @@ struct watcher {
 	bool		 enospc_warned;
 	bool		 enospc_seen;	/* warn once the tree's size is known */
 	char		 reason[640];	/* why degraded */
+	bool		 unreadable_reason;	/* reason says "cannot be read" */
 };
 
 /* watcher.c: what becomes of a directory's watch when its node is freed
@@ -142,5 +143,13 @@ void degraded_schedule(struct watcher *w);
 void degraded_scan(struct watcher *w);
 /* Says, once, why watches were refused, once a scan is done. */
 void degraded_report(struct watcher *w);
+/* d (its path in w->path) could not be opened or watched (err: errno,
+ * EACCES for a mode-000 directory): it counts as unwatched, is said in
+ * the log and the status, and is retried on the degraded poll and when
+ * its parent sees its attributes change. */
+void degraded_unreadable(struct watcher *w, struct tree_dir *d, int err);
+/* Tries d again now (an IN_ATTRIB on it: chmod): watched and scanned once
+ * readable; then leaves degraded mode when nothing else keeps it there. */
+void degraded_retry(struct watcher *w, struct tree_dir *d);
 
 #endif

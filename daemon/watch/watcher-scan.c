@@ -33,6 +33,7 @@
 #include "lib/fstamp.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "walk.h"
 #include "watcher-internal.h"
 
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_MOVED_FROM | \
@@ -186,6 +187,8 @@ static void scan_subdirs(struct watcher *w, struct tree_dir *d, int dfd, const s
 			scan_dir(w, c, sub, report, depth + 1);
 		else if (sub >= 0)
 			close(sub);
+		else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+			degraded_unreadable(w, c, errno);	/* mode 000: never lost */
 	}
 }
 
@@ -248,6 +251,10 @@ static void scan_dir(struct watcher *w, struct tree_dir *d, int dfd, bool report
 		}
 		if (type != DT_REG && type != DT_LNK)
 			continue;
+		/* tools are handed files: a link to a directory or a loop is
+		 * none (links are rare, so this stat is cheap) */
+		if (type == DT_LNK && walk_link_unfit(dir.fd, name))
+			continue;
 		if (ignore_builtin(w->path.buf, false))
 			continue;
 		{
@@ -291,8 +298,11 @@ void scan_path(struct watcher *w, struct tree_dir *d, bool report)
 	abs = w->path.len ? xasprintf("%s/%s", w->root, w->path.buf) : xstrdup(w->root);
 	fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	free(abs);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+			degraded_unreadable(w, d, errno);
 		return;
+	}
 	scan_dir(w, d, fd, report, 0);
 }
 
