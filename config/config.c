@@ -183,7 +183,8 @@ static int parse_gate(struct config *cfg, const cJSON *obj, int idx, struct json
 	}
 	if ((rc = jsonget_known_keys(obj, prefix, gate_common_keys, g->ops->keys, err)))
 		return rc;
-	if (!cJSON_GetObjectItemCaseSensitive(obj, "include"))
+	/* a message gate's input is the commit message: it needs no include */
+	if (!g->ops->message && !cJSON_GetObjectItemCaseSensitive(obj, "include"))
 		return jsonget_err_set(err, prefix, "gate \"%s\" needs \"include\" (globs of the "
 		    "files it checks)", g->name);
 	g->timeout_s = 300;
@@ -197,13 +198,20 @@ static int parse_gate(struct config *cfg, const cJSON *obj, int idx, struct json
 	    (rc = jsonget_enum(obj, prefix, "cache", cache_names, &cache, err)) ||
 	    (rc = parse_map(g, obj, prefix, err)))
 		return rc;
-	if (g->include.n == 0) {
+	if (g->include.n == 0 && !g->ops->message) {
 		snprintf(kp, sizeof(kp), "%s.include", prefix);
 		return jsonget_err_set(err, kp, "must list at least one glob");
 	}
 	/* only checked here: parse_root() leaves a disabled gate out */
 	if ((rc = jsonget_bool(obj, prefix, "enabled", &enabled, err)))
 		return rc;
+	if (g->ops->message) {
+		/* file globs are accepted but mean nothing here: cleared, so no
+		 * file batch is ever planned for the gate */
+		strvec_clear(&g->include);
+		strvec_clear(&g->exclude);
+		strvec_clear(&g->triggers);
+	}
 	g->busy = (enum gate_busy)busy;
 	g->batching = GATE_BATCH_FILES;
 	g->tests = g->triggers.n > 0;

@@ -156,6 +156,10 @@ struct gate_ops {
 	/* A test gate's "triggers" when the config names none (NULL-terminated),
 	 * or NULL: every file with an extension of its include globs. */
 	const char *const *default_triggers;
+	/* Judges the commit message, in process, not files: takes no
+	 * include globs, so no file batch is ever planned for it (`check
+	 * --commit-msg` runs it). */
+	bool	message;
 	void	(*release)(struct gate *g);	/* frees g->priv; or NULL */
 };
 

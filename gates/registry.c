@@ -9,6 +9,7 @@ extern const struct gate_ops gate_ruff;
 extern const struct gate_ops gate_ruff_format;
 extern const struct gate_ops gate_pssa;
 extern const struct gate_ops gate_pester;
+extern const struct gate_ops gate_commit_msg;
 
 static const struct gate_ops *const gate_table[] = {
 	&gate_command,
@@ -16,6 +17,7 @@ static const struct gate_ops *const gate_table[] = {
 	&gate_ruff_format,
 	&gate_pssa,
 	&gate_pester,
+	&gate_commit_msg,
 	NULL,
 };
 

@@ -7,7 +7,7 @@ packages=(
 	build-essential pkg-config
 	libuv1-dev libcjson-dev libgit2-dev libssh2-1-dev libsqlite3-dev libexpat1-dev
 	git python3 python3-pytest python3-jsonschema
-	shellcheck black
+	shellcheck black pre-commit
 	groff-base mandoc man-db zsh
 	clang libclang-rt-14-dev
 )

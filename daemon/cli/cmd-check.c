@@ -5,7 +5,8 @@
  * result is cached starts no process and writes no file. Only the misses
  * are judged, in the work tree when it holds them as staged, else in a
  * private tree of staged bytes (staged.c). Trigger "hook". Exit 0 pass, 1
- * a gate failed, 4 broken. */
+ * a gate failed, 4 broken. --commit-msg FILE is the commit-msg hook's
+ * check (check-msg.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check-msg.h"
 #include "cli.h"
 #include "config/config.h"
 #include "daemon/git/repo.h"
@@ -26,13 +28,14 @@ static int cmd_check_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "--staged [--json] [--no-cache]",
-	.help = "pre-commit: judge exactly the staged content",
+	.usage = "--staged | --commit-msg FILE [--json] [--no-cache]",
+	.help = "judge the staged content (pre-commit) or a commit message",
 	/* the config is loaded here: the staged one is in force */
 	.flags = CMD_ROOT,
 	.args = {
 		.opts = (const struct args_opt[]){
 			{ "staged", 0 },
+			{ "commit-msg", ARGS_VALUE },
 			{ "json", 0 },
 			{ "no-cache", 0 },
 			{ NULL, 0 },
@@ -128,9 +131,18 @@ static int cmd_check_exec(struct cli_ctx *ctx, const struct args *args)
 	char *tmp = NULL;
 	int rc = WD_EXIT_RUNTIME;
 
+	if (args_get(args, "commit-msg")) {
+		if (args_has(args, "staged") || args_has(args, "no-cache")) {
+			cli_error("check: --commit-msg judges the message alone");
+			return cli_usage(&cmd_check_entry);
+		}
+		if ((rc = cli_load_config(ctx)) != 0)
+			return rc;
+		return check_commit_msg(ctx, args_get(args, "commit-msg"), args_has(args, "json"));
+	}
 	/* the working tree is the daemon's and `run`'s; check judges commits */
 	if (!args_has(args, "staged")) {
-		cli_error("check: --staged is required");
+		cli_error("check: --staged or --commit-msg FILE is required");
 		return cli_usage(&cmd_check_entry);
 	}
 	o.json = args_has(args, "json");

@@ -55,7 +55,7 @@ static void print_run(const cJSON *run)
 		    str(g, "status"),
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "cached")) ? "*" : "");
 	}
-	printf("%-26s  %-20s  %-7s  %-11s  %8s  %s\n", str(run, "id"), when,
+	printf("%-26s  %-20s  %-10s  %-11s  %8s  %s\n", str(run, "id"), when,
 	    str(run, "trigger"), str(run, "status"), dur, gates.buf);
 	buf_release(&gates);
 }
@@ -121,7 +121,7 @@ static int cmd_log_exec(struct cli_ctx *ctx, const struct args *args)
 		printf("%s\n", q.gate || q.status || q.since_ms ? "no matching runs" :
 		    "no runs recorded yet");
 	} else {
-		printf("%-26s  %-20s  %-7s  %-11s  %8s  %s\n", "ID", "STARTED", "TRIGGER",
+		printf("%-26s  %-20s  %-10s  %-11s  %8s  %s\n", "ID", "STARTED", "TRIGGER",
 		    "STATUS", "DURATION", "GATES (* cached)");
 		cJSON_ArrayForEach(run, runs)
 			print_run(run);

@@ -594,8 +594,9 @@ char *repo_hooks_dir(struct repo *r)
 	git_buf val = { 0 };
 	char *out = NULL;
 
+	/* git_config_get_path expands "~/" as git does for core.hooksPath */
 	if (git_repository_config_snapshot(&cfg, r->repo) == 0 &&
-	    git_config_get_string_buf(&val, cfg, "core.hooksPath") == 0 && val.size > 0) {
+	    git_config_get_path(&val, cfg, "core.hooksPath") == 0 && val.size > 0) {
 		const char *wd = git_repository_workdir(r->repo);
 
 		if (val.ptr[0] == '/' || wd == NULL)
@@ -690,4 +691,20 @@ out:
 	git_object_free(base_commit);
 	git_object_free(base_obj);
 	return rc;
+}
+
+char repo_comment_char(struct repo *r)
+{
+	git_config *cfg = NULL;
+	git_buf val = { 0 };
+	char c = '#';
+
+	/* "auto" picks a character per message when git writes the template;
+	 * what it picked is not recorded, so '#' it is */
+	if (r && git_repository_config_snapshot(&cfg, r->repo) == 0 &&
+	    git_config_get_string_buf(&val, cfg, "core.commentChar") == 0 && val.size == 1)
+		c = val.ptr[0];
+	git_buf_dispose(&val);
+	git_config_free(cfg);
+	return c;
 }

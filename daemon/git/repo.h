@@ -91,9 +91,14 @@ int repo_index_checkout(struct repo *r, const char *path, const char *dest);
 struct wd_err;
 int repo_changed_since(struct repo *r, const char *base, struct strvec *out,
     char merge_base[OID_HEX + 1], struct wd_err *err);
-/* Where git looks for hooks: core.hooksPath (relative to the work tree)
- * when set, else GITDIR/hooks. malloc'ed, no trailing '/'. */
+/* Where git looks for hooks (`git rev-parse --git-path hooks`):
+ * core.hooksPath (relative to the work tree, "~/" expanded)
+ * when set, else the common git dir's hooks/ (shared by linked worktrees).
+ * malloc'ed, no trailing '/'. */
 char *repo_hooks_dir(struct repo *r);
+/* git's comment character for commit messages (core.commentChar; '#'
+ * when unset, "auto" or longer than one byte). r may be NULL. */
+char repo_comment_char(struct repo *r);
 /* Appends the absolute paths of the ignore files outside the work tree's
  * .gitignore files that git reads: GITDIR/info/exclude (of the common
  * directory, for linked worktrees) and core.excludesFile (or git's XDG

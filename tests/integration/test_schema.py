@@ -174,6 +174,8 @@ VALID = [
             {"name": "pytest", "type": "command", "include": ["tests/test_*.py"],
              "command": ["python3", "-m", "pytest", "--junitxml={report}", "{file}"],
              "parser": "junit", "cache": "none"},
+            {"name": "message", "type": "commit-msg", "types": ["feat", "fix", "docs"],
+             "scopes": ["core", "cli"], "max_subject": 72},
         ],
     },
 ]
@@ -213,6 +215,16 @@ INVALID = {
         {"name": "a", "type": "pester", "include": ["*"], "map": {"src/x.ps1": "t.ps1"}}]},
     "enabled as string": {"version": 1, "gates": [
         {"name": "a", "type": "ruff", "include": ["*"], "enabled": "yes"}]},
+    "types as string on commit-msg": {"version": 1, "gates": [
+        {"name": "m", "type": "commit-msg", "types": "feat"}]},
+    "spaced type on commit-msg": {"version": 1, "gates": [
+        {"name": "m", "type": "commit-msg", "types": ["new feature"]}]},
+    "negative max_subject": {"version": 1, "gates": [
+        {"name": "m", "type": "commit-msg", "max_subject": -1}]},
+    "command on commit-msg": {"version": 1, "gates": [
+        {"name": "m", "type": "commit-msg", "command": ["x"]}]},
+    "types on a ruff gate": {"version": 1, "gates": [
+        {"name": "a", "type": "ruff", "include": ["*"], "types": ["feat"]}]},
     "{files} inside an argument": {"version": 1, "gates": [
         {"name": "a", "type": "command", "include": ["*"], "command": ["x", "--f={files}"]}]},
 }

@@ -1,5 +1,6 @@
 /* Config validation: every error names line:col and the key path. */
 #include "config/config.h"
+#include "gates/commit-msg.h"
 #include "lib/err.h"
 #include "lib/glob.h"
 #include "lib/xmalloc.h"
@@ -166,4 +167,42 @@ TEST_IMPL(config_command_placeholders)
 	config_release(&cfg);
 	return 0;
 #undef PRE
+}
+
+/* The commit-msg gate: no include needed, its own keys checked with
+ * positions and key paths. */
+TEST_IMPL(config_commit_msg_gate)
+{
+	struct config cfg;
+	struct config_err err;
+	const struct commit_msg_opts *o;
+	const char *text = "{\"version\": 1, \"gates\": [\n"
+	    " {\"name\": \"msg\", \"type\": \"commit-msg\", \"types\": [\"feat\", \"fix\"],\n"
+	    "  \"scopes\": [\"core\"], \"max_subject\": 72}]}";
+
+	ASSERT_OK(parse(text, &cfg, &err));
+	ASSERT_EQ(cfg.ngates, 1);
+	ASSERT_EQ(cfg.gates[0].include.n, 0);
+	ASSERT(cfg.gates[0].ops->message);
+	o = commit_msg_gate_opts(&cfg.gates[0]);
+	ASSERT_NOT_NULL(o);
+	ASSERT_EQ(o->types->n, 2);
+	ASSERT_STR_EQ(o->scopes->v[0], "core");
+	ASSERT_EQ(o->max_subject, 72);
+	config_release(&cfg);
+	/* include is accepted but never used: no file batch for this gate */
+	ASSERT_OK(parse("{\"version\": 1, \"gates\": [{\"name\": \"m\", \"type\": \"commit-msg\", "
+	    "\"include\": [\"**\"]}]}", &cfg, &err));
+	ASSERT_EQ(cfg.gates[0].include.n, 0);
+	ASSERT(!gate_matches(&cfg.gates[0], "a.py"));
+	config_release(&cfg);
+#define PRE "{\"version\": 1, \"gates\": [\n {\"name\": \"m\", \"type\": \"commit-msg\", "
+	expect_error(PRE "\"types\": \"feat\"}]}", 2, 38, "gates[0].types", "expected an array");
+	expect_error(PRE "\"types\": [\"feat\", \"two words\"]}]}", 2, 56, "gates[0].types[1]",
+	    "not a type");
+	expect_error(PRE "\"scopes\": [\"a(b)\"]}]}", 2, 49, "gates[0].scopes[0]", "not a scope");
+	expect_error(PRE "\"max_subject\": -1}]}", 2, 38, "gates[0].max_subject", "");
+	expect_error(PRE "\"command\": [\"x\"]}]}", 2, 38, "gates[0].command", "unknown key");
+#undef PRE
+	return 0;
 }
