@@ -450,6 +450,7 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 		t->split = true;
 		chunk_split(s, c);
 	} else {
+		verdict_distrust(&r, t->gate->batching);
 		verdict_chunk(&r, c->files, c->n, t->gate->batching, &t->files, t->verdict);
 		verdict_merge(&t->agg, &r);
 	}
