@@ -62,7 +62,7 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err)
+int ipc_paths(const char *root, char **sock, struct wd_err *err)
 {
 	char oid[17], *dir;
 	int rc = ipc_runtime_dir(&dir, err);
@@ -72,8 +72,6 @@ int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err)
 	snprintf(oid, sizeof(oid), "%016" PRIx64, fnv1a(root));
 	if (sock)
 		*sock = xasprintf("%s/%s.sock", dir, oid);
-	if (lock)
-		*lock = xasprintf("%s/%s.lock", dir, oid);
 	free(dir);
 	return 0;
 }

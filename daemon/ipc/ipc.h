@@ -11,8 +11,10 @@
 /* $XDG_RUNTIME_DIR/watchd (else /tmp/watchd-UID), created 0700 and
  * checked to be ours. malloc'ed path in *dir; 0 or negative code + err. */
 int ipc_runtime_dir(char **dir, struct wd_err *err);
-/* The socket and lock paths for ROOT (named by a hash of ROOT). */
-int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err);
+/* The socket path for ROOT (named by a hash of ROOT). The instance lock
+ * lives in ROOT/.watchd/ (cli_lock_path), not here: a tmp cleaner may
+ * remove this directory. */
+int ipc_paths(const char *root, char **sock, struct wd_err *err);
 /* Sends req, waits up to timeout_ms for one reply line. 0 with *resp set,
  * WD_ENOTRUNNING when nothing listens, WD_ETIMEOUT, or another code. */
 int ipc_request(const char *sock, const cJSON *req, int timeout_ms, cJSON **resp,
