@@ -110,6 +110,7 @@ struct ledger_opening {
 	struct wd_err	 err;		/* why not, when rc != 0 */
 	int		 rc;
 	int		 interrupted;	/* runs marked interrupted */
+	struct strvec	 unjudged;	/* their files, to judge again */
 	bool		 threaded;	/* a thread is to be joined */
 };
 
@@ -119,8 +120,11 @@ static void *ledger_opening_main(void *arg)
 	struct wd_err err = { 0 };
 
 	lo->rc = ledger_open(lo->path, LEDGER_WRITE, &lo->ledger, &lo->err);
-	if (lo->rc == 0 && ledger_mark_interrupted(lo->ledger, &lo->interrupted, &err) != 0)
+	if (lo->rc == 0 && ledger_mark_interrupted(lo->ledger, &lo->interrupted, &lo->unjudged,
+	    &err) != 0) {
 		lo->interrupted = 0;
+		log_warnx("%s", err.msg);
+	}
 	return NULL;
 }
 
@@ -133,6 +137,30 @@ static void ledger_opening_begin(struct ledger_opening *lo, const char *path)
 	    pthread_create(&lo->thread, NULL, ledger_opening_main, lo) == 0;
 	if (!lo->threaded)
 		ledger_opening_main(lo);
+}
+
+/* The files runs cut short by the last daemon's death were to judge: they
+ * go to the scheduler as one batch (seq 0: `status --sync` waits for it).
+ * A file gone since is forgotten as removed. */
+static void rejudge_unfinished(struct daemon *d, struct strvec *files)
+{
+	struct strvec changed = STRVEC_INIT, removed = STRVEC_INIT;
+
+	for (size_t i = 0; i < files->n; i++) {
+		char *p = xasprintf("%s/%s", d->ctx->root, files->v[i]);
+		struct stat st;
+
+		strvec_push(lstat(p, &st) == 0 ? &changed : &removed, files->v[i]);
+		free(p);
+	}
+	if (files->n)
+		log_info("judging again %zu file(s) the last daemon was judging when it died "
+		    "(%zu gone)", changed.n, removed.n);
+	if (changed.n || removed.n)
+		path_on_batch(d, &changed, &removed, 0);
+	strvec_clear(&changed);
+	strvec_clear(&removed);
+	strvec_clear(files);
 }
 
 /* 0 with *out set, or the ledger's error code with lo->err filled. */
@@ -381,8 +409,10 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		log_warnx("LEDGER DAMAGED, results may be missing: %s", err.msg);
 	path_prune_state(&d);
 	path_ledger_prune(&d);
+	rejudge_unfinished(&d, &lo.unjudged);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 out_loop:
+	strvec_clear(&lo.unjudged);
 	/* let every closing handle (and killed tool) report */
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	sched_free(d.sched);

@@ -29,7 +29,7 @@
 #include "lib/xmalloc.h"
 
 #define LEDGER_APP_ID		0x57544344	/* "WTCD" */
-#define LEDGER_SCHEMA		4		/* user_version written by this build */
+#define LEDGER_SCHEMA		5		/* user_version written by this build */
 
 /* migrations[i] upgrades a ledger at user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -190,6 +190,13 @@ static const char *const migrations[] = {
 	"  end_col, code, severity, message, url, fixable FROM findings;"
 	"DROP TABLE findings;"
 	"ALTER TABLE findings_v4 RENAME TO findings;",
+	/* 4 -> 5: the files of each unfinished run, so that a run a crash
+	 * cut short is judged again by the next daemon. */
+	"CREATE TABLE run_files ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  path   TEXT NOT NULL,"
+	"  PRIMARY KEY (run_id, path)"
+	") STRICT, WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))
