@@ -8,8 +8,10 @@
  *  - content ids (git blob ids) are taken when a task starts, and the cache
  *    is asked then: a hit costs no process;
  *  - a failing chunk of several files that names none of them (the exit
- *    parser, unreadable lines) is run again split in halves until each
- *    part passes or is one file;
+ *    parser, unreadable lines), or whose process ended abnormally (an exit
+ *    code that is not the tool's findings code, output the parser could
+ *    not read: a crash partway), is run again split in halves until each
+ *    part passes or is one file; a lone file ended abnormally is an error;
  *  - a test gate or a task runner (no file names in its argv) judges more
  *    than its files: its results are cached under a digest of every file
  *    the gate includes, and the ledger is told when a task runner judged
