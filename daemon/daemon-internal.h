@@ -58,6 +58,7 @@ struct daemon {
 	uv_timer_t	 watchdog;	/* WATCHDOG=1 pings, when WatchdogSec= is set */
 	char		 last_run_id[32];	/* for STATUS= */
 	char		 last_run_status[16];
+	uv_timer_t	 sock_check;	/* recreates a socket whose name went away */
 };
 
 struct retired {

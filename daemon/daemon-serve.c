@@ -95,7 +95,7 @@ cJSON *daemon_offline_status(struct cli_ctx *ctx)
 
 	cJSON_AddBoolToObject(o, "running", 0);
 	cJSON_AddStringToObject(o, "root", ctx->root);
-	if (ipc_paths(ctx->root, &sock, NULL, NULL) == 0)
+	if (ipc_paths(ctx->root, &sock, NULL) == 0)
 		cJSON_AddStringToObject(o, "socket", sock);
 	free(sock);
 	/* No ledger yet is normal; one that cannot be read (newer schema,

@@ -35,6 +35,7 @@
 #include "version.h"
 
 #define LEDGER_GC_MS	3600000		/* retention: at start, then hourly */
+#define SOCK_CHECK_MS	1000		/* one lstat: is the socket still there? */
 
 /* ---- lifetime -------------------------------------------------------------- */
 
@@ -56,6 +57,25 @@ void daemon_begin_stop(struct daemon *d)
 	uv_close((uv_handle_t *)&d->ledger_retry, NULL);
 	uv_close((uv_handle_t *)&d->ledger_gc, NULL);
 	uv_close((uv_handle_t *)&d->ledger_quiet, NULL);
+	uv_close((uv_handle_t *)&d->sock_check, NULL);
+}
+
+/* A tmp cleaner may remove the runtime directory, socket and all: the
+ * daemon still holds its lock, so clients must find it again. */
+static void on_sock_check(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	struct wd_err err = { 0 };
+	char *dir = NULL;
+
+	if (d->server == NULL || server_socket_ok(d->server))
+		return;
+	if (ipc_runtime_dir(&dir, &err) != 0) {
+		log_warnx("%s", err.msg);
+		return;
+	}
+	free(dir);
+	server_rebind(d->server);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -90,6 +110,7 @@ struct ledger_opening {
 	struct wd_err	 err;		/* why not, when rc != 0 */
 	int		 rc;
 	int		 interrupted;	/* runs marked interrupted */
+	struct strvec	 unjudged;	/* their files, to judge again */
 	bool		 threaded;	/* a thread is to be joined */
 };
 
@@ -99,8 +120,11 @@ static void *ledger_opening_main(void *arg)
 	struct wd_err err = { 0 };
 
 	lo->rc = ledger_open(lo->path, LEDGER_WRITE, &lo->ledger, &lo->err);
-	if (lo->rc == 0 && ledger_mark_interrupted(lo->ledger, &lo->interrupted, &err) != 0)
+	if (lo->rc == 0 && ledger_mark_interrupted(lo->ledger, &lo->interrupted, &lo->unjudged,
+	    &err) != 0) {
 		lo->interrupted = 0;
+		log_warnx("%s", err.msg);
+	}
 	return NULL;
 }
 
@@ -113,6 +137,30 @@ static void ledger_opening_begin(struct ledger_opening *lo, const char *path)
 	    pthread_create(&lo->thread, NULL, ledger_opening_main, lo) == 0;
 	if (!lo->threaded)
 		ledger_opening_main(lo);
+}
+
+/* The files runs cut short by the last daemon's death were to judge: they
+ * go to the scheduler as one batch (seq 0: `status --sync` waits for it).
+ * A file gone since is forgotten as removed. */
+static void rejudge_unfinished(struct daemon *d, struct strvec *files)
+{
+	struct strvec changed = STRVEC_INIT, removed = STRVEC_INIT;
+
+	for (size_t i = 0; i < files->n; i++) {
+		char *p = xasprintf("%s/%s", d->ctx->root, files->v[i]);
+		struct stat st;
+
+		strvec_push(lstat(p, &st) == 0 ? &changed : &removed, files->v[i]);
+		free(p);
+	}
+	if (files->n)
+		log_info("judging again %zu file(s) the last daemon was judging when it died "
+		    "(%zu gone)", changed.n, removed.n);
+	if (changed.n || removed.n)
+		path_on_batch(d, &changed, &removed, 0);
+	strvec_clear(&changed);
+	strvec_clear(&removed);
+	strvec_clear(files);
 }
 
 /* 0 with *out set, or the ledger's error code with lo->err filled. */
@@ -170,25 +218,38 @@ static bool pid_exiting(int pid)
 
 #define LOCK_WAIT_MS	2000	/* for a dead holder's last threads to exit */
 
-/* One daemon per ROOT: an flock on a file next to the socket, holding our
- * pid for the message a second starter prints. Returns the fd or -1. A
- * lock whose holder is exiting (a start right after a crash or kill -9)
- * is waited for, up to LOCK_WAIT_MS. */
-static int take_lock(const char *lock_path, int *other_pid)
+/* One daemon per tree: an flock on ROOT/.watchd/daemon.lock. The lock
+ * follows the inode, so a second path to the same tree (a bind mount, a
+ * symlinked ROOT) meets the same lock, and removing the runtime directory
+ * (a tmp cleaner) frees nothing. The file holds our pid and ROOT for the
+ * message a second starter prints, and is never unlinked: a starter may
+ * hold it open, and a new file would be a second lock. Returns the fd, -1
+ * when another daemon holds the lock, -2 (errno set) when it cannot be
+ * opened. A lock whose holder is exiting (a start right after a crash or kill
+ * -9) is waited for, up to LOCK_WAIT_MS. */
+static int take_lock(const char *lock_path, const char *root, int *other_pid,
+    char *other_root, size_t other_len)
 {
-	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	char buf[32];
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	char buf[4200];
 
 	*other_pid = 0;
 	if (fd < 0)
-		return -1;
+		return -2;
 	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 10) {
 		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 
 		*other_pid = 0;
+		other_root[0] = '\0';
 		if (n > 0) {
+			char *nl;
+
 			buf[n] = '\0';
 			*other_pid = atoi(buf);
+			if ((nl = strchr(buf, '\n')) != NULL) {
+				nl[1 + strcspn(nl + 1, "\n")] = '\0';
+				snprintf(other_root, other_len, "%s", nl + 1);
+			}
 		}
 		if (waited >= LOCK_WAIT_MS || !pid_exiting(*other_pid)) {
 			close(fd);
@@ -197,8 +258,10 @@ static int take_lock(const char *lock_path, int *other_pid)
 		usleep(10000);
 	}
 	if (ftruncate(fd, 0) == 0) {
-		int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+		int n = snprintf(buf, sizeof(buf), "%d\n%s\n", (int)getpid(), root);
 
+		if (n >= (int)sizeof(buf))
+			n = (int)sizeof(buf) - 1;
 		if (pwrite(fd, buf, (size_t)n, 0) != n)
 			log_warn("cannot write %s", lock_path);
 	}
@@ -210,7 +273,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	struct daemon d;
 	struct ledger_opening lo;
 	struct wd_err err = { 0 };
-	char *lock_path = NULL, werr[512] = "";
+	char *lock_path = NULL, werr[512] = "", other_root[4096] = "";
 	int lock_fd = -1, other = 0, rc = WD_EXIT_OK, n;
 	const char *gitdir = NULL;
 
@@ -229,12 +292,22 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		return fail_start(&ready_fd, WD_EXIT_RUNTIME, "cannot create %s: %s",
 		    ctx->state_dir, strerror(-n));
 	log_init(log_path, LOG_LVL_INFO);
-	if (ipc_paths(ctx->root, &d.sock_path, &lock_path, &err) != 0)
+	if (ipc_paths(ctx->root, &d.sock_path, &err) != 0)
 		return fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);
-	lock_fd = take_lock(lock_path, &other);
+	lock_path = cli_lock_path(ctx);
+	lock_fd = take_lock(lock_path, ctx->root, &other, other_root, sizeof(other_root));
+	if (lock_fd == -2) {
+		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "cannot lock %s: %s", lock_path,
+		    strerror(errno));
+		goto out_paths;
+	}
 	if (lock_fd < 0) {
-		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "already running for %s (pid %d)",
-		    ctx->root, other);
+		if (other_root[0] && strcmp(other_root, ctx->root) != 0)
+			rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "already running for %s (pid %d, "
+			    "watching it as %s)", ctx->root, other, other_root);
+		else
+			rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "already running for %s (pid %d)",
+			    ctx->root, other);
 		goto out_paths;
 	}
 	/* In a repository libgit2 is needed before the scan (ignore rules,
@@ -316,6 +389,9 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	d.ledger_retry.data = d.ledger_gc.data = d.ledger_quiet.data = &d;
 	uv_timer_start(&d.ledger_gc, path_on_ledger_gc, LEDGER_GC_MS, LEDGER_GC_MS);
 	notify_begin(&d);
+	uv_timer_init(d.loop, &d.sock_check);
+	d.sock_check.data = &d;
+	uv_timer_start(&d.sock_check, on_sock_check, SOCK_CHECK_MS, SOCK_CHECK_MS);
 	{
 		struct watcher_stats ws;
 		char msg[1024];
@@ -338,8 +414,10 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		log_warnx("LEDGER DAMAGED, results may be missing: %s", err.msg);
 	path_prune_state(&d);
 	path_ledger_prune(&d);
+	rejudge_unfinished(&d, &lo.unjudged);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 out_loop:
+	strvec_clear(&lo.unjudged);
 	/* let every closing handle (and killed tool) report */
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	sched_free(d.sched);
@@ -356,7 +434,6 @@ out_loop:
 		log_warnx("%s", err.msg);
 	ledger_close(d.ledger);
 	close(lock_fd);
-	unlink(lock_path);
 out_paths:
 	/* exit() must not run libraries' destructors under a thread still
 	 * initialising libgit2 */

@@ -121,9 +121,15 @@ struct gate_result {
 	int			 tests_passed;
 	int			 tests_failed;
 	int			 tests_skipped;
+	/* The process did not end as the tool ends a run it completed: it
+	 * exited with a code other than 0 and the tool's findings code, or
+	 * left output the parser could not read. Its verdict is then not
+	 * split per file: the scheduler re-runs the files in halves, or the
+	 * result stands as GATE_ERROR, and nothing of it is cached. */
+	bool			 abnormal;
 };
 
-#define GATE_RESULT_INIT { GATE_PASS, { NULL, 0, 0 }, NULL, -1, -1, -1, -1 }
+#define GATE_RESULT_INIT { GATE_PASS, { NULL, 0, 0 }, NULL, -1, -1, -1, -1, false }
 void gate_result_release(struct gate_result *r);
 /* Sets r->message (replacing it) from a format. */
 void gate_result_msg(struct gate_result *r, const char *fmt, ...)

@@ -1,6 +1,10 @@
 /* "parser": "gcc" — "file:line:col: severity: message [code]" lines, the
  * de-facto format of gcc, clang, shellcheck -f gcc and many linters. Lines
- * of other shapes ("In function ...", source excerpts, carets) are skipped. */
+ * of other shapes ("In function ...", source excerpts, carets) are skipped.
+ * The findings exit code is 1: a tool that exits otherwise, or exits 1
+ * leaving a line that is neither a diagnostic nor compiler context (a
+ * crash message such as shellcheck's "hPutChar: invalid argument"), ended
+ * abnormally, and its verdict is not trusted per file. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,13 +121,56 @@ static int parse_line(const struct gate *g, const struct gate_output *out, const
 	return 0;
 }
 
-static void parse_text(const struct gate *g, const struct gate_output *out, const char *text,
+static bool has_prefix(const char *s, size_t n, const char *pre)
+{
+	size_t k = strlen(pre);
+
+	return n >= k && memcmp(s, pre, k) == 0;
+}
+
+static bool has_suffix(const char *s, size_t n, const char *suf)
+{
+	size_t k = strlen(suf);
+
+	return n >= k && memcmp(s + n - k, suf, k) == 0;
+}
+
+/* What compilers print around their diagnostics: source excerpts and
+ * carets (indented), "a.c: In function 'f':" and other headers ending in
+ * ':', include chains, and closing counts. */
+static bool is_context(const char *s, size_t n)
+{
+	return n == 0 || s[0] == ' ' || s[0] == '\t' || s[n - 1] == ':' ||
+	    has_prefix(s, n, "In file included from ") || has_suffix(s, n, " generated.") ||
+	    has_suffix(s, n, "compilation terminated.") ||
+	    has_suffix(s, n, "being treated as errors");
+}
+
+/* A line of a batch file name that holds newlines: the tool printed the
+ * name whole, so its diagnostic came as several lines. */
+static bool is_name_part(const struct gate_output *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < out->nfiles; i++) {
+		const char *f = out->files[i], *nl;
+
+		while ((nl = strchr(f, '\n')) != NULL) {
+			if ((size_t)(nl - f) == n && memcmp(f, s, n) == 0)
+				return true;
+			f = nl + 1;
+		}
+	}
+	return false;
+}
+
+/* Returns how many lines were neither diagnostics nor context. */
+static size_t parse_text(const struct gate *g, const struct gate_output *out, const char *text,
     size_t len, struct gate_result *r)
 {
 	const char *p = text, *end;
+	size_t unread = 0;
 
 	if (text == NULL)	/* no stream: NULL + 0 is undefined, so stop here */
-		return;
+		return 0;
 	end = text + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -131,11 +178,13 @@ static void parse_text(const struct gate *g, const struct gate_output *out, cons
 
 		if (n && p[n - 1] == '\r')
 			n--;
-		parse_line(g, out, p, n, r);
+		if (!parse_line(g, out, p, n, r) && !is_context(p, n) && !is_name_part(out, p, n))
+			unread++;
 		p += n;
 		while (p < end && (*p == '\r' || *p == '\n'))
 			p++;
 	}
+	return unread;
 }
 
 /* The first non-blank line, for a failing tool that said nothing we know. */
@@ -153,16 +202,18 @@ static char *first_line(const char *s, size_t len)
 int parse_gcc(const struct gate *g, const struct gate_output *out, struct gate_result *r)
 {
 	bool bad = false;
+	size_t unread;
 
 	if (!gate_output_whole(out, true, r))
 		return 0;
-	parse_text(g, out, out->out, out->out_len, r);
-	parse_text(g, out, out->err, out->err_len, r);
+	unread = parse_text(g, out, out->out, out->out_len, r);
+	unread += parse_text(g, out, out->err, out->err_len, r);
+	r->abnormal = out->exit_code != 0 && (out->exit_code != 1 || unread > 0);
 	for (size_t i = 0; i < r->findings.n; i++)
 		if (strcmp(r->findings.v[i].severity, "info") != 0)
 			bad = true;
 	r->status = bad || out->exit_code != 0 ? GATE_FAIL : GATE_PASS;
-	if (out->exit_code != 0 && r->findings.n == 0) {
+	if (out->exit_code != 0 && (r->findings.n == 0 || r->abnormal)) {
 		char *l = out->err_len ? first_line(out->err, out->err_len) :
 		    first_line(out->out ? out->out : "", out->out_len);
 

@@ -117,6 +117,11 @@ void cli_print_json(const cJSON *v, bool compact)
 	fflush(stdout);
 }
 
+char *cli_lock_path(const struct cli_ctx *ctx)
+{
+	return xasprintf("%s/daemon.lock", ctx->state_dir);
+}
+
 int cli_state_dir(struct cli_ctx *ctx)
 {
 	char *ign;

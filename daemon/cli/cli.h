@@ -74,5 +74,8 @@ void cli_print_json(const cJSON *v, bool compact);
 void cli_print_path(const char *fmt, const char *path);
 /* Makes ROOT/.watchd (with its .gitignore holding "*"). 0 or -errno. */
 int cli_state_dir(struct cli_ctx *ctx);
+/* ROOT/.watchd/daemon.lock: the daemon holds an flock on it while it runs
+ * (one daemon per tree, whatever path reaches it). malloc'ed. */
+char *cli_lock_path(const struct cli_ctx *ctx);
 
 #endif

@@ -147,7 +147,7 @@ static int cmd_status_exec(struct cli_ctx *ctx, const struct args *args)
 			return cli_usage(&cmd_status_entry);
 		}
 	}
-	if (ipc_paths(ctx->root, &sock, NULL, &err) != 0) {
+	if (ipc_paths(ctx->root, &sock, &err) != 0) {
 		cli_error("%s", err.msg);
 		return WD_EXIT_RUNTIME;
 	}

@@ -45,7 +45,8 @@ static int cmd_stop_exec(struct cli_ctx *ctx, const struct args *args)
 	int rc, waited = 0;
 
 	(void)args;
-	if (ipc_paths(ctx->root, &sock, &lock, &err) != 0) {
+	lock = cli_lock_path(ctx);
+	if (ipc_paths(ctx->root, &sock, &err) != 0) {
 		cli_error("%s", err.msg);
 		rc = WD_EXIT_RUNTIME;
 		goto out;

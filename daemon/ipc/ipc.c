@@ -71,7 +71,7 @@ static char *path_in(const char *dir, const char *root, const char *ext)
 	return xasprintf("%s/%016" PRIx64 ".%s", dir, fnv1a(root), ext);
 }
 
-int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err)
+int ipc_paths(const char *root, char **sock, struct wd_err *err)
 {
 	char *dir;
 	int rc = ipc_runtime_dir(&dir, err);
@@ -80,8 +80,6 @@ int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err)
 		return rc;
 	if (sock)
 		*sock = path_in(dir, root, "sock");
-	if (lock)
-		*lock = path_in(dir, root, "lock");
 	free(dir);
 	return 0;
 }

@@ -14,8 +14,10 @@ int ipc_runtime_dir(char **dir, struct wd_err *err);
 /* The same directory's path, neither created nor checked (what `doctor`
  * inspects). malloc'ed. */
 char *ipc_runtime_path(void);
-/* The socket and lock paths for ROOT (named by a hash of ROOT). */
-int ipc_paths(const char *root, char **sock, char **lock, struct wd_err *err);
+/* The socket path for ROOT (named by a hash of ROOT). The instance lock
+ * lives in ROOT/.watchd/ (cli_lock_path), not here: a tmp cleaner may
+ * remove this directory. */
+int ipc_paths(const char *root, char **sock, struct wd_err *err);
 /* ROOT's socket path in ipc_runtime_path(), nothing created. malloc'ed. */
 char *ipc_socket_path(const char *root);
 /* Sends req, waits up to timeout_ms for one reply line. 0 with *resp set,

@@ -1,9 +1,13 @@
 /* Socket server on a uv_pipe. The socket directory is 0700 and the umask
  * is tightened around bind (libuv has no mode argument), and each peer's
- * uid is checked with SO_PEERCRED. A client handle is freed only after its
+ * uid is checked with SO_PEERCRED. A socket whose name disappears (a tmp
+ * cleaner removed the runtime directory) is bound again on request, and
+ * the name is unlinked at stop only while it is still ours. A client handle is freed only after its
  * close callback and after the handler's reply, whichever comes last. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,16 +23,24 @@
 
 #define MAX_REQUEST (1 << 20)
 
+enum srv_state { SRV_LISTENING, SRV_CLOSING, SRV_CLOSED };
+
 struct server {
 	uv_loop_t	*loop;
 	uv_pipe_t	 listener;
 	server_handler_fn *fn;
 	void		*arg;
 	char		*path;
-	int		 dirfd;		/* for socket paths longer than sun_path */
-	char		*bound;		/* the name libuv bound */
+	int		 dirfd;		/* the socket's directory when bound */
+	dev_t		 dev;		/* the socket file we bound, to tell */
+	ino_t		 ino;		/* it from a successor's (0: none) */
+	enum srv_state	 state;		/* of listener */
+	bool		 rebind;	/* bind again once the listener closed */
+	bool		 stopping;	/* free once the listener closed */
 	struct client	*clients;
 };
+
+static void on_listener_closed(uv_handle_t *h);
 
 struct client {
 	uv_pipe_t	 pipe;
@@ -195,12 +207,99 @@ static void on_connection(uv_stream_t *l, int status)
 	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 
+/* Binds a fresh listener at s->path: under a temporary name first, then
+ * renamed into place, so that the name is ours only once it listens and
+ * libuv, which unlinks the name it bound when the handle closes, never
+ * unlinks what s->path names then. Paths longer than sun_path go through
+ * the directory's fd (libuv 1.44 truncates them silently, PITFALLS §4).
+ * On failure the listener is closing (state SRV_CLOSING). */
+static int bind_listener(struct server *s, struct wd_err *err)
+{
+	struct sockaddr_un sa;
+	char *dir = xstrdup(s->path), *tmp, *bound;
+	const char *base = strrchr(s->path, '/') + 1;
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	*strrchr(dir, '/') = '\0';
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		rc = -errno;
+		wd_err_set(err, rc, "cannot listen on %s: %s", s->path, strerror(errno));
+		free(dir);
+		return rc;
+	}
+	tmp = xasprintf(".%s.%d.tmp", base, (int)getpid());
+	if (strlen(dir) + 1 + strlen(tmp) < sizeof(sa.sun_path))
+		bound = xasprintf("%s/%s", dir, tmp);
+	else
+		bound = xasprintf("/proc/self/fd/%d/%s", s->dirfd, tmp);
+	free(dir);
+	unlinkat(s->dirfd, tmp, 0);
+	uv_pipe_init(s->loop, &s->listener, 0);
+	s->listener.data = s;
+	old = umask(077);
+	rc = uv_pipe_bind(&s->listener, bound);
+	umask(old);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&s->listener, 64, on_connection);
+	if (rc == 0 && renameat(s->dirfd, tmp, s->dirfd, base) < 0)
+		rc = -errno;
+	if (rc == 0 && fstatat(s->dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = -errno;
+	free(bound);
+	free(tmp);
+	if (rc != 0) {
+		wd_err_set(err, rc, "cannot listen on %s: %s", s->path, uv_strerror(rc));
+		s->state = SRV_CLOSING;
+		uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+		return rc;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->state = SRV_LISTENING;
+	return 0;
+}
+
+static void server_free(struct server *s)
+{
+	struct stat st;
+
+	/* the name goes only while it is still our socket */
+	if (s->ino && lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+		unlink(s->path);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->path);
+	free(s);
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+	struct server *s = h->data;
+	struct wd_err err = { 0 };
+
+	s->state = SRV_CLOSED;
+	if (s->stopping) {
+		server_free(s);
+		return;
+	}
+	if (s->rebind) {
+		s->rebind = false;
+		if (bind_listener(s, &err) == 0)
+			log_info("socket %s recreated", s->path);
+		else
+			log_warnx("%s (retrying)", err.msg);
+	}
+}
+
 int server_start(uv_loop_t *loop, const char *sock_path, server_handler_fn *fn, void *arg,
     struct server **out, struct wd_err *err)
 {
 	struct server *s = xcalloc(1, sizeof(*s));
-	struct sockaddr_un sa;
-	mode_t old;
 	int rc;
 
 	s->loop = loop;
@@ -208,49 +307,47 @@ int server_start(uv_loop_t *loop, const char *sock_path, server_handler_fn *fn, 
 	s->arg = arg;
 	s->path = xstrdup(sock_path);
 	s->dirfd = -1;
-	if (strlen(sock_path) >= sizeof(sa.sun_path)) {
-		/* libuv 1.44 truncates long paths silently (PITFALLS §4) */
-		char *dir = xstrdup(sock_path);
-
-		*strrchr(dir, '/') = '\0';
-		s->dirfd = open(dir, O_PATH | O_CLOEXEC);
-		free(dir);
-		s->bound = xasprintf("/proc/self/fd/%d/%s", s->dirfd, strrchr(sock_path, '/') + 1);
-	} else
-		s->bound = xstrdup(sock_path);
-	unlink(sock_path);	/* the caller holds the lock: a leftover is stale */
-	uv_pipe_init(loop, &s->listener, 0);
-	s->listener.data = s;
-	old = umask(077);
-	rc = uv_pipe_bind(&s->listener, s->bound);
-	umask(old);
-	if (rc == 0)
-		rc = uv_listen((uv_stream_t *)&s->listener, 64, on_connection);
-	if (rc != 0) {
-		wd_err_set(err, rc, "cannot listen on %s: %s", sock_path, uv_strerror(rc));
-		uv_close((uv_handle_t *)&s->listener, NULL);
-		if (s->dirfd >= 0)
-			close(s->dirfd);
-		free(s->bound);
-		free(s->path);
-		free(s);
+	s->state = SRV_CLOSED;
+	if ((rc = bind_listener(s, err)) != 0) {
+		/* freed once the listener has closed, if it was opened */
+		s->stopping = true;
+		if (s->state == SRV_CLOSED)
+			server_free(s);
 		return rc;
 	}
 	*out = s;
 	return 0;
 }
 
-static void on_listener_closed(uv_handle_t *h)
+bool server_socket_ok(const struct server *s)
 {
-	struct server *s = h->data;
+	struct stat st;
 
-	/* libuv unlinked the name it bound; make sure of the real path */
-	unlink(s->path);
-	if (s->dirfd >= 0)
-		close(s->dirfd);
-	free(s->bound);
-	free(s->path);
-	free(s);
+	return s->state == SRV_LISTENING && lstat(s->path, &st) == 0 && st.st_dev == s->dev &&
+	    st.st_ino == s->ino;
+}
+
+void server_rebind(struct server *s)
+{
+	struct wd_err err = { 0 };
+
+	if (s == NULL || s->stopping || server_socket_ok(s))
+		return;
+	switch (s->state) {
+	case SRV_LISTENING:
+		log_warnx("socket %s is gone (its directory removed?): recreating it", s->path);
+		s->rebind = true;
+		s->state = SRV_CLOSING;
+		uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+		break;
+	case SRV_CLOSING:
+		s->rebind = true;
+		break;
+	case SRV_CLOSED:
+		if (bind_listener(s, &err) == 0)
+			log_info("socket %s recreated", s->path);
+		break;
+	}
 }
 
 void server_stop(struct server *s)
@@ -259,5 +356,10 @@ void server_stop(struct server *s)
 		return;
 	while (s->clients)
 		client_close(s->clients);
-	uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+	s->stopping = true;
+	if (s->state == SRV_LISTENING) {
+		s->state = SRV_CLOSING;
+		uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+	} else if (s->state == SRV_CLOSED)
+		server_free(s);
 }

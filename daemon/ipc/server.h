@@ -4,6 +4,8 @@
 #ifndef WD_SERVER_H
 #define WD_SERVER_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 #include <uv.h>
 
@@ -22,7 +24,15 @@ int server_start(uv_loop_t *loop, const char *sock_path, server_handler_fn *fn, 
 void server_reply(struct client *c, cJSON *resp);
 /* True when the peer already hung up. */
 int server_client_gone(const struct client *c);
-/* Closes the listener and every client; unlinks the socket. */
+/* True while the listener is bound and its path still names it. */
+bool server_socket_ok(const struct server *s);
+/* When the socket's path no longer names our socket (the directory was
+ * removed, or the file unlinked), binds a new listener there (closing the
+ * old one first); clients stay connected. The caller makes sure the
+ * directory exists. A failure is logged; call again to retry. */
+void server_rebind(struct server *s);
+/* Closes the listener and every client; unlinks the socket while the path
+ * still names ours. */
 void server_stop(struct server *s);
 
 #endif

@@ -203,6 +203,13 @@ static const char *const migrations[] = {
 	"  version    TEXT NOT NULL,"
 	"  probed_at  INTEGER NOT NULL"
 	") STRICT, WITHOUT ROWID;",
+	/* 5 -> 6: the files of each unfinished run, so that a run a crash
+	 * cut short is judged again by the next daemon. */
+	"CREATE TABLE run_files ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  path   TEXT NOT NULL,"
+	"  PRIMARY KEY (run_id, path)"
+	") STRICT, WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -17,11 +17,12 @@
 #include "gates/gate.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/strvec.h"
 #include "lib/ulid.h"
 
 struct ledger;
 
-#define LEDGER_SCHEMA	5	/* the schema version (user_version) this build writes */
+#define LEDGER_SCHEMA	6	/* the schema version (user_version) this build writes */
 
 enum ledger_mode {
 	LEDGER_READ,		/* CLI queries: read-only, query_only */
@@ -50,6 +51,8 @@ struct ledger_run {
 	const char	*git_head;	/* 40 hex, or NULL outside git / unborn */
 	const char	*config_hash;
 	int64_t		 started_ms;
+	const char *const *files;	/* what the run is to judge (duplicates and */
+	size_t		 nfiles;	/* NULL entries ignored); kept until it finishes */
 };
 
 /* Writes: ledger_run_begin, ledger_run_finish, ledger_gate_record and
@@ -62,13 +65,22 @@ struct ledger_run {
  * write in the order it was made; one that then fails for good (a
  * constraint) is dropped and counted. */
 
-/* Inserts the run with status "running" (so a crash leaves a mark). */
+/* Inserts the run with status "running" (so a crash leaves a mark), with
+ * its files. */
 int ledger_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err);
-/* status: "pass", "fail", "error". */
+/* status: "pass", "fail", "error", "interrupted". The run's files are
+ * forgotten, except for "interrupted" (stopped mid-run): the next
+ * ledger_mark_interrupted hands them back. */
 int ledger_run_finish(struct ledger *l, const char *run_id, const char *status,
     int64_t finished_ms, struct wd_err *err);
-/* Marks every run still "running" as "interrupted" (daemon start). */
-int ledger_mark_interrupted(struct ledger *l, int *count, struct wd_err *err);
+/* Daemon start, in one transaction: marks every run still "running" as
+ * "interrupted" (finished_at stays NULL: nobody saw it end), and hands the
+ * files of every unfinished run (those, and runs stopped mid-run) to
+ * unjudged (sorted, unique; may be NULL) while forgetting their per-file
+ * state: `status` must not show a verdict on content nobody judged. The
+ * caller judges them again. *count: the runs marked. */
+int ledger_mark_interrupted(struct ledger *l, int *count, struct strvec *unjudged,
+    struct wd_err *err);
 
 struct ledger_file {
 	const char	*path;		/* relative to ROOT */

@@ -56,12 +56,22 @@ static const struct {
 	    " VALUES (?1, ?2, 'running', ?3, ?4, ?5)" },
 	[ST_RUN_FINISH] = { NULL,
 	    "UPDATE runs SET status = ?2, finished_at = ?3 WHERE id = ?1" },
-	/* An interrupted run ends at its last known activity. */
+	/* A run a crash left unfinished has no finish time: nobody saw it
+	 * end, and an invented one would read as a run that completed. */
 	[ST_MARK_INTERRUPTED] = { NULL,
-	    "UPDATE runs SET status = 'interrupted', finished_at = coalesce("
-	    " (SELECT max(g.started_at + g.duration_ms) FROM gate_runs g"
-	    "  WHERE g.run_id = runs.id), started_at)"
-	    " WHERE status = 'running'" },
+	    "UPDATE runs SET status = 'interrupted' WHERE status = 'running'" },
+	/* The files a run was given, kept until it finishes: a run that never
+	 * does (kill -9, a stop mid-run) leaves them for the next daemon to
+	 * judge. */
+	[ST_RUN_FILE_INSERT] = { NULL,
+	    "INSERT OR IGNORE INTO run_files (run_id, path) VALUES (?1, ?2)" },
+	[ST_RUN_FILES_DONE] = { NULL, "DELETE FROM run_files WHERE run_id = ?1" },
+	[ST_RUN_FILES_LEFT] = { NULL,
+	    "SELECT DISTINCT f.path FROM run_files f JOIN runs r ON r.id = f.run_id"
+	    " WHERE r.status IN ('running', 'interrupted') ORDER BY f.path" },
+	[ST_RUN_FILES_DROP_LEFT] = { NULL,
+	    "DELETE FROM run_files WHERE run_id IN"
+	    " (SELECT id FROM runs WHERE status IN ('running', 'interrupted'))" },
 	[ST_GATE_INSERT] = { NULL,
 	    "INSERT INTO gate_runs (run_id, gate, fingerprint, status, cached, cached_from,"
 	    " exit_code, started_at, duration_ms, message, output, tests_total,"

@@ -47,6 +47,7 @@ struct qentry {
 	struct ledger_file	*files;
 	struct findings		 findings;
 	struct strvec		 strs;		/* every string the copies point to */
+	struct strvec		 run_files;	/* run.files */
 	struct qentry		*next;
 };
 
@@ -82,6 +83,18 @@ static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_
 	bind_text(s, 5, r->config_hash);
 	if ((rc = ledger__step(l, s, "cannot record the run", err)))
 		return rc;
+	if (r->nfiles && (s = ledger__stmt(l, ST_RUN_FILE_INSERT, err)) == NULL) {
+		ledger__abort(l);
+		return err ? err->code : WD_ELEDGER;
+	}
+	for (size_t i = 0; i < r->nfiles; i++) {
+		if (r->files[i] == NULL)
+			continue;
+		bind_text(s, 1, r->id);
+		bind_text(s, 2, r->files[i]);
+		if ((rc = ledger__step(l, s, "cannot record the run", err)))
+			return rc;
+	}
 	return ledger__commit(l, err);
 }
 
@@ -107,25 +120,68 @@ static int do_run_finish(struct ledger *l, const char *run_id, const char *statu
 		ledger__abort(l);
 		return wd_err_set(err, WD_ENOTFOUND, "ledger '%s': no run '%s'", l->path, run_id);
 	}
+	/* a run stopped mid-way keeps its files for the next daemon */
+	if (strcmp(status, "interrupted") != 0) {
+		if ((s = ledger__stmt(l, ST_RUN_FILES_DONE, err)) == NULL) {
+			ledger__abort(l);
+			return err ? err->code : WD_ELEDGER;
+		}
+		bind_text(s, 1, run_id);
+		if ((rc = ledger__step(l, s, "cannot finish the run", err)))
+			return rc;
+	}
 	return ledger__commit(l, err);
 }
 
-int ledger_mark_interrupted(struct ledger *l, int *count, struct wd_err *err)
+int ledger_mark_interrupted(struct ledger *l, int *count, struct strvec *unjudged,
+    struct wd_err *err)
 {
+	const char *what = "cannot mark interrupted runs";
+	struct strvec left = STRVEC_INIT;
 	sqlite3_stmt *s;
-	int rc;
+	int rc, src;
 
 	if (count)
 		*count = 0;
 	if ((rc = ledger__begin(l, true, err)))
 		return rc;
+	if ((s = ledger__stmt(l, ST_RUN_FILES_LEFT, err)) == NULL)
+		goto fail_prepare;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW)
+		strvec_push(&left, (const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (src != SQLITE_DONE) {
+		rc = ledger__fail(l, src, what, err);
+		goto out;
+	}
+	if (left.n && (s = ledger__stmt(l, ST_FILE_REMOVED, err)) == NULL)
+		goto fail_prepare;
+	for (size_t i = 0; i < left.n; i++) {
+		bind_text(s, 1, left.v[i]);
+		if ((rc = ledger__step(l, s, what, err)))
+			goto out;
+	}
+	if ((s = ledger__stmt(l, ST_RUN_FILES_DROP_LEFT, err)) == NULL)
+		goto fail_prepare;
+	if ((rc = ledger__step(l, s, what, err)))
+		goto out;
 	if ((s = ledger__stmt(l, ST_MARK_INTERRUPTED, err)) == NULL)
-		return err ? err->code : WD_ELEDGER;
-	if ((rc = ledger__step(l, s, "cannot mark interrupted runs", err)))
-		return rc;
+		goto fail_prepare;
+	if ((rc = ledger__step(l, s, what, err)))
+		goto out;
 	if (count)
 		*count = sqlite3_changes(l->db);
-	return ledger__commit(l, err);
+	if ((rc = ledger__commit(l, err)) == 0 && unjudged) {
+		strvec_pushv(unjudged, &left);
+		strvec_sort(unjudged);
+	}
+out:
+	strvec_clear(&left);
+	return rc;
+fail_prepare:
+	ledger__abort(l);
+	strvec_clear(&left);
+	return err ? err->code : WD_ELEDGER;
 }
 
 static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
@@ -325,6 +381,11 @@ static struct qentry *qentry_new(const struct qop *op)
 		e->run.trigger = qdup(e, op->run->trigger);
 		e->run.git_head = qdup(e, op->run->git_head);
 		e->run.config_hash = qdup(e, op->run->config_hash);
+		for (size_t i = 0; i < op->run->nfiles; i++)
+			if (op->run->files[i])
+				strvec_push(&e->run_files, op->run->files[i]);
+		e->run.files = (const char *const *)e->run_files.v;
+		e->run.nfiles = e->run_files.n;
 		e->op.run = &e->run;
 		break;
 	case Q_RUN_FINISH:
@@ -370,6 +431,7 @@ static void qentry_free(struct qentry *e)
 	findings_release(&e->findings);
 	free(e->files);
 	strvec_clear(&e->strs);
+	strvec_clear(&e->run_files);
 	free(e);
 }
 

@@ -8,8 +8,10 @@
  *  - content ids (git blob ids) are taken when a task starts, and the cache
  *    is asked then: a hit costs no process;
  *  - a failing chunk of several files that names none of them (the exit
- *    parser, unreadable lines) is run again split in halves until each
- *    part passes or is one file;
+ *    parser, unreadable lines), or whose process ended abnormally (an exit
+ *    code that is not the tool's findings code, output the parser could
+ *    not read: a crash partway), is run again split in halves until each
+ *    part passes or is one file; a lone file ended abnormally is an error;
  *  - a test gate or a task runner (no file names in its argv) judges more
  *    than its files: its results are cached under a digest of every file
  *    the gate includes, and the ledger is told when a task runner judged
@@ -572,6 +574,7 @@ static void on_chunk_done(struct spawn_result *res, void *arg)
 		t->split = true;
 		chunk_split(s, c);
 	} else {
+		verdict_distrust(&r, t->gate->batching);
 		verdict_chunk(&r, c->files, c->n, t->gate->batching, &t->files, t->verdict);
 		verdict_merge(&t->agg, &r);
 	}

@@ -245,9 +245,27 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		char chash[OID_HEX + 1];
 
 		repo_hash_buf(cfg->text ? cfg->text : "", cfg->text_len, chash);
+		size_t nf = 0, k = 0;
+		const char **files;
+
+		/* the daemon's runs take their files with them: until a run
+		 * finishes they are what a crash would leave unjudged, for the
+		 * next daemon to judge (a one-shot run is judged again by
+		 * whoever runs it again) */
+		bool keep = strcmp(s->o.trigger, "watch") == 0;
+
+		for (struct task *t = head; keep && t; t = t->next)
+			nf += t->files.n;
+		files = xcalloc(nf ? nf : 1, sizeof(*files));
+		for (struct task *t = head; keep && t; t = t->next)
+			for (size_t i = 0; i < t->files.n; i++)
+				files[k++] = t->files.v[i];
+		lr.files = files;
+		lr.nfiles = nf;
 		lr.config_hash = chash;
 		lr.started_ms = r->started_ms;
 		rc = ledger_run_begin(s->o.ledger, &lr, err);
+		free(files);
 	}
 	if (rc != 0 && ledger_queued(s->o.ledger) > 0) {
 		/* the ledger kept the write for a retry: the run goes on and is

@@ -43,7 +43,7 @@ void verdict_chunk(const struct gate_result *r, const char *const *files, size_t
 	bool pin = r->status == GATE_FAIL && (alone || verdict_attributable(files, n, r));
 	bool serious = false;
 
-	if (r->status != GATE_PASS && !pin)
+	if (r->abnormal || (r->status != GATE_PASS && !pin))
 		return;
 	for (size_t k = 0; pin && k < r->findings.n && !serious; k++)
 		serious = strcmp(r->findings.v[k].severity, "info") != 0;
@@ -63,8 +63,19 @@ void verdict_chunk(const struct gate_result *r, const char *const *files, size_t
 bool verdict_bisect(const struct gate_result *r, const char *const *files, size_t n,
     enum gate_batching batching)
 {
-	return r->status == GATE_FAIL && n > 1 && batching == GATE_BATCH_FILES &&
-	    !verdict_attributable(files, n, r);
+	return n > 1 && batching == GATE_BATCH_FILES &&
+	    (r->abnormal || (r->status == GATE_FAIL && !verdict_attributable(files, n, r)));
+}
+
+void verdict_distrust(struct gate_result *r, enum gate_batching batching)
+{
+	if (!r->abnormal || batching == GATE_BATCH_NONE)
+		return;
+	if (r->status == GATE_PASS || r->status == GATE_FAIL || r->status == GATE_SKIPPED) {
+		r->status = GATE_ERROR;
+		if (r->message == NULL)
+			gate_result_msg(r, "the tool ended abnormally");
+	}
 }
 
 void verdict_merge(struct gate_result *agg, struct gate_result *r)

@@ -32,16 +32,24 @@ bool verdict_attributable(const char *const *files, size_t n, const struct gate_
  *    a finding above "info" if there is one, else any finding (shellcheck
  *    fails on notes too). The chunk's other files pass.
  *  - Anything else (a failure naming no file of the chunk, an error, a
- *    timeout) gives no file a verdict.
+ *    timeout, a result marked abnormal) gives no file a verdict.
  * A chunk file missing from all is skipped. */
 void verdict_chunk(const struct gate_result *r, const char *const *files, size_t n,
     enum gate_batching batching, const struct strvec *all, signed char *verdict);
 
 /* True when the chunk files[0..n) should run again split in halves: the
  * tool failed a batch of several files (GATE_BATCH_FILES) without saying
- * which of them fail (not verdict_attributable). */
+ * which of them fail (not verdict_attributable), or ended abnormally
+ * (r->abnormal: a crash partway through leaves the files it never reached
+ * unjudged, whatever its findings say about the others). */
 bool verdict_bisect(const struct gate_result *r, const char *const *files, size_t n,
     enum gate_batching batching);
+
+/* An abnormal result that is not bisected (one file, or a {file} gate)
+ * judged nothing it can vouch for: a pass or a fail becomes GATE_ERROR
+ * (r->message kept, or set). A task runner's result (GATE_BATCH_NONE)
+ * keeps its status: it gives no file a verdict of its own anyway. */
+void verdict_distrust(struct gate_result *r, enum gate_batching batching);
 
 /* Merges a chunk's result r into the task's agg: the worst status wins
  * (verdict_rank), r's findings are copied, r's message moves to agg (r's

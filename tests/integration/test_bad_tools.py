@@ -251,3 +251,67 @@ def test_closed_stdio_never_reaches_a_tool(repo, env, tmp_path):
     run = json.loads(p.stdout)
     [g] = run["gates"]
     assert p.returncode == 0 and g["status"] == "pass", g
+
+
+CRASH_AFTER_FIRST = """\
+    import sys
+    files = [a for a in sys.argv[1:] if a != "--"]
+    # a finding for the first file, then the tool dies before the rest
+    print(f"{files[0]}:1:1: warning: first file only [SC0001]", flush=True)
+    print("shellcheck: hPutChar: invalid argument", file=sys.stderr)
+    sys.exit(3)
+    """
+
+
+def test_crashed_tool_never_plants_a_cached_pass(repo, watchd, tmp_path):
+    """Issue 16, point 4: a tool that judged the first file, crashed and
+    exited 3 vouched for none of the others."""
+    tool = tool_script(tmp_path, "crashy.py", CRASH_AFTER_FIRST)
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.sh"],
+                         "command": ["/usr/bin/python3", tool, "{files}"], "parser": "gcc"}])
+    for name in ("a.sh", "b.sh", "c.sh"):
+        (repo / name).write_text("echo hi\n")
+    r = watchd("run", "--json")
+    g = one_gate(r)
+    assert g["status"] == "error", g
+    assert r.json["status"] == "error"
+    # each file was re-judged in a process of its own; none passed
+    for f in g.get("files", []):
+        if isinstance(f, dict):
+            assert f.get("status") != "pass", g
+    again = watchd("run", "c.sh")
+    assert "pass (cached)" not in again.stdout + again.stderr, str(again)
+    assert again.rc != 0, str(again)
+    again = watchd("run", "--json", "c.sh")
+    g = one_gate(again)
+    assert g["status"] == "error" and not g["cached"], g
+
+
+def test_crash_in_one_file_leaves_the_others_judged(repo, watchd, tmp_path):
+    """The halving search finds the file the tool dies on; the rest get
+    their own verdicts (and are cached), the culprit is an error."""
+    tool = tool_script(tmp_path, "dies_on_bad.py", """\
+        import sys
+        files = [a for a in sys.argv[1:] if a != "--"]
+        for f in files:
+            if "bad" in f:
+                print("hPutChar: invalid argument", file=sys.stderr)
+                sys.exit(1)
+            if "warn" in f:
+                print(f"{f}:1:1: warning: w [SC0002]", flush=True)
+        sys.exit(1 if any("warn" in f for f in files) else 0)
+        """)
+    write_config(repo, [{"name": "bad", "type": "command", "include": ["*.sh"],
+                         "command": ["/usr/bin/python3", tool, "{files}"], "parser": "gcc"}])
+    for name in ("a.sh", "bad.sh", "c.sh", "warn.sh"):
+        (repo / name).write_text("echo hi\n")
+    r = watchd("run", "--json")
+    g = one_gate(r)
+    assert g["status"] == "error", g
+    assert [f["path"] for f in g["findings"] if f.get("code") == "SC0002"] == ["warn.sh"], g
+    r = watchd("run", "--json", "c.sh")
+    g = one_gate(r)
+    assert g["status"] == "pass" and g["cached"], g
+    r = watchd("run", "--json", "bad.sh")
+    g = one_gate(r)
+    assert g["status"] == "error" and not g["cached"], g

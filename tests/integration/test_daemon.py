@@ -1,6 +1,7 @@
 """The daemon as a user drives it: start, edit files, status --sync, stop."""
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -81,12 +82,11 @@ time.sleep(float(sys.argv[3]))
 """
 
 
-def hold_lock(watchd, pid, seconds):
+def hold_lock(repo, pid, seconds):
     """A process holding ROOT's daemon lock, with pid written in it (as a
     daemon writes its own), for seconds."""
-    sock = watchd("status", "--json").json["socket"]
-    lock = re.sub(r"\.sock$", ".lock", sock)
-    assert lock != sock, sock
+    os.makedirs(repo / ".watchd", exist_ok=True)
+    lock = str(repo / ".watchd" / "daemon.lock")
     p = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, lock, str(pid), str(seconds)],
                          stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "locked"
@@ -100,7 +100,7 @@ def test_start_waits_for_a_dead_daemons_lock(repo, watchd):
     write_config(repo, [])
     zombie = subprocess.Popen(["true"])
     wait_until(lambda: not pid_alive(zombie.pid), 10, what="a zombie")
-    holder = hold_lock(watchd, zombie.pid, 0.5)
+    holder = hold_lock(repo, zombie.pid, 0.5)
     try:
         r = watchd("start")
         assert r.rc == 0, str(r)
@@ -112,7 +112,7 @@ def test_start_waits_for_a_dead_daemons_lock(repo, watchd):
         holder.wait()
         zombie.wait()
     live = subprocess.Popen(["sleep", "30"])
-    holder = hold_lock(watchd, live.pid, 30)
+    holder = hold_lock(repo, live.pid, 30)
     try:
         t0 = time.monotonic()
         r = watchd("start")
@@ -122,6 +122,53 @@ def test_start_waits_for_a_dead_daemons_lock(repo, watchd):
         for p in (holder, live):
             p.kill()
             p.wait()
+
+
+def test_removed_runtime_dir_does_not_let_a_second_daemon_in(daemon, watchd, runtime_dir):
+    """Issue 16, point 5: a tmp cleaner removes the runtime directory, socket
+    and all. The lock lives in ROOT/.watchd/, so a second start is refused
+    naming the first pid, and the first daemon's socket comes back."""
+    sock = daemon.status["socket"]
+    shutil.rmtree(os.path.join(runtime_dir, "watchd"))
+    assert not os.path.exists(sock)
+    r = watchd("start")
+    assert r.rc != 0, str(r)
+    assert re.search(r"\b%d\b" % daemon.pid, r.stderr), str(r)
+    wait_until(lambda: os.path.exists(sock), 10, what="the first daemon's socket to come back")
+    st = watchd("status", "--json")
+    assert st.rc == 0 and st.json["pid"] == daemon.pid, str(st)
+    assert st.json["socket"] == sock
+    # and it can still be stopped through it
+    assert watchd("stop").rc == 0
+    wait_until(lambda: not pid_alive(daemon.pid), 15, what="the daemon to exit")
+    assert not os.path.exists(sock)
+
+
+def test_socket_unlinked_alone_comes_back(daemon, watchd):
+    sock = daemon.status["socket"]
+    os.unlink(sock)
+    wait_until(lambda: os.path.exists(sock), 10, what="the socket to be recreated")
+    assert watchd("status", "--json").json["pid"] == daemon.pid
+
+
+def test_bind_mount_of_the_tree_is_refused(daemon, watchd, tmp_path):
+    """The same tree reached by another path shares ROOT/.watchd/daemon.lock
+    (an flock follows the inode): its start is refused."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    m = subprocess.run(["mount", "--bind", str(daemon.root), str(mnt)], capture_output=True,
+                       text=True)
+    if m.returncode != 0:
+        pytest.skip(f"mount --bind not allowed here: {m.stderr.strip()}")
+    try:
+        r = watchd("--root", str(mnt), "start")
+        assert r.rc != 0, str(r)
+        assert re.search(r"\b%d\b" % daemon.pid, r.stderr), str(r)
+        assert pid_alive(daemon.pid)
+        assert watchd("status", "--json").json["pid"] == daemon.pid
+    finally:
+        watchd("--root", str(mnt), "stop", check_sanitizers=False)
+        subprocess.run(["umount", str(mnt)], capture_output=True)
 
 
 def test_speedups_turned_off_still_watch(repo, watchd):

@@ -328,7 +328,7 @@ def test_schema_1_is_read_as_is_and_upgraded_by_run(root):
     (root.path / "a.txt").write_text("a\n")
     rc, out, err, _ = root.run("run")
     assert rc == 0, err
-    assert root.sql("PRAGMA user_version") == [(5,)]
+    assert root.sql("PRAGMA user_version") == [(6,)]
     cols = {r[1] for r in root.sql("PRAGMA table_info(gate_runs)")}
     assert "input_digest" in cols
     assert "cache_key" in {r[1] for r in root.sql("PRAGMA table_info(gate_files)")}
@@ -408,3 +408,68 @@ def test_daemon_applies_retention_at_start(root):
     runs = root.log()
     assert [r["trigger"] for r in runs] == ["run"] and len(runs) == 1
     assert root.sql("SELECT count(*) FROM runs WHERE id LIKE '%OLD'") == [(0,)]
+
+
+SLOW_TOOL = """\
+import os, sys, time
+files = [a for a in sys.argv[1:] if a != "--"]
+flag, started = sys.argv[1], sys.argv[2]
+files = files[2:]
+if os.path.exists(flag):
+    with open(started, "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(60)
+bad = [p for p in files if "bad" in open(p).read()]
+for p in bad:
+    print(f"{p}:1:1: error: bad content [X1]")
+sys.exit(1 if bad else 0)
+"""
+
+
+def test_sigkill_mid_run_is_judged_again_not_passed(root, tmp_path):
+    """Issue 16, point 7: a kill -9 while a gate judges new content leaves
+    that content unjudged. The restarted daemon never shows the gate's old
+    pass for it, judges the file again, and the cut run shows no invented
+    finish time."""
+    tool = tmp_path / "slow.py"
+    tool.write_text(SLOW_TOOL)
+    flag, started = tmp_path / "slow", tmp_path / "started"
+    root.config([{"name": "slow", "type": "command", "include": ["**/*.sh"],
+                  "command": ["/usr/bin/python3", str(tool), str(flag), str(started), "{files}"],
+                  "parser": "gcc", "timeout_s": 120}], debounce_ms=20, stability_ms=10)
+    a = root.path / "a.sh"
+    st = root.start()
+    pid = st["pid"]
+    a.write_text("echo good\n")
+    rc, out, err, js = root.run("status", "--sync", "--json")
+    [g] = [g for g in js["gates"] if g["name"] == "slow"]
+    assert g["status"] == "pass" and g["checked_files"] == 1, js
+
+    flag.write_text("")
+    a.write_text("echo bad\n")
+    wait_until(started.exists, 20, what="the slow tool to start on the new content")
+    wait_until(lambda: started.read_text().strip(), 10, what="the slow tool's pid")
+    tool_pid = int(started.read_text())
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not pid_alive(pid), 10, what="the daemon to die")
+    root.pids.discard(pid)
+    try:
+        os.kill(tool_pid, signal.SIGKILL)  # its own session: it outlives the daemon
+    except ProcessLookupError:
+        pass
+    [(cut_id,)] = root.sql("SELECT id FROM runs WHERE status = 'running'")
+    flag.unlink()
+
+    st = root.start()
+    for g in st["gates"]:
+        # the old pass was for content before the edit: never shown for it
+        assert not (g["name"] == "slow" and g["status"] == "pass"), st
+    rc, out, err, js = root.run("status", "--sync", "--json")
+    [g] = [g for g in js["gates"] if g["name"] == "slow"]
+    assert g["status"] == "fail" and g["failing_files"] == 1, js
+
+    rc, out, err, run = root.run("show", cut_id, "--json")
+    assert rc in (0, 1) and run["status"] == "interrupted", (rc, out, err)
+    assert run["finished_at"] is None, run
+    rc, out, err, _ = root.run("show", cut_id)
+    assert "finished  -" in out, out

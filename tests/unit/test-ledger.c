@@ -191,7 +191,7 @@ TEST_IMPL(ledger_open_create)
 	l = open_w(&t);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 5);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 6);
 	/* the migrations' rebuilt tables left no free pages behind */
 	ASSERT_EQ(raw_int(t.db, "PRAGMA freelist_count"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
@@ -203,7 +203,7 @@ TEST_IMPL(ledger_open_create)
 	/* reopening migrates nothing and keeps the header */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 5);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 6);
 
 	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
 	{
@@ -746,16 +746,18 @@ TEST_IMPL(ledger_interrupted)
 	record(l, a, "g", GATE_PASS, paths, NULL, NULL);	/* started 1100, 41 ms */
 	begin_run(l, b, 2000, "run");
 	ASSERT_OK(ledger_run_finish(l, b, "pass", 2500, &err));
-	ASSERT_OK(ledger_mark_interrupted(l, &n, &err));
+	ASSERT_OK(ledger_mark_interrupted(l, &n, NULL, &err));
 	ASSERT_EQ(n, 1);
 	ASSERT_OK(ledger_show(l, a, &run, &err));
 	ASSERT_STR_EQ(get_str(run, "status"), "interrupted");
-	ASSERT_STR_EQ(get_str(run, "finished_at"), "1970-01-01T00:00:01.141Z");
+	/* nobody saw it end: no invented finish time */
+	ASSERT(cJSON_IsNull(get(run, "finished_at")));
+	ASSERT(cJSON_IsNull(get(run, "duration_ms")));
 	cJSON_Delete(run);
 	ASSERT_OK(ledger_show(l, b, &run, &err));
 	ASSERT_STR_EQ(get_str(run, "status"), "pass");
 	cJSON_Delete(run);
-	ASSERT_OK(ledger_mark_interrupted(l, &n, &err));
+	ASSERT_OK(ledger_mark_interrupted(l, &n, NULL, &err));
 	ASSERT_EQ(n, 0);
 	ledger_close(l);
 	tmp_release(&t);
@@ -1565,6 +1567,61 @@ TEST_IMPL(ledger_tool_version_memo)
 	ASSERT_EQ(ledger_tool_version(l, "/usr/bin/tool", 10, 5, &v), 1);
 	ASSERT_STR_EQ(v, "tool 1.3");
 	free(v);
+/* Issue 16, point 7: the files of a run a crash cut short come back at the
+ * next start, their stale state gone; a finished run's do not. */
+TEST_IMPL(ledger_interrupted_hands_back_unjudged_files)
+{
+	static const char *const old[] = { "a.sh", "b.sh", NULL };
+	static const char *const cut[] = { "a.sh", "c.sh", "a.sh" };
+	static const char *const done[] = { "d.sh" };
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	struct strvec left = STRVEC_INIT;
+	char a[ULID_LEN + 1], b[ULID_LEN + 1], c[ULID_LEN + 1];
+	cJSON *gates;
+	int n = -1;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	/* a.sh and b.sh judged pass earlier */
+	begin_run(l, a, 1000, "watch");
+	record(l, a, "g", GATE_PASS, old, NULL, NULL);
+	ASSERT_OK(ledger_run_finish(l, a, "pass", 1200, &err));
+	/* then a run on new content of a.sh (and c.sh) dies mid-way */
+	{
+		struct ledger_run r = { .trigger = "watch", .config_hash = "cfg1",
+			.started_ms = 2000, .files = cut, .nfiles = 3 };
+
+		ulid_at(b, 2000);
+		memcpy(r.id, b, sizeof(r.id));
+		ASSERT_OK(ledger_run_begin(l, &r, &err));
+	}
+	/* a run that finished keeps nothing */
+	{
+		struct ledger_run r = { .trigger = "watch", .config_hash = "cfg1",
+			.started_ms = 3000, .files = done, .nfiles = 1 };
+
+		ulid_at(c, 3000);
+		memcpy(r.id, c, sizeof(r.id));
+		ASSERT_OK(ledger_run_begin(l, &r, &err));
+		ASSERT_OK(ledger_run_finish(l, c, "pass", 3100, &err));
+	}
+	ASSERT_OK(ledger_mark_interrupted(l, &n, &left, &err));
+	ASSERT_EQ(n, 1);
+	ASSERT_EQ(left.n, 2);
+	ASSERT_STR_EQ(left.v[0], "a.sh");
+	ASSERT_STR_EQ(left.v[1], "c.sh");
+	/* a.sh's pass was for content before the cut run: no longer shown */
+	ASSERT_OK(ledger_gate_summary(l, &gates, &err));
+	ASSERT_EQ(cJSON_GetArraySize(gates), 1);
+	ASSERT_EQ(get(cJSON_GetArrayItem(gates, 0), "checked_files")->valueint, 1);
+	cJSON_Delete(gates);
+	/* handed back once */
+	strvec_clear(&left);
+	ASSERT_OK(ledger_mark_interrupted(l, &n, &left, &err));
+	ASSERT_EQ(n, 0);
+	ASSERT_EQ(left.n, 0);
 	ledger_close(l);
 	tmp_release(&t);
 	return 0;

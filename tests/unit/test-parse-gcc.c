@@ -150,3 +150,44 @@ TEST_IMPL(quote_path_cases)
 	}
 	return 0;
 }
+
+/* Only exit 0, or exit 1 with nothing but diagnostics and compiler
+ * context, is a run the tool completed (issue 16, point 4). */
+TEST_IMPL(gcc_abnormal_exit)
+{
+	struct gate_result r = GATE_RESULT_INIT;
+
+	/* a finding, then a crash message, then exit 3 */
+	parse("a.sh:1:1: warning: w [SC2034]\n", "shellcheck: hPutChar: invalid argument\n", 3, &r);
+	ASSERT(r.abnormal);
+	ASSERT_EQ(r.findings.n, 1);
+	ASSERT_STR_EQ(r.message, "exited with status 3: shellcheck: hPutChar: invalid argument");
+	gate_result_release(&r);
+
+	/* the findings code, but a line no diagnostic explains */
+	r = (struct gate_result)GATE_RESULT_INIT;
+	parse("a.sh:1:1: warning: w [SC2034]\n", "hPutChar: invalid argument\n", 1, &r);
+	ASSERT(r.abnormal);
+	gate_result_release(&r);
+
+	/* the findings code with compiler context only */
+	r = (struct gate_result)GATE_RESULT_INIT;
+	parse("", "In file included from src/a.c:1,\n"
+	    "src/a.h: In function 'f':\n"
+	    "src/a.h:4:9: warning: unused variable 'x' [-Wunused-variable]\n"
+	    "    4 |     int x;\n      |         ^\n"
+	    "1 warning generated.\n"
+	    "cc1: all warnings being treated as errors\n"
+	    "compilation terminated.\n", 1, &r);
+	ASSERT(!r.abnormal);
+	ASSERT_EQ(r.status, GATE_FAIL);
+	gate_result_release(&r);
+
+	/* exit 0 is a completed run, whatever else it printed */
+	r = (struct gate_result)GATE_RESULT_INIT;
+	parse("some banner\n", "", 0, &r);
+	ASSERT(!r.abnormal);
+	ASSERT_EQ(r.status, GATE_PASS);
+	gate_result_release(&r);
+	return 0;
+}

@@ -521,3 +521,52 @@ TEST_IMPL(verdict_cache_status_own_pass_or_fail)
 	ASSERT_EQ(verdict_cache_status(GATE_PASS, GATE_CACHE_ALL, false, false), -1);
 	return 0;
 }
+
+/* A tool that crashed partway (issue 16, point 4): its findings name a
+ * file of the chunk, yet the files it never reached are not passed. */
+TEST_IMPL(verdict_abnormal_judges_no_file)
+{
+	static const char *const paths[] = { "a.sh", "b.sh", "c.sh", NULL };
+	struct strvec all = STRVEC_INIT;
+	signed char v[3];
+	struct gate_result r = result(GATE_FAIL);
+	const char *const *files;
+
+	task_files(&all, v, paths);
+	files = (const char *const *)all.v;
+	add(&r, "a.sh", "warning");
+	r.abnormal = true;
+	/* attributable, but abnormal: split rather than pin */
+	ASSERT(verdict_attributable(files, 3, &r));
+	ASSERT(verdict_bisect(&r, files, 3, GATE_BATCH_FILES));
+	/* had it not been split, no file gets a verdict */
+	verdict_chunk(&r, files, 3, GATE_BATCH_FILES, &all, v);
+	ASSERT_EQ(v[0], NONE);
+	ASSERT_EQ(v[1], NONE);
+	ASSERT_EQ(v[2], NONE);
+	/* alone: an error, never cached */
+	ASSERT(!verdict_bisect(&r, files, 1, GATE_BATCH_FILES));
+	verdict_distrust(&r, GATE_BATCH_FILES);
+	ASSERT_EQ(r.status, GATE_ERROR);
+	ASSERT_STR_EQ(r.message, "the tool ended abnormally");
+	verdict_chunk(&r, files, 1, GATE_BATCH_FILES, &all, v);
+	ASSERT_EQ(v[0], NONE);
+	ASSERT_EQ(verdict_cache_status(v[0], GATE_CACHE_ALL, false, true), -1);
+	gate_result_release(&r);
+	/* a pass that ended abnormally is no pass either */
+	r = result(GATE_PASS);
+	r.abnormal = true;
+	verdict_chunk(&r, files, 1, GATE_BATCH_ONE, &all, v);
+	ASSERT_EQ(v[0], NONE);
+	verdict_distrust(&r, GATE_BATCH_ONE);
+	ASSERT_EQ(r.status, GATE_ERROR);
+	gate_result_release(&r);
+	/* a task runner keeps its status: it judges no file alone */
+	r = result(GATE_FAIL);
+	r.abnormal = true;
+	verdict_distrust(&r, GATE_BATCH_NONE);
+	ASSERT_EQ(r.status, GATE_FAIL);
+	gate_result_release(&r);
+	strvec_clear(&all);
+	return 0;
+}
