@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config/precommit.h"
 #include "daemon/git/repo.h"
 #include "daemon/run/spawn.h"
 #include "daemon/watch/ignore.h"
@@ -24,13 +25,14 @@ static int cmd_init_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_init_entry = {
 	.name = "init",
-	.usage = "[--dry-run] [--force]",
+	.usage = "[--dry-run] [--force] [--from-pre-commit]",
 	.help = "write a starter watch.config.json for this project",
 	.flags = CMD_ROOT,
 	.args = {
 		.opts = (const struct args_opt[]){
 			{ "dry-run", ARGS_LETTER('n') },
 			{ "force", ARGS_LETTER('f') },
+			{ "from-pre-commit", 0 },
 			{ NULL, 0 },
 		},
 	},
@@ -347,6 +349,57 @@ static const char *relative(const struct cli_ctx *ctx, const char *path)
 	return path;
 }
 
+/* The gates from .pre-commit-config.yaml, with the mapping table and the
+ * missing tools on stderr. 0, or an exit code. */
+static int from_pre_commit(struct cli_ctx *ctx, cJSON *doc, int *missing)
+{
+	char *path = xasprintf("%s/.pre-commit-config.yaml", ctx->root);
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	struct strvec told = STRVEC_INIT;
+	struct precommit pc;
+	int rc = 0, r;
+
+	if ((r = buf_read_file(&text, path, 1 << 20)) != 0) {
+		cli_error("cannot read %s: %s", path, strerror(-r));
+		rc = r == -ENOENT ? WD_EXIT_USAGE : WD_EXIT_RUNTIME;
+		goto out;
+	}
+	if (precommit_translate(text.buf, text.len, &pc, &err) != 0) {
+		cli_error("%s: %s", path, err.buf);
+		rc = WD_EXIT_USAGE;
+		goto out;
+	}
+	precommit_table(&pc, &err);
+	fprintf(stderr, "watchd init: from %s\n%s", relative(ctx, path), err.buf);
+	for (size_t i = 0; i < pc.nrows; i++) {
+		const struct precommit_row *row = &pc.rows[i];
+		const char *hint;
+
+		if (row->gate == NULL || row->tool == NULL || strvec_find(&told, row->tool) >= 0 ||
+		    have(ctx->root, row->tool))
+			continue;
+		strvec_push(&told, row->tool);
+		hint = row->hint ? row->hint : hint_for(row->tool);
+		fprintf(stderr, "  missing: %s is not on PATH; install: %s\n", row->tool,
+		    hint ? hint : "install it, or fix the gate's \"command\"");
+		(*missing)++;
+	}
+	if (pc.ignore.n) {
+		cJSON *ig = strings((const char *const *)pc.ignore.v);
+
+		cJSON_AddItemToObject(doc, "ignore", ig);
+	}
+	cJSON_AddItemToObject(doc, "gates", pc.gates);
+	pc.gates = NULL;
+	precommit_release(&pc);
+out:
+	buf_release(&text);
+	buf_release(&err);
+	strvec_clear(&told);
+	free(path);
+	return rc;
+}
+
 static int cmd_init_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	bool dry = args_has(args, "dry-run"), force = args_has(args, "force");
@@ -366,7 +419,11 @@ static int cmd_init_exec(struct cli_ctx *ctx, const struct args *args)
 	}
 	doc = cJSON_CreateObject();
 	cJSON_AddNumberToObject(doc, "version", 1);
-	{
+	if (args_has(args, "from-pre-commit")) {
+		if ((rc = from_pre_commit(ctx, doc, &missing)) != 0)
+			goto out;
+		rc = WD_EXIT_RUNTIME;
+	} else {
 		if ((r = list_files(ctx->root, &files, &source)) != 0) {
 			cli_error("cannot list the files of %s: %s", ctx->root, strerror(-r));
 			goto out;
