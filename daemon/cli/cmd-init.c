@@ -433,6 +433,14 @@ static int cmd_init_exec(struct cli_ctx *ctx, const struct args *args)
 		fprintf(stderr, "watchd init: %zu %s\n", census.nfiles, source);
 		gates = cJSON_AddArrayToObject(doc, "gates");
 		missing = choose_gates(ctx->root, &census, gates);
+		{
+			char *pre = xasprintf("%s/.pre-commit-config.yaml", ctx->root);
+
+			if (access(pre, F_OK) == 0)
+				fprintf(stderr, "  .pre-commit-config.yaml found: `watchd init "
+				    "--from-pre-commit` starts from its hooks instead\n");
+			free(pre);
+		}
 		if (cJSON_GetArraySize(gates) == 0)
 			fprintf(stderr, "  no .py, .ps1/.psm1/.psd1, .sh or .c files: the gate list "
 			    "is empty; add command gates by hand (README, \"Gates\")\n");

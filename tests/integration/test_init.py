@@ -171,3 +171,12 @@ def test_init_outside_git_walks_the_directory(tmp_path, env):
     assert "directory walk" in r.stderr
     c = run_watchd(["--root", root, "config", "check"], root, env)
     assert c.rc == 0, c
+
+
+def test_init_points_at_from_pre_commit(repo, watchd):
+    write(repo, "a.sh", "echo\n")
+    write(repo, ".pre-commit-config.yaml", "repos: []\n")
+    git(repo, "add", "-A")
+    r = watchd("init", "--dry-run")
+    assert r.rc == 0, r
+    assert "--from-pre-commit" in r.stderr

@@ -57,7 +57,8 @@ TEST_IMPL(reglob_suffixes_and_prefixes)
 	ASSERT_STR_EQ(tr("^src/[^/]*\\.c$"), "src/*.c");
 	ASSERT_STR_EQ(tr("^.*\\.py$"), "**/*.py");
 	ASSERT_STR_EQ(tr("^tests/.+"), "tests/**");
-	ASSERT_STR_EQ(tr("(^|/)tests/.+\\.py$"), "!a '.+' that does not end the pattern right after a '/'");
+	ASSERT_STR_EQ(tr("(^|/)tests/.+\\.py$"),
+	    "!a '.+' that does not end the pattern right after a '/'");
 	ASSERT_STR_EQ(tr("^crates/.*/resources/mdtest/.*\\.md$"), "crates/**/*/resources/mdtest/**/*.md");
 	ASSERT_STR_EQ(tr("^((crates/corpus/.*)|(.*\\.toml))$"), "**/*.toml crates/corpus/**");
 	ASSERT_STR_EQ(tr("(CHANGES|the_basics)\\.md$"), "**/*CHANGES.md **/*the_basics.md");
