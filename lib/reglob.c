@@ -405,8 +405,8 @@ static bool emit(const char *alt, struct strvec *out, const char **why)
 	for (size_t k = 0; k < parts.n; k++) {
 		const char *g = parts.v[k];
 
-		if (*g == '\0')
-			continue;	/* only the empty path: never a file */
+		if (*g == '\0' || g[strlen(g) - 1] == '/')
+			continue;	/* the empty path, or a directory's: never a file */
 		if (strchr(g, '/') == NULL && strcmp(g, "**") != 0)
 			strvec_pushf(out, "/%s", g);	/* anchored: not "at any depth" */
 		else

@@ -85,7 +85,7 @@ TEST_IMPL(reglob_everything_and_nothing)
 TEST_IMPL(reglob_verbose)
 {
 	ASSERT_STR_EQ(tr("(?x)^(\n  docs/formatter/black\\.md  # one\n  | src/x/\n)$"),
-	    "docs/formatter/black.md src/x/");
+	    "docs/formatter/black.md");
 	ASSERT_STR_EQ(tr("(?x)^(\n  a/.*|\n  b/[ ]c\\.py\n)$"), "a/** b/[ ]c.py");
 	return 0;
 }
@@ -137,5 +137,101 @@ TEST_IMPL(reglob_matches_like_re_search)
 	ASSERT_EQ(any_match("^(profiling/|tests/data/)", "tests/x"), 0);
 	ASSERT_EQ(any_match("^$", "a"), 0);
 	ASSERT_EQ(any_match("", "any/thing"), 1);
+	return 0;
+}
+/* Generated with CPython's re.search over every (regex, path) pair: row i,
+ * column j is 1 when regexes[i] matches paths[j]. */
+static const char *const regexes[] = {
+	"\\.py$",
+	"^src/.*\\.c$",
+	"\\.(c|h)$",
+	"\\.pyi?$",
+	"^docs/",
+	"^(profiling/|tests/data/)",
+	"^pdm\\.lock$",
+	"^[^/]+\\.py$",
+	"^src/[^/]*\\.c$",
+	"^tests/.+",
+	"^crates/.*/resources/mdtest/.*\\.md$",
+	"^((crates/corpus/.*)|(.*\\.toml))$",
+	"(CHANGES|the_basics)\\.md$",
+	"crates/corpus/",
+	"^setup",
+	"^a.*b$",
+	"^a.*/b$",
+	"",
+	"^$",
+	"test_[^/]*\\.py$",
+	"(^|/)tests/",
+	"^(?:src|lib)/[ab]\\.c$",
+	"_test\\.go$",
+	"^\\.github/workflows/",
+	"/vendor/",
+	"\\.min\\.js$",
+	"^README\\.(md|rst)$",
+	"(?x) ^( src/ | lib/[^/]+\\.c ) $",
+	"x.*y.*z",
+};
+
+static const char *const paths[] = {
+	"a.py", "x/y/a.py", "a.pyc", "a.pyi", "src/a.c", "src/x/y/a.c", "lib/src/a.c", "src/a.h",
+	"docs/index.md", "docs", "mydocs/x", "tests/data/deep/x", "tests/x", "tests/test_a.py",
+	"pkg/tests/b.py", "pdm.lock", "x/pdm.lock", "setup.py", "setup.cfg", "setuptools/x.py",
+	"x/setup.cfg", "crates/a/resources/mdtest/b/c.md", "crates/resources/mdtest/c.md",
+	"crates/corpus/a.py", "x/crates/corpus/y/a.py", "crates/corpusx/a.py", "pyproject.toml",
+	"a/b/c.toml", "CHANGES.md", "docs/the_basics.md", "NOTCHANGES.md", "a/x/y/b", "axb", "ab",
+	"a/x", "a/b", "ax/y/b", "lib/a.c", "lib/b.c", "lib/c.c", "x_test.go", "a/b_test.go",
+	".github/workflows/ci.yml", "a/vendor/b.js", "vendor/b.js", "app.min.js", "README.md",
+	"README.rst", "docs/README.md", "README.txt", "mytests/a.py", "src/x", "lib/q/a.c", "xyz",
+	"x/y/z", "ax/by/cz", "xz/y", "a/xay/z",
+};
+
+static const char *const matches[] = {
+	"1100000000000110010100011100000000000000000000000010000000",
+	"0000110000000000000000000000000000000000000000000000000000",
+	"0000111100000000000000000000000000000111000000000000100000",
+	"1101000000000110010100011100000000000000000000000010000000",
+	"0000000010000000000000000000010000000000000000001000000000",
+	"0000000000010000000000000000000000000000000000000000000000",
+	"0000000000000001000000000000000000000000000000000000000000",
+	"1000000000000000010000000000000000000000000000000000000000",
+	"0000100000000000000000000000000000000000000000000000000000",
+	"0000000000011100000000000000000000000000000000000000000000",
+	"0000000000000000000001000000000000000000000000000000000000",
+	"0000000000000000000000010011000000000000000000000000000000",
+	"0000000000000000000000000000111000000000000000000000000000",
+	"0000000000000000000000011000000000000000000000000000000000",
+	"0000000000000000011100000000000000000000000000000000000000",
+	"0000000000000000000000000000000111011000000000000000000000",
+	"0000000000000000000000000000000100011000000000000000000000",
+	"1111111111111111111111111111111111111111111111111111111111",
+	"0000000000000000000000000000000000000000000000000000000000",
+	"0000000000000100000000000000000000000000000000000000000000",
+	"0000000000011110000000000000000000000000000000000000000000",
+	"0000100000000000000000000000000000000110000000000000000000",
+	"0000000000000000000000000000000000000000110000000000000000",
+	"0000000000000000000000000000000000000000001000000000000000",
+	"0000000000000000000000000000000000000000000100000000000000",
+	"0000000000000000000000000000000000000000000001000000000000",
+	"0000000000000000000000000000000000000000000000110000000000",
+	"0000000000000000000000000000000000000111000000000000000000",
+	"0000000000000000000000000000000000000000000000000000011101",
+};
+
+/* Every regex of the table has an exact translation, and its globs match
+ * exactly the paths CPython's re.search matches. */
+TEST_IMPL(reglob_agrees_with_python_re)
+{
+	for (size_t i = 0; i < sizeof(regexes) / sizeof(regexes[0]); i++) {
+		for (size_t j = 0; j < sizeof(paths) / sizeof(paths[0]); j++) {
+			int want = matches[i][j] == '1', got = any_match(regexes[i], paths[j]);
+
+			if (got != want) {
+				fprintf(stderr, "regex '%s' (globs: %s), path '%s': re.search %d, globs %d\n",
+				    regexes[i], tr(regexes[i]), paths[j], want, got);
+				ASSERT_EQ(got, want);
+			}
+		}
+	}
 	return 0;
 }
