@@ -7,7 +7,9 @@ import os
 import shutil
 from pathlib import Path
 
-from conftest import TOOLS_DIR, git, run_watchd
+import pytest
+
+from conftest import REPO_DIR, TOOLS_DIR, git, run_watchd
 
 
 def write(root, rel, text=""):
@@ -180,3 +182,12 @@ def test_init_points_at_from_pre_commit(repo, watchd):
     r = watchd("init", "--dry-run")
     assert r.rc == 0, r
     assert "--from-pre-commit" in r.stderr
+
+
+def test_init_output_validates_against_the_schema(repo, watchd):
+    jsonschema = pytest.importorskip("jsonschema")
+    mixed_repo(repo)
+    assert watchd("init").rc == 0
+    schema = json.loads((REPO_DIR / "config" / "watch.config.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(
+        json.loads((repo / "watch.config.json").read_text()))

@@ -309,3 +309,20 @@ def test_from_pre_commit_dry_run_and_overwrite(repo, watchd):
     forced = watchd("init", "--from-pre-commit", "--force")
     assert forced.rc == 0, forced
     assert list(gates_of(repo)) == ["black"]
+
+
+try:
+    import jsonschema
+except ImportError:  # Debian: python3-jsonschema
+    jsonschema = None
+
+
+@pytest.mark.skipif(jsonschema is None, reason="python3-jsonschema is not installed")
+@pytest.mark.parametrize("fixture", sorted(EXPECTED) + ["LOCAL"])
+def test_from_pre_commit_output_validates_against_the_schema(repo, watchd, fixture):
+    """What init writes is valid for editors too (config/watch.config.schema.json)."""
+    text = LOCAL if fixture == "LOCAL" else (FIXTURES / fixture).read_text()
+    assert init_from(repo, watchd, text).rc == 0
+    schema = json.loads((REPO_DIR / "config" / "watch.config.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(
+        json.loads((repo / "watch.config.json").read_text()))
