@@ -16,6 +16,7 @@ extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_gc_entry;
+extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_config_entry;
 extern const struct cmd_entry cmd_doctor_entry;
 extern const struct cmd_entry cmd_help_entry;
@@ -34,6 +35,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_show_entry,
 	&cmd_export_entry,
 	&cmd_gc_entry,
+	&cmd_init_entry,
 	&cmd_config_entry,
 	&cmd_doctor_entry,
 	&cmd_help_entry,

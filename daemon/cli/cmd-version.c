@@ -9,6 +9,7 @@
 #include <libssh2.h>
 #include <sqlite3.h>
 #include <uv.h>
+#include <yaml.h>
 
 #include "cli.h"
 #include "daemon/version.h"
@@ -31,7 +32,8 @@ static int cmd_version_exec(struct cli_ctx *ctx, const struct args *args)
 	(void)args;
 	git_libgit2_version(&maj, &min, &rev);
 	printf("watchd %s (libuv %s, sqlite %s, libgit2 %d.%d.%d, cJSON %s, expat %d.%d.%d, "
-	    "libssh2 %s)\n", WATCHD_VERSION, uv_version_string(), sqlite3_libversion(), maj, min,
-	    rev, cJSON_Version(), ev.major, ev.minor, ev.micro, libssh2_version(0));
+	    "libssh2 %s, libyaml %s)\n", WATCHD_VERSION, uv_version_string(), sqlite3_libversion(),
+	    maj, min, rev, cJSON_Version(), ev.major, ev.minor, ev.micro, libssh2_version(0),
+	    yaml_get_version_string());
 	return WD_EXIT_OK;
 }

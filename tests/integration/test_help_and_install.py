@@ -153,7 +153,7 @@ def test_one_version_everywhere(watchd):
     m = re.match(r"watchd (\d+\.\d+\.\d+) \((.*)\)$", out.strip())
     assert m, out
     version, libs = m.groups()
-    for lib in ("libuv", "sqlite", "libgit2", "cJSON", "expat"):
+    for lib in ("libuv", "sqlite", "libgit2", "cJSON", "expat", "libyaml"):
         assert re.search(rf"\b{lib} \d+\.\d+", libs), (lib, libs)
     changelog = open(os.path.join(REPO_DIR, "CHANGELOG.md")).read()
     assert "## [Unreleased]" in changelog
