@@ -13,8 +13,10 @@
 #include "daemon.h"
 
 struct client;
+struct events;
 struct gate;
 struct sched;
+struct sched_gate_done;
 struct strvec;
 
 struct sync_wait {
@@ -40,6 +42,7 @@ struct daemon {
 	struct settle	*settle;
 	struct sched	*sched;
 	struct server	*server;
+	struct events	*events;	/* daemon-events.c */
 	char		*sock_path;
 	char		*tmp_dir;
 	uint64_t	 seq;		/* event sequence numbers */
@@ -102,6 +105,18 @@ void notify_run_done(struct daemon *d, const char *run_id, const char *status);
 void notify_reloading(struct daemon *d);
 void notify_reloaded(struct daemon *d);
 void notify_stopping(struct daemon *d);
+
+/* daemon-events.c: what the daemon did, told to those who watch it;
+ * under --foreground (foreground true) each finished run is printed on
+ * stdout. */
+struct events *events_new(struct daemon *d, bool foreground);
+void events_free(struct events *ev);	/* NULL-safe */
+/* The scheduler's run_started and gate_done hooks (arg: the daemon). */
+void events_run_started(void *arg, const char *run_id, const struct strvec *gates,
+    const struct strvec *changed, const struct strvec *removed);
+void events_gate_done(void *arg, const struct sched_gate_done *g);
+/* From path_on_run_done: the run is recorded. NULL-safe. */
+void events_run_finished(struct events *ev, const char *run_id, const char *status);
 
 /* daemon.c */
 void daemon_begin_stop(struct daemon *d);

@@ -267,6 +267,7 @@ void path_on_run_done(struct sched *s, const char *run_id, const char *status, v
 	struct daemon *d = arg;
 
 	notify_run_done(d, run_id, status);
+	events_run_finished(d->events, run_id, status);
 	if (sched_idle(s)) {
 		path_free_retired(d);
 		uv_timer_start(&d->ledger_quiet, on_ledger_quiet, LEDGER_QUIET_MS, 0);

@@ -257,6 +257,8 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			.loop = d.loop, .root = ctx->root, .cfg = &ctx->cfg,
 			.tmp_dir = d.tmp_dir, .trigger = "watch",
 			.list_files = path_list_files, .list_arg = &d,
+			.run_started = events_run_started, .gate_done = events_gate_done,
+			.hook_arg = &d,
 		};
 		struct settle_opts se = {
 			.loop = d.loop, .root = ctx->root, .gitdir = gitdir, .tree = d.tree,
@@ -333,11 +335,13 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		log_warnx("LEDGER DAMAGED, results may be missing: %s", err.msg);
 	path_prune_state(&d);
 	path_ledger_prune(&d);
+	d.events = events_new(&d, log_path == NULL);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 out_loop:
 	/* let every closing handle (and killed tool) report */
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	sched_free(d.sched);
+	events_free(d.events);
 	tree_free(d.tree);	/* the watcher and settle wrote into it until closed */
 	path_free_retired(&d);
 	free(d.config_rel);
