@@ -6,6 +6,7 @@
 #define WD_DAEMON_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <uv.h>
@@ -13,6 +14,7 @@
 #include "daemon.h"
 
 struct client;
+struct config_err;
 struct events;
 struct gate;
 struct sched;
@@ -115,8 +117,22 @@ void events_free(struct events *ev);	/* NULL-safe */
 void events_run_started(void *arg, const char *run_id, const struct strvec *gates,
     const struct strvec *changed, const struct strvec *removed);
 void events_gate_done(void *arg, const struct sched_gate_done *g);
-/* From path_on_run_done: the run is recorded. NULL-safe. */
+/* The rest are NULL-safe, and cost nothing while nobody listens. */
+/* From path_on_run_done: the run is recorded. */
 void events_run_finished(struct events *ev, const char *run_id, const char *status);
+/* A "subscribe" request: c's connection becomes a subscriber (or is
+ * answered with an error while stopping). */
+void events_subscribe(struct events *ev, struct client *c);
+/* Subscribers being sent events. */
+size_t events_subscribers(const struct events *ev);
+void events_rescan(struct events *ev, bool full);
+void events_config_reloaded(struct events *ev, const struct strvec *changed_gates);
+/* msg: e formatted (config_err_format). */
+void events_config_error(struct events *ev, const struct config_err *e, const char *msg);
+/* what: "ledger", "run"...; msg: the sentence the log got. */
+void events_error(struct events *ev, const char *what, const char *msg);
+/* The last event: subscribers get "stopping" and are closed. */
+void events_stopping(struct events *ev);
 
 /* daemon.c */
 void daemon_begin_stop(struct daemon *d);

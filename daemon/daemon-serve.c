@@ -75,6 +75,7 @@ static cJSON *live_status(struct daemon *d)
 	q = cJSON_AddObjectToObject(o, "queue");
 	cJSON_AddNumberToObject(q, "pending_files", (double)settle_pending(d->settle) + pending);
 	cJSON_AddNumberToObject(q, "running_gates", running);
+	cJSON_AddNumberToObject(o, "subscribers", (double)events_subscribers(d->events));
 	add_ledger_state(o, d->ledger);
 	{
 		cJSON *h = NULL;
@@ -227,6 +228,7 @@ void serve_on_rescanned(void *arg, bool full)
 {
 	struct daemon *d = arg;
 
+	events_rescan(d->events, full);
 	if (!full)
 		return;
 	for (struct sync_wait *w = d->syncs; w; w = w->next) {
@@ -268,6 +270,10 @@ void serve_on_request(struct client *c, const cJSON *msg, void *arg)
 			return;
 		}
 		server_reply(c, live_status(d));
+		return;
+	}
+	if (strcmp(name, "subscribe") == 0) {	/* status --follow */
+		events_subscribe(d->events, c);
 		return;
 	}
 	if (strcmp(name, "stop") == 0) {

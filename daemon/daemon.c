@@ -45,6 +45,7 @@ void daemon_begin_stop(struct daemon *d)
 	d->stopping = true;
 	log_info("stopping");
 	notify_stopping(d);
+	events_stopping(d->events);
 	serve_cancel_syncs(d);
 	server_stop(d->server);
 	d->server = NULL;

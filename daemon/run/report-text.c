@@ -25,6 +25,14 @@ static int jint(const cJSON *o, const char *k, int dflt)
 	return cJSON_IsNumber(v) ? v->valueint : dflt;
 }
 
+/* "name" in a run's gates, "gate" in a gate_finished event */
+static const char *gate_name(const cJSON *g)
+{
+	const char *n = jstr(g, "name");
+
+	return n ? n : jstr(g, "gate");
+}
+
 /* The gate's finding count: findings_count when the list was capped. */
 static size_t findings_count(const cJSON *g)
 {
@@ -49,7 +57,7 @@ static void plural(struct buf *out, long n, const char *what)
 
 void report_text_gate(const cJSON *g, struct buf *out)
 {
-	const char *name = jstr(g, "name"), *st = jstr(g, "status");
+	const char *name = gate_name(g), *st = jstr(g, "status");
 	size_t nf = findings_count(g);
 
 	buf_addf(out, "%s %s (", name ? name : "?", st ? st : "?");
@@ -140,7 +148,7 @@ size_t report_text_findings(const cJSON *gates, size_t cap, struct buf *out)
 	cJSON_ArrayForEach(g, gates) {
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "findings")) {
 			v[n].f = f;
-			v[n].gate = jstr(g, "name");
+			v[n].gate = gate_name(g);
 			v[n].order = n;
 			n++;
 		}
@@ -151,6 +159,18 @@ size_t report_text_findings(const cJSON *gates, size_t cap, struct buf *out)
 		report_text_finding(v[i].f, v[i].gate, out);
 	free(v);
 	return total > listed ? total - listed : 0;
+}
+
+void report_text_gate_why(const cJSON *g, struct buf *out)
+{
+	const char *gs = jstr(g, "status"), *msg = jstr(g, "message");
+
+	if (gs && strcmp(gs, "pass") != 0 && strcmp(gs, "skipped") != 0 && msg &&
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "findings")) == 0) {
+		buf_addf(out, "%s: %s: ", gate_name(g) ? gate_name(g) : "?", gs);
+		add_oneline(out, msg);
+		buf_addch(out, '\n');
+	}
 }
 
 static bool summary_all_pass(const cJSON *sum, long *findings)
@@ -230,17 +250,8 @@ void report_text_run(const cJSON *run, const cJSON *before, const cJSON *after, 
 		still_failing(after, out);
 	buf_addch(out, '\n');
 	more = report_text_findings(gates, cap, out);
-	/* a gate that failed without a finding to show says why in one line */
-	cJSON_ArrayForEach(g, gates) {
-		const char *gs = jstr(g, "status"), *msg = jstr(g, "message");
-
-		if (gs && strcmp(gs, "pass") != 0 && strcmp(gs, "skipped") != 0 && msg &&
-		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "findings")) == 0) {
-			buf_addf(out, "%s: %s: ", jstr(g, "name") ? jstr(g, "name") : "?", gs);
-			add_oneline(out, msg);
-			buf_addch(out, '\n');
-		}
-	}
+	cJSON_ArrayForEach(g, gates)
+		report_text_gate_why(g, out);
 	if (more > 0)
 		buf_addf(out, "... %zu more: watchd show %s\n", more, id);
 }

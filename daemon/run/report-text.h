@@ -33,6 +33,9 @@ void report_text_finding(const cJSON *f, const char *gate, struct buf *out);
  * column, at most cap of them; returns how many were left out (the caller
  * says where to see them). */
 size_t report_text_findings(const cJSON *gates, size_t cap, struct buf *out);
+/* "ruff: missing: ruff is not installed ...": the line of a gate that did
+ * not pass and has no finding to show; nothing for the others. */
+void report_text_gate_why(const cJSON *g, struct buf *out);
 /* "ruff fail (1 file, 4 findings)": one gate's result in a few words. */
 void report_text_gate(const cJSON *g, struct buf *out);
 
