@@ -208,7 +208,7 @@ out:
 
 int ipc_send(const char *sock, const cJSON *req, int *out, struct wd_err *err)
 {
-	cJSON *r = cJSON_Duplicate(req, 1);
+	cJSON *r;
 	char *s, *line;
 	size_t off = 0, len;
 	int fd, rc = 0;
@@ -219,6 +219,7 @@ int ipc_send(const char *sock, const cJSON *req, int *out, struct wd_err *err)
 			return wd_err_set(err, WD_ENOTRUNNING, "not running");
 		return wd_err_set(err, fd, "cannot connect to %s: %s", sock, strerror(-fd));
 	}
+	r = cJSON_Duplicate(req, 1);
 	cJSON_AddNumberToObject(r, "v", WATCHD_PROTO);
 	s = cJSON_PrintUnformatted(r);
 	cJSON_Delete(r);

@@ -4,27 +4,10 @@ grouped by file and capped), log lines on stderr, and one line when a run
 fixes the last failure."""
 import re
 import subprocess
-import sys
 
 import pytest
 
 from conftest import WATCHD, ULID_RE, run_watchd, sanitizer_report, wait_until, write_config
-
-# A linter for the tests: every line holding BAD is a finding, printed in
-# reverse order (last file, last line first) so that grouping by file and
-# sorting by line are watchd's doing, not the tool's.
-LINT = r'''
-import sys
-out = []
-for path in sys.argv[1:]:
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if "BAD" in line:
-                out.append(f"{path}:{n}:{line.index('BAD') + 1}: error: bad word here [X{n:03d}]")
-for line in reversed(out):
-    print(line)
-sys.exit(1 if out else 0)
-'''
 
 RUN_LINE = re.compile(r"^run ([0-9A-HJKMNP-TV-Z]{26}) (pass|fail|error|interrupted)\b")
 
@@ -92,10 +75,10 @@ class Foreground:
 
 @pytest.fixture
 def fg(repo, env, tmp_path):
-    lint = tmp_path / "lint.py"
-    lint.write_text(LINT)
+    # bad-words (tests/tools): each line holding BAD is a finding, printed
+    # last first, so that grouping and sorting are watchd's doing
     write_config(repo, [{"name": "lint", "type": "command", "include": ["**/*.txt"],
-                         "command": [sys.executable, str(lint), "{files}"], "parser": "gcc"}],
+                         "command": ["bad-words", "{files}"], "parser": "gcc"}],
                  debounce_ms=50, stability_ms=20)
     f = Foreground(repo, env, tmp_path)
     f.start()
