@@ -2,7 +2,8 @@
  * writes them until the daemon stops: with --json each event as the JSON
  * line the daemon sent, else as a line or a few a person reads. Exit 0
  * when the daemon stopped, 3 when none runs, 4 when the daemon dropped us
- * for reading too slowly ({"event":"lagged"}) or the connection broke. */
+ * for reading too slowly ({"event":"lagged"}), refused (an older daemon) or
+ * the connection broke. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ struct follow {
 	bool	json;
 	bool	stopping;	/* the daemon said it stops */
 	bool	lagged;		/* it dropped us */
+	bool	refused;	/* it answered with an error */
 };
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -62,7 +64,7 @@ static void names(struct buf *b, const cJSON *arr, double total, size_t max)
 }
 
 /* One event as text; returns false for events a person need not see. */
-static bool event_text(struct follow *f, const cJSON *ev, struct buf *b)
+static bool event_text(const cJSON *ev, struct buf *b)
 {
 	const char *name = jstr(ev, "event"), *msg = jstr(ev, "message");
 
@@ -117,7 +119,6 @@ static bool event_text(struct follow *f, const cJSON *ev, struct buf *b)
 		buf_addstr(b, "the daemon is stopping\n");
 	} else
 		return false;	/* an event of a newer daemon */
-	(void)f;
 	return true;
 }
 
@@ -127,6 +128,13 @@ static void on_line(struct follow *f, const char *line, size_t len)
 	const char *name = ev ? jstr(ev, "event") : NULL;
 	struct buf b = BUF_INIT;
 
+	if (ev && name == NULL && jstr(ev, "error")) {
+		/* an older daemon ("unknown command"), or one stopping */
+		cli_error("status --follow: the daemon refused: %s", jstr(ev, "error"));
+		f->refused = true;
+		cJSON_Delete(ev);
+		return;
+	}
 	if (name && strcmp(name, "stopping") == 0)
 		f->stopping = true;
 	if (name && strcmp(name, "lagged") == 0)
@@ -134,7 +142,7 @@ static void on_line(struct follow *f, const char *line, size_t len)
 	if (f->json) {
 		fwrite(line, 1, len, stdout);
 		putchar('\n');
-	} else if (ev && !f->lagged && event_text(f, ev, &b)) {
+	} else if (ev && !f->lagged && event_text(ev, &b)) {
 		char ts[16];
 		time_t now = time(NULL);
 		struct tm tm;
@@ -155,7 +163,7 @@ static void on_line(struct follow *f, const char *line, size_t len)
 
 int status_follow(struct cli_ctx *ctx, bool json)
 {
-	struct follow f = { json, false, false };
+	struct follow f = { .json = json };
 	struct wd_err err = { 0 };
 	struct buf in = BUF_INIT;
 	char *sock = NULL;
@@ -189,16 +197,18 @@ int status_follow(struct cli_ctx *ctx, bool json)
 		if (n <= 0)
 			break;
 		buf_add(&in, chunk, (size_t)n);
-		while ((nl = memchr(in.buf + off, '\n', in.len - off)) != NULL) {
+		while (!f.refused && (nl = memchr(in.buf + off, '\n', in.len - off)) != NULL) {
 			on_line(&f, in.buf + off, (size_t)(nl - (in.buf + off)));
 			off = (size_t)(nl - in.buf) + 1;
 		}
 		memmove(in.buf, in.buf + off, in.len - off);
 		buf_setlen(&in, in.len - off);
+		if (f.refused)
+			break;
 	}
 	close(fd);
 	buf_release(&in);
-	if (f.lagged)
+	if (f.lagged || f.refused)
 		return WD_EXIT_RUNTIME;
 	if (!f.stopping) {
 		cli_error("status --follow: the daemon closed the connection");

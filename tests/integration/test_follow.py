@@ -143,9 +143,11 @@ def test_ends_with_exit_0_when_the_daemon_stops(daemon, repo, env, watchd, tmp_p
     assert "  lint fail (1 file, 1 finding)" in lines, lines
     assert "a.txt:1:1: X001 bad word here [lint]" in lines, lines
     assert lines[-1].endswith("the daemon is stopping"), lines
-    # no daemon: exit 3, as status
+    # no daemon: exit 3, as status; --sync makes no sense with it
     r = watchd("status", "--follow")
     assert r.rc == 3 and "not running" in r.stderr, str(r)
+    r = watchd("status", "--follow", "--sync")
+    assert r.rc == 2 and "--follow" in r.stderr, str(r)
 
 
 def test_a_reader_that_never_reads_is_dropped_with_lagged(daemon, repo, env, watchd,
