@@ -47,7 +47,6 @@ static void on_ledger_retry(uv_timer_t *t)
 static void ledger_watch(struct daemon *d)
 {
 	size_t n = ledger_queued(d->ledger);
-
 	char msg[128];
 
 	if (n == 0 || d->stopping || uv_is_active((uv_handle_t *)&d->ledger_retry))
