@@ -6,6 +6,7 @@
 #define WD_DAEMON_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <uv.h>
@@ -13,8 +14,11 @@
 #include "daemon.h"
 
 struct client;
+struct config_err;
+struct events;
 struct gate;
 struct sched;
+struct sched_gate_done;
 struct strvec;
 
 struct sync_wait {
@@ -40,6 +44,7 @@ struct daemon {
 	struct settle	*settle;
 	struct sched	*sched;
 	struct server	*server;
+	struct events	*events;	/* daemon-events.c */
 	char		*sock_path;
 	char		*tmp_dir;
 	uint64_t	 seq;		/* event sequence numbers */
@@ -103,6 +108,32 @@ void notify_run_done(struct daemon *d, const char *run_id, const char *status);
 void notify_reloading(struct daemon *d);
 void notify_reloaded(struct daemon *d);
 void notify_stopping(struct daemon *d);
+
+/* daemon-events.c: what the daemon did, told to those who watch it;
+ * under --foreground (foreground true) each finished run is printed on
+ * stdout. */
+struct events *events_new(struct daemon *d, bool foreground);
+void events_free(struct events *ev);	/* NULL-safe */
+/* The scheduler's run_started and gate_done hooks (arg: the daemon). */
+void events_run_started(void *arg, const char *run_id, const struct strvec *gates,
+    const struct strvec *changed, const struct strvec *removed);
+void events_gate_done(void *arg, const struct sched_gate_done *g);
+/* The rest are NULL-safe, and cost nothing while nobody listens. */
+/* From path_on_run_done: the run is recorded. */
+void events_run_finished(struct events *ev, const char *run_id, const char *status);
+/* A "subscribe" request: c's connection becomes a subscriber (or is
+ * answered with an error while stopping). */
+void events_subscribe(struct events *ev, struct client *c);
+/* Subscribers being sent events. */
+size_t events_subscribers(const struct events *ev);
+void events_rescan(struct events *ev, bool full);
+void events_config_reloaded(struct events *ev, const struct strvec *changed_gates);
+/* msg: e formatted (config_err_format). */
+void events_config_error(struct events *ev, const struct config_err *e, const char *msg);
+/* what: "ledger", "run"...; msg: the sentence the log got. */
+void events_error(struct events *ev, const char *what, const char *msg);
+/* The last event: subscribers get "stopping" and are closed. */
+void events_stopping(struct events *ev);
 
 /* daemon.c */
 void daemon_begin_stop(struct daemon *d);

@@ -3,6 +3,7 @@
  * settled batch becomes a run, after a config reload when the config was
  * in it), and the ledger's upkeep around it (queued writes retried,
  * retention, a checkpoint once idle). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,10 +47,14 @@ static void on_ledger_retry(uv_timer_t *t)
 static void ledger_watch(struct daemon *d)
 {
 	size_t n = ledger_queued(d->ledger);
+	char msg[128];
 
 	if (n == 0 || d->stopping || uv_is_active((uv_handle_t *)&d->ledger_retry))
 		return;
-	log_warnx("%zu ledger write(s) queued; retrying every %d ms", n, LEDGER_RETRY_MS);
+	snprintf(msg, sizeof(msg), "%zu ledger write(s) queued; retrying every %d ms", n,
+	    LEDGER_RETRY_MS);
+	log_warnx("%s", msg);
+	events_error(d->events, "ledger", msg);
 	uv_timer_start(&d->ledger_retry, on_ledger_retry, LEDGER_RETRY_MS, LEDGER_RETRY_MS);
 }
 
@@ -175,6 +180,7 @@ static void reload_config(struct daemon *d)
 
 		config_err_format(&cerr, &b);
 		log_warnx("config not reloaded, the running one stays: %s", b.buf);
+		events_config_error(d->events, &cerr, b.buf);
 		free(d->config_error);
 		d->config_error = buf_detach(&b, NULL);
 		notify_reloaded(d);
@@ -200,6 +206,7 @@ static void reload_config(struct daemon *d)
 	    ctx->cfg.stability_ms, ctx->cfg.writer_timeout_ms);
 	sched_force_gates(d->sched, &changed_gates);
 	log_info("config reloaded: %zu gate(s) new or changed", changed_gates.n);
+	events_config_reloaded(d->events, &changed_gates);
 	strvec_clear(&changed_gates);
 	if (ignore_changed) {
 		ignore_refresh(d->ig);
@@ -223,8 +230,13 @@ void path_on_batch(void *arg, const struct strvec *changed, const struct strvec 
 	if (d->config_rel && (strvec_bsearch(changed, d->config_rel) >= 0 ||
 	    strvec_find(removed, d->config_rel) >= 0))
 		reload_config(d);
-	if (sched_submit(d->sched, changed, removed, seq, id, &err) < 0)
-		log_warnx("cannot record a run: %s", err.msg);
+	if (sched_submit(d->sched, changed, removed, seq, id, &err) < 0) {
+		char *msg = xasprintf("cannot record a run: %s", err.msg);
+
+		log_warnx("%s", msg);
+		events_error(d->events, "ledger", msg);
+		free(msg);
+	}
 	ledger_watch(d);
 	serve_check_syncs(d);
 }
@@ -270,6 +282,7 @@ void path_on_run_done(struct sched *s, const char *run_id, const char *status, v
 	struct daemon *d = arg;
 
 	notify_run_done(d, run_id, status);
+	events_run_finished(d->events, run_id, status);
 	if (sched_idle(s)) {
 		path_free_retired(d);
 		uv_timer_start(&d->ledger_quiet, on_ledger_quiet, LEDGER_QUIET_MS, 0);

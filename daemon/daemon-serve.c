@@ -76,6 +76,7 @@ static cJSON *live_status(struct daemon *d)
 	q = cJSON_AddObjectToObject(o, "queue");
 	cJSON_AddNumberToObject(q, "pending_files", (double)settle_pending(d->settle) + pending);
 	cJSON_AddNumberToObject(q, "running_gates", running);
+	cJSON_AddNumberToObject(o, "subscribers", (double)events_subscribers(d->events));
 	add_ledger_state(o, d->ledger);
 	{
 		cJSON *h = NULL;
@@ -228,6 +229,7 @@ void serve_on_rescanned(void *arg, bool full)
 {
 	struct daemon *d = arg;
 
+	events_rescan(d->events, full);
 	if (!full)
 		return;
 	for (struct sync_wait *w = d->syncs; w; w = w->next) {
@@ -270,6 +272,9 @@ void serve_on_request(struct client *c, const cJSON *msg, void *arg)
 			return;
 		}
 		server_reply(c, live_status(d));
+		return;
+	case IPC_SUBSCRIBE:	/* status --follow */
+		events_subscribe(d->events, c);
 		return;
 	case IPC_STOP:
 		resp = cJSON_CreateObject();

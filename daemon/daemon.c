@@ -46,6 +46,7 @@ void daemon_begin_stop(struct daemon *d)
 	d->stopping = true;
 	log_info("stopping");
 	notify_stopping(d);
+	events_stopping(d->events);
 	serve_cancel_syncs(d);
 	server_stop(d->server);
 	d->server = NULL;
@@ -335,6 +336,8 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			.loop = d.loop, .root = ctx->root, .cfg = &ctx->cfg,
 			.tmp_dir = d.tmp_dir, .trigger = "watch",
 			.list_files = path_list_files, .list_arg = &d,
+			.run_started = events_run_started, .gate_done = events_gate_done,
+			.hook_arg = &d,
 		};
 		struct settle_opts se = {
 			.loop = d.loop, .root = ctx->root, .gitdir = gitdir, .tree = d.tree,
@@ -414,6 +417,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		log_warnx("LEDGER DAMAGED, results may be missing: %s", err.msg);
 	path_prune_state(&d);
 	path_ledger_prune(&d);
+	d.events = events_new(&d, log_path == NULL);
 	rejudge_unfinished(&d, &lo.unjudged);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 out_loop:
@@ -421,6 +425,7 @@ out_loop:
 	/* let every closing handle (and killed tool) report */
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	sched_free(d.sched);
+	events_free(d.events);
 	tree_free(d.tree);	/* the watcher and settle wrote into it until closed */
 	path_free_retired(&d);
 	free(d.config_rel);

@@ -7,7 +7,8 @@
 
 /* Runs until stopped (SIGTERM, SIGINT, `watchd stop`). ready_fd >= 0: write
  * "ok\n" there once watching and serving, or "error <code> <message>\n" on
- * a startup failure, then close it. log_path NULL: log to stderr.
+ * a startup failure, then close it. log_path NULL: the foreground (log to
+ * stderr, and print each finished run with its findings on stdout).
  * Returns an exit code. */
 int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path);
 

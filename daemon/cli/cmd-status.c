@@ -1,7 +1,8 @@
 /* watchd status [--json] [--sync] [--timeout SEC]: the daemon's live state,
  * or, when none runs, "not running" plus the ledger's last results (exit 3).
  * --sync first waits until every change made before the call has been
- * seen, settled and gated. */
+ * seen, settled and gated. --follow streams the daemon's events instead
+ * (status-follow.c). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,12 +12,13 @@
 #include "cli.h"
 #include "daemon/daemon.h"
 #include "daemon/ipc/ipc.h"
+#include "status-follow.h"
 
 static int cmd_status_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
-	.usage = "[--json] [--sync] [--timeout SEC]",
+	.usage = "[--json] [--sync] [--timeout SEC] | --follow [--json]",
 	.help = "live state from the daemon, or the ledger's last results",
 	.flags = CMD_ROOT,
 	.args = {
@@ -24,6 +26,7 @@ const struct cmd_entry cmd_status_entry = {
 			{ "json", 0 },
 			{ "sync", 0 },
 			{ "timeout", ARGS_VALUE },
+			{ "follow", 0 },
 			{ NULL, 0 },
 		},
 	},
@@ -134,6 +137,13 @@ static int cmd_status_exec(struct cli_ctx *ctx, const struct args *args)
 	cJSON *req, *resp = NULL;
 	int rc;
 
+	if (args_has(args, "follow")) {
+		if (sync || timeout) {
+			cli_error("status: --follow takes no --sync or --timeout");
+			return cli_usage(&cmd_status_entry);
+		}
+		return status_follow(ctx, json);
+	}
 	/* strtod takes "inf", "nan" and "1e999": each would wrap the int the
 	 * wait is counted in, so only a finite count of seconds up to a day
 	 * (and at least a millisecond) passes */

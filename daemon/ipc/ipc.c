@@ -219,3 +219,41 @@ out:
 	free(line);
 	return rc;
 }
+
+int ipc_send(const char *sock, const cJSON *req, int *out, struct wd_err *err)
+{
+	cJSON *r;
+	char *s, *line;
+	size_t off = 0, len;
+	int fd, rc = 0;
+
+	*out = -1;
+	if ((fd = ipc_connect(sock)) < 0) {
+		if (fd == -ENOENT || fd == -ECONNREFUSED)
+			return wd_err_set(err, WD_ENOTRUNNING, "not running");
+		return wd_err_set(err, fd, "cannot connect to %s: %s", sock, strerror(-fd));
+	}
+	r = cJSON_Duplicate(req, 1);
+	cJSON_AddNumberToObject(r, "v", WATCHD_PROTO);
+	s = cJSON_PrintUnformatted(r);
+	cJSON_Delete(r);
+	line = xasprintf("%s\n", s);
+	cJSON_free(s);
+	len = strlen(line);
+	while (off < len) {
+		ssize_t n = write(fd, line + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = wd_err_set(err, WD_ENOTRUNNING, "not running (%s)", strerror(errno));
+			close(fd);
+			fd = -1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	free(line);
+	*out = fd;
+	return rc;
+}

@@ -24,6 +24,10 @@ char *ipc_socket_path(const char *root);
  * WD_ENOTRUNNING when nothing listens, WD_ETIMEOUT, or another code. */
 int ipc_request(const char *sock, const cJSON *req, int timeout_ms, cJSON **resp,
     struct wd_err *err);
+/* Connects and sends req as one line, for a stream of lines in answer
+ * (`status --follow`): the connected socket in *fd, the caller's to read
+ * and close. 0, WD_ENOTRUNNING when nothing listens, or another code. */
+int ipc_send(const char *sock, const cJSON *req, int *fd, struct wd_err *err);
 /* `status --sync` is a barrier through the inotify queue: the daemon
  * creates a file of this name in ROOT and waits to see its event. The
  * watcher is told the prefix; ignore's built-in rules hide such files from

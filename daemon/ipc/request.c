@@ -13,6 +13,7 @@ static const struct {
 	{ "stop", IPC_STOP },
 	{ "rescan", IPC_RESCAN },
 	{ "ping", IPC_PING },
+	{ "subscribe", IPC_SUBSCRIBE },
 };
 
 int ipc_request_decode(const cJSON *msg, struct ipc_request *req, const char **why)

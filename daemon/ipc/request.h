@@ -15,6 +15,7 @@ enum ipc_cmd {
 	IPC_STOP,
 	IPC_RESCAN,
 	IPC_PING,
+	IPC_SUBSCRIBE,	/* status --follow: the event stream */
 };
 
 #define IPC_SYNC_MAX_MS	86400000	/* a day: longer waits are refused */

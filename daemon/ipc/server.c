@@ -133,6 +133,19 @@ void server_reply(struct client *c, cJSON *resp)
 	client_unref(c);	/* the reply the handler owed */
 }
 
+int server_detach(struct client *c)
+{
+	uv_os_fd_t fd;
+	int rc = UV_EBADF;
+
+	if (!c->gone && uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
+	    (rc = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		rc = -errno;
+	client_close(c);
+	client_unref(c);	/* the reply the handler owed */
+	return rc;
+}
+
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	static char buf[65536];

@@ -22,6 +22,10 @@ int server_start(uv_loop_t *loop, const char *sock_path, server_handler_fn *fn, 
     struct server **out, struct wd_err *err);
 /* Sends resp (takes ownership) as one line and releases c. */
 void server_reply(struct client *c, cJSON *resp);
+/* Hands c's connection over instead of replying (`status --follow`
+ * subscribers): returns a duplicate of its socket, or a negative code, and
+ * releases c as server_reply would. */
+int server_detach(struct client *c);
 /* True when the peer already hung up. */
 int server_client_gone(const struct client *c);
 /* True while the listener is bound and its path still names it. */

@@ -725,6 +725,16 @@ void exec_record_task(struct sched *s, struct task *t)
 	log_info("run %s gate %s: %s (%zu files, %zu findings)%s", t->run->id, t->gate->name,
 	    gate_status_name(t->agg.status), t->files.n, t->agg.findings.n,
 	    all_cached ? " cached" : "");
+	if (s->o.gate_done) {
+		struct sched_gate_done gd = {
+			.run_id = t->run->id, .gate = t->gate->name, .status = t->agg.status,
+			.cached = all_cached, .exit_code = t->exit_code,
+			.duration_ms = gr.duration_ms, .files = &t->files,
+			.findings = &t->agg.findings, .message = t->agg.message,
+		};
+
+		s->o.gate_done(s->o.hook_arg, &gd);
+	}
 }
 
 void exec_release(struct sched *s)

@@ -301,6 +301,14 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 	if (run_id)
 		memcpy(run_id, r->id, ULID_LEN + 1);
 	log_info("run %s: %d gate(s) over %zu changed file(s)", r->id, ntasks, changed->n);
+	if (s->o.run_started) {
+		struct strvec gates = STRVEC_INIT;
+
+		for (struct task *t = head; t; t = t->next)
+			strvec_push(&gates, t->gate->name);
+		s->o.run_started(s->o.hook_arg, r->id, &gates, changed, removed);
+		strvec_clear(&gates);
+	}
 	if (ntasks == 0)
 		finish_run(s, r, NULL);
 	else

@@ -16,6 +16,7 @@
 #include "lib/strvec.h"
 #include "lib/ulid.h"
 
+struct findings;
 struct ledger;
 struct sched;
 
@@ -35,6 +36,20 @@ struct sched_content {
 	const char	*(*prepare)(void *arg, const struct gate *g, const char *const *files,
 			    size_t n, struct wd_err *err);
 	void		*arg;
+};
+
+/* One gate's recorded result, for sched_opts.gate_done. Everything is
+ * borrowed for the call. */
+struct sched_gate_done {
+	const char		*run_id;
+	const char		*gate;
+	enum gate_status	 status;
+	bool			 cached;	/* every file's result came from the cache */
+	int			 exit_code;	/* -1: none */
+	int64_t			 duration_ms;
+	const struct strvec	*files;		/* the files judged, sorted */
+	const struct findings	*findings;
+	const char		*message;	/* one-line reason, or NULL */
 };
 
 struct sched_opts {
@@ -69,6 +84,18 @@ struct sched_opts {
 	 * shard and each pair is kept by exactly one. */
 	bool			(*keep)(void *arg, const struct gate *g, const char *path);
 	void			*keep_arg;
+	/* Optional (NULL: not told), for the daemon's event stream and its
+	 * foreground output; hook_arg is their arg. run_started comes from
+	 * sched_submit before any gate of the run can finish, with the names
+	 * of the gates it will run and the batch (removed may be NULL);
+	 * gate_done after each gate's result is recorded, before the done
+	 * callback of its run. Both run on the loop thread and must not call
+	 * back into the scheduler. */
+	void			(*run_started)(void *arg, const char *run_id,
+				    const struct strvec *gates, const struct strvec *changed,
+				    const struct strvec *removed);
+	void			(*gate_done)(void *arg, const struct sched_gate_done *g);
+	void			*hook_arg;
 };
 
 /* Called when a run has finished and is recorded. status: "pass", "fail",
