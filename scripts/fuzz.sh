@@ -22,6 +22,7 @@ declare -A seed_globs=(
 	[sarif]="$fix/sarif/* $fix/ruff/check_sarif*"
 	[gcc]="$seeds/gcc/*"
 	[glob]="$seeds/glob/*"
+	[commitmsg]="$seeds/commitmsg/*"
 )
 
 mkdir -p "$build/artifacts"
