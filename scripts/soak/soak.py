@@ -7,6 +7,10 @@ renames, deletes, bursts of a few hundred files, directory moves, config
 edits (valid and invalid), and clients that connect, ask and leave. Every
 SOAK_SAMPLE_S (10) seconds it samples the daemon's RSS and open fds.
 
+Bursts are balanced (an old burst directory goes when a new one comes),
+and creates and deletes keep the tree near 1,000 files, so that RSS
+measures what the daemon leaks, not what a bigger tree needs.
+
 It passes when
   - RSS grew by less than 5 % between the 5-minute mark (SOAK_WARM_MIN) and
     the end,
@@ -91,6 +95,8 @@ def main():
     next_sample = t0
     mark = None
     serial = 0
+    target = 1000  # files the churn keeps the tree near
+    bursts = []
     try:
         while time.monotonic() < end:
             now = time.monotonic()
@@ -105,26 +111,34 @@ def main():
             serial += 1
             if op == "edit" and files:
                 rnd.choice(files).write_text(f"edit {serial}\n" * rnd.randint(1, 20))
-            elif op == "create":
+            elif op == "create" and len(files) < target * 1.1:
                 d = root / f"d{rnd.randrange(20)}"
                 d.mkdir(exist_ok=True)
                 (d / f"n{serial}.txt").write_text(f"{serial}\n")
             elif op == "rename" and files:
                 src = rnd.choice(files)
                 src.rename(src.with_name(f"r{serial}.txt"))
-            elif op == "delete" and len(files) > 200:
+            elif op == "delete" and len(files) > target * 0.9:
                 rnd.choice(files).unlink()
             elif op == "burst":
+                # a burst of new files, then an old burst removed whole:
+                # the tree keeps its size, so RSS measures leaks, not state
                 d = root / f"burst{serial}"
                 d.mkdir()
                 for i in range(rnd.randint(100, 400)):
                     (d / f"b{i}.txt").write_text(f"{i}\n")
+                bursts.append(d)
+                if len(bursts) > 3:
+                    shutil.rmtree(bursts.pop(0), ignore_errors=True)
             elif op == "dirmove":
                 dirs = [p for p in root.iterdir() if p.is_dir() and p.name != ".git"
                         and p.name != ".watchd"]
                 if dirs:
                     src = rnd.choice(dirs)
-                    src.rename(root / f"moved{serial}")
+                    dst = root / f"moved{serial}"
+                    src.rename(dst)
+                    if src in bursts:
+                        bursts[bursts.index(src)] = dst
             elif op == "config":
                 (root / "watch.config.json").write_text(config(rnd.choice([30, 50, 80])))
             elif op == "bad_config":
