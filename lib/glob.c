@@ -1,8 +1,16 @@
-/* Glob matcher. Backtracking over short relative paths; `**` is handled
- * by trying every split point, which is fine for paths of a few segments. */
+/* Glob matcher. Backtracking over paths relative to ROOT, bounded in the
+ * manner of git's wildmatch: a star whose remaining pattern fails at every
+ * later position of the text answers ABORT_ALL, since no earlier star
+ * taking more characters can help, and a single star stopped by a '/'
+ * answers ABORT_TO_STARSTAR, since only a `**` may carry the match into
+ * the next segment. Without this, `*a*a*a*a*a*a*a*a*b` against a long run
+ * of 'a's tries every split: seconds per call, on the loop thread.
+ * Patterns and paths of any length are matched (no fixed buffers). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "glob.h"
+#include "xmalloc.h"
 
 /* Matches one bracket class at p against c; returns the pointer after ']'
  * and sets *ok, or NULL if the class is not closed. */
@@ -40,63 +48,113 @@ static const char *match_class(const char *p, char c, bool *ok)
 	return p + 1;
 }
 
-static bool match(const char *p, const char *s)
+/* What a sub-match says: MATCH; NOMATCH (an enclosing star may try
+ * further); ABORT_ALL (no star before this one can make it match);
+ * ABORT_TO_STARSTAR (only a `**` further out can). */
+enum { GM_MATCH, GM_NOMATCH, GM_ABORT_ALL, GM_ABORT_TO_STARSTAR };
+
+/* One step per pattern character compared: tests bound this count on
+ * pathological patterns (per thread, never reset). */
+static _Thread_local unsigned long steps;
+
+unsigned long glob_steps(void)
 {
-	for (;;) {
+	return steps;
+}
+
+/* Whether the double star at p starts the pattern or follows a '/' that
+ * the text must hold. Only then may what its tries after each '/' found
+ * abort the stars before it: any later start they could give it also
+ * follows a '/' of the text, so its zero-directory try there is one of
+ * the tries already made. Elsewhere a later start would make a new
+ * zero-directory try. A '/' ending another double star may have matched
+ * nothing, and so does not count. */
+static bool after_slash(const char *start, const char *p)
+{
+	if (p == start)
+		return true;
+	if (p[-1] != '/')
+		return false;
+	return !(p - start >= 3 && p[-2] == '*' && p[-3] == '*');
+}
+
+/* start is the whole pattern, to see what precedes a `**`. */
+static int match(const char *start, const char *p, const char *s)
+{
+	bool lone;
+	int r;
+
+	for (;; p++, s++) {
+		steps++;
 		switch (*p) {
 		case '\0':
-			return *s == '\0';
+			return *s == '\0' ? GM_MATCH : GM_NOMATCH;
 		case '*':
 			if (p[1] == '*') {
 				const char *rest = p + 2;
 
-				/* double star followed by '/' may match zero directories */
-				if (*rest == '/') {
-					if (match(rest + 1, s))
-						return true;
-					for (; *s; s++)
-						if (*s == '/' && match(rest + 1, s + 1))
-							return true;
-					return false;
-				}
 				if (*rest == '\0')
-					return true;
-				for (; *s; s++)
-					if (match(rest, s))
-						return true;
-				return match(rest, s);
+					return GM_MATCH;
+				if (*rest == '/') {
+					/* zero directories, then after each '/' */
+					r = match(start, rest + 1, s);
+					if (r != GM_NOMATCH && r != GM_ABORT_TO_STARSTAR)
+						return r;
+					lone = !after_slash(start, p);
+					for (; *s; s++) {
+						steps++;
+						if (*s != '/')
+							continue;
+						r = match(start, rest + 1, s + 1);
+						if (r == GM_ABORT_ALL && lone)
+							return GM_NOMATCH;
+						if (r != GM_NOMATCH && r != GM_ABORT_TO_STARSTAR)
+							return r;
+					}
+					return lone ? GM_NOMATCH : GM_ABORT_ALL;
+				}
+				for (;; s++) {
+					r = match(start, rest, s);
+					if (r != GM_NOMATCH && r != GM_ABORT_TO_STARSTAR)
+						return r;
+					if (*s == '\0')
+						return GM_ABORT_ALL;
+				}
 			}
 			p++;
+			if (*p == '\0')		/* a last star: the rest of this segment */
+				return strchr(s, '/') ? GM_ABORT_TO_STARSTAR : GM_MATCH;
 			for (;; s++) {
-				if (match(p, s))
-					return true;
-				if (*s == '\0' || *s == '/')
-					return false;
+				r = match(start, p, s);
+				if (r != GM_NOMATCH)
+					return r;
+				if (*s == '\0')
+					return GM_ABORT_ALL;
+				if (*s == '/')
+					return GM_ABORT_TO_STARSTAR;
+				steps++;
 			}
 		case '?':
-			if (*s == '\0' || *s == '/')
-				return false;
-			p++;
-			s++;
+			if (*s == '\0')
+				return GM_ABORT_ALL;
+			if (*s == '/')
+				return GM_NOMATCH;
 			break;
 		case '[': {
 			bool ok = false;
 			const char *q;
 
 			if (*s == '\0')
-				return false;
+				return GM_ABORT_ALL;
 			q = match_class(p, *s, &ok);
 			if (q == NULL) {	/* unclosed: literal '[' */
 				if (*s != '[')
-					return false;
-				p++;
-				s++;
+					return GM_NOMATCH;
 				break;
 			}
 			if (!ok)
-				return false;
-			p = q;
-			s++;
+				return GM_NOMATCH;
+			p = q - 1;
 			break;
 		}
 		case '\\':
@@ -104,12 +162,29 @@ static bool match(const char *p, const char *s)
 				p++;
 			/* fall through */
 		default:
+			if (*s == '\0')
+				return GM_ABORT_ALL;
 			if (*p != *s)
-				return false;
-			p++;
-			s++;
+				return GM_NOMATCH;
 		}
 	}
+}
+
+static bool anchored(const char *pattern, const char *path)
+{
+	return match(pattern, pattern, path) == GM_MATCH;
+}
+
+/* A copy of s with suffix appended, in small when it fits, else on the
+ * heap: the caller frees it when it is not small. */
+static char *concat(char *small, size_t size, const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+	char *t = n + m + 1 <= size ? small : xmalloc(n + m + 1);
+
+	memcpy(t, s, n);
+	memcpy(t + n, suffix, m + 1);
+	return t;
 }
 
 bool glob_match(const char *pattern, const char *path)
@@ -120,33 +195,33 @@ bool glob_match(const char *pattern, const char *path)
 		return false;
 	if (pattern[n - 1] == '/') {
 		/* "dir/" means the directory itself; as a plain match, its contents */
-		char tmp[4096];
+		char small[256], *tmp = concat(small, sizeof(small), pattern, n, "**");
+		bool ok = glob_match(tmp, path);
 
-		if (n >= sizeof(tmp) - 3)
-			return false;
-		memcpy(tmp, pattern, n);
-		memcpy(tmp + n, "**", 3);
-		return glob_match(tmp, path);
+		if (tmp != small)
+			free(tmp);
+		return ok;
 	}
 	if (pattern[0] == '/')
-		return match(pattern + 1, path);
+		return anchored(pattern + 1, path);
 	if (strchr(pattern, '/') == NULL) {
 		const char *base = strrchr(path, '/');
 
-		return match(pattern, base ? base + 1 : path);
+		return anchored(pattern, base ? base + 1 : path);
 	}
-	return match(pattern, path);
+	return anchored(pattern, path);
 }
 
 bool glob_covers_dir(const char *pattern, const char *dir)
 {
 	size_t n = strlen(pattern);
-	char tmp[4096];
+	char small[256], *tmp;
+	bool ok;
 
-	if (n == 0 || n + 1 >= sizeof(tmp))
+	if (n == 0)
 		return false;
 	/* room for a leading '/' */
-	memcpy(tmp + 1, pattern, n + 1);
+	tmp = concat(small, sizeof(small), "/", 1, pattern);
 	while (n > 0 && tmp[n] == '/')
 		tmp[n--] = '\0';
 	/* a '/' before the end anchors the pattern to ROOT, as in .gitignore:
@@ -155,31 +230,35 @@ bool glob_covers_dir(const char *pattern, const char *dir)
 	if (n >= 3 && strcmp(tmp + 1 + n - 3, "/**") == 0) {
 		tmp[1 + (n -= 3)] = '\0';
 		if (n > 0 && strchr(tmp + 1, '/') == NULL) {
-			tmp[0] = '/';
-			return glob_match(tmp, dir);
+			ok = glob_match(tmp, dir);
+			goto out;
 		}
 	}
 	if (n == 0 || strcmp(tmp + 1, "**") == 0)
-		return n != 0;
-	return glob_match(tmp + 1, dir);
+		ok = n != 0;
+	else
+		ok = glob_match(tmp + 1, dir);
+out:
+	if (tmp != small)
+		free(tmp);
+	return ok;
 }
 
 bool glob_match_or_parent(const char *pattern, const char *path)
 {
-	char tmp[4096];
-	size_t n = strlen(path);
+	char small[256], *tmp;
+	bool ok = false;
 
 	if (glob_match(pattern, path))
 		return true;
-	if (n >= sizeof(tmp))
-		return false;
-	memcpy(tmp, path, n + 1);
-	for (char *slash = strrchr(tmp, '/'); slash; slash = strrchr(tmp, '/')) {
+	tmp = concat(small, sizeof(small), path, strlen(path), "");
+	for (char *slash = strrchr(tmp, '/'); slash && !ok; slash = strrchr(tmp, '/')) {
 		*slash = '\0';
-		if (glob_covers_dir(pattern, tmp))
-			return true;
+		ok = glob_covers_dir(pattern, tmp);
 	}
-	return false;
+	if (tmp != small)
+		free(tmp);
+	return ok;
 }
 
 const char *glob_check(const char *pattern)

@@ -189,3 +189,155 @@ TEST_IMPL(glob_check_errors)
 	ASSERT_NULL(glob_check("]"));
 	return 0;
 }
+
+/* The old matcher tried every split of the stars: exponential in their
+ * number. These bound the work of one call by steps, not by time. */
+static unsigned long steps_of(const char *pattern, const char *path, bool want)
+{
+	unsigned long before = glob_steps();
+
+	ASSERT_EQ(glob_match(pattern, path), want);
+	return glob_steps() - before;
+}
+
+TEST_IMPL(glob_pathological_bounded)
+{
+	char name[64], deep[128], hit[64];
+
+	memset(name, 'a', 44);
+	name[44] = '\0';
+	/* a few hundred steps where the old matcher took 2.6 s */
+	ASSERT(steps_of("*a*a*a*a*a*a*a*a*b", name, false) < 500);
+	memcpy(hit, name, 45);
+	hit[43] = 'b';
+	ASSERT(steps_of("*a*a*a*a*a*a*a*a*b", hit, true) < 500);
+	snprintf(deep, sizeof(deep), "x/y/z/%s", name);
+	ASSERT(steps_of("**/*a*a*a*a*a*a*a*a*b", deep, false) < 500);
+	ASSERT(steps_of("x/**/*a*a*a*a*a*a*a*a*b", deep, false) < 500);
+	ASSERT(steps_of("**a**a**a**a**a**a**a**a**b", deep, false) < 500);
+	/* a double star after a letter cannot abort the ones before it (a
+	 * later start would try zero directories anew): polynomial, still
+	 * bounded */
+	ASSERT(steps_of("**/a**/a**/a**/a**/b", "a/a/a/a/a/a/a/a/a/a/a/a/c", false) < 20000);
+	snprintf(deep, sizeof(deep), "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/c");
+	ASSERT(steps_of("**/a/**/a/**/a/**/a/**/a/**/b", deep, false) < 500);
+	ASSERT(steps_of("*?*?*?*?*?*?*?*?*?*?*?b", name, false) < 500);
+	return 0;
+}
+
+/* Patterns and paths longer than any fixed buffer still match: a long
+ * name is not silently "no match". */
+TEST_IMPL(glob_long_inputs)
+{
+	size_t n = 10000;
+	char *dir = malloc(n + 16), *path = malloc(2 * n + 16), *pat = malloc(n + 16);
+
+	memset(dir, 'd', n);
+	dir[n] = '\0';
+	snprintf(path, 2 * n + 16, "%s/x.o", dir);
+	snprintf(pat, n + 16, "%s/", dir);
+	ASSERT(glob_match(pat, path));
+	ASSERT(glob_covers_dir(pat, dir));
+	ASSERT(glob_match_or_parent(pat, path));
+	ASSERT(glob_match_or_parent("*.o", path));
+	ASSERT(glob_match_or_parent(dir, path));
+	snprintf(pat, n + 16, "%s/**", dir);
+	ASSERT(glob_covers_dir(pat, dir));
+	ASSERT(glob_match("**/*.o", path));
+	ASSERT(!glob_match("**/*.c", path));
+	free(dir);
+	free(path);
+	free(pat);
+	return 0;
+}
+
+/* The plain backtracking matcher the bounded one replaced: exponential,
+ * but the reference of what matches. */
+static bool ref_match(const char *p, const char *s)
+{
+	for (;;) {
+		switch (*p) {
+		case '\0':
+			return *s == '\0';
+		case '*':
+			if (p[1] == '*') {
+				const char *rest = p + 2;
+
+				if (*rest == '/') {
+					if (ref_match(rest + 1, s))
+						return true;
+					for (; *s; s++)
+						if (*s == '/' && ref_match(rest + 1, s + 1))
+							return true;
+					return false;
+				}
+				if (*rest == '\0')
+					return true;
+				for (; *s; s++)
+					if (ref_match(rest, s))
+						return true;
+				return ref_match(rest, s);
+			}
+			p++;
+			for (;; s++) {
+				if (ref_match(p, s))
+					return true;
+				if (*s == '\0' || *s == '/')
+					return false;
+			}
+		case '?':
+			if (*s == '\0' || *s == '/')
+				return false;
+			p++;
+			s++;
+			break;
+		default:
+			if (*p != *s)
+				return false;
+			p++;
+			s++;
+		}
+	}
+}
+
+/* Giving up early never changes an answer: random short patterns over
+ * `*`, `**`, `?`, '/' and two letters agree with the reference. */
+TEST_IMPL(glob_bounded_agrees_with_reference)
+{
+	static const char *const tok[] = { "a", "b", "/", "*", "**", "?", "**/", "/**/" };
+	unsigned seed = 12345;
+	char pat[64], path[32];
+
+	for (int iter = 0; iter < 200000; iter++) {
+		size_t np = 0, ns = 0;
+		int k;
+
+		seed = seed * 1103515245u + 12345u;
+		k = 1 + (int)((seed >> 16) % 7);
+		pat[0] = '\0';
+		for (int i = 0; i < k; i++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *t = tok[(seed >> 16) % 8];
+
+			memcpy(pat + np, t, strlen(t) + 1);
+			np += strlen(t);
+		}
+		seed = seed * 1103515245u + 12345u;
+		k = (int)((seed >> 16) % 10);
+		for (int i = 0; i < k; i++) {
+			seed = seed * 1103515245u + 12345u;
+			path[ns++] = "aab/"[(seed >> 16) % 4];
+		}
+		path[ns] = '\0';
+		/* anchored form: the leading '/' makes glob_match use pat as is */
+		char full[72];
+
+		snprintf(full, sizeof(full), "/%s", pat);
+		if (pat[np - 1] == '/')
+			continue;	/* the trailing-'/' rewrite is tested above */
+		if (glob_match(full, path) != ref_match(pat, path))
+			FAIL_("pattern \"%s\" path \"%s\": %d, reference %d", pat, path,
+			    glob_match(full, path), ref_match(pat, path));
+	}
+	return 0;
+}
