@@ -142,9 +142,13 @@ static void sync_finish(struct sync_wait *w, bool ok)
 		unlink(p);
 		free(p);
 	}
-	resp = live_status(d);
-	cJSON_AddBoolToObject(resp, "synced", ok);
-	server_reply(w->client, resp);
+	if (server_client_gone(w->client))
+		server_release(w->client);	/* no status for a closed connection */
+	else {
+		resp = live_status(d);
+		cJSON_AddBoolToObject(resp, "synced", ok);
+		server_reply(w->client, resp);
+	}
 	uv_close((uv_handle_t *)&w->timer, sync_free_cb);
 }
 

@@ -1,6 +1,7 @@
 /* The daemon's socket server: accepts local clients of the same uid, reads
  * one JSON object per line and hands it to a handler, which replies at
- * once or later (status --sync). */
+ * once or later (status --sync). A client that does not read its replies
+ * is paused, then closed (backpressure: see server.c). */
 #ifndef WD_SERVER_H
 #define WD_SERVER_H
 
@@ -26,6 +27,9 @@ void server_reply(struct client *c, cJSON *resp);
  * subscribers): returns a duplicate of its socket, or a negative code, and
  * releases c as server_reply would. */
 int server_detach(struct client *c);
+/* Gives up the reply owed to c without computing one: for a late reply
+ * whose peer already left (server_client_gone). */
+void server_release(struct client *c);
 /* True when the peer already hung up. */
 int server_client_gone(const struct client *c);
 /* True while the listener is bound and its path still names it. */
