@@ -63,3 +63,28 @@ def test_sparse_file_hashed_off_the_loop(repo, watchd):
     assert r.rc == 0, str(r)
     assert not pid_alive(pid)
     assert took < 5.0, took
+
+
+def test_unread_file_is_keyed_by_stamp(repo, watchd):
+    """A gate run without file names (a task runner) never reads a file's
+    bytes: one past 16 MiB is keyed by its stamp, so a 16 GB sparse file
+    (16 s of hashing at 1 GB/s) is judged at once, and a touch re-runs it."""
+    write_config(repo, [{"name": "task", "type": "command", "include": ["**/*.dat"],
+                         "command": ["true"]}],
+                 debounce_ms=50, stability_ms=20)
+    r = watchd("start")
+    assert r.rc == 0, str(r)
+    track_daemon(watchd("status", "--json").json["pid"])
+
+    def runs():
+        r = watchd("log", "--json", "--limit", "100")
+        assert r.rc == 0, str(r)
+        return [x for x in r.json if x["trigger"] == "watch" and x.get("finished_at")]
+
+    with open(repo / "huge.dat", "wb") as f:
+        f.truncate(16 << 30)
+    wait_until(lambda: len(runs()) >= 1, timeout=8, what="the task gate judged huge.dat")
+    os.utime(repo / "huge.dat", (1000, 1000))
+    wait_until(lambda: len(runs()) >= 2, timeout=8, what="a touch re-runs it")
+    r = watchd("stop", timeout=30)
+    assert r.rc == 0, str(r)
