@@ -36,6 +36,7 @@ static bool overlaps(const struct task *a, const struct task *b)
 void busy_supersede(struct task *old)
 {
 	old->superseded = true;
+	hash_cancel(old);
 	for (size_t i = 0; i < old->nchunks; i++)
 		if (old->chunks[i].sp && !old->chunks[i].done)
 			spawn_kill(old->chunks[i].sp);

@@ -5,8 +5,9 @@
  * programs resolved on PATH, version probes, fingerprints. Keeps the
  * invariants:
  *  - at most `jobs` processes run at once, chunks start in FIFO order;
- *  - content ids (git blob ids) are taken when a task starts, and the cache
- *    is asked then: a hit costs no process;
+ *  - content ids (git blob ids) are taken when a task starts (off the loop
+ *    thread for files on disk), and the cache is asked then: a hit costs
+ *    no process;
  *  - a failing chunk of several files that names none of them (the exit
  *    parser, unreadable lines), or whose process ended abnormally (an exit
  *    code that is not the tool's findings code, output the parser could
@@ -65,7 +66,7 @@ struct tool_ver {
  * no files and judges the tree). */
 static bool whole_inputs(const struct gate *g)
 {
-	return g->tests || g->batching == GATE_BATCH_NONE;
+	return task_whole_inputs(g);
 }
 
 static void which_forget(struct sched *s)
@@ -208,28 +209,12 @@ bool exec_version_ready(struct sched *s, const struct gate *g)
 	return false;
 }
 
-/* The content id of a file: the index's for staged content, else that of
- * the file under root. */
-static int content_blob(struct sched *s, const char *root, const char *rel,
-    char out[OID_HEX + 1])
-{
-	char *p;
-	int rc;
-
-	if (s->o.content)
-		return s->o.content->blob(s->o.content->arg, rel, out);
-	p = xasprintf("%s/%s", root, rel);
-	rc = repo_hash_file(p, out);
-	free(p);
-	return rc;
-}
-
 /* Fingerprint: the gate's definition, the tool's identity and version, and
  * the bytes of its config files. The tool is identified by its resolved
  * path, size and mtime: an upgrade changes them, so old results stop
  * matching. Everything but the version is taken when the task starts
  * (into fp_base); the version is added once known. */
-static void fingerprint_base(struct sched *s, struct task *t)
+static void fingerprint_base(struct sched *s, struct task *t, const struct hash_job *j)
 {
 	struct buf *b = &t->fp_base;
 	struct strvec argv = STRVEC_INIT;
@@ -249,13 +234,10 @@ static void fingerprint_base(struct sched *s, struct task *t)
 	strvec_clear(&argv);
 	/* the version goes here, between the tool and its config */
 	buf_addch(b, '\1');
-	for (size_t i = 0; i < t->gate->config_files.n; i++) {
-		char oid[OID_HEX + 1];
-
+	for (size_t i = 0; i < j->nconf; i++) {
 		buf_addch(b, '\0');
 		buf_addstr(b, t->gate->config_files.v[i]);
-		if (content_blob(s, s->o.root, t->gate->config_files.v[i], oid) == 0)
-			buf_addstr(b, oid);
+		buf_addstr(b, j->oids[i]);
 	}
 }
 
@@ -297,61 +279,71 @@ bool exec_fingerprint_ready(struct sched *s, struct task *t)
 
 /* The blob id of a file, remembered by its stamp so that a test gate's
  * whole input set is not re-read at every run. A symlink is stamped by
- * what it resolves to, since that is what repo_hash_file hashes. */
-static const char *memo_blob(struct sched *s, const char *rel)
+ * what it resolves to, since that is what blobid_file hashes. */
+struct blob_memo {
+	uint64_t	 stamp;
+	char		 oid[OID_HEX + 1];
+};
+
+bool exec_memo_lookup(struct sched *s, const char *rel, uint64_t *stamp, char oid[OID_HEX + 1])
 {
-	struct blob_memo { uint64_t stamp; char oid[OID_HEX + 1]; } *m;
-	char *p;
+	char *p = xasprintf("%s/%s", s->o.root, rel);
+	struct blob_memo *m;
 	struct stat st;
-	uint64_t stamp;
 
-	if (s->o.content) {
-		static char oid[OID_HEX + 1];
-
-		return s->o.content->blob(s->o.content->arg, rel, oid) == 0 ? oid : "";
-	}
-	p = xasprintf("%s/%s", s->o.root, rel);
+	*stamp = 0;
 	if (stat(p, &st) < 0 && lstat(p, &st) < 0) {
 		free(p);
-		return "";
-	}
-	stamp = fstamp(&st);
-	m = hmap_gets(&s->blob_memo, rel);
-	if (m == NULL) {
-		m = xcalloc(1, sizeof(*m));
-		hmap_puts(&s->blob_memo, rel, m);
-	}
-	if (m->stamp != stamp) {
-		if (repo_hash_file(p, m->oid) != 0)
-			m->oid[0] = '\0';
-		m->stamp = stamp;
+		oid[0] = '\0';
+		return true;	/* gone: no id */
 	}
 	free(p);
-	return m->oid;
+	*stamp = fstamp(&st);
+	m = hmap_gets(&s->blob_memo, rel);
+	if (m == NULL || m->stamp != *stamp)
+		return false;
+	memcpy(oid, m->oid, OID_HEX + 1);
+	return true;
+}
+
+/* Keeps what the worker found for the input set (stamped before it read). */
+static void memo_store(struct sched *s, const struct hash_job *j)
+{
+	for (size_t i = 0; i < j->ninputs; i++) {
+		size_t k = j->nconf + i;
+		struct blob_memo *m;
+
+		if (j->paths[k] == NULL || j->stamps[k] == 0)
+			continue;
+		m = hmap_gets(&s->blob_memo, j->inputs.v[i]);
+		if (m == NULL) {
+			m = xcalloc(1, sizeof(*m));
+			hmap_puts(&s->blob_memo, j->inputs.v[i], m);
+		}
+		m->stamp = j->oids[k][0] ? j->stamps[k] : 0;
+		memcpy(m->oid, j->oids[k], OID_HEX + 1);
+	}
 }
 
 /* Test gates and task runners: a digest of the sorted (path, blob id) of
  * every file in the gate's input set (include and triggers). A cached result is reused only
  * when nothing a test could depend on changed -- never for the test file's
  * own content alone, which is how stale passes happen. */
-static void input_digest(struct sched *s, struct task *t)
+static void input_digest(struct task *t, const struct hash_job *j)
 {
-	struct strvec all = STRVEC_INIT;
 	struct buf b = BUF_INIT;
 
 	t->digest[0] = '\0';
-	if (s->o.list_files == NULL)
+	if (j->ninputs == 0 && t->s->o.list_files == NULL)
 		return;
-	s->o.list_files(s->o.list_arg, t->gate, &all);
-	for (size_t i = 0; i < all.n; i++) {
-		buf_addstr(&b, all.v[i]);
+	for (size_t i = 0; i < j->ninputs; i++) {
+		buf_addstr(&b, j->inputs.v[i]);
 		buf_addch(&b, '\0');
-		buf_addstr(&b, memo_blob(s, all.v[i]));
+		buf_addstr(&b, j->oids[j->nconf + i]);
 		buf_addch(&b, '\n');
 	}
 	repo_hash_buf(b.buf, b.len, t->digest);
 	buf_release(&b);
-	strvec_clear(&all);
 }
 
 /* Content ids are taken now, when the task starts, not when the batch was
@@ -361,11 +353,13 @@ static void input_digest(struct sched *s, struct task *t)
  * t->untried. When the tool's version is not known (a new or upgraded
  * tool: no result can be cached under its fingerprint yet), the task
  * does not wait for the probe: the cache is not asked, the tool runs
- * beside the probe, and the fingerprint is made when both are done. */
+ * beside the probe, and the fingerprint is made when both are done.
+ * Files on disk are hashed on the thread pool (sched-hash.c), and the task
+ * goes on in exec_task_hashed; staged content's ids come from the index at
+ * once. */
 void exec_start_task(struct sched *s, struct task *t)
 {
-	size_t nf = t->files.n, nuntried = 0;
-	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE, snapshot;
+	size_t nf = t->files.n;
 
 	t->state = TASK_RUNNING;
 	t->started_ms = now_ms();
@@ -385,12 +379,25 @@ void exec_start_task(struct sched *s, struct task *t)
 		sched_finish_task(s, t);
 		return;
 	}
-	fingerprint_base(s, t);
+	/* a tool not yet probed is probed while its files are hashed */
+	(void)exec_version_ready(s, t->gate);
+	hash_start(s, t);
+}
+
+void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j)
+{
+	size_t nf = t->files.n, nuntried = 0, first = j->nconf + j->ninputs;
+	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE, snapshot;
+	bool cancelled = atomic_load(&j->cancel) || t->superseded;
+
+	if (!cancelled && s->o.content == NULL)
+		memo_store(s, j);
+	fingerprint_base(s, t, j);
 	t->fp_late = true;
 	if (!exec_fingerprint_ready(s, t))
 		use_cache = false;
 	if (whole_inputs(t->gate))
-		input_digest(s, t);
+		input_digest(t, j);
 	/* per-file state is what a large batch costs: a cache key is the
 	 * blob itself unless the gate judges more than its files, and only
 	 * a task with a cache hit needs to say which run judged each file */
@@ -400,12 +407,18 @@ void exec_start_task(struct sched *s, struct task *t)
 	t->verdict = xmalloc(nf ? nf : 1);
 	memset(t->verdict, -1, nf ? nf : 1);
 	t->untried = xcalloc(nf ? nf : 1, sizeof(*t->untried));
-	snapshot = use_cache && !t->fp_late && nf > 1 && ledger_read_begin(s->o.ledger) == 0;
+	snapshot = !cancelled && use_cache && !t->fp_late && nf > 1 &&
+	    ledger_read_begin(s->o.ledger) == 0;
 	for (size_t i = 0; i < nf; i++) {
 		struct ledger_cache_hit hit;
 
-		if (content_blob(s, s->o.root, t->files.v[i], t->blobs[i]) != 0)
+		memcpy(t->blobs[i], j->oids[first + i], OID_HEX + 1);
+		if (cancelled) {
+			/* stopped or superseded while hashing: nothing runs, and
+			 * nothing is judged (the task ends as skipped) */
 			t->blobs[i][0] = '\0';
+			continue;
+		}
 		if (t->blobs[i][0] && whole_inputs(t->gate)) {
 			char *k = xasprintf("%s %s", t->blobs[i], t->digest);
 
@@ -437,6 +450,7 @@ void exec_start_task(struct sched *s, struct task *t)
 	}
 	if (snapshot)
 		ledger_read_end(s->o.ledger);
+	hash_job_free(j);
 	if (nuntried > 0 && s->o.content) {
 		/* only now, for the misses, is any content written out */
 		struct wd_err err = { 0 };

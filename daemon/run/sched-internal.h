@@ -5,9 +5,12 @@
 #ifndef WD_SCHED_INTERNAL_H
 #define WD_SCHED_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+
+#include <uv.h>
 
 #include "daemon/git/repo.h"
 #include "gates/gate.h"
@@ -84,7 +87,29 @@ struct task {
 						 * NULL while no file is cached */
 	bool		 superseded;	/* killed by a newer task (busy=restart) */
 	bool		 skipped;	/* named by WATCHD_SKIP: recorded, not run */
+	struct hash_job	*hashing;	/* while its content ids are being taken */
 	struct task	*next;
+};
+
+/* A starting task's content ids: items [0, nconf) are the gate's config
+ * files, [nconf, nconf + ninputs) its input set (test gates and task
+ * runners), the rest its files in order. Taken on libuv's thread pool when
+ * the content is the tree on disk; the worker reads paths, caps and cancel
+ * and writes oids, nothing else is shared. With a content source (staged
+ * content) they are the index's, looked up on the loop thread (no file is
+ * read). Owned by the task while it runs (t->hashing), freed after the
+ * answer is used. */
+struct hash_job {
+	uv_work_t	 req;
+	struct sched	*s;
+	struct task	*t;
+	atomic_int	 cancel;	/* set on shutdown or supersession */
+	size_t		 n, nconf, ninputs;
+	char		**paths;	/* absolute; NULL: known already */
+	uint64_t	*caps;		/* per item: bytes read at most (0: all) */
+	uint64_t	*stamps;	/* input set: the stamp the memo keeps */
+	char		(*oids)[OID_HEX + 1];	/* "" when not taken */
+	struct strvec	 inputs;	/* the input set, relative, sorted */
 };
 
 struct sched {
@@ -121,6 +146,14 @@ static inline int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Whether g's results depend on more than each file's own bytes: a test
+ * gate (its tests exercise other code) and a task runner (it is given no
+ * files and judges the tree). */
+static inline bool task_whole_inputs(const struct gate *g)
+{
+	return g->tests || g->batching == GATE_BATCH_NONE;
+}
+
 /* sched.c: the life of runs and tasks. */
 /* Starts the waiting tasks the busy policy lets through, then as many
  * ready chunks as `jobs` allows. Does nothing while shutting down. */
@@ -151,10 +184,28 @@ void chunk_cut(struct task *t, size_t nuntried);
  * task, owned by the task. */
 void chunk_split(struct sched *s, const struct chunk *c);
 
+/* sched-hash.c: content ids, off the loop thread for files on disk. */
+/* Takes t's content ids (t->hashing while they are taken) and calls
+ * exec_task_hashed with them: from the thread pool's answer (which then
+ * pumps the scheduler) for files on disk, at once for a content source. */
+void hash_start(struct sched *s, struct task *t);
+/* Tells t's job, if any, to stop reading: t then ends unjudged. */
+void hash_cancel(struct task *t);
+/* Frees a job once its answer was used. */
+void hash_job_free(struct hash_job *j);
+
 /* sched-exec.c: running tasks and chunks, and recording them. */
-/* Takes content ids and the fingerprint, answers what the cache can and
- * queues chunks for the rest; may finish t at once (all cached). */
+/* Marks t running and starts taking its content ids; the rest happens in
+ * exec_task_hashed. */
 void exec_start_task(struct sched *s, struct task *t);
+/* With t's content ids in j: the fingerprint, answers from the cache, and
+ * chunks queued for the rest; may finish t at once (all cached, or the job
+ * cancelled). Takes j. Does not pump. */
+void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j);
+/* The input set's memo: when the stat of rel says the memo still holds
+ * its id (or the file is gone: no id), fills oid and returns true; *stamp
+ * is the stamp to keep with a new id. */
+bool exec_memo_lookup(struct sched *s, const char *rel, uint64_t *stamp, char oid[OID_HEX + 1]);
 /* True when g's tool version is known or cannot be (no probe, tool
  * missing), from memory or the ledger; otherwise starts the probe, which
  * pumps when done. */

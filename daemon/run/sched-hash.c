@@ -1,0 +1,133 @@
+/* A starting task's content ids (git blob ids). For files on disk (the
+ * daemon, `run` and `ci` on the work tree) they are taken on libuv's thread
+ * pool: hashing a 3 GB file on the loop thread held it for 6-9 s, so
+ * status, new events and stop all waited. The worker reads files in 1 MiB
+ * pieces and stops at the next piece when the task is superseded or the
+ * daemon stops. Files the gate's tool is not handed by name (the input set
+ * of a test gate, the files of a gate given no names) are read only up to
+ * HASH_UNREAD_MAX; a larger one is keyed by its stamp instead, which any
+ * write changes (a re-run, never a stale cached pass). Staged content
+ * (`check --staged`) has its ids in the git index already: they are looked
+ * up on the loop thread, which reads no file. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/blobid.h"
+#include "lib/strvec.h"
+#include "lib/xmalloc.h"
+#include "sched-internal.h"
+
+#define HASH_UNREAD_MAX ((uint64_t)16 << 20)
+
+static void hash_work(uv_work_t *req)
+{
+	struct hash_job *j = req->data;
+
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->paths[i] == NULL)
+			continue;
+		if (atomic_load(&j->cancel))
+			break;
+		if (blobid_file(j->paths[i], j->caps[i], &j->cancel, j->oids[i]) != 0)
+			j->oids[i][0] = '\0';
+	}
+}
+
+static void hash_done(uv_work_t *req, int status)
+{
+	struct hash_job *j = req->data;
+	struct sched *s = j->s;
+
+	if (status == UV_ECANCELED)
+		atomic_store(&j->cancel, 1);
+	j->t->hashing = NULL;
+	exec_task_hashed(s, j->t, j);
+	sched_pump(s);
+}
+
+/* Staged content: every id from the content source, as the index has it. */
+static void content_ids(struct sched *s, struct task *t, struct hash_job *j)
+{
+	const struct sched_content *c = s->o.content;
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->gate->config_files.n; i++, k++)
+		if (c->blob(c->arg, t->gate->config_files.v[i], j->oids[k]) != 0)
+			j->oids[k][0] = '\0';
+	for (size_t i = 0; i < j->inputs.n; i++, k++)
+		if (c->blob(c->arg, j->inputs.v[i], j->oids[k]) != 0)
+			j->oids[k][0] = '\0';
+	for (size_t i = 0; i < t->files.n; i++, k++)
+		if (c->blob(c->arg, t->files.v[i], j->oids[k]) != 0)
+			j->oids[k][0] = '\0';
+}
+
+void hash_start(struct sched *s, struct task *t)
+{
+	struct hash_job *j = xcalloc(1, sizeof(*j));
+	const struct gate *g = t->gate;
+	bool whole = task_whole_inputs(g);
+	size_t k = 0;
+	int rc;
+
+	j->s = s;
+	j->t = t;
+	atomic_init(&j->cancel, 0);
+	if (whole && s->o.list_files)
+		s->o.list_files(s->o.list_arg, g, &j->inputs);
+	j->nconf = g->config_files.n;
+	j->ninputs = j->inputs.n;
+	j->n = j->nconf + j->ninputs + t->files.n;
+	j->paths = xcalloc(j->n ? j->n : 1, sizeof(*j->paths));
+	j->caps = xcalloc(j->n ? j->n : 1, sizeof(*j->caps));
+	j->stamps = xcalloc(j->n ? j->n : 1, sizeof(*j->stamps));
+	j->oids = xcalloc(j->n ? j->n : 1, sizeof(*j->oids));
+	if (s->o.content) {
+		content_ids(s, t, j);
+		exec_task_hashed(s, t, j);
+		return;
+	}
+	for (size_t i = 0; i < g->config_files.n; i++, k++)
+		j->paths[k] = xasprintf("%s/%s", s->o.root, g->config_files.v[i]);
+	for (size_t i = 0; i < j->inputs.n; i++, k++) {
+		/* unchanged since last time: the memo answers */
+		if (exec_memo_lookup(s, j->inputs.v[i], &j->stamps[k], j->oids[k]))
+			continue;
+		j->paths[k] = xasprintf("%s/%s", s->o.root, j->inputs.v[i]);
+		j->caps[k] = HASH_UNREAD_MAX;
+	}
+	for (size_t i = 0; i < t->files.n; i++, k++) {
+		j->paths[k] = xasprintf("%s/%s", s->o.root, t->files.v[i]);
+		j->caps[k] = g->batching == GATE_BATCH_NONE ? HASH_UNREAD_MAX : 0;
+	}
+	j->req.data = j;
+	t->hashing = j;
+	rc = uv_queue_work(s->o.loop, &j->req, hash_work, hash_done);
+	if (rc != 0) {
+		/* cannot happen with a live loop; hash here rather than lose
+		 * the task (the caller is pumping already) */
+		hash_work(&j->req);
+		t->hashing = NULL;
+		exec_task_hashed(s, t, j);
+	}
+}
+
+void hash_cancel(struct task *t)
+{
+	if (t->hashing)
+		atomic_store(&t->hashing->cancel, 1);
+}
+
+void hash_job_free(struct hash_job *j)
+{
+	if (j == NULL)
+		return;
+	for (size_t i = 0; i < j->n; i++)
+		free(j->paths[i]);
+	free(j->paths);
+	free(j->caps);
+	free(j->stamps);
+	free(j->oids);
+	strvec_clear(&j->inputs);
+	free(j);
+}

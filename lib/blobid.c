@@ -1,0 +1,101 @@
+/* Git blob ids without libgit2: SHA-1 of "blob SIZE\0" and the bytes, the
+ * bytes read a piece at a time (libgit2's git_odb_hashfile reads a whole
+ * file in one call that cannot be stopped). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blobid.h"
+#include "fstamp.h"
+#include "sha1.h"
+#include "xmalloc.h"
+
+#define PIECE (1 << 20)
+
+void blobid_buf(const void *data, size_t len, char out[BLOBID_HEX + 1])
+{
+	struct sha1 c;
+	unsigned char md[20];
+	char hdr[32];
+	int n = snprintf(hdr, sizeof(hdr), "blob %zu", len);
+
+	sha1_init(&c);
+	sha1_update(&c, hdr, (size_t)n + 1);
+	sha1_update(&c, data, len);
+	sha1_final(&c, md);
+	sha1_hex(md, out);
+}
+
+int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
+    char out[BLOBID_HEX + 1])
+{
+	struct stat st;
+	struct sha1 c;
+	unsigned char md[20], *buf = NULL;
+	char hdr[64];
+	uint64_t left;
+	int fd = -1, n, rc = 0;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode) && (stat(path, &st) < 0 || !S_ISREG(st.st_mode))) {
+		char target[PATH_MAX];
+		ssize_t len = readlink(path, target, sizeof(target));
+
+		if (len < 0)
+			return -errno;
+		blobid_buf(target, (size_t)len, out);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (cap > 0 && (uint64_t)st.st_size > cap) {
+		n = snprintf(hdr, sizeof(hdr), "watchd stamp %" PRIu64 " %016" PRIx64 "\n",
+		    (uint64_t)st.st_size, fstamp(&st));
+		blobid_buf(hdr, (size_t)n, out);
+		goto out;
+	}
+	n = snprintf(hdr, sizeof(hdr), "blob %" PRIu64, (uint64_t)st.st_size);
+	sha1_init(&c);
+	sha1_update(&c, hdr, (size_t)n + 1);
+	buf = xmalloc(PIECE);
+	for (left = (uint64_t)st.st_size; left > 0;) {
+		ssize_t got;
+
+		if (cancel && atomic_load(cancel)) {
+			rc = -ECANCELED;
+			goto out;
+		}
+		got = read(fd, buf, left < PIECE ? (size_t)left : PIECE);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (got == 0) {		/* shrank while read */
+			rc = -EIO;
+			goto out;
+		}
+		sha1_update(&c, buf, (size_t)got);
+		left -= (uint64_t)got;
+	}
+	sha1_final(&c, md);
+	sha1_hex(md, out);
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}

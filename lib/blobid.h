@@ -1,0 +1,24 @@
+/* Git blob ids of files, read in 1 MiB pieces so that a thread hashing a
+ * large file can be told to stop, and capped for files whose bytes need
+ * not be read (see blobid_file). Same ids as git and libgit2. */
+#ifndef WD_BLOBID_H
+#define WD_BLOBID_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define BLOBID_HEX 40
+
+/* The blob id git gives the file at path (raw bytes, no filters);
+ * a symlink to a regular file is that file's content, a dangling one (or
+ * one to a directory) its link text. With cap > 0, a regular file larger
+ * than cap bytes is not read: its id is the blob id of a line naming its
+ * size and stamp (size, mtime, ctime, inode), which any change alters.
+ * cancel (may be NULL) is read between pieces. 0, -ECANCELED, -EIO when
+ * the file changed size while read, or -errno. Thread-safe. */
+int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
+    char out[BLOBID_HEX + 1]);
+/* The blob id of a buffer. */
+void blobid_buf(const void *data, size_t len, char out[BLOBID_HEX + 1]);
+
+#endif

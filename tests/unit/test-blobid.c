@@ -1,0 +1,96 @@
+/* Blob ids without libgit2: the same ids as git (and repo_hash_file), in
+ * pieces, capped, cancellable. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/git/repo.h"
+#include "lib/blobid.h"
+#include "lib/sha1.h"
+#include "test.h"
+
+TEST_IMPL(sha1_vectors)
+{
+	struct sha1 c;
+	unsigned char md[20];
+	char hex[41];
+	static const char *const abc = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+
+	sha1_init(&c);
+	sha1_update(&c, "abc", 3);
+	sha1_final(&c, md);
+	sha1_hex(md, hex);
+	ASSERT_STR_EQ(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	sha1_init(&c);
+	for (const char *p = abc; *p; p++)	/* byte by byte across blocks */
+		sha1_update(&c, p, 1);
+	sha1_final(&c, md);
+	sha1_hex(md, hex);
+	ASSERT_STR_EQ(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+	blobid_buf("", 0, hex);
+	ASSERT_STR_EQ(hex, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");	/* git's empty blob */
+	blobid_buf("hello\n", 6, hex);
+	ASSERT_STR_EQ(hex, "ce013625030ba8dba906f756967f9e9ca394464a");
+	return 0;
+}
+
+static char *temp_file(size_t size)
+{
+	char *path = strdup("/tmp/wd-blobid-XXXXXX");
+	int fd = mkstemp(path);
+	char *data = malloc(size ? size : 1);
+
+	ASSERT(fd >= 0);
+	for (size_t i = 0; i < size; i++)
+		data[i] = (char)(i * 7 + i / 251);
+	ASSERT_EQ(write(fd, data, size), (int64_t)size);
+	close(fd);
+	free(data);
+	return path;
+}
+
+TEST_IMPL(blobid_file_agrees_with_libgit2)
+{
+	static const size_t sizes[] = { 0, 1, 55, 56, 64, 1000, (1 << 20) - 1, (1 << 20) + 3,
+		(3 << 20) + 17 };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char *p = temp_file(sizes[i]);
+		char a[41], b[41];
+
+		ASSERT_OK(repo_hash_file(p, a));
+		ASSERT_OK(blobid_file(p, 0, NULL, b));
+		ASSERT_STR_EQ(a, b);
+		unlink(p);
+		free(p);
+	}
+	return 0;
+}
+
+/* Over the cap a file is keyed by its stamp: not read, yet any change to
+ * it (size, mtime) changes the id. Cancelled: -ECANCELED. */
+TEST_IMPL(blobid_file_cap_and_cancel)
+{
+	char *p = temp_file(4096);
+	char full[41], capped[41], again[41];
+	atomic_int stop = 1;
+	struct timespec ts[2] = { { 1000, 0 }, { 1000, 0 } };
+
+	ASSERT_OK(blobid_file(p, 0, NULL, full));
+	ASSERT_OK(blobid_file(p, 4096, NULL, again));
+	ASSERT_STR_EQ(full, again);				/* at the cap: read */
+	ASSERT_OK(blobid_file(p, 100, NULL, capped));
+	ASSERT(strcmp(full, capped) != 0);
+	ASSERT_OK(blobid_file(p, 100, NULL, again));
+	ASSERT_STR_EQ(capped, again);
+	ASSERT_OK(utimensat(AT_FDCWD, p, ts, 0));
+	ASSERT_OK(blobid_file(p, 100, NULL, again));
+	ASSERT(strcmp(capped, again) != 0);
+	ASSERT_EQ(blobid_file(p, 0, &stop, again), -ECANCELED);
+	ASSERT_EQ(blobid_file("/nonexistent/x", 0, NULL, again), -ENOENT);
+	unlink(p);
+	free(p);
+	return 0;
+}
