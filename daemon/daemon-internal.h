@@ -63,7 +63,8 @@ struct daemon {
 	uv_timer_t	 watchdog;	/* WATCHDOG=1 pings, when WatchdogSec= is set */
 	char		 last_run_id[32];	/* for STATUS= */
 	char		 last_run_status[16];
-	uv_timer_t	 sock_check;	/* recreates a socket whose name went away */
+	uv_fs_event_t	 sock_dir_ev;	/* the socket's directory and its parent: */
+	uv_fs_event_t	 sock_parent_ev;	/* a socket whose name went away is made again */
 };
 
 struct retired {

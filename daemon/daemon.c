@@ -35,7 +35,6 @@
 #include "version.h"
 
 #define LEDGER_GC_MS	3600000		/* retention: at start, then hourly */
-#define SOCK_CHECK_MS	1000		/* one lstat: is the socket still there? */
 
 /* ---- lifetime -------------------------------------------------------------- */
 
@@ -58,18 +57,27 @@ void daemon_begin_stop(struct daemon *d)
 	uv_close((uv_handle_t *)&d->ledger_retry, NULL);
 	uv_close((uv_handle_t *)&d->ledger_gc, NULL);
 	uv_close((uv_handle_t *)&d->ledger_quiet, NULL);
-	uv_close((uv_handle_t *)&d->sock_check, NULL);
+	uv_close((uv_handle_t *)&d->sock_dir_ev, NULL);
+	uv_close((uv_handle_t *)&d->sock_parent_ev, NULL);
 }
 
 /* A tmp cleaner may remove the runtime directory, socket and all: the
- * daemon still holds its lock, so clients must find it again. */
-static void on_sock_check(uv_timer_t *t)
+ * daemon still holds its lock, so clients must find it again. Two inotify
+ * watches (through libuv), on the socket's directory and on its parent,
+ * see the socket or the directory go: an idle daemon wakes for nothing
+ * (a polling timer cost it CPU ticks every second). */
+static void sock_watch_arm(struct daemon *d);
+
+static void on_sock_dir_event(uv_fs_event_t *h, const char *name, int events, int status)
 {
-	struct daemon *d = t->data;
+	struct daemon *d = h->data;
 	struct wd_err err = { 0 };
 	char *dir = NULL;
 
-	if (d->server == NULL || server_socket_ok(d->server))
+	(void)name;
+	(void)events;
+	(void)status;
+	if (d->server == NULL || d->stopping || server_socket_ok(d->server))
 		return;
 	if (ipc_runtime_dir(&dir, &err) != 0) {
 		log_warnx("%s", err.msg);
@@ -77,6 +85,29 @@ static void on_sock_check(uv_timer_t *t)
 	}
 	free(dir);
 	server_rebind(d->server);
+	sock_watch_arm(d);	/* the directory may be a new one */
+}
+
+static void sock_watch_arm(struct daemon *d)
+{
+	char *dir = xstrdup(d->sock_path), *slash = strrchr(dir, '/');
+
+	if (slash == NULL) {
+		free(dir);
+		return;
+	}
+	*slash = '\0';
+	uv_fs_event_stop(&d->sock_dir_ev);
+	if (uv_fs_event_start(&d->sock_dir_ev, on_sock_dir_event, dir[0] ? dir : "/", 0) != 0)
+		log_warnx("cannot watch %s: a removed socket is noticed only at its parent", dir);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		uv_fs_event_stop(&d->sock_parent_ev);
+		if (uv_fs_event_start(&d->sock_parent_ev, on_sock_dir_event, dir, 0) != 0)
+			log_warnx("cannot watch %s", dir);
+	}
+	free(dir);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -392,9 +423,10 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	d.ledger_retry.data = d.ledger_gc.data = d.ledger_quiet.data = &d;
 	uv_timer_start(&d.ledger_gc, path_on_ledger_gc, LEDGER_GC_MS, LEDGER_GC_MS);
 	notify_begin(&d);
-	uv_timer_init(d.loop, &d.sock_check);
-	d.sock_check.data = &d;
-	uv_timer_start(&d.sock_check, on_sock_check, SOCK_CHECK_MS, SOCK_CHECK_MS);
+	uv_fs_event_init(d.loop, &d.sock_dir_ev);
+	uv_fs_event_init(d.loop, &d.sock_parent_ev);
+	d.sock_dir_ev.data = d.sock_parent_ev.data = &d;
+	sock_watch_arm(&d);
 	{
 		struct watcher_stats ws;
 		char msg[1024];
