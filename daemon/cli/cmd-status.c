@@ -127,6 +127,22 @@ static void print_live(const cJSON *o)
 	print_gates(cJSON_GetObjectItemCaseSensitive(o, "gates"));
 }
 
+/* A gate currently failing makes status exit 1: "missing" and "skipped"
+ * are not verdicts on the code, so only fail/error/timeout count. */
+static bool any_gate_fails(const cJSON *o)
+{
+	const cJSON *g;
+
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(o, "gates")) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(g, "status");
+
+		if (cJSON_IsString(st) && (!strcmp(st->valuestring, "fail") ||
+		    !strcmp(st->valuestring, "error") || !strcmp(st->valuestring, "timeout")))
+			return true;
+	}
+	return false;
+}
+
 static int cmd_status_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	bool json = args_has(args, "json"), sync = args_has(args, "sync");
@@ -196,7 +212,7 @@ static int cmd_status_exec(struct cli_ctx *ctx, const struct args *args)
 		cli_print_json(resp, false);
 	else
 		print_live(resp);
-	rc = WD_EXIT_OK;
+	rc = any_gate_fails(resp) ? WD_EXIT_FAIL : WD_EXIT_OK;
 	if (sync && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(resp, "synced"))) {
 		cli_error("--sync: changes were still being processed after %.0f s", timeout_s);
 		rc = WD_EXIT_RUNTIME;

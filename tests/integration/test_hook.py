@@ -83,7 +83,7 @@ def test_hook_reuses_the_daemons_results(repo, watchd, env):
     prepare(repo, watchd)
     assert watchd("start").rc == 0
     (repo / "d.sh").write_text(BAD)
-    assert watchd("status", "--sync", "--json").rc == 0
+    assert watchd("status", "--sync", "--json").rc == 1  # d.sh fails its gate
     git(repo, "add", "d.sh")
     r = watchd("check", "--staged", "--json")
     assert r.rc == 1

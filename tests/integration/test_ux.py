@@ -1,0 +1,38 @@
+"""What a person sees: status exit codes (0 pass, 1 a gate fails, 3 no
+daemon), one-shot commands that speak without daemon log lines, findings
+and the queue's reason in text status, colour only on a terminal (or when
+asked), progress on stderr."""
+import os
+
+import pytest
+
+from conftest import requires, wait_until, write_config
+
+pytestmark = requires("start", "status", "run")
+
+LINT = {"name": "lint", "type": "command", "include": ["**/*.txt"],
+        "command": ["bad-words", "{files}"], "parser": "gcc"}
+
+
+@pytest.fixture
+def daemon_config():
+    return {"gates": [LINT], "debounce_ms": 50, "stability_ms": 20}
+
+
+@pytest.mark.parametrize("sync", [False, True])
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_status_exit_codes(daemon, watchd, repo, sync, json_mode):
+    args = ["status"] + (["--sync"] if sync else []) + (["--json"] if json_mode else [])
+    (repo / "a.txt").write_text("fine\n")
+    assert watchd("status", "--sync").rc == 0
+    assert watchd(*args).rc == 0
+    (repo / "a.txt").write_text("a BAD line\n")
+    assert watchd("status", "--sync").rc == 1
+    r = watchd(*args)
+    assert r.rc == 1, str(r)
+    (repo / "a.txt").write_text("fine again\n")
+    assert watchd("status", "--sync").rc == 0
+    assert watchd(*args).rc == 0
+    assert watchd("stop").rc == 0
+    r = watchd(*args)
+    assert r.rc == 3, str(r)
