@@ -15,6 +15,7 @@
 #include "daemon/watch/walk.h"
 #include "gates/gate.h"
 #include "lib/hmap.h"
+#include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "oneshot.h"
 
@@ -216,6 +217,10 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 
 	memset(&st, 0, sizeof(st));
 	st.o = o;
+	/* the scheduler logs for a daemon's log file; here a person reads
+	 * stdout, where a missing tool is already told once with its hint,
+	 * and a ledger failure is reported below as one error */
+	log_init(NULL, LOG_OFF);
 	if ((c = cli_state_dir(ctx)) != 0) {
 		cli_error("cannot create %s: %s", ctx->state_dir, strerror(-c));
 		return WD_EXIT_RUNTIME;

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import requires, wait_until, write_config
+from conftest import git, requires, wait_until, write_config
 
 pytestmark = requires("start", "status", "run")
 
@@ -36,3 +36,22 @@ def test_status_exit_codes(daemon, watchd, repo, sync, json_mode):
     assert watchd("stop").rc == 0
     r = watchd(*args)
     assert r.rc == 3, str(r)
+
+
+MISSING = {"name": "gone", "type": "command", "include": ["**/*.txt"],
+           "command": ["no-such-tool-here", "{files}"], "parser": "gcc"}
+HINT = 'install it, or fix "command" in the gate'
+
+
+@pytest.mark.parametrize("cmd", [["run"], ["check", "--staged"], ["ci"]])
+def test_one_shot_missing_tool_said_once_without_log_lines(repo, watchd, cmd):
+    write_config(repo, [MISSING])
+    for n in range(3):  # several files, one chunk each would be several warnings
+        (repo / f"f{n}.txt").write_text("x\n")
+    git(repo, "add", "-A")
+    r = watchd(*cmd)
+    assert r.rc == 4, str(r)
+    both = r.stdout + r.stderr
+    assert both.count("no-such-tool-here") == 1, str(r)
+    assert both.count(HINT) == 1, str(r)
+    assert " warn " not in r.stderr and "start_chunk" not in r.stderr, str(r)
