@@ -12,6 +12,8 @@
 #include "cli.h"
 #include "daemon/daemon.h"
 #include "daemon/ipc/ipc.h"
+#include "daemon/run/report-text.h"
+#include "lib/buf.h"
 #include "status-follow.h"
 
 static int cmd_status_exec(struct cli_ctx *, const struct args *);
@@ -32,6 +34,48 @@ const struct cmd_entry cmd_status_entry = {
 	},
 	.exec = cmd_status_exec,
 };
+
+/* The failing files' first findings (the ledger caps them), then where
+ * the rest are; a failing file with no finding to show (an error, a
+ * whole-run finding) is listed by name when nothing was left out. */
+static void print_findings(const cJSON *g)
+{
+	const cJSON *ff = cJSON_GetObjectItemCaseSensitive(g, "first_findings");
+	const cJSON *total = cJSON_GetObjectItemCaseSensitive(g, "findings");
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(g, "findings_run");
+	const cJSON *files = cJSON_GetObjectItemCaseSensitive(g, "files"), *f, *x;
+	int shown = cJSON_GetArraySize(ff), more;
+	struct buf b;
+
+	buf_init(&b);
+	cJSON_ArrayForEach(x, ff) {
+		buf_addstr(&b, "      ");
+		report_text_finding(x, NULL, &b);
+	}
+	if (b.len)
+		fwrite(b.buf, 1, b.len, stdout);
+	buf_release(&b);
+	more = cJSON_IsNumber(total) ? total->valueint - shown : 0;
+	if (more > 0) {
+		printf("      ... %d more: watchd show %s\n", more,
+		    cJSON_IsString(run) ? run->valuestring : "RUN_ID");
+		return;
+	}
+	cJSON_ArrayForEach(f, files) {
+		bool seen = false;
+
+		if (!cJSON_IsString(f))
+			continue;
+		cJSON_ArrayForEach(x, ff) {
+			const cJSON *p = cJSON_GetObjectItemCaseSensitive(x, "path");
+
+			if (cJSON_IsString(p) && strcmp(p->valuestring, f->valuestring) == 0)
+				seen = true;
+		}
+		if (!seen)
+			cli_print_path("      %s\n", f->valuestring);
+	}
+}
 
 static void print_gates(const cJSON *gates)
 {
@@ -58,9 +102,12 @@ static void print_gates(const cJSON *gates)
 		putchar('\n');
 		if (cJSON_IsString(msg))
 			printf("      %s\n", msg->valuestring);
-		cJSON_ArrayForEach(f, files)
-			if (cJSON_IsString(f))
-				cli_print_path("      %s\n", f->valuestring);
+		if (cJSON_GetObjectItemCaseSensitive(g, "first_findings"))
+			print_findings(g);
+		else
+			cJSON_ArrayForEach(f, files)
+				if (cJSON_IsString(f))
+					cli_print_path("      %s\n", f->valuestring);
 	}
 }
 
@@ -79,6 +126,22 @@ static void print_last(const cJSON *o)
 	printf("last run: %s %s at %s\n", cJSON_IsString(id) ? id->valuestring : "?",
 	    cJSON_IsString(st) ? st->valuestring : "?",
 	    cJSON_IsString(fin) ? fin->valuestring : "?");
+}
+
+/* Why pending files are not gated yet: each reason the daemon holds them. */
+static void print_waits(const cJSON *w, const cJSON *q)
+{
+	const cJSON *ow = cJSON_GetObjectItemCaseSensitive(q, "open_writers");
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "git_busy")))
+		printf("waiting: a git operation is in progress (index.lock, rebase, merge); "
+		    "changes are gated once it ends\n");
+	if (cJSON_IsNumber(ow) && ow->valueint > 0)
+		printf("waiting: %d file(s) still open for writing; gated once closed\n",
+		    ow->valueint);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "rescan_due")))
+		printf("waiting: backing off after an event overflow; a rescan of the tree "
+		    "is due\n");
 }
 
 static void print_live(const cJSON *o)
@@ -111,6 +174,7 @@ static void print_live(const cJSON *o)
 
 		printf("queue: %d pending file(s), %d running gate(s)\n", pf ? pf->valueint : 0,
 		    rg ? rg->valueint : 0);
+		print_waits(w, q);
 	}
 	{
 		const cJSON *ce = cJSON_GetObjectItemCaseSensitive(o, "config_error");
