@@ -14,13 +14,14 @@
 #include "daemon/ipc/ipc.h"
 #include "daemon/run/report-text.h"
 #include "lib/buf.h"
+#include "lib/color.h"
 #include "status-follow.h"
 
 static int cmd_status_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
-	.usage = "[--json] [--sync] [--timeout SEC] | --follow [--json]",
+	.usage = "[--json] [--sync] [--timeout SEC] | --follow [--json] [--color WHEN]",
 	.help = "live state from the daemon, or the ledger's last results",
 	.flags = CMD_ROOT,
 	.args = {
@@ -29,11 +30,19 @@ const struct cmd_entry cmd_status_entry = {
 			{ "sync", 0 },
 			{ "timeout", ARGS_VALUE },
 			{ "follow", 0 },
+			{ "color", ARGS_VALUE },
 			{ NULL, 0 },
 		},
 	},
 	.exec = cmd_status_exec,
 };
+
+static void print_path(const char *path)
+{
+	printf("      %s", color_on(1, COLOR_PATH));
+	cli_print_path("%s", path);
+	printf("%s\n", color_off(1));
+}
 
 /* The failing files' first findings (the ledger caps them), then where
  * the rest are; a failing file with no finding to show (an error, a
@@ -73,7 +82,7 @@ static void print_findings(const cJSON *g)
 				seen = true;
 		}
 		if (!seen)
-			cli_print_path("      %s\n", f->valuestring);
+			print_path(f->valuestring);
 	}
 }
 
@@ -94,8 +103,9 @@ static void print_gates(const cJSON *gates)
 		const cJSON *files = cJSON_GetObjectItemCaseSensitive(g, "files"), *f;
 		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(g, "message");
 
-		printf("  %-20s %-8s", cJSON_IsString(name) ? name->valuestring : "?",
-		    cJSON_IsString(st) ? st->valuestring : "?");
+		printf("  %-20s %s%-8s%s", cJSON_IsString(name) ? name->valuestring : "?",
+		    color_on_status(1, cJSON_IsString(st) ? st->valuestring : NULL),
+		    cJSON_IsString(st) ? st->valuestring : "?", color_off(1));
 		if (cJSON_IsNumber(ff) && ff->valueint > 0)
 			printf(" %d failing file(s), %d finding(s)", ff->valueint,
 			    cJSON_IsNumber(fn) ? fn->valueint : 0);
@@ -107,7 +117,7 @@ static void print_gates(const cJSON *gates)
 		else
 			cJSON_ArrayForEach(f, files)
 				if (cJSON_IsString(f))
-					cli_print_path("      %s\n", f->valuestring);
+					print_path(f->valuestring);
 	}
 }
 
@@ -123,8 +133,9 @@ static void print_last(const cJSON *o)
 	id = cJSON_GetObjectItemCaseSensitive(last, "id");
 	st = cJSON_GetObjectItemCaseSensitive(last, "status");
 	fin = cJSON_GetObjectItemCaseSensitive(last, "finished_at");
-	printf("last run: %s %s at %s\n", cJSON_IsString(id) ? id->valuestring : "?",
-	    cJSON_IsString(st) ? st->valuestring : "?",
+	printf("last run: %s %s%s%s at %s\n", cJSON_IsString(id) ? id->valuestring : "?",
+	    color_on_status(1, cJSON_IsString(st) ? st->valuestring : NULL),
+	    cJSON_IsString(st) ? st->valuestring : "?", color_off(1),
 	    cJSON_IsString(fin) ? fin->valuestring : "?");
 }
 

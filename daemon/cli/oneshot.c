@@ -14,6 +14,7 @@
 #include "daemon/watch/ignore.h"
 #include "daemon/watch/walk.h"
 #include "gates/gate.h"
+#include "lib/color.h"
 #include "lib/hmap.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -135,7 +136,8 @@ void oneshot_print_text(const cJSON *run)
 		const cJSON *f, *cached = cJSON_GetObjectItemCaseSensitive(g, "cached");
 		const char *gs = jstr(g, "status"), *msg = jstr(g, "message");
 
-		printf("%-20s %-8s %d file(s)%s\n", jstr(g, "name"), gs ? gs : "?",
+		printf("%-20s %s%-8s%s %d file(s)%s\n", jstr(g, "name"), color_on_status(1, gs),
+		    gs ? gs : "?", color_off(1),
 		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "files")),
 		    cJSON_IsTrue(cached) ? " (cached)" : "");
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "findings")) {
@@ -148,7 +150,8 @@ void oneshot_print_text(const cJSON *run)
 			/* a name with a newline is quoted, so it cannot forge a line;
 			 * a finding of the gate run as a whole has no file */
 			if (q)
-				printf("  %s:%d:%d: ", q, cJSON_IsNumber(l) ? l->valueint : 0,
+				printf("  %s%s%s:%d:%d: ", color_on(1, COLOR_PATH), q, color_off(1),
+				    cJSON_IsNumber(l) ? l->valueint : 0,
 				    cJSON_IsNumber(c) ? c->valueint : 0);
 			else
 				printf("  ");
@@ -161,7 +164,8 @@ void oneshot_print_text(const cJSON *run)
 		if (msg && gs && strcmp(gs, "pass") != 0)
 			printf("  %s\n", msg);
 	}
-	printf("run %s: %s\n", jstr(run, "id"), jstr(run, "status"));
+	printf("run %s: %s%s%s\n", jstr(run, "id"), color_on_status(1, jstr(run, "status")),
+	    jstr(run, "status"), color_off(1));
 }
 
 void oneshot_skip_list(const struct config *cfg, struct strvec *out)

@@ -3,10 +3,12 @@ daemon), one-shot commands that speak without daemon log lines, findings
 and the queue's reason in text status, colour only on a terminal (or when
 asked), progress on stderr."""
 import os
+import pty
+import subprocess
 
 import pytest
 
-from conftest import git, requires, wait_until, write_config
+from conftest import WATCHD, git, requires, wait_until, write_config
 
 pytestmark = requires("start", "status", "run")
 
@@ -104,3 +106,84 @@ def test_status_says_the_queue_waits_for_a_writer(repo, watchd):
         assert watchd("status", "--sync").rc == 1
     finally:
         watchd("stop")
+
+
+def in_pty(repo, env, args, env_extra=None, stdout_tty=True, stderr_tty=True, timeout=60):
+    """watchd args with stdout and/or stderr on a real pseudo-terminal (the
+    others on pipes); returns (rc, what the terminal got, what the pipes got)."""
+    master, slave = pty.openpty()
+    e = dict(env, **(env_extra or {}))
+    e["TERM"] = "xterm"
+    p = subprocess.Popen([str(WATCHD), *args], cwd=repo, env=e, stdin=subprocess.DEVNULL,
+                         stdout=slave if stdout_tty else subprocess.PIPE,
+                         stderr=slave if stderr_tty else subprocess.PIPE)
+    os.close(slave)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: every writer closed the terminal
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    out, err = p.communicate(timeout=timeout)
+    pipes = (out or b"") + (err or b"")
+    return p.returncode, tty.decode("utf-8", "replace"), pipes.decode("utf-8", "replace")
+
+
+def clean_env(env):
+    return {k: v for k, v in env.items() if k not in ("NO_COLOR", "CLICOLOR_FORCE")}
+
+
+RED, GREEN, DIM = "\x1b[31m", "\x1b[32m", "\x1b[2m"
+
+
+@pytest.fixture
+def failing_tree(repo):
+    write_config(repo, [LINT])
+    (repo / "bad.txt").write_text("BAD\n")
+    (repo / "good.txt").write_text("fine\n")
+    git(repo, "add", "-A")
+    return repo
+
+
+def test_colour_on_a_terminal_only(failing_tree, env):
+    repo, env = failing_tree, clean_env(env)
+    rc, tty, _ = in_pty(repo, env, ["run"])
+    assert rc == 1 and RED in tty and DIM + "bad.txt" in tty, repr(tty)
+    rc, tty, pipes = in_pty(repo, env, ["run"], stdout_tty=False, stderr_tty=False)
+    assert rc == 1 and "\x1b" not in pipes and "bad.txt" in pipes, repr(pipes)
+    # status and show, on a terminal and through a pipe
+    for args in (["status"], ["check", "--staged"], ["ci"]):
+        rc, tty, _ = in_pty(repo, env, args)
+        assert rc in (1, 3) and RED in tty, (args, repr(tty))
+        rc, _, pipes = in_pty(repo, env, args, stdout_tty=False, stderr_tty=False)
+        assert "\x1b" not in pipes, (args, repr(pipes))
+
+
+def test_colour_env_and_flag(failing_tree, env):
+    repo, env = failing_tree, clean_env(env)
+    _, tty, _ = in_pty(repo, env, ["run"], env_extra={"NO_COLOR": "1"})
+    assert "\x1b" not in tty, repr(tty)
+    _, tty, _ = in_pty(repo, env, ["run"], env_extra={"NO_COLOR": ""})  # empty: ignored
+    assert RED in tty, repr(tty)
+    _, _, pipes = in_pty(repo, env, ["run"], env_extra={"CLICOLOR_FORCE": "1"},
+                         stdout_tty=False, stderr_tty=False)
+    assert RED in pipes, repr(pipes)
+    _, _, pipes = in_pty(repo, env, ["run"], env_extra={"CLICOLOR_FORCE": "0"},
+                         stdout_tty=False, stderr_tty=False)
+    assert "\x1b" not in pipes, repr(pipes)
+    _, _, pipes = in_pty(repo, env, ["run", "--color", "always"], stdout_tty=False,
+                         stderr_tty=False)
+    assert RED in pipes, repr(pipes)
+    _, tty, _ = in_pty(repo, env, ["run", "--color", "never"],
+                       env_extra={"CLICOLOR_FORCE": "1"})
+    assert "\x1b" not in tty, repr(tty)
+    (repo / "bad.txt").write_text("fine now\n")
+    _, _, pipes = in_pty(repo, env, ["run", "--color=always"], stdout_tty=False,
+                         stderr_tty=False)
+    assert GREEN in pipes and RED not in pipes, repr(pipes)
+    r = in_pty(repo, env, ["run", "--color", "sometimes"], stdout_tty=False, stderr_tty=False)
+    assert r[0] == 2 and "expected auto, always or never" in r[2], r
