@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "oneshot.h"
+#include "progress.h"
 
 struct state {
 	char			 id[ULID_LEN + 1];
@@ -213,6 +214,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 	struct ledger *ledger = NULL;
 	struct repo *repo = NULL;
 	struct sched *s = NULL;
+	struct progress *prog = NULL;
 	struct state st;
 	struct wd_err err = { 0 };
 	char *tmp_dir = NULL;
@@ -239,6 +241,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 	tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
 	mkdir(tmp_dir, 0700);
 	uv_loop_init(&loop);
+	prog = progress_new(&loop);
 	{
 		struct sched_opts so = {
 			.loop = &loop, .root = o->content_root, .git_root = ctx->root,
@@ -248,9 +251,11 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			.content = o->content,
 			.skip = &skip, .only = o->only,
 			.keep = o->keep, .keep_arg = o->keep_arg,
+			.gate_done = progress_gate_done, .hook_arg = prog,
 		};
 
 		s = sched_new(&so, on_done, &st);
+		progress_attach(prog, s);
 	}
 	if (o->force && o->force->n)
 		sched_force_gates(s, o->force);
@@ -263,6 +268,9 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 
 		while (!st.done && uv_run(&loop, UV_RUN_ONCE))
 			;
+		/* the drawn lines go before the result is printed */
+		progress_end(prog);
+		prog = NULL;
 		if (ledger_retry(ledger, &err) != 0) {
 			/* a one-shot has no later chance to record what is queued */
 			cli_error("run %s could not be recorded: %s", st.id, err.msg);
@@ -289,6 +297,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			rc = WD_EXIT_RUNTIME;
 		}
 	}
+	progress_end(prog);
 	sched_shutdown(s);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	sched_free(s);

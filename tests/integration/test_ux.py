@@ -187,3 +187,42 @@ def test_colour_env_and_flag(failing_tree, env):
     assert GREEN in pipes and RED not in pipes, repr(pipes)
     r = in_pty(repo, env, ["run", "--color", "sometimes"], stdout_tty=False, stderr_tty=False)
     assert r[0] == 2 and "expected auto, always or never" in r[2], r
+
+
+SLOW = {"name": "slow", "type": "command", "include": ["**/*.txt"],
+        "command": ["sh", "-c", "sleep 1.5", "slow", "{files}"], "parser": "exit"}
+QUICK = {"name": "quick", "type": "command", "include": ["**/*.txt"],
+         "command": ["true", "{files}"], "parser": "exit"}
+
+
+@pytest.fixture
+def slow_tree(repo):
+    write_config(repo, [SLOW, QUICK])
+    for n in range(3):
+        (repo / f"f{n}.txt").write_text("x\n")
+    return repo
+
+
+def test_progress_redrawn_on_a_terminal(slow_tree, env):
+    rc, tty, pipes = in_pty(slow_tree, clean_env(env), ["run", "--no-cache"],
+                            stdout_tty=False, stderr_tty=True)
+    assert rc == 0, (tty, pipes)
+    assert "watchd: slow 0/3 files, 1." in tty, repr(tty)
+    assert "\x1b[1A\x1b[2K" in tty, repr(tty)  # redrawn, and erased at the end
+    # whatever was drawn is erased: the last thing on the terminal is an erase
+    assert tty.rstrip("\r\n").endswith("\x1b[2K"), repr(tty[-200:])
+    assert "run " in pipes and "\x1b" not in pipes
+
+
+def test_progress_without_a_terminal_is_one_line_per_gate(slow_tree, watchd):
+    r = watchd("run", "--no-cache")
+    assert r.rc == 0, str(r)
+    lines = r.stderr.splitlines()
+    assert len(lines) == 2, str(r)
+    assert any(ln.startswith("watchd: gate slow pass (3 files, 0 findings) in ") for ln in lines)
+    assert any(ln.startswith("watchd: gate quick pass (3 files, 0 findings) in ") for ln in lines)
+    assert "\x1b" not in r.stderr
+    # a run under a second says nothing on stderr
+    write_config(slow_tree, [QUICK])
+    r = watchd("run", "--no-cache")
+    assert r.rc == 0 and r.stderr == "", str(r)
