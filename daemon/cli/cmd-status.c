@@ -1,7 +1,8 @@
 /* watchd status [--json] [--sync] [--timeout SEC]: the daemon's live state,
  * or, when none runs, "not running" plus the ledger's last results (exit 3).
  * --sync first waits until every change made before the call has been
- * seen, settled and gated. --follow streams the daemon's events instead
+ * seen, settled and gated. Exit 1 while a gate fails (fail, error,
+ * timeout), else 0. --follow streams the daemon's events instead
  * (status-follow.c). */
 #include <errno.h>
 #include <math.h>
@@ -21,7 +22,7 @@ static int cmd_status_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
-	.usage = "[--json] [--sync] [--timeout SEC] | --follow [--json] [--color WHEN]",
+	.usage = "[--json] [--sync] [--timeout SEC] [--color WHEN] | --follow [--json] [--color WHEN]",
 	.help = "live state from the daemon, or the ledger's last results",
 	.flags = CMD_ROOT,
 	.args = {
