@@ -226,3 +226,27 @@ def test_progress_without_a_terminal_is_one_line_per_gate(slow_tree, watchd):
     write_config(slow_tree, [QUICK])
     r = watchd("run", "--no-cache")
     assert r.rc == 0 and r.stderr == "", str(r)
+
+
+@pytest.mark.parametrize("flag", [[], ["--color", "always"]])
+def test_foreground_colour_only_when_asked_on_a_file(repo, env, watchd, tmp_path, flag):
+    write_config(repo, [LINT], debounce_ms=50, stability_ms=20)
+    out_path = tmp_path / "fg.out"
+    with open(out_path, "wb") as out, open(tmp_path / "fg.err", "wb") as err:
+        proc = subprocess.Popen([str(WATCHD), "start", "--foreground", *flag], cwd=repo,
+                                env=clean_env(env), stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=err)
+    try:
+        wait_until(lambda: watchd("status", "--json").rc in (0, 1),
+                   what="the foreground daemon to answer")
+        (repo / "a.txt").write_text("BAD\n")
+        assert watchd("status", "--sync").rc == 1
+        text = wait_until(lambda: (lambda t: t if "a.txt" in t else None)(
+            out_path.read_text(errors="replace")), what="the run on stdout")
+        if flag:
+            assert RED in text and DIM + "a.txt" in text, repr(text)
+        else:
+            assert "\x1b" not in text, repr(text)
+    finally:
+        watchd("stop")
+        proc.wait(timeout=30)
