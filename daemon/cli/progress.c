@@ -85,7 +85,8 @@ struct progress *progress_new(uv_loop_t *loop)
 {
 	struct progress *p = xcalloc(1, sizeof(*p));
 
-	p->tty = isatty(STDERR_FILENO);
+	/* a dumb terminal cannot move the cursor up: it gets the log lines */
+	p->tty = isatty(STDERR_FILENO) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0);
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
 	uv_timer_start(&p->timer, on_tick, PROGRESS_AFTER_MS, p->tty ? PROGRESS_EVERY_MS : 0);
