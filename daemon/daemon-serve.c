@@ -73,9 +73,13 @@ static cJSON *live_status(struct daemon *d)
 	cJSON_AddNumberToObject(w, "rescans", (double)ws.rescans);
 	cJSON_AddNumberToObject(w, "overflows", (double)ws.overflows);
 	cJSON_AddBoolToObject(w, "git_busy", settle_git_busy(d->settle));
+	/* a rescan is due but backed off (overflows in a row): changes may
+	 * be lost and not reported yet */
+	cJSON_AddBoolToObject(w, "rescan_due", watcher_busy(d->watcher));
 	q = cJSON_AddObjectToObject(o, "queue");
 	cJSON_AddNumberToObject(q, "pending_files", (double)settle_pending(d->settle) + pending);
 	cJSON_AddNumberToObject(q, "running_gates", running);
+	cJSON_AddNumberToObject(q, "open_writers", (double)settle_writers_open(d->settle));
 	cJSON_AddNumberToObject(o, "subscribers", (double)events_subscribers(d->events));
 	add_ledger_state(o, d->ledger);
 	{

@@ -7,6 +7,10 @@
 
 enum log_level { LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG, LOG_LVL_TRACE };
 
+/* A verbosity below every level: nothing is written (one-shot commands,
+ * whose user reads results, not a daemon's log). WATCHD_TRACE=1 still wins. */
+#define LOG_OFF (-1)
+
 extern int log_verbosity;
 
 /* path NULL: stderr. Returns 0 or -errno (then logs go to stderr). */

@@ -53,6 +53,7 @@ _watchd() {
 	--gate) COMPREPLY=($(compgen -W "$(_watchd_gates)" -- "$cur")); return ;;
 	--format) COMPREPLY=($(compgen -W "text json junit sarif github codequality" -- "$cur")); return ;;
 	--status) COMPREPLY=($(compgen -W "pass fail error interrupted" -- "$cur")); return ;;
+	--color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
 	--limit|--timeout|--keep-days|--keep-runs|--since|--shard|--base) return ;;
 	esac
 

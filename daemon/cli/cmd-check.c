@@ -28,7 +28,7 @@ static int cmd_check_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "--staged | --commit-msg FILE [--json] [--no-cache]",
+	.usage = "--staged | --commit-msg FILE [--json] [--no-cache] [--color WHEN]",
 	.help = "judge the staged content (pre-commit) or a commit message",
 	/* the config is loaded here: the staged one is in force */
 	.flags = CMD_ROOT,
@@ -38,6 +38,7 @@ const struct cmd_entry cmd_check_entry = {
 			{ "commit-msg", ARGS_VALUE },
 			{ "json", 0 },
 			{ "no-cache", 0 },
+			{ "color", ARGS_VALUE },
 			{ NULL, 0 },
 		},
 	},

@@ -25,7 +25,7 @@ static int cmd_ci_exec(struct cli_ctx *, const struct args *);
 const struct cmd_entry cmd_ci_entry = {
 	.name = "ci",
 	.usage = "[--base REF] [--format text|json|junit|sarif|github|codequality] "
-	    "[--report FORMAT=FILE]... [--shard K/N] [--gate NAME]...",
+	    "[--report FORMAT=FILE]... [--shard K/N] [--gate NAME]... [--color WHEN]",
 	.help = "CI mirror: the same gates, with CI reports",
 	.flags = CMD_ROOT | CMD_CONFIG,
 	.args = {
@@ -35,6 +35,7 @@ const struct cmd_entry cmd_ci_entry = {
 			{ "report", ARGS_VALUE | ARGS_REPEAT },
 			{ "shard", ARGS_VALUE },
 			{ "gate", ARGS_VALUE | ARGS_REPEAT },
+			{ "color", ARGS_VALUE },
 			{ NULL, 0 },
 		},
 	},

@@ -23,7 +23,7 @@ static int cmd_run_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "[--json] [--no-cache] [--gate NAME]... [PATH...]",
+	.usage = "[--json] [--no-cache] [--gate NAME]... [--color WHEN] [PATH...]",
 	.help = "run the gates once, without a daemon",
 	.flags = CMD_ROOT | CMD_CONFIG,
 	.args = {
@@ -31,6 +31,7 @@ const struct cmd_entry cmd_run_entry = {
 			{ "json", 0 },
 			{ "no-cache", 0 },
 			{ "gate", ARGS_VALUE | ARGS_REPEAT },
+			{ "color", ARGS_VALUE },
 			{ NULL, 0 },
 		},
 		.upper = -1,

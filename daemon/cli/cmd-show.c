@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "ledger-cli.h"
+#include "lib/color.h"
 
 #define SHOW_MAX_FILES		20	/* file names listed per gate in text */
 #define SHOW_OUTPUT_LINES	20	/* lines of tool output shown for errors */
@@ -13,12 +14,13 @@ static int cmd_show_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_show_entry = {
 	.name = "show",
-	.usage = "RUN_ID [--json]",
+	.usage = "RUN_ID [--json] [--color WHEN]",
 	.help = "one run with its gates and findings",
 	.flags = CMD_ROOT,
 	.args = {
 		.opts = (const struct args_opt[]){
 			{ "json", 0 },
+			{ "color", ARGS_VALUE },
 			{ NULL, 0 },
 		},
 		.lower = 1,
@@ -49,7 +51,9 @@ static void print_finding(const cJSON *f)
 
 	printf("  ");
 	if (path) {
-		cli_print_path("%s:", path);
+		printf("%s", color_on(1, COLOR_PATH));
+		cli_print_path("%s", path);
+		printf("%s:", color_off(1));
 		if (line && line->valueint > 0) {
 			printf("%d:", line->valueint);
 			if (col && col->valueint > 0)
@@ -93,7 +97,8 @@ static void print_gate(const cJSON *g)
 
 	if (d)
 		ledger_cli_duration(d->valuedouble, dur);
-	printf("\n%s  %s", str(g, "name"), status);
+	printf("\n%s  %s%s%s", str(g, "name"), color_on_status(1, status), status,
+	    color_off(1));
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "cached")))
 		printf("  cached%s%s", str(g, "cached_from") ? " from " : "",
 		    str(g, "cached_from") ? str(g, "cached_from") : "");
@@ -152,7 +157,8 @@ static void print_run(const cJSON *run)
 	const char *finished = str(run, "finished_at");
 	char dur[16];
 
-	printf("run %s  %s\n", str(run, "id"), str(run, "status"));
+	printf("run %s  %s%s%s\n", str(run, "id"), color_on_status(1, str(run, "status")),
+	    str(run, "status"), color_off(1));
 	printf("  trigger   %s\n", str(run, "trigger"));
 	printf("  started   %s\n", str(run, "started_at"));
 	if (finished && d) {

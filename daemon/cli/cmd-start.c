@@ -18,12 +18,13 @@ static int cmd_start_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_start_entry = {
 	.name = "start",
-	.usage = "[--foreground]",
+	.usage = "[--foreground] [--color WHEN]",
 	.help = "start the daemon for ROOT; returns once it is watching",
 	.flags = CMD_ROOT | CMD_CONFIG,
 	.args = {
 		.opts = (const struct args_opt[]){
 			{ "foreground", ARGS_LETTER('f') },
+			{ "color", ARGS_VALUE },
 			{ NULL, 0 },
 		},
 	},

@@ -1,7 +1,8 @@
 /* watchd status [--json] [--sync] [--timeout SEC]: the daemon's live state,
  * or, when none runs, "not running" plus the ledger's last results (exit 3).
  * --sync first waits until every change made before the call has been
- * seen, settled and gated. --follow streams the daemon's events instead
+ * seen, settled and gated. Exit 1 while a gate fails (fail, error,
+ * timeout), else 0. --follow streams the daemon's events instead
  * (status-follow.c). */
 #include <errno.h>
 #include <math.h>
@@ -12,13 +13,16 @@
 #include "cli.h"
 #include "daemon/daemon.h"
 #include "daemon/ipc/ipc.h"
+#include "daemon/run/report-text.h"
+#include "lib/buf.h"
+#include "lib/color.h"
 #include "status-follow.h"
 
 static int cmd_status_exec(struct cli_ctx *, const struct args *);
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
-	.usage = "[--json] [--sync] [--timeout SEC] | --follow [--json]",
+	.usage = "[--json] [--sync] [--timeout SEC] [--color WHEN] | --follow [--json] [--color WHEN]",
 	.help = "live state from the daemon, or the ledger's last results",
 	.flags = CMD_ROOT,
 	.args = {
@@ -27,11 +31,61 @@ const struct cmd_entry cmd_status_entry = {
 			{ "sync", 0 },
 			{ "timeout", ARGS_VALUE },
 			{ "follow", 0 },
+			{ "color", ARGS_VALUE },
 			{ NULL, 0 },
 		},
 	},
 	.exec = cmd_status_exec,
 };
+
+static void print_path(const char *path)
+{
+	printf("      %s", color_on(1, COLOR_PATH));
+	cli_print_path("%s", path);
+	printf("%s\n", color_off(1));
+}
+
+/* The failing files' first findings (the ledger caps them), then where
+ * the rest are; a failing file with no finding to show (an error, a
+ * whole-run finding) is listed by name when nothing was left out. */
+static void print_findings(const cJSON *g)
+{
+	const cJSON *ff = cJSON_GetObjectItemCaseSensitive(g, "first_findings");
+	const cJSON *total = cJSON_GetObjectItemCaseSensitive(g, "findings");
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(g, "findings_run");
+	const cJSON *files = cJSON_GetObjectItemCaseSensitive(g, "files"), *f, *x;
+	int shown = cJSON_GetArraySize(ff), more;
+	struct buf b;
+
+	buf_init(&b);
+	cJSON_ArrayForEach(x, ff) {
+		buf_addstr(&b, "      ");
+		report_text_finding(x, NULL, &b);
+	}
+	if (b.len)
+		fwrite(b.buf, 1, b.len, stdout);
+	buf_release(&b);
+	more = cJSON_IsNumber(total) ? total->valueint - shown : 0;
+	if (more > 0) {
+		printf("      ... %d more: watchd show %s\n", more,
+		    cJSON_IsString(run) ? run->valuestring : "RUN_ID");
+		return;
+	}
+	cJSON_ArrayForEach(f, files) {
+		bool seen = false;
+
+		if (!cJSON_IsString(f))
+			continue;
+		cJSON_ArrayForEach(x, ff) {
+			const cJSON *p = cJSON_GetObjectItemCaseSensitive(x, "path");
+
+			if (cJSON_IsString(p) && strcmp(p->valuestring, f->valuestring) == 0)
+				seen = true;
+		}
+		if (!seen)
+			print_path(f->valuestring);
+	}
+}
 
 static void print_gates(const cJSON *gates)
 {
@@ -50,17 +104,21 @@ static void print_gates(const cJSON *gates)
 		const cJSON *files = cJSON_GetObjectItemCaseSensitive(g, "files"), *f;
 		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(g, "message");
 
-		printf("  %-20s %-8s", cJSON_IsString(name) ? name->valuestring : "?",
-		    cJSON_IsString(st) ? st->valuestring : "?");
+		printf("  %-20s %s%-8s%s", cJSON_IsString(name) ? name->valuestring : "?",
+		    color_on_status(1, cJSON_IsString(st) ? st->valuestring : NULL),
+		    cJSON_IsString(st) ? st->valuestring : "?", color_off(1));
 		if (cJSON_IsNumber(ff) && ff->valueint > 0)
 			printf(" %d failing file(s), %d finding(s)", ff->valueint,
 			    cJSON_IsNumber(fn) ? fn->valueint : 0);
 		putchar('\n');
 		if (cJSON_IsString(msg))
 			printf("      %s\n", msg->valuestring);
-		cJSON_ArrayForEach(f, files)
-			if (cJSON_IsString(f))
-				cli_print_path("      %s\n", f->valuestring);
+		if (cJSON_GetObjectItemCaseSensitive(g, "first_findings"))
+			print_findings(g);
+		else
+			cJSON_ArrayForEach(f, files)
+				if (cJSON_IsString(f))
+					print_path(f->valuestring);
 	}
 }
 
@@ -76,9 +134,26 @@ static void print_last(const cJSON *o)
 	id = cJSON_GetObjectItemCaseSensitive(last, "id");
 	st = cJSON_GetObjectItemCaseSensitive(last, "status");
 	fin = cJSON_GetObjectItemCaseSensitive(last, "finished_at");
-	printf("last run: %s %s at %s\n", cJSON_IsString(id) ? id->valuestring : "?",
-	    cJSON_IsString(st) ? st->valuestring : "?",
+	printf("last run: %s %s%s%s at %s\n", cJSON_IsString(id) ? id->valuestring : "?",
+	    color_on_status(1, cJSON_IsString(st) ? st->valuestring : NULL),
+	    cJSON_IsString(st) ? st->valuestring : "?", color_off(1),
 	    cJSON_IsString(fin) ? fin->valuestring : "?");
+}
+
+/* Why pending files are not gated yet: each reason the daemon holds them. */
+static void print_waits(const cJSON *w, const cJSON *q)
+{
+	const cJSON *ow = cJSON_GetObjectItemCaseSensitive(q, "open_writers");
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "git_busy")))
+		printf("waiting: a git operation is in progress (index.lock, rebase, merge); "
+		    "changes are gated once it ends\n");
+	if (cJSON_IsNumber(ow) && ow->valueint > 0)
+		printf("waiting: %d file(s) still open for writing; gated once closed\n",
+		    ow->valueint);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "rescan_due")))
+		printf("waiting: backing off after an event overflow; a rescan of the tree "
+		    "is due\n");
 }
 
 static void print_live(const cJSON *o)
@@ -111,6 +186,7 @@ static void print_live(const cJSON *o)
 
 		printf("queue: %d pending file(s), %d running gate(s)\n", pf ? pf->valueint : 0,
 		    rg ? rg->valueint : 0);
+		print_waits(w, q);
 	}
 	{
 		const cJSON *ce = cJSON_GetObjectItemCaseSensitive(o, "config_error");
@@ -125,6 +201,22 @@ static void print_live(const cJSON *o)
 	}
 	print_last(o);
 	print_gates(cJSON_GetObjectItemCaseSensitive(o, "gates"));
+}
+
+/* A gate currently failing makes status exit 1: "missing" and "skipped"
+ * are not verdicts on the code, so only fail/error/timeout count. */
+static bool any_gate_fails(const cJSON *o)
+{
+	const cJSON *g;
+
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(o, "gates")) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(g, "status");
+
+		if (cJSON_IsString(st) && (!strcmp(st->valuestring, "fail") ||
+		    !strcmp(st->valuestring, "error") || !strcmp(st->valuestring, "timeout")))
+			return true;
+	}
+	return false;
 }
 
 static int cmd_status_exec(struct cli_ctx *ctx, const struct args *args)
@@ -196,7 +288,7 @@ static int cmd_status_exec(struct cli_ctx *ctx, const struct args *args)
 		cli_print_json(resp, false);
 	else
 		print_live(resp);
-	rc = WD_EXIT_OK;
+	rc = any_gate_fails(resp) ? WD_EXIT_FAIL : WD_EXIT_OK;
 	if (sync && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(resp, "synced"))) {
 		cli_error("--sync: changes were still being processed after %.0f s", timeout_s);
 		rc = WD_EXIT_RUNTIME;

@@ -12,7 +12,31 @@
 
 #include "cli.h"
 #include "daemon/git/repo.h"
+#include "lib/color.h"
 #include "lib/xmalloc.h"
+
+static bool declares(const struct args_spec *spec, const char *name)
+{
+	for (const struct args_opt *o = spec->opts; o && o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* --color WHEN for the commands that print for a person; the others
+ * decide from the environment and the terminal alone. */
+static int setup_color(const struct cmd_entry *cmd, const struct args *a)
+{
+	enum color_mode mode = COLOR_AUTO;
+	const char *when = declares(&cmd->args, "color") ? args_get(a, "color") : NULL;
+
+	if (when && color_mode_parse(when, &mode) != 0) {
+		cli_error("%s: --color '%s': expected auto, always or never", cmd->name, when);
+		return cli_usage(cmd);
+	}
+	color_setup(mode);
+	return 0;
+}
 
 static char *absolute(const char *path)
 {
@@ -160,6 +184,8 @@ int main(int argc, char **argv)
 		rc = cli_usage(cmd);
 		goto out;
 	}
+	if ((rc = setup_color(cmd, &cargs)) != 0)
+		goto out;
 	if ((cmd->flags & CMD_ROOT) && (rc = resolve_root(&ctx, args_get(&gargs, "root"),
 	    strcmp(cmd->name, "status") == 0 || strcmp(cmd->name, "stop") == 0)) != 0)
 		goto out;

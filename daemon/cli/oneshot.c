@@ -14,9 +14,12 @@
 #include "daemon/watch/ignore.h"
 #include "daemon/watch/walk.h"
 #include "gates/gate.h"
+#include "lib/color.h"
 #include "lib/hmap.h"
+#include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "oneshot.h"
+#include "progress.h"
 
 struct state {
 	char			 id[ULID_LEN + 1];
@@ -134,7 +137,8 @@ void oneshot_print_text(const cJSON *run)
 		const cJSON *f, *cached = cJSON_GetObjectItemCaseSensitive(g, "cached");
 		const char *gs = jstr(g, "status"), *msg = jstr(g, "message");
 
-		printf("%-20s %-8s %d file(s)%s\n", jstr(g, "name"), gs ? gs : "?",
+		printf("%-20s %s%-8s%s %d file(s)%s\n", jstr(g, "name"), color_on_status(1, gs),
+		    gs ? gs : "?", color_off(1),
 		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "files")),
 		    cJSON_IsTrue(cached) ? " (cached)" : "");
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "findings")) {
@@ -147,7 +151,8 @@ void oneshot_print_text(const cJSON *run)
 			/* a name with a newline is quoted, so it cannot forge a line;
 			 * a finding of the gate run as a whole has no file */
 			if (q)
-				printf("  %s:%d:%d: ", q, cJSON_IsNumber(l) ? l->valueint : 0,
+				printf("  %s%s%s:%d:%d: ", color_on(1, COLOR_PATH), q, color_off(1),
+				    cJSON_IsNumber(l) ? l->valueint : 0,
 				    cJSON_IsNumber(c) ? c->valueint : 0);
 			else
 				printf("  ");
@@ -160,7 +165,8 @@ void oneshot_print_text(const cJSON *run)
 		if (msg && gs && strcmp(gs, "pass") != 0)
 			printf("  %s\n", msg);
 	}
-	printf("run %s: %s\n", jstr(run, "id"), jstr(run, "status"));
+	printf("run %s: %s%s%s\n", jstr(run, "id"), color_on_status(1, jstr(run, "status")),
+	    jstr(run, "status"), color_off(1));
 }
 
 void oneshot_skip_list(const struct config *cfg, struct strvec *out)
@@ -208,6 +214,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 	struct ledger *ledger = NULL;
 	struct repo *repo = NULL;
 	struct sched *s = NULL;
+	struct progress *prog = NULL;
 	struct state st;
 	struct wd_err err = { 0 };
 	char *tmp_dir = NULL;
@@ -216,6 +223,10 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 
 	memset(&st, 0, sizeof(st));
 	st.o = o;
+	/* the scheduler logs for a daemon's log file; here a person reads
+	 * stdout, where a missing tool is already told once with its hint,
+	 * and a ledger failure is reported below as one error */
+	log_init(NULL, LOG_OFF);
 	if ((c = cli_state_dir(ctx)) != 0) {
 		cli_error("cannot create %s: %s", ctx->state_dir, strerror(-c));
 		return WD_EXIT_RUNTIME;
@@ -230,6 +241,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 	tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
 	mkdir(tmp_dir, 0700);
 	uv_loop_init(&loop);
+	prog = progress_new(&loop);
 	{
 		struct sched_opts so = {
 			.loop = &loop, .root = o->content_root, .git_root = ctx->root,
@@ -239,9 +251,11 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			.content = o->content,
 			.skip = &skip, .only = o->only,
 			.keep = o->keep, .keep_arg = o->keep_arg,
+			.gate_done = progress_gate_done, .hook_arg = prog,
 		};
 
 		s = sched_new(&so, on_done, &st);
+		progress_attach(prog, s);
 	}
 	if (o->force && o->force->n)
 		sched_force_gates(s, o->force);
@@ -254,6 +268,9 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 
 		while (!st.done && uv_run(&loop, UV_RUN_ONCE))
 			;
+		/* the drawn lines go before the result is printed */
+		progress_end(prog);
+		prog = NULL;
 		if (ledger_retry(ledger, &err) != 0) {
 			/* a one-shot has no later chance to record what is queued */
 			cli_error("run %s could not be recorded: %s", st.id, err.msg);
@@ -280,6 +297,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			rc = WD_EXIT_RUNTIME;
 		}
 	}
+	progress_end(prog);
 	sched_shutdown(s);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	sched_free(s);

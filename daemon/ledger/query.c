@@ -21,6 +21,7 @@
 
 #define LOG_DEFAULT_LIMIT	20
 #define SUMMARY_MAX_FILES	50
+#define SUMMARY_MAX_FINDINGS	20	/* what a terminal shows of a gate in status */
 
 /* ---- cache --------------------------------------------------------------- */
 
@@ -409,7 +410,7 @@ int ledger_last_run(struct ledger *l, cJSON **out, struct wd_err *err)
 
 int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
 {
-	sqlite3_stmt *s, *fs, *ps;
+	sqlite3_stmt *s, *fs, *ps, *xs, *rs;
 	cJSON *arr;
 	int rc = 0, src;
 
@@ -418,7 +419,9 @@ int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
 		return rc;
 	if ((s = ledger__stmt(l, ST_SUMMARY, err)) == NULL ||
 	    (fs = ledger__stmt(l, ST_SUMMARY_FILES, err)) == NULL ||
-	    (ps = ledger__stmt(l, ST_SUMMARY_PROBLEM, err)) == NULL) {
+	    (ps = ledger__stmt(l, ST_SUMMARY_PROBLEM, err)) == NULL ||
+	    (xs = ledger__stmt(l, ST_SUMMARY_FINDINGS, err)) == NULL ||
+	    (rs = ledger__stmt(l, ST_SUMMARY_RUN, err)) == NULL) {
 		ledger__abort(l);
 		return err ? err->code : WD_ELEDGER;
 	}
@@ -459,6 +462,18 @@ int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
 		if ((rc = rows_json(l, fs, cJSON_AddArrayToObject(g, "files"), text_json,
 		    err)))
 			break;
+		if (!failing)
+			continue;
+		bind_text(xs, 1, col_text(s, 0));
+		sqlite3_bind_int(xs, 2, SUMMARY_MAX_FINDINGS);
+		if ((rc = rows_json(l, xs, cJSON_AddArrayToObject(g, "first_findings"),
+		    finding_json, err)))
+			break;
+		bind_text(rs, 1, col_text(s, 0));
+		if (sqlite3_step(rs) == SQLITE_ROW)
+			cJSON_AddStringToObject(g, "findings_run", col_text(rs, 0));
+		sqlite3_reset(rs);
+		sqlite3_clear_bindings(rs);
 	}
 	sqlite3_reset(s);
 	if (rc == 0 && src != SQLITE_DONE)

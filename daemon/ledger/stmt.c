@@ -154,6 +154,18 @@ static const struct {
 	    " LEFT JOIN gate_runs g ON g.id = f.gate_run_id"
 	    " WHERE f.gate = ?1 AND f.status IN ('error', 'timeout', 'missing')"
 	    " ORDER BY f.updated_at DESC LIMIT 1" },
+	/* The first findings of the failing files, in path order: what text
+	 * `status` shows. The join walks both primary keys. */
+	[ST_SUMMARY_FINDINGS] = { NULL,
+	    "SELECT nullif(x.path, ''), x.line, x.col, x.end_line, x.end_col, x.code, x.severity,"
+	    " x.message, x.url, x.fixable FROM file_state f"
+	    " JOIN findings x ON x.gate_run_id = f.gate_run_id AND x.path = f.path"
+	    " WHERE f.gate = ?1 AND f.status = 'fail' ORDER BY f.path, x.line, x.col LIMIT ?2" },
+	/* The run that judged the newest failing file: where `watchd show`
+	 * lists the findings status leaves out. */
+	[ST_SUMMARY_RUN] = { NULL,
+	    "SELECT g.run_id FROM file_state f JOIN gate_runs g ON g.id = f.gate_run_id"
+	    " WHERE f.gate = ?1 AND f.status = 'fail' ORDER BY f.updated_at DESC LIMIT 1" },
 	[ST_EXPORT] = { "export",
 	    "SELECT " RUN_COLS " FROM runs WHERE started_at >= ?1 ORDER BY started_at, id" },
 	/* gc keeps every run with a gate run that holds a file's current

@@ -2,12 +2,15 @@
  * ended in one line, then each finding as `path:line:col: CODE message
  * [gate]` (the form editors and terminals turn into links), grouped by
  * file. A run of thousands of findings stays readable: the first few are
- * listed and the rest are one `watchd show` away. */
+ * listed and the rest are one `watchd show` away. The text is for stdout:
+ * it is coloured as lib/color decided for fd 1 (never, unless the CLI set
+ * colour up for a terminal or was asked). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gates/gate.h"
+#include "lib/color.h"
 #include "lib/xmalloc.h"
 #include "report-text.h"
 
@@ -50,6 +53,13 @@ static int files_count(const cJSON *g)
 	return n >= 0 ? n : cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "files"));
 }
 
+/* A status word in its colour (none on a pipe). */
+static void add_status(struct buf *out, const char *st)
+{
+	buf_addf(out, "%s%s%s", color_on_status(1, st), st ? st : "?",
+	    color_on_status(1, st)[0] ? color_off(1) : "");
+}
+
 static void plural(struct buf *out, long n, const char *what)
 {
 	buf_addf(out, "%ld %s%s", n, what, n == 1 ? "" : "s");
@@ -60,7 +70,9 @@ void report_text_gate(const cJSON *g, struct buf *out)
 	const char *name = gate_name(g), *st = jstr(g, "status");
 	size_t nf = findings_count(g);
 
-	buf_addf(out, "%s %s (", name ? name : "?", st ? st : "?");
+	buf_addf(out, "%s ", name ? name : "?");
+	add_status(out, st);
+	buf_addstr(out, " (");
 	plural(out, files_count(g), "file");
 	if (nf > 0) {
 		buf_addstr(out, ", ");
@@ -86,7 +98,7 @@ void report_text_finding(const cJSON *f, const char *gate, struct buf *out)
 	if (path) {
 		char *q = gate_quote_path(path);
 
-		buf_addstr(out, q);
+		buf_addf(out, "%s%s%s", color_on(1, COLOR_PATH), q, color_off(1));
 		free(q);
 		if (line > 0) {
 			buf_addf(out, ":%d", line);
@@ -167,7 +179,9 @@ void report_text_gate_why(const cJSON *g, struct buf *out)
 
 	if (gs && strcmp(gs, "pass") != 0 && strcmp(gs, "skipped") != 0 && msg &&
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "findings")) == 0) {
-		buf_addf(out, "%s: %s: ", gate_name(g) ? gate_name(g) : "?", gs);
+		buf_addf(out, "%s: ", gate_name(g) ? gate_name(g) : "?");
+		add_status(out, gs);
+		buf_addstr(out, ": ");
 		add_oneline(out, msg);
 		buf_addch(out, '\n');
 	}
@@ -205,7 +219,9 @@ static void still_failing(const cJSON *sum, struct buf *out)
 			continue;
 		buf_addstr(out, first ? "; still failing: " : ", ");
 		first = false;
-		buf_addf(out, "%s %s (", name ? name : "?", st);
+		buf_addf(out, "%s ", name ? name : "?");
+		add_status(out, st);
+		buf_addstr(out, " (");
 		plural(out, files, "file");
 		if (nf > 0) {
 			buf_addstr(out, ", ");
@@ -228,7 +244,8 @@ void report_text_run(const cJSON *run, const cJSON *before, const cJSON *after, 
 		id = jstr(run, "run_id");
 	if (!id)
 		id = "?";
-	buf_addf(out, "run %s %s", id, st ? st : "?");
+	buf_addf(out, "run %s ", id);
+	add_status(out, st);
 	/* The line a person waits for after fixing the last problem. */
 	if (passed && before && after && !summary_all_pass(before, &was) &&
 	    summary_all_pass(after, &now) && cJSON_GetArraySize(after) > 0) {

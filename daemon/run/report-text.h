@@ -1,7 +1,7 @@
 /* The text a person reads for a finished run (`start --foreground`, and
  * the text form of `status --follow`): a one-line summary, then findings
  * as `path:line:col: CODE message [gate]`, grouped by file and capped.
- * Pure: JSON in, text out; no colour (the caller's terminal decides). */
+ * JSON in, text out; coloured only as lib/color decided for stdout. */
 #ifndef WD_REPORT_TEXT_H
 #define WD_REPORT_TEXT_H
 

@@ -358,6 +358,30 @@ void sched_stats(const struct sched *s, int *pending_files, int *running_gates)
 	*running_gates = rg;
 }
 
+size_t sched_progress(const struct sched *s, struct sched_progress *out, size_t max)
+{
+	int64_t now = now_ms();
+	size_t n = 0;
+
+	for (const struct task *t = s->tasks; t && n < max; t = t->next) {
+		size_t left = 0;
+
+		if (t->state != TASK_RUNNING)
+			continue;
+		/* before the chunks are cut nothing is judged yet; halves of a
+		 * split chunk re-judge files already counted */
+		for (size_t i = 0; i < t->nchunks; i++)
+			if (!t->chunks[i].done)
+				left += t->chunks[i].n;
+		out[n].gate = t->gate->name;
+		out[n].total = t->files.n;
+		out[n].done = t->chunks && left <= t->files.n ? t->files.n - left : 0;
+		out[n].elapsed_ms = now - t->started_ms;
+		n++;
+	}
+	return n;
+}
+
 const char *sched_last_run(const struct sched *s)
 {
 	return s->last_run;

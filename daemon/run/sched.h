@@ -123,6 +123,15 @@ bool sched_idle(const struct sched *s);
 /* Lowest seq among unfinished runs; UINT64_MAX when idle. */
 uint64_t sched_min_seq(const struct sched *s);
 void sched_stats(const struct sched *s, int *pending_files, int *running_gates);
+/* A running gate's progress: files judged (from the cache, or by a tool
+ * process that has ended) of those it must judge. */
+struct sched_progress {
+	const char	*gate;		/* borrowed until the loop runs again */
+	size_t		 done, total;
+	int64_t		 elapsed_ms;
+};
+/* Fills out with at most max running gates, oldest first; returns how many. */
+size_t sched_progress(const struct sched *s, struct sched_progress *out, size_t max);
 /* The id of the newest run submitted, or "" (borrowed). */
 const char *sched_last_run(const struct sched *s);
 /* Kills every running tool, records unfinished runs as interrupted, and

@@ -456,6 +456,19 @@ size_t settle_pending(const struct settle *st)
 	return st->pend.n;
 }
 
+size_t settle_writers_open(const struct settle *st)
+{
+	size_t it = 0, n = 0;
+	struct hmap_slot *s;
+
+	while ((s = hmap_next(&st->pend, &it)) != NULL) {
+		const struct pend *p = s->val;
+
+		n += p->writer_open && !p->removed;
+	}
+	return n;
+}
+
 bool settle_git_busy(const struct settle *st)
 {
 	return st->git_busy;

@@ -56,6 +56,9 @@ void settle_git_changed(struct settle *st);
 /* Lowest sequence number still pending, UINT64_MAX when none. */
 uint64_t settle_min_seq(const struct settle *st);
 size_t settle_pending(const struct settle *st);
+/* Pending files some process still has open for writing (they wait for
+ * it to close, at most writer_timeout_ms after their last event). */
+size_t settle_writers_open(const struct settle *st);
 /* True while a git operation defers dispatch. */
 bool settle_git_busy(const struct settle *st);
 /* Stops timers; freed from the close callbacks. */

@@ -437,7 +437,7 @@ def daemon(repo, watchd, daemon_config):
     r = watchd("start", timeout=60)
     assert r.rc == 0, str(r)
     st = watchd("status", "--json")
-    assert st.rc == 0 and isinstance(st.json, dict), str(st)
+    assert st.rc in (0, 1) and isinstance(st.json, dict), str(st)
     pid = st.json.get("pid")
     track_daemon(pid)
     try:
@@ -491,13 +491,13 @@ class Recorder:
 
     def status(self):
         r = self.watchd("status", "--json")
-        assert r.rc == 0, str(r)
+        assert r.rc in (0, 1), str(r)  # 1: a gate fails
         return r.json
 
     def sync(self, timeout=60):
         r = self.watchd("status", "--sync", "--json", "--timeout", str(timeout),
                         timeout=timeout + 30)
-        assert r.rc == 0, str(r)
+        assert r.rc in (0, 1), str(r)  # 1: a gate fails
         return r.json
 
     def records(self):
@@ -561,7 +561,7 @@ class Root:
 
     def status(self):
         rc, out, err, js = self.run("status", "--json")
-        assert rc == 0 and isinstance(js, dict), (rc, out, err)
+        assert rc in (0, 1) and isinstance(js, dict), (rc, out, err)
         return js
 
     def log(self, limit=100000):

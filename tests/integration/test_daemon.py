@@ -21,7 +21,7 @@ CLEAN = '#!/bin/sh\necho "$1"\n'
 def synced(watchd):
     """status --sync --json: the daemon's state once every earlier change is gated."""
     r = watchd("status", "--sync", "--json", timeout=60)
-    assert r.rc == 0, str(r)
+    assert r.rc in (0, 1), str(r)  # 1: a gate fails
     assert r.json["running"] is True
     return r.json
 
@@ -136,7 +136,7 @@ def test_removed_runtime_dir_does_not_let_a_second_daemon_in(daemon, watchd, run
     assert re.search(r"\b%d\b" % daemon.pid, r.stderr), str(r)
     wait_until(lambda: os.path.exists(sock), 10, what="the first daemon's socket to come back")
     st = watchd("status", "--json")
-    assert st.rc == 0 and st.json["pid"] == daemon.pid, str(st)
+    assert st.rc in (0, 1) and st.json["pid"] == daemon.pid, str(st)
     assert st.json["socket"] == sock
     # and it can still be stopped through it
     assert watchd("stop").rc == 0

@@ -30,7 +30,7 @@ class Foreground:
         def up():
             if self.proc.poll() is not None:
                 raise AssertionError(f"the daemon exited: {self.err()}")
-            return self.watchd("status", "--json").rc == 0
+            return self.watchd("status", "--json").rc in (0, 1)
         wait_until(up, timeout=30, what="the foreground daemon to answer")
 
     def watchd(self, *args, timeout=60):

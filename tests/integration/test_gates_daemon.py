@@ -25,7 +25,7 @@ def records(path):
 
 def sync(watchd):
     r = watchd("status", "--sync", "--json")
-    assert r.rc == 0, str(r)
+    assert r.rc in (0, 1), str(r)  # 1: a gate fails
     return r.json
 
 
