@@ -144,41 +144,12 @@ int ipc_request(const char *sock, const cJSON *req, int timeout_ms, cJSON **resp
     struct wd_err *err)
 {
 	struct buf in = BUF_INIT;
-	char *line = NULL;
 	int fd = -1, rc = 0;
 	int64_t deadline = mono_ms() + timeout_ms;
-	size_t off = 0, len;
 
 	*resp = NULL;
-	if ((fd = ipc_connect(sock)) < 0) {
-		if (fd == -ENOENT || fd == -ECONNREFUSED)
-			rc = wd_err_set(err, WD_ENOTRUNNING, "not running");
-		else
-			rc = wd_err_set(err, fd, "cannot connect to %s: %s", sock, strerror(-fd));
+	if ((rc = ipc_send(sock, req, &fd, err)) != 0)
 		goto out;
-	}
-	{
-		cJSON *r = cJSON_Duplicate(req, 1);
-		char *s;
-
-		cJSON_AddNumberToObject(r, "v", WATCHD_PROTO);
-		s = cJSON_PrintUnformatted(r);
-		cJSON_Delete(r);
-		line = xasprintf("%s\n", s);
-		cJSON_free(s);
-	}
-	len = strlen(line);
-	while (off < len) {
-		ssize_t n = write(fd, line + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = wd_err_set(err, WD_ENOTRUNNING, "not running (%s)", strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
 	for (;;) {
 		char chunk[4096];
 		struct pollfd pfd = { fd, POLLIN, 0 };
@@ -216,7 +187,6 @@ out:
 	if (fd >= 0)
 		close(fd);
 	buf_release(&in);
-	free(line);
 	return rc;
 }
 

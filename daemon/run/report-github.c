@@ -15,19 +15,6 @@
 /* GitHub refuses a step summary over 1 MiB: stay under it */
 #define SUMMARY_BUDGET	(1000 * 1000)
 
-static const char *str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int num(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(v) ? v->valueint : 0;
-}
 
 static bool broken(const char *status)
 {
@@ -85,40 +72,40 @@ static void annotate(struct buf *b, const struct note *n)
 	int line, end;
 
 	if (f == NULL) {
-		const char *gs = str(g, "status");
+		const char *gs = report_str(g, "status");
 
 		buf_addstr(b, "::error title=");
-		gh_escape(b, str(g, "name"), true);
+		gh_escape(b, report_str(g, "name"), true);
 		buf_addf(b, " %s::", gs);
-		gh_escape(b, str(g, "message") ? str(g, "message") : gs, false);
+		gh_escape(b, report_str(g, "message") ? report_str(g, "message") : gs, false);
 		buf_addch(b, '\n');
 		return;
 	}
-	code = str(f, "code");
-	line = num(f, "line");
-	end = num(f, "end_line");
+	code = report_str(f, "code");
+	line = report_num(f, "line");
+	end = report_num(f, "end_line");
 	buf_addf(b, "::%s file=", kind_cmd[n->kind]);
-	gh_escape(b, str(f, "path") ? str(f, "path") : "", true);
+	gh_escape(b, report_str(f, "path") ? report_str(f, "path") : "", true);
 	if (line > 0) {
 		buf_addf(b, ",line=%d", line);
 		if (end > 0)
 			buf_addf(b, ",endLine=%d", end);
 		/* columns only make sense on one line */
-		if (num(f, "col") > 0 && (end == 0 || end == line)) {
-			buf_addf(b, ",col=%d", num(f, "col"));
-			if (num(f, "end_col") > 0)
-				buf_addf(b, ",endColumn=%d", num(f, "end_col"));
+		if (report_num(f, "col") > 0 && (end == 0 || end == line)) {
+			buf_addf(b, ",col=%d", report_num(f, "col"));
+			if (report_num(f, "end_col") > 0)
+				buf_addf(b, ",endColumn=%d", report_num(f, "end_col"));
 		}
 	}
 	buf_addstr(b, ",title=");
-	gh_escape(b, str(g, "name"), true);
+	gh_escape(b, report_str(g, "name"), true);
 	if (code) {
 		buf_addstr(b, " (");
 		gh_escape(b, code, true);
 		buf_addch(b, ')');
 	}
 	buf_addstr(b, "::");
-	gh_escape(b, str(f, "message"), false);
+	gh_escape(b, report_str(f, "message"), false);
 	buf_addch(b, '\n');
 }
 
@@ -158,33 +145,33 @@ void report_github(const cJSON *run, struct buf *b)
 		    "findings"));
 	notes = xcalloc(cap ? cap : 1, sizeof(*notes));
 	cJSON_ArrayForEach(g, gates) {
-		const char *gs = str(g, "status");
+		const char *gs = report_str(g, "status");
 		struct buf line = BUF_INIT;
 		int nfiles = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "files"));
 		int cached = count_cached(g);
 
 		buf_addstr(b, "::group::");
-		gh_escape(b, str(g, "name"), false);
+		gh_escape(b, report_str(g, "name"), false);
 		buf_addf(b, ": %s, %d file(s)", gs ? gs : "?", nfiles);
 		if (cached)
 			buf_addf(b, ", %d from the cache", cached);
 		buf_addch(b, '\n');
 		if (broken(gs)) {
 			notes[nnotes++] = (struct note){ K_ERROR, seq++, g, NULL };
-			if (str(g, "message"))
-				log_line(b, str(g, "message"));
+			if (report_str(g, "message"))
+				log_line(b, report_str(g, "message"));
 		}
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "findings")) {
-			const char *code = str(f, "code");
+			const char *code = report_str(f, "code");
 
 			buf_setlen(&line, 0);
-			buf_addf(&line, "%s:%d:%d: %s: %s", str(f, "path") ? str(f, "path") : "-",
-			    num(f, "line"), num(f, "col"), str(f, "severity") ? str(f, "severity") :
-			    "error", str(f, "message") ? str(f, "message") : "");
+			buf_addf(&line, "%s:%d:%d: %s: %s", report_str(f, "path") ? report_str(f, "path") : "-",
+			    report_num(f, "line"), report_num(f, "col"), report_str(f, "severity") ? report_str(f, "severity") :
+			    "error", report_str(f, "message") ? report_str(f, "message") : "");
 			if (code)
 				buf_addf(&line, " [%s]", code);
 			log_line(b, line.buf);
-			notes[nnotes++] = (struct note){ kind_of(str(f, "severity")), seq++, g, f };
+			notes[nnotes++] = (struct note){ kind_of(report_str(f, "severity")), seq++, g, f };
 		}
 		buf_release(&line);
 		buf_addstr(b, "::endgroup::\n");
@@ -235,7 +222,7 @@ void report_github_summary(const cJSON *run, const char *repro, struct buf *b)
 
 	/* a blank line first: an earlier step may have left a paragraph open */
 	buf_addstr(b, "\n## watchd ci: ");
-	md_cell(b, str(run, "status") ? str(run, "status") : "?");
+	md_cell(b, report_str(run, "status") ? report_str(run, "status") : "?");
 	buf_addstr(b, "\n\n");
 	buf_addstr(b, "| Gate | Status | Files | From the cache | Findings |\n");
 	buf_addstr(b, "| --- | --- | ---: | ---: | ---: |\n");
@@ -243,9 +230,9 @@ void report_github_summary(const cJSON *run, const char *repro, struct buf *b)
 		int nf = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "findings"));
 
 		buf_addstr(b, "| ");
-		md_cell(b, str(g, "name"));
+		md_cell(b, report_str(g, "name"));
 		buf_addstr(b, " | ");
-		md_cell(b, str(g, "status"));
+		md_cell(b, report_str(g, "status"));
 		buf_addf(b, " | %d | %d | %d |\n",
 		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "files")),
 		    count_cached(g), nf);
@@ -263,15 +250,15 @@ void report_github_summary(const cJSON *run, const char *repro, struct buf *b)
 			if (b->len > SUMMARY_BUDGET)
 				break;
 			buf_addstr(b, "| ");
-			md_cell(b, str(f, "severity") ? str(f, "severity") : "error");
+			md_cell(b, report_str(f, "severity") ? report_str(f, "severity") : "error");
 			buf_addstr(b, " | ");
-			md_cell(b, str(g, "name"));
+			md_cell(b, report_str(g, "name"));
 			buf_addstr(b, " | ");
-			md_cell(b, str(f, "path") ? str(f, "path") : "");
-			buf_addf(b, " | %d | ", num(f, "line"));
-			md_cell(b, str(f, "code") ? str(f, "code") : "");
+			md_cell(b, report_str(f, "path") ? report_str(f, "path") : "");
+			buf_addf(b, " | %d | ", report_num(f, "line"));
+			md_cell(b, report_str(f, "code") ? report_str(f, "code") : "");
 			buf_addstr(b, " | ");
-			md_cell(b, str(f, "message"));
+			md_cell(b, report_str(f, "message"));
 			buf_addstr(b, " |\n");
 			shown++;
 		}

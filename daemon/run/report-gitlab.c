@@ -13,19 +13,6 @@
 #include "lib/xmalloc.h"
 #include "report.h"
 
-static const char *str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int num(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(v) ? v->valueint : 0;
-}
 
 /* Code Quality's scale: info, minor, major, critical, blocker */
 static const char *cq_severity(const char *sev)
@@ -48,8 +35,8 @@ void report_codequality(const cJSON *run, struct buf *b)
 
 	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(run, "gates")) {
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "findings")) {
-			const char *path = str(f, "path"), *code = str(f, "code");
-			const char *msg = str(f, "message") ? str(f, "message") : "";
+			const char *path = report_str(f, "path"), *code = report_str(f, "code");
+			const char *msg = report_str(f, "message") ? report_str(f, "message") : "";
 			char *key, fp[OID_HEX + 1], *check;
 			size_t *nth;
 			cJSON *issue, *loc;
@@ -57,7 +44,7 @@ void report_codequality(const cJSON *run, struct buf *b)
 			/* a finding of the gate as a whole has no place in a diff */
 			if (path == NULL)
 				continue;
-			key = xasprintf("%s\x1f%s\x1f%s\x1f%s", str(g, "name"), path, code ? code : "",
+			key = xasprintf("%s\x1f%s\x1f%s\x1f%s", report_str(g, "name"), path, code ? code : "",
 			    msg);
 			nth = hmap_gets(&seen, key);
 			if (nth == NULL) {
@@ -73,17 +60,17 @@ void report_codequality(const cJSON *run, struct buf *b)
 			free(key);
 			issue = cJSON_CreateObject();
 			cJSON_AddStringToObject(issue, "type", "issue");
-			check = code ? xasprintf("%s/%s", str(g, "name"), code) :
-			    xstrdup(str(g, "name"));
+			check = code ? xasprintf("%s/%s", report_str(g, "name"), code) :
+			    xstrdup(report_str(g, "name"));
 			cJSON_AddStringToObject(issue, "check_name", check);
 			free(check);
-			cJSON_AddStringToObject(issue, "description", *msg ? msg : str(g, "name"));
+			cJSON_AddStringToObject(issue, "description", *msg ? msg : report_str(g, "name"));
 			cJSON_AddStringToObject(issue, "fingerprint", fp);
-			cJSON_AddStringToObject(issue, "severity", cq_severity(str(f, "severity")));
+			cJSON_AddStringToObject(issue, "severity", cq_severity(report_str(f, "severity")));
 			loc = cJSON_AddObjectToObject(issue, "location");
 			cJSON_AddStringToObject(loc, "path", path);
 			cJSON_AddNumberToObject(cJSON_AddObjectToObject(loc, "lines"), "begin",
-			    num(f, "line") > 0 ? num(f, "line") : 1);
+			    report_num(f, "line") > 0 ? report_num(f, "line") : 1);
 			cJSON_AddItemToArray(doc, issue);
 		}
 	}

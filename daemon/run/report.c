@@ -9,14 +9,14 @@
 #include "lib/uri.h"
 #include "report.h"
 
-static const char *str(const cJSON *o, const char *k)
+const char *report_str(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int num(const cJSON *o, const char *k)
+int report_num(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -57,11 +57,11 @@ static void xml_escape(struct buf *b, const char *s)
 
 static void finding_line(struct buf *b, const cJSON *f)
 {
-	const char *code = str(f, "code");
+	const char *code = report_str(f, "code");
 
-	buf_addf(b, "%s:%d:%d: %s: %s", str(f, "path") ? str(f, "path") : "?", num(f, "line"),
-	    num(f, "col"), str(f, "severity") ? str(f, "severity") : "error",
-	    str(f, "message") ? str(f, "message") : "");
+	buf_addf(b, "%s:%d:%d: %s: %s", report_str(f, "path") ? report_str(f, "path") : "?", report_num(f, "line"),
+	    report_num(f, "col"), report_str(f, "severity") ? report_str(f, "severity") : "error",
+	    report_str(f, "message") ? report_str(f, "message") : "");
 	if (code)
 		buf_addf(b, " [%s]", code);
 	buf_addch(b, '\n');
@@ -82,7 +82,7 @@ static void junit(const cJSON *run, struct buf *b)
 	cJSON_ArrayForEach(g, gates) {
 		const cJSON *files = cJSON_GetObjectItemCaseSensitive(g, "files"), *file;
 		const cJSON *findings = cJSON_GetObjectItemCaseSensitive(g, "findings");
-		const char *gs = str(g, "status"), *name = str(g, "name");
+		const char *gs = report_str(g, "status"), *name = report_str(g, "name");
 		int st = 0, sf = 0, se = 0;
 		struct buf cases = BUF_INIT;
 
@@ -93,7 +93,7 @@ static void junit(const cJSON *run, struct buf *b)
 			const cJSON *f;
 
 			cJSON_ArrayForEach(f, findings) {
-				if (str(f, "path") && strcmp(str(f, "path"), path) == 0) {
+				if (report_str(f, "path") && strcmp(report_str(f, "path"), path) == 0) {
 					finding_line(&text, f);
 					nf++;
 				}
@@ -109,7 +109,7 @@ static void junit(const cJSON *run, struct buf *b)
 			if (broken(gs)) {
 				se++;
 				buf_addf(&cases, ">\n      <error type=\"%s\" message=\"", gs);
-				xml_escape(&cases, str(g, "message") ? str(g, "message") : gs);
+				xml_escape(&cases, report_str(g, "message") ? report_str(g, "message") : gs);
 				buf_addstr(&cases, "\"/>\n    </testcase>\n");
 			} else if (nf > 0 || (gs && strcmp(gs, "fail") == 0 && cJSON_GetArraySize(findings) == 0)) {
 				sf++;
@@ -117,7 +117,7 @@ static void junit(const cJSON *run, struct buf *b)
 				if (nf)
 					buf_addf(&cases, "%d finding(s)", nf);
 				else
-					xml_escape(&cases, str(g, "message") ? str(g, "message") : "failed");
+					xml_escape(&cases, report_str(g, "message") ? report_str(g, "message") : "failed");
 				buf_addstr(&cases, "\">");
 				xml_escape(&cases, text.buf);
 				buf_addstr(&cases, "</failure>\n    </testcase>\n");
@@ -128,7 +128,7 @@ static void junit(const cJSON *run, struct buf *b)
 		buf_addstr(&suites, "  <testsuite name=\"");
 		xml_escape(&suites, name);
 		buf_addf(&suites, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"0\" "
-		    "time=\"%.3f\">\n", st, sf, se, num(g, "duration_ms") / 1000.0);
+		    "time=\"%.3f\">\n", st, sf, se, report_num(g, "duration_ms") / 1000.0);
 		buf_add(&suites, cases.buf, cases.len);
 		buf_addstr(&suites, "  </testsuite>\n");
 		buf_release(&cases);
@@ -139,7 +139,7 @@ static void junit(const cJSON *run, struct buf *b)
 	buf_addstr(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	buf_addf(b, "<testsuites name=\"watchd\" tests=\"%d\" failures=\"%d\" errors=\"%d\" "
 	    "skipped=\"0\" time=\"%.3f\">\n", tests, failures, errors,
-	    num(run, "duration_ms") / 1000.0);
+	    report_num(run, "duration_ms") / 1000.0);
 	buf_add(b, suites.buf, suites.len);
 	buf_addstr(b, "</testsuites>\n");
 	buf_release(&suites);
@@ -170,7 +170,7 @@ static void sarif(const cJSON *run, struct buf *b)
 		cJSON *r = cJSON_CreateObject(), *driver, *rules, *results, *f;
 
 		driver = cJSON_AddObjectToObject(cJSON_AddObjectToObject(r, "tool"), "driver");
-		cJSON_AddStringToObject(driver, "name", str(g, "name"));
+		cJSON_AddStringToObject(driver, "name", report_str(g, "name"));
 		/* the gate is watchd's component: its version and home, which
 		 * code scanning shows beside each alert */
 		cJSON_AddStringToObject(driver, "version", WATCHD_VERSION);
@@ -179,11 +179,11 @@ static void sarif(const cJSON *run, struct buf *b)
 		results = cJSON_AddArrayToObject(r, "results");
 		cJSON_AddStringToObject(r, "columnKind", "unicodeCodePoints");
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "findings")) {
-			const char *code = str(f, "code") ? str(f, "code") : str(g, "name");
+			const char *code = report_str(f, "code") ? report_str(f, "code") : report_str(g, "name");
 			cJSON *res = cJSON_CreateObject(), *loc, *phys, *region, *rule, *known = NULL;
 
 			cJSON_ArrayForEach(rule, rules)
-				if (strcmp(str(rule, "id"), code) == 0)
+				if (strcmp(report_str(rule, "id"), code) == 0)
 					known = rule;
 			if (known == NULL) {
 				rule = cJSON_CreateObject();
@@ -191,14 +191,14 @@ static void sarif(const cJSON *run, struct buf *b)
 				cJSON_AddItemToObject(rule, "shortDescription", cJSON_CreateObject());
 				cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(rule,
 				    "shortDescription"), "text", code);
-				if (str(f, "url"))
-					cJSON_AddStringToObject(rule, "helpUri", str(f, "url"));
+				if (report_str(f, "url"))
+					cJSON_AddStringToObject(rule, "helpUri", report_str(f, "url"));
 				cJSON_AddItemToArray(rules, rule);
 			}
 			cJSON_AddStringToObject(res, "ruleId", code);
-			cJSON_AddStringToObject(res, "level", sarif_level(str(f, "severity")));
+			cJSON_AddStringToObject(res, "level", sarif_level(report_str(f, "severity")));
 			cJSON_AddStringToObject(cJSON_AddObjectToObject(res, "message"), "text",
-			    str(f, "message") && *str(f, "message") ? str(f, "message") : code);
+			    report_str(f, "message") && *report_str(f, "message") ? report_str(f, "message") : code);
 			loc = cJSON_CreateObject();
 			phys = cJSON_AddObjectToObject(loc, "physicalLocation");
 			{
@@ -207,19 +207,19 @@ static void sarif(const cJSON *run, struct buf *b)
 				cJSON *art = cJSON_AddObjectToObject(phys, "artifactLocation");
 				struct buf u = BUF_INIT;
 
-				uri_add_relpath(&u, str(f, "path") ? str(f, "path") : "");
+				uri_add_relpath(&u, report_str(f, "path") ? report_str(f, "path") : "");
 				cJSON_AddStringToObject(art, "uri", u.buf);
 				cJSON_AddStringToObject(art, "uriBaseId", "%SRCROOT%");
 				buf_release(&u);
 			}
 			region = cJSON_AddObjectToObject(phys, "region");
-			cJSON_AddNumberToObject(region, "startLine", num(f, "line") > 0 ? num(f, "line") : 1);
-			if (num(f, "col") > 0)
-				cJSON_AddNumberToObject(region, "startColumn", num(f, "col"));
-			if (num(f, "end_line") > 0)
-				cJSON_AddNumberToObject(region, "endLine", num(f, "end_line"));
-			if (num(f, "end_col") > 0)
-				cJSON_AddNumberToObject(region, "endColumn", num(f, "end_col"));
+			cJSON_AddNumberToObject(region, "startLine", report_num(f, "line") > 0 ? report_num(f, "line") : 1);
+			if (report_num(f, "col") > 0)
+				cJSON_AddNumberToObject(region, "startColumn", report_num(f, "col"));
+			if (report_num(f, "end_line") > 0)
+				cJSON_AddNumberToObject(region, "endLine", report_num(f, "end_line"));
+			if (report_num(f, "end_col") > 0)
+				cJSON_AddNumberToObject(region, "endColumn", report_num(f, "end_col"));
 			cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "locations"), loc);
 			cJSON_AddItemToArray(results, res);
 		}

@@ -14,6 +14,10 @@ enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_JUNIT, REPORT_SARIF, REPOR
 
 /* -1 when name is not a format. */
 int report_format_parse(const char *name);
+/* Members of a run's JSON, shared by the report writers: the string at
+ * key k of o or NULL, the number or 0. */
+const char *report_str(const cJSON *o, const char *k);
+int report_num(const cJSON *o, const char *k);
 /* Appends the report of run to out. */
 void report_write(const cJSON *run, enum report_format fmt, struct buf *out);
 
