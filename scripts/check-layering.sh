@@ -38,8 +38,8 @@ while IFS='|' read -r from not why; do
 	rule_from+=("$from") rule_not+=("$not") rule_why+=("$why")
 done <<<"$RULES"
 
-# normalize PATH: drops "." and resolves ".." textually (as the compiler
-# does when it joins a folder and an include name)
+# normalize PATH: sets NORM to PATH with "." dropped and ".." resolved
+# textually (as the compiler does when it joins a folder and an include name)
 normalize() {
 	local IFS=/ part out=()
 	for part in $1; do
@@ -49,7 +49,7 @@ normalize() {
 		*) out+=("$part") ;;
 		esac
 	done
-	echo "${out[*]}"
+	NORM="${out[*]}"
 }
 
 # Direct includes of every file, resolved as the compiler does with
@@ -67,8 +67,12 @@ for f in $files; do
 		delim=${BASH_REMATCH[1]} name=${BASH_REMATCH[2]}
 		kind=lib path=$name
 		if [ "$delim" = '"' ]; then
-			here=$(normalize "$(dirname "$f")/$name")
-			top=$(normalize "$name")
+			# no command substitution here: a subshell per include made
+			# the check take half a minute
+			normalize "${f%/*}/$name"
+			here=$NORM
+			normalize "$name"
+			top=$NORM
 			if [ -f "$here" ]; then
 				kind=tree path=$here
 			elif [ -f "$top" ]; then
@@ -80,7 +84,7 @@ for f in $files; do
 	includes[$f]=$recs
 done
 
-# forbidden FILE KIND PATH: prints "FROM|PATTERN|WHY" of the first row that
+# forbidden FILE KIND PATH: sets RULE to "FROM|PATTERN|WHY" of the first row that
 # forbids FILE to include PATH (KIND as in includes[]); fails if none does.
 forbidden() {
 	local file=$1 kind=$2 path=$3 i pat
@@ -97,7 +101,7 @@ forbidden() {
 			tree:\*) [[ $path != "$from"* ]] || continue ;;
 			tree:*) [[ $path == "$pat"* && $path != "$from"* ]] || continue ;;
 			esac
-			echo "$from|$pat|${rule_why[$i]}"
+			RULE="$from|$pat|${rule_why[$i]}"
 			return 0
 		done
 	done
@@ -117,9 +121,10 @@ for f in $files; do
 			[ -n "$line" ] || continue
 			what=$path
 			[ "$kind" = lib ] && what="<$path>"
-			if rule=$(forbidden "$f" "$kind" "$path"); then
+			if forbidden "$f" "$kind" "$path"; then
+				rule=$RULE
 				# an include that p's own rows forbid is reported at p
-				if [ "$p" != "$f" ] && forbidden "$p" "$kind" "$path" >/dev/null; then
+				if [ "$p" != "$f" ] && forbidden "$p" "$kind" "$path"; then
 					continue
 				fi
 				IFS='|' read -r from pat why <<<"$rule"
