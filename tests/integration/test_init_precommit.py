@@ -212,7 +212,7 @@ repos:
         language: system
         exclude_types: [json]
       - id: pygrep-check
-        entry: 'TODO'
+        entry: 'breakpoint\(\)'
         language: pygrep
       - id: nothing
         entry: true
