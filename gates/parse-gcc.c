@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/decnum.h"
 #include "lib/xmalloc.h"
 #include "parser.h"
 
@@ -23,14 +24,15 @@ static const struct {
 /* Reads ":N" ending at *end (exclusive) backwards; *end moves to the ':'. */
 static int num_back(const char *s, size_t *end)
 {
-	size_t d = *end;
+	size_t d = *end, n;
 
 	while (d > 0 && isdigit((unsigned char)s[d - 1]) && *end - d < 9)
 		d--;
 	if (d == *end || d == 0 || s[d - 1] != ':')
 		return 0;
+	n = *end - d;
 	*end = d - 1;
-	return atoi(s + d);
+	return decnum(s + d, n);
 }
 
 /* Splits a trailing " [CODE]" off msg (length *n): shellcheck's [SC2086],

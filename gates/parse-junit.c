@@ -13,6 +13,7 @@
 
 #include <expat.h>
 
+#include "lib/decnum.h"
 #include "lib/buf.h"
 #include "lib/xmalloc.h"
 #include "parser.h"
@@ -197,6 +198,7 @@ static char *first_line(const char *s)
 static int frame(const char *s, size_t n, const char **file, size_t *flen)
 {
 	size_t e = n, d;
+	int line;
 
 	if (n > 9 && strncmp(s, "at line: ", 9) == 0) {
 		const char *in = strstr(s, " in ");
@@ -205,7 +207,7 @@ static int frame(const char *s, size_t n, const char **file, size_t *flen)
 			return 0;
 		*file = in + 4;
 		*flen = (size_t)(s + n - *file);
-		return atoi(s + 9);
+		return decnum(s + 9, n - 9);
 	}
 	for (d = e; d > 0 && isdigit((unsigned char)s[d - 1]); d--)
 		;
@@ -218,6 +220,7 @@ static int frame(const char *s, size_t n, const char **file, size_t *flen)
 	else
 		return 0;
 	*file = s;
+	line = decnum(s + d, e - d);
 	for (size_t i = *flen; i > 1; i--) {
 		if (s[i - 2] == ',' && s[i - 1] == ' ') {
 			*file = s + i;
@@ -225,7 +228,7 @@ static int frame(const char *s, size_t n, const char **file, size_t *flen)
 			break;
 		}
 	}
-	return atoi(s + d);
+	return line;
 }
 
 /* The frame in the test file itself, else the "<ScriptBlock>" frame. */

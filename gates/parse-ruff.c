@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/decnum.h"
 #include "lib/buf.h"
 #include "lib/xmalloc.h"
 #include "parser.h"
@@ -190,8 +191,8 @@ static void arrow_line(const char *root, const char *s, size_t n, struct gate_re
 		;
 	if (c1 == c2 - 1 || c1 < 2 || s[c1 - 1] != ':')
 		goto whole;
-	line = atoi(s + c1);
-	col = atoi(s + c2);
+	line = decnum(s + c1, c2 - 1 - c1);
+	col = decnum(s + c2, end - c2);
 	add_unformatted(root, s, c1 - 1, line, col, r);
 	return;
 whole:

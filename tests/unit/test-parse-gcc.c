@@ -1,6 +1,7 @@
 /* The gcc-style line parser: shellcheck -f gcc, gcc itself, odd names. */
 #include "gate-test.h"
 #include "gates/parser.h"
+#include "lib/xmalloc.h"
 
 static void parse(const char *out, const char *err, int code, struct gate_result *r)
 {
@@ -189,5 +190,28 @@ TEST_IMPL(gcc_abnormal_exit)
 	ASSERT(!r.abnormal);
 	ASSERT_EQ(r.status, GATE_PASS);
 	gate_result_release(&r);
+	return 0;
+}
+
+/* Output that ends without a newline, in an exact-size heap copy so a read
+ * past its end trips ASan. */
+TEST_IMPL(gcc_unterminated_numbers)
+{
+	static const char text[] = "x.c:12:123456789: error: boom";
+	size_t n = sizeof(text) - 1;
+	char *exact = xmalloc(n);
+	struct gate g = { 0 };
+	struct gate_output o;
+	struct gate_result r = GATE_RESULT_INIT;
+
+	memcpy(exact, text, n);
+	o = gt_output("/repo", exact, n, 1, false);
+	o.err = "";
+	ASSERT_OK(parse_gcc(&g, &o, &r));
+	ASSERT_EQ(r.findings.n, 1);
+	ASSERT_EQ(r.findings.v[0].line, 12);
+	ASSERT_EQ(r.findings.v[0].col, 123456789);
+	gate_result_release(&r);
+	free(exact);
 	return 0;
 }

@@ -2,6 +2,7 @@
  * §1.1 against the real snapshots, and what broken output turns into. */
 #include "gate-test.h"
 #include "gates/parser.h"
+#include "lib/xmalloc.h"
 
 extern const struct gate_ops gate_ruff, gate_ruff_format;
 
@@ -280,5 +281,34 @@ TEST_IMPL(ruff_cut_output_is_an_error)
 	ASSERT_EQ(r.findings.n, 3);
 	gate_result_release(&r);
 	buf_release(&b);
+	return 0;
+}
+
+/* Tool output is a buffer, not a string: its last line may end in digits
+ * with nothing after them, and those digits may not fit an int. Each case
+ * sits in an exact-size heap copy, so a read past its end trips ASan. */
+TEST_IMPL(ruff_format_unterminated_numbers)
+{
+	static const char *const cases[] = {
+		"unformatted: File would be reformatted\n --> a.py:3:4",
+		"unformatted: File would be reformatted\n --> a.py:3:99999999999999999999",
+		"unformatted: File would be reformatted\n --> a.py:99999999999999999999:7",
+	};
+	static const int want_line[] = { 3, 3, 2147483647 };
+	static const int want_col[] = { 4, 2147483647, 7 };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i]);
+		char *exact = xmalloc(n);
+		struct gate_result r = GATE_RESULT_INIT;
+
+		memcpy(exact, cases[i], n);
+		ASSERT_OK(ruff_format_text_parse("", exact, n, &r));
+		ASSERT_EQ(r.findings.n, 1);
+		ASSERT_FINDING(&r.findings.v[0], "a.py", want_line[i], want_col[i], "unformatted",
+		    "error", "File would be reformatted");
+		gate_result_release(&r);
+		free(exact);
+	}
 	return 0;
 }
