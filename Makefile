@@ -10,7 +10,7 @@
 #   make bench      benchmarks: watching against inotifywait and Watchman, and the ledger (scripts/bench/)
 # Switches: SANITIZE=address,undefined  V=1  CFLAGS=...
 
-PKGS      := libuv libcjson libgit2 libssh2 sqlite3 expat yaml-0.1
+PKGS      := libuv libcjson libgit2 libssh2 sqlite3 expat yaml-0.1 libcurl libcrypto
 PYTHON    := /usr/bin/python3
 CC        ?= cc
 CFLAGS    ?= -O2 -g
