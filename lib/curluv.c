@@ -38,7 +38,10 @@ static void unlink_req(struct curluv *cu, struct req *r)
 		cu->reqs = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
-	cu->active--;
+	/* curl may keep a timer for idle connections: with nothing in
+	 * flight it must not keep the loop alive */
+	if (--cu->active == 0)
+		uv_unref((uv_handle_t *)&cu->timer);
 }
 
 /* Hands finished transfers back to their owners. */
@@ -153,6 +156,7 @@ struct curluv *curluv_new(uv_loop_t *loop, long max_conns)
 		return NULL;
 	}
 	uv_timer_init(loop, &cu->timer);
+	uv_unref((uv_handle_t *)&cu->timer);
 	cu->timer.data = cu;
 	curl_multi_setopt(cu->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(cu->multi, CURLMOPT_SOCKETDATA, cu);
@@ -184,7 +188,8 @@ int curluv_add(struct curluv *cu, CURL *easy, curluv_done_fn *done, void *arg)
 	if (cu->reqs)
 		cu->reqs->prev = r;
 	cu->reqs = r;
-	cu->active++;
+	if (cu->active++ == 0)
+		uv_ref((uv_handle_t *)&cu->timer);
 	return 0;
 }
 

@@ -147,6 +147,8 @@ static void task_free(struct task *t)
 	gate_result_release(&t->agg);
 	buf_release(&t->output);
 	buf_release(&t->fp_base);
+	buf_release(&t->rfp_base);
+	free(t->remote_hit);
 	free(t->judged_by);
 	free(t);
 }
@@ -327,6 +329,11 @@ void sched_set_config(struct sched *s, const struct config *cfg)
 
 	s->o.cfg = cfg;
 	s->max_procs = cfg->jobs > 0 ? cfg->jobs : (cpus > 0 ? (int)cpus : 2);
+}
+
+void sched_set_remote(struct sched *s, struct remote *r)
+{
+	s->o.remote = r;
 }
 
 bool sched_idle(const struct sched *s)
