@@ -121,6 +121,8 @@ void remote_warn(struct remote *r, const char *run_id, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
+	if (run_id && run_id[0] == '\0')
+		run_id = NULL;	/* no run: always told */
 	for (int i = 0; i < WARNED_KEEP; i++)
 		if (run_id && strcmp(r->warned[i], run_id) == 0)
 			return;
@@ -210,6 +212,12 @@ bool remote_writes(const struct remote *r)
 bool remote_down(const struct remote *r)
 {
 	return r->down_until != 0 && wall_ms() < r->down_until;
+}
+
+int64_t remote_retry_at(const struct remote *r, const char **why)
+{
+	*why = r->last_error;
+	return remote_down(r) ? r->down_until : 0;
 }
 
 void remote_stats(const struct remote *r, struct remote_stats *out)
@@ -408,8 +416,19 @@ static void on_get_done(CURL *easy, CURLcode rc, long status, void *arg)
 		get_finish(g);
 }
 
+long remote_timeout_ms(const struct remote *r)
+{
+	return r->timeout_ms;
+}
+
 struct remote_get *remote_get(struct remote *r, const char *run_id, const char *const *names,
     size_t n, remote_got_fn *cb, void *arg)
+{
+	return remote_get_within(r, run_id, names, n, r->timeout_ms, cb, arg);
+}
+
+struct remote_get *remote_get_within(struct remote *r, const char *run_id,
+    const char *const *names, size_t n, long budget_ms, remote_got_fn *cb, void *arg)
 {
 	struct remote_get *g = xcalloc(1, sizeof(*g));
 
@@ -460,10 +479,12 @@ struct remote_get *remote_get(struct remote *r, const char *run_id, const char *
 		g->xfers = x;
 		g->left++;
 	}
+	if (budget_ms > r->timeout_ms)
+		budget_ms = r->timeout_ms;
 	if (g->left == 0)
 		get_finish(g);
 	else
-		uv_timer_start(&g->timer, on_get_timer, (uint64_t)r->timeout_ms, 0);
+		uv_timer_start(&g->timer, on_get_timer, (uint64_t)(budget_ms > 0 ? budget_ms : 1), 0);
 	return g;
 }
 

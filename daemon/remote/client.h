@@ -44,6 +44,9 @@ bool remote_reads(const struct remote *r);
 bool remote_writes(const struct remote *r);
 /* True while backing off after a failure. */
 bool remote_down(const struct remote *r);
+/* When asking starts again (CLOCK_REALTIME ms), 0 while not backing off;
+ * the last failure in *why (NULL when none). */
+int64_t remote_retry_at(const struct remote *r, const char **why);
 
 /* One reply of a batch of reads. */
 struct remote_reply {
@@ -63,6 +66,11 @@ typedef void remote_got_fn(void *arg, struct remote_reply *replies, size_t n);
  * answered by then is a failure. run_id names the run a warning is for. */
 struct remote_get *remote_get(struct remote *r, const char *run_id, const char *const *names,
     size_t n, remote_got_fn *cb, void *arg);
+/* The same within budget_ms (at most timeout_ms): the second step of a
+ * lookup gets what the first left of the timeout. */
+struct remote_get *remote_get_within(struct remote *r, const char *run_id,
+    const char *const *names, size_t n, long budget_ms, remote_got_fn *cb, void *arg);
+long remote_timeout_ms(const struct remote *r);
 /* Ends the batch early; its callback still comes, soon, with what was not
  * answered as -1. */
 void remote_get_abort(struct remote_get *g);

@@ -27,6 +27,7 @@ struct remote_lookup {
 	struct remote_get	*get;
 	size_t			*cas;		/* files whose findings are a blob */
 	size_t			 ncas;
+	uint64_t		 started;	/* loop time: both steps share one timeout */
 };
 
 static void lookup_free(struct remote_lookup *l)
@@ -124,6 +125,7 @@ static void on_ac(void *arg, struct remote_reply *rep, size_t n)
 	struct remote_lookup *l = arg;
 	struct task *t = l->t;
 	char **names;
+	long elapsed;
 
 	l->get = NULL;
 	l->cas = xcalloc(n ? n : 1, sizeof(*l->cas));
@@ -142,7 +144,11 @@ static void on_ac(void *arg, struct remote_reply *rep, size_t n)
 		if (l->recs[k].cas[0])
 			l->cas[l->ncas++] = k;
 	}
-	if (l->ncas == 0 || t->superseded || t->s->shutting_down) {
+	elapsed = (long)(uv_now(t->s->o.loop) - l->started);
+	if (l->ncas == 0 || t->superseded || t->s->shutting_down ||
+	    elapsed >= remote_timeout_ms(t->s->o.remote)) {
+		for (size_t c = 0; c < l->ncas; c++)
+			l->ok[l->cas[c]] = 0;	/* no time left for their findings */
 		lookup_done(l);
 		return;
 	}
@@ -150,8 +156,8 @@ static void on_ac(void *arg, struct remote_reply *rep, size_t n)
 	for (size_t c = 0; c < l->ncas; c++)
 		names[c] = xasprintf("cas/%s", l->recs[l->cas[c]].cas);
 	t->rlookup = l;
-	l->get = remote_get(t->s->o.remote, t->run->id, (const char *const *)names, l->ncas,
-	    on_cas, l);
+	l->get = remote_get_within(t->s->o.remote, t->run->id, (const char *const *)names,
+	    l->ncas, remote_timeout_ms(t->s->o.remote) - elapsed, on_cas, l);
 	for (size_t c = 0; c < l->ncas; c++)
 		free(names[c]);
 	free(names);
@@ -187,6 +193,7 @@ bool remote_lookup_start(struct sched *s, struct task *t, size_t nuntried)
 		lookup_free(l);
 		return false;
 	}
+	l->started = uv_now(s->o.loop);
 	l->recs = xcalloc(l->n, sizeof(*l->recs));
 	l->ok = xcalloc(l->n, 1);
 	names = xcalloc(l->n, sizeof(*names));
