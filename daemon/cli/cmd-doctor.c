@@ -867,7 +867,7 @@ static void check_remote(struct doctor *d)
 		cas = xasprintf("cas/%s", sum);
 		remote_put(r, NULL, cas, &data);
 		free(cas);
-		remote_flush(r, &loop);
+		remote_flush(r, &loop, true);
 	}
 	if (p.found < 0 || p.warned)
 		add(d, DOC_WARN, "remote cache", p.warned ? xstrdup(p.warned) :

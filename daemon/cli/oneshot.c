@@ -330,7 +330,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 	}
 	progress_end(prog);
 	/* the result is out; uploads may take up to the server's timeout */
-	remote_flush(remote, &loop);
+	remote_flush(remote, &loop, strcmp(o->trigger, "hook") == 0);
 	sched_shutdown(s);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	remote_free(remote);

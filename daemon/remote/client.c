@@ -40,6 +40,7 @@ struct remote {
 	char			 warned[WARNED_KEEP][ULID_LEN + 1];
 	int			 warned_next;
 	struct remote_get	*gets;		/* batches not yet called back */
+	uint64_t		 asked_from, asked_to;	/* loop times: reads waited on */
 	size_t			 puts;		/* uploads in flight */
 	struct remote_stats	 st;
 };
@@ -84,10 +85,16 @@ static void state_load(struct remote *r)
 
 	if (r->state_path == NULL || (f = fopen(r->state_path, "r")) == NULL)
 		return;
-	if (fscanf(f, "%lld %lld", &until, &backoff) == 2 && until > wall_ms() &&
+	if (fscanf(f, "%lld %lld ", &until, &backoff) == 2 && until > wall_ms() &&
 	    backoff >= BACKOFF_FIRST && backoff <= BACKOFF_MAX) {
+		char why[256];
+
 		r->down_until = until;
 		r->backoff = backoff;
+		if (fgets(why, sizeof(why), f) && why[0] && why[0] != '\n') {
+			why[strcspn(why, "\n")] = '\0';
+			r->last_error = xstrdup(why);
+		}
 	}
 	fclose(f);
 }
@@ -106,7 +113,8 @@ static void state_save(struct remote *r)
 	}
 	tmp = xasprintf("%s.%ld", r->state_path, (long)getpid());
 	if ((f = fopen(tmp, "w")) != NULL) {
-		fprintf(f, "%lld %lld\n", (long long)r->down_until, (long long)r->backoff);
+		fprintf(f, "%lld %lld %s\n", (long long)r->down_until, (long long)r->backoff,
+		    r->last_error ? r->last_error : "");
 		if (fclose(f) == 0 && rename(tmp, r->state_path) == 0) {
 			free(tmp);
 			return;
@@ -352,6 +360,7 @@ static void deliver(struct remote_get *g)
 	if (g->next)
 		g->next->prev = g->prev;
 	uv_timer_stop(&g->timer);
+	r->asked_to = uv_now(r->loop);
 	g->cb(g->arg, g->replies, g->n);
 	uv_close((uv_handle_t *)&g->timer, get_close);
 }
@@ -440,6 +449,8 @@ struct remote_get *remote_get_within(struct remote *r, const char *run_id,
 	g->arg = arg;
 	uv_timer_init(r->loop, &g->timer);
 	g->timer.data = g;
+	if (r->asked_to == 0)
+		r->asked_from = uv_now(r->loop);
 	g->next = r->gets;
 	if (r->gets)
 		r->gets->prev = g;
@@ -552,21 +563,26 @@ static void on_flush_timer(uv_timer_t *t)
 	*(bool *)t->data = true;
 }
 
-void remote_flush(struct remote *r, uv_loop_t *loop)
+void remote_flush(struct remote *r, uv_loop_t *loop, bool hook)
 {
 	uv_timer_t timer;
 	bool expired = false;
 
+	long budget;
+
 	if (r == NULL || r->puts == 0)
 		return;
+	/* a hook already waited on reads: together, at most the timeout; CI
+	 * waits for its uploads (each is bounded by the timeout) */
+	budget = hook ? r->timeout_ms - (long)(r->asked_to - r->asked_from) : 600000;
 	uv_timer_init(loop, &timer);
 	timer.data = &expired;
-	uv_timer_start(&timer, on_flush_timer, (uint64_t)r->timeout_ms, 0);
+	uv_timer_start(&timer, on_flush_timer, (uint64_t)(budget > 0 ? budget : 0), 0);
 	while (r->puts > 0 && !expired && uv_run(loop, UV_RUN_ONCE))
 		;
 	if (r->puts > 0)
-		remote_warn(r, NULL, "remote cache %s: %zu upload(s) did not finish within "
-		    "%ld ms and were dropped", r->shown, r->puts, r->timeout_ms);
+		remote_warn(r, NULL, "remote cache %s: %zu upload(s) did not finish in time "
+		    "and were dropped", r->shown, r->puts);
 	curluv_cancel_all(r->cu);
 	uv_close((uv_handle_t *)&timer, NULL);
 	uv_run(loop, UV_RUN_NOWAIT);

@@ -81,9 +81,13 @@ void remote_get_abort(struct remote_get *g);
 void remote_put(struct remote *r, const char *run_id, const char *name, struct buf *data);
 /* Uploads not yet done. */
 size_t remote_pending(const struct remote *r);
-/* Runs loop until every upload is done or timeout_ms passed: one-shot
- * commands, which would otherwise exit with uploads in flight. */
-void remote_flush(struct remote *r, uv_loop_t *loop);
+/* Runs loop until every upload is done: one-shot commands, which would
+ * otherwise exit with uploads in flight. For a hook the time already
+ * waited on reads counts against the timeout, so that a commit waits on
+ * the server for at most timeout_ms in all; uploads left then are
+ * dropped. Otherwise (CI) each upload is bounded by the timeout, and all
+ * of them by ten minutes. NULL-safe. */
+void remote_flush(struct remote *r, uv_loop_t *loop, bool hook);
 
 /* Tells msg through the warn callback unless something was already told
  * for run_id: one warning per run, never one per file. */
