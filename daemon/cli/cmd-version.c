@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <expat.h>
 #include <git2.h>
+#include <curl/curl.h>
 #include <libssh2.h>
 #include <sqlite3.h>
 #include <uv.h>
@@ -32,8 +33,8 @@ static int cmd_version_exec(struct cli_ctx *ctx, const struct args *args)
 	(void)args;
 	git_libgit2_version(&maj, &min, &rev);
 	printf("watchd %s (libuv %s, sqlite %s, libgit2 %d.%d.%d, cJSON %s, expat %d.%d.%d, "
-	    "libssh2 %s, libyaml %s)\n", WATCHD_VERSION, uv_version_string(), sqlite3_libversion(),
-	    maj, min, rev, cJSON_Version(), ev.major, ev.minor, ev.micro, libssh2_version(0),
-	    yaml_get_version_string());
+	    "libssh2 %s, libyaml %s, libcurl %s)\n", WATCHD_VERSION, uv_version_string(),
+	    sqlite3_libversion(), maj, min, rev, cJSON_Version(), ev.major, ev.minor, ev.micro,
+	    libssh2_version(0), yaml_get_version_string(), curl_version_info(CURLVERSION_NOW)->version);
 	return WD_EXIT_OK;
 }
