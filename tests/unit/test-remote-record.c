@@ -204,28 +204,29 @@ TEST_IMPL(remote_record_refusals)
 	s = sealed("[1]");
 	ASSERT_CONTAINS(refusal(s, strlen(s), KEY, "a.py"), "not a JSON object");
 	free(s);
-	s = sealed("{\"format\":\"watchd-result\",\"version\":1,\"key\":\"" KEY "\","
-	    "\"gate\":\"ruff\",\"path\":\"a.py\",\"status\":\"error\",\"run_id\":\"" RUN "\","
-	    "\"findings\":[]}");
-	ASSERT_CONTAINS(refusal(s, strlen(s), KEY, "a.py"), "status");
-	free(s);
-	s = sealed("{\"format\":\"watchd-result\",\"version\":1,\"key\":\"" KEY "\","
-	    "\"gate\":\"ruff\",\"path\":\"a.py\",\"status\":\"pass\",\"run_id\":\"" RUN "\","
-	    "\"findings\":[{\"path\":\"b.py\",\"line\":1,\"col\":1,\"end_line\":1,"
-	    "\"end_col\":1,\"severity\":\"error\",\"message\":\"m\"}]}");
-	ASSERT_CONTAINS(refusal(s, strlen(s), KEY, "a.py"), "another file");
-	free(s);
-	s = sealed("{\"format\":\"watchd-result\",\"version\":1,\"key\":\"" KEY "\","
-	    "\"gate\":\"ruff\",\"path\":\"a.py\",\"status\":\"pass\",\"run_id\":\"" RUN "\","
-	    "\"findings\":[{\"path\":\"a.py\",\"line\":-1,\"col\":1,\"end_line\":1,"
-	    "\"end_col\":1,\"severity\":\"error\",\"message\":\"m\"}]}");
-	ASSERT_CONTAINS(refusal(s, strlen(s), KEY, "a.py"), "malformed");
-	free(s);
-	s = sealed("{\"format\":\"watchd-result\",\"version\":1,\"key\":\"" KEY "\","
-	    "\"gate\":\"ruff\",\"path\":\"a.py\",\"status\":\"pass\",\"run_id\":\"" RUN "\","
-	    "\"findings\":[]}");
-	ASSERT_NULL(refusal(s, strlen(s), KEY, "a.py"));
-	free(s);
+	/* behind the checksum: status, then findings */
+	static const struct { const char *status, *findings, *want; } bodies[] = {
+		{ "error", "[]", "status" },
+		{ "pass", "[{\"path\":\"b.py\",\"line\":1,\"col\":1,\"end_line\":1,"
+		    "\"end_col\":1,\"severity\":\"error\",\"message\":\"m\"}]", "another file" },
+		{ "pass", "[{\"path\":\"a.py\",\"line\":-1,\"col\":1,\"end_line\":1,"
+		    "\"end_col\":1,\"severity\":\"error\",\"message\":\"m\"}]", "malformed" },
+		{ "pass", "{}", "not a list" },
+		{ "pass", "[]", NULL },
+	};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		char *body = xasprintf("{\"format\":\"watchd-result\",\"version\":1,"
+		    "\"key\":\"" KEY "\",\"gate\":\"ruff\",\"path\":\"a.py\",\"status\":\"%s\","
+		    "\"run_id\":\"" RUN "\",\"findings\":%s}", bodies[i].status, bodies[i].findings);
+
+		s = sealed(body);
+		if (bodies[i].want)
+			ASSERT_CONTAINS(refusal(s, strlen(s), KEY, "a.py"), bodies[i].want);
+		else
+			ASSERT_NULL(refusal(s, strlen(s), KEY, "a.py"));
+		free(s);
+		free(body);
+	}
 	buf_release(&rec);
 	return 0;
 }
