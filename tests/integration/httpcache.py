@@ -11,8 +11,9 @@ The stored entries are plain files under `root`, for a test to read, corrupt
 or truncate.
 
 `SlowServer` is a threaded Python http.server that holds every request for
-`delay` seconds before answering 404: the server that is up but never
-answers in time. It counts the requests it received.
+`delay` seconds before answering `status` (404, a miss): the server that is
+up but never answers in time. With delay 0 and status 500 it is the server
+that fails at once. It records the requests it received.
 
 Both are context managers; nothing here imports pytest.
 """
@@ -292,7 +293,7 @@ class _SlowHandler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         if n:
             self.rfile.read(n)
-        self.send_response(404)
+        self.send_response(srv.status)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -303,11 +304,12 @@ class _SlowHandler(http.server.BaseHTTPRequestHandler):
 
 
 class SlowServer:
-    """A server that accepts at once and answers each request (404) only
-    after `delay` seconds."""
+    """A server that accepts at once and answers each request (`status`,
+    body empty) only after `delay` seconds."""
 
-    def __init__(self, delay=30.0, prefix="cache"):
+    def __init__(self, delay=30.0, prefix="cache", status=404):
         self.delay = delay
+        self.status = status
         self.prefix = prefix
         self.httpd = None
         self.thread = None
@@ -316,6 +318,7 @@ class SlowServer:
         h = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
         h.daemon_threads = True
         h.delay = self.delay
+        h.status = self.status
         h.lock = threading.Lock()
         h.received = []
         h.closing = threading.Event()
