@@ -30,7 +30,18 @@ import time
 from pathlib import Path
 from typing import List, NamedTuple, Optional
 
-NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+def _find_nginx() -> Optional[str]:
+    """$WATCHD_TEST_NGINX (a path, or "none" to run as if nginx were not
+    installed), else nginx on PATH or in /usr/sbin (Debian's, not on a
+    user's PATH)."""
+    given = os.environ.get("WATCHD_TEST_NGINX")
+    if given:
+        return None if given == "none" else given
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+NGINX = _find_nginx()
 
 # One JSON line per request. $msec is when the request ended and
 # $request_time how long it took, so start = t - rt.
