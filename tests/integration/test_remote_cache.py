@@ -15,6 +15,7 @@ The `test_httpcache_fixture_*` tests check the harness itself (nginx, the
 slow server, the gate tool) and pass without the remote cache. Without nginx
 (or with WATCHD_TEST_NGINX=none) the tests that need it skip.
 """
+import hashlib
 import json
 import secrets
 import socket
@@ -465,18 +466,34 @@ def _other_key(data, other):
 
 
 def _other_version(data, other):
-    """The same record claiming another format version; only for a record
-    this test can read (JSON with a version field at the top)."""
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        doc = None
-    if isinstance(doc, dict):
-        for k in ("format_version", "version", "format", "v"):
-            if isinstance(doc.get(k), int):
-                doc[k] += 1000
-                return json.dumps(doc).encode()
-    pytest.skip("the record is not JSON with an integer version field; "
+    """The same record claiming another format version, and nothing else
+    wrong: the JSON body's integer version field is moved on, and when a
+    header line comes first, its copy of the version and the body's
+    SHA-256 and length are rewritten to match (so only the version can be
+    what rejects it)."""
+    head, nl, body = data.partition(b"\n")
+    for prefix, text in ((b"", data), (head, body) if nl else (None, None)):
+        if text is None:
+            continue
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(doc, dict):
+            continue
+        for k in ("version", "format_version", "v"):
+            old = doc.get(k)
+            if isinstance(old, int) and not isinstance(old, bool):
+                doc[k] = old + 1000
+                new_body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+                if not prefix:
+                    return new_body
+                swap = {hashlib.sha256(text).hexdigest().encode():
+                        hashlib.sha256(new_body).hexdigest().encode(),
+                        str(len(text)).encode(): str(len(new_body)).encode(),
+                        str(old).encode(): str(old + 1000).encode()}
+                return b" ".join(swap.get(t, t) for t in prefix.split(b" ")) + b"\n" + new_body
+    pytest.skip("the record holds no JSON object with an integer version field; "
                 "cannot forge another format version generically")
 
 
