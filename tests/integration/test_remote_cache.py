@@ -17,6 +17,7 @@ slow server, the gate tool) and pass without the remote cache. Without nginx
 """
 import hashlib
 import json
+import os
 import secrets
 import socket
 import subprocess
@@ -111,6 +112,10 @@ def findings_text(run_json):
     """The gate's findings exactly as printed (key order and all), to compare
     two runs byte for byte."""
     return json.dumps(gate_of(run_json)["findings"], ensure_ascii=False)
+
+
+def findings_text_of(run_json, gate):
+    return json.dumps(gate_of(run_json, gate)["findings"], ensure_ascii=False)
 
 
 def findings_of(run_json, path):
@@ -378,6 +383,59 @@ def test_2_fresh_clone_gets_every_result_from_the_remote(team, cache):
     assert g2["cached"] is True and g2.get("cached_from") != "remote", g2
     assert remote_warnings(rb2.stderr) == [], rb2.stderr
     assert findings_text(rb2.json) == findings_text(sa)
+
+
+FAKE_RUFF = r"""#!/usr/bin/python3
+import json, os, sys
+with open(os.environ["WATCHD_TEST_RECORD"], "a") as f:
+    f.write(json.dumps({"cwd": os.getcwd(), "argv": ["ruff"] + sys.argv[1:]}) + "\n")
+if "--version" in sys.argv[1:] or sys.argv[1:2] == ["version"]:
+    print("ruff 9.9.9")
+    sys.exit(0)
+out = []
+for p in sys.argv[1:]:
+    if p.endswith(".py"):
+        with open(p) as fh:
+            for n, line in enumerate(fh, 1):
+                if "bad" in line:
+                    out.append({"code": "E999", "message": "bad name", "filename":
+                                os.path.abspath(p), "location": {"row": n, "column": 1},
+                                "end_location": {"row": n, "column": 4}, "fix": None,
+                                "url": None, "noqa_row": n, "cell": None})
+print(json.dumps(out))
+sys.exit(1 if out else 0)
+"""
+
+
+@needs_nginx
+def test_2_fresh_clone_with_a_versioned_tool_only_asks_its_version(team, cache, tmp_path):
+    """A ruff gate: its fingerprint holds the tool's version, which a fresh
+    clone does not know yet. The clone may start `ruff --version`, and
+    nothing else: every `ruff check` answer comes from the remote."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "ruff").write_text(FAKE_RUFF)
+    (bindir / "ruff").chmod(0o755)
+    path = {"PATH": f"{bindir}{os.pathsep}{team.env['PATH']}"}
+    make_repo(team.origin)
+    write_config(team.origin, [{"name": "ruff", "type": "ruff", "include": ["**/*.py"]}])
+    team.write(team.origin, {f"pkg/m{i}.py": f"x{i} = {i}\n" + ("bad = 1\n" * (i % 3))
+                             for i in range(12)})
+    commit_all(team.origin, "python")
+    ra = team.watchd(team.origin, "run", "--json", write=True, extra=path)
+    assert ra.rc == 1, str(ra)
+    assert len(cache.entries("ac")) == 12
+    b = team.clone("b")
+    rb = team.watchd(b, "run", "--json", extra=path)
+    assert rb.rc == 1, str(rb)
+    started = [a for a in team.invocations(b) if a != "ruff"]
+    assert set(started) <= {"--version", "version"}, \
+        f"ruff judged files in the clone: {started}"
+    g = gate_of(rb.json, "ruff")
+    assert g["cached"] is True and g["cached_from"] == "remote", g
+    assert g["remote_hits"] == 12
+    assert findings_text_of(team.show(b, rb.json), "ruff") == \
+        findings_text_of(team.show(team.origin, ra.json), "ruff")
 
 
 # --- 3. a changed file misses and runs locally ----------------------------------
