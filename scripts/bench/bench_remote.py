@@ -13,17 +13,22 @@ clone: no ledger, no tool version):
   run     `watchd run` with WATCHD_REMOTE_CACHE_URL (read only) against
           `watchd run` with no remote (Ruff judges every file).
           Target: remote <= 0.1x the local wall time.
+  run-known  the same, but each round first leaves a ledger that knows the
+          tool's version and no result (one `watchd run` of another file,
+          outside the timing): the remote path without the version probe.
   hook    `watchd check --staged` on the same N files staged as new
           (B soft-reset to the commit before them, so the blobs are A's):
           the pre-commit hook with a cold local ledger. Same target.
 
 For every remote round the nginx access log gives the requests it made:
-counts by method, the connections they came on, the largest number in
-flight at once (nginx logs milliseconds, so on loopback this undercounts)
-and the span from the first request's start to the last one's end. N files
-must not mean N sequential round trips.
+counts by method, the connections they came on ("conns"), the largest
+number of those busy at once ("busy": a client asking in sequence keeps one
+keep-alive connection busy; requests in flight at once are in the JSON too,
+but nginx logs milliseconds and a loopback request takes less) and the span
+from the first request's start to the last one's end. N files must not mean
+N sequential round trips.
 
-    bench_remote.py --watchd ./watchd [--files 1000] [--rounds 5] [--cases run,hook]
+    bench_remote.py --watchd ./watchd [--files 1000] [--rounds 5] [--cases run,run-known,hook]
                     [--out build/bench/remote.json]
 """
 import argparse
@@ -112,6 +117,7 @@ def requests_summary(reqs):
     return {"by_method": by, "total": len(reqs),
             "connections": len({r.conn for r in reqs}),
             "max_in_flight": httpcache.max_concurrency(reqs),
+            "max_open_connections": httpcache.max_open_connections(reqs),
             "span_ms": round(span * 1000, 1),
             "statuses": sorted({r.status for r in reqs})}
 
@@ -121,7 +127,19 @@ def summary(vals):
             "n": len(vals), "all": vals}
 
 
-def run_case(name, clone, argv, env, remote_env, cache, rounds):
+def prime_version(clone, watchd, env):
+    """Leaves a ledger that knows the tool's version and nothing of the N
+    files: one `watchd run` (no remote) of a file outside the set."""
+    probe = os.path.join(clone, "zz_prime_%d.py" % os.getpid())
+    with open(probe, "w") as f:
+        f.write("PRIMED = %r\n" % time.time())
+    try:
+        timed([watchd, "run", os.path.basename(probe)], clone, env)
+    finally:
+        os.unlink(probe)
+
+
+def run_case(name, clone, argv, env, remote_env, cache, rounds, prime=None):
     state = os.path.join(clone, ".watchd")
     times = {"remote": [], "local": []}
     reqs, gates, warnings = [], [], []
@@ -129,6 +147,8 @@ def run_case(name, clone, argv, env, remote_env, cache, rounds):
         order = ["remote", "local"] if r % 2 == 0 else ["local", "remote"]
         for side in order:
             shutil.rmtree(state, ignore_errors=True)  # a fresh clone: no ledger
+            if prime:
+                prime()
             e = remote_env if side == "remote" else env
             mark = cache.mark()
             wall, _, out, err = timed(argv, clone, e)
@@ -152,7 +172,8 @@ def main():
     ap.add_argument("--watchd", default=os.path.join(REPO, "watchd"))
     ap.add_argument("--files", type=int, default=int(os.environ.get("BENCH_REMOTE_FILES", 1000)))
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_REMOTE_ROUNDS", 5)))
-    ap.add_argument("--cases", default=os.environ.get("BENCH_REMOTE_CASES", "run,hook"))
+    ap.add_argument("--cases",
+                    default=os.environ.get("BENCH_REMOTE_CASES", "run,run-known,hook"))
     ap.add_argument("--out", default=os.path.join(REPO, "build", "bench", "remote.json"))
     ap.add_argument("--tmp", default=os.environ.get("BENCH_TMP", "/tmp"))
     args = ap.parse_args()
@@ -194,6 +215,12 @@ def main():
                 % args.rounds)
             results["run"] = run_case("run", clone, [watchd, "run", "--json"], env,
                                       remote_env, cache, args.rounds)
+        if "run-known" in cases:
+            log("run-known: as run, but the clone's ledger already knows the tool's "
+                "version (primed outside the timing), %d rounds" % args.rounds)
+            results["run-known"] = run_case(
+                "run-known", clone, [watchd, "run", "--json"], env, remote_env, cache,
+                args.rounds, prime=lambda: prime_version(clone, watchd, env))
         if "hook" in cases:
             # HEAD back to the config commit, index kept: every file is staged
             # as new, with the very blobs A judged
@@ -216,19 +243,19 @@ def main():
     print("fill (A, write): %.3f s, %s, %d ac / %d cas entries" % (
         fill["wall_s"], fill["requests"]["by_method"], fill["ac_entries"], fill["cas_entries"]))
     print()
-    print("%-5s  %-24s  %-24s  %-7s  %-22s  %-6s  %-6s  %-8s  %-9s  %s" % (
+    print("%-9s  %-24s  %-24s  %-7s  %-22s  %-6s  %-6s  %-8s  %-9s  %s" % (
         "case", "remote ms median (range)", "local ms median (range)", "time x",
-        "requests (median run)", "conns", "in flt", "span ms", "hits", "target"))
+        "requests (median run)", "conns", "busy", "span ms", "hits", "target"))
     for name, res in results.items():
         mid = sorted(res["requests"], key=lambda q: q["total"])[len(res["requests"]) // 2]
         hits = [g.get("remote_hits", 0) if g else 0 for g in res["gate"]]
         rm, lo = res["remote"]["wall_s"], res["local"]["wall_s"]
-        print("%-5s  %-24s  %-24s  %-7.3f  %-22s  %-6d  %-6d  %-8.1f  %-9s  %s" % (
+        print("%-9s  %-24s  %-24s  %-7.3f  %-22s  %-6d  %-6d  %-8.1f  %-9s  %s" % (
             name,
             "%.0f (%.0f-%.0f)" % (rm["median"] * 1e3, rm["min"] * 1e3, rm["max"] * 1e3),
             "%.0f (%.0f-%.0f)" % (lo["median"] * 1e3, lo["min"] * 1e3, lo["max"] * 1e3),
             res["ratio"], " ".join("%s %d" % kv for kv in sorted(mid["by_method"].items()))
-            or "none", mid["connections"], mid["max_in_flight"], mid["span_ms"],
+            or "none", mid["connections"], mid["max_open_connections"], mid["span_ms"],
             "%d/%d" % (min(hits), args.files),
             "<= %.1fx: %s" % (TARGET, "yes" if res["ratio"] <= TARGET else "NO")))
         warned = [w for w in res["warnings"] if w]

@@ -281,6 +281,10 @@ def test_httpcache_fixture_max_concurrency():
     assert httpcache.max_concurrency(seq) == 1
     par = [R("GET", f"/{i}", 404, "", 1.0 + i * 0.001, 1.5, i) for i in range(8)]
     assert httpcache.max_concurrency(par) == 8
+    # one keep-alive connection asked in sequence; then four at once
+    assert httpcache.max_open_connections(seq) == 1
+    four = [R("GET", f"/{i}", 404, "", 2.0, 2.0, 10 + i % 4) for i in range(40)]
+    assert httpcache.max_open_connections(four) == 4
 
 
 def test_httpcache_fixture_slow_and_failing_servers():
