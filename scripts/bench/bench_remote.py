@@ -19,6 +19,7 @@ clone: no ledger, no tool version):
   hook    `watchd check --staged` on the same N files staged as new
           (B soft-reset to the commit before them, so the blobs are A's):
           the pre-commit hook with a cold local ledger. Same target.
+  hook-known  the same, the tool's version known beforehand (as run-known).
 
 For every remote round the nginx access log gives the requests it made:
 counts by method, the connections they came on ("conns"), the largest
@@ -28,7 +29,7 @@ but nginx logs milliseconds and a loopback request takes less) and the span
 from the first request's start to the last one's end. N files must not mean
 N sequential round trips.
 
-    bench_remote.py --watchd ./watchd [--files 1000] [--rounds 5] [--cases run,run-known,hook]
+    bench_remote.py --watchd ./watchd [--files 1000] [--rounds 5] [--cases run,run-known,hook,hook-known]
                     [--out build/bench/remote.json]
 """
 import argparse
@@ -173,7 +174,8 @@ def main():
     ap.add_argument("--files", type=int, default=int(os.environ.get("BENCH_REMOTE_FILES", 1000)))
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_REMOTE_ROUNDS", 5)))
     ap.add_argument("--cases",
-                    default=os.environ.get("BENCH_REMOTE_CASES", "run,run-known,hook"))
+                    default=os.environ.get("BENCH_REMOTE_CASES",
+                                           "run,run-known,hook,hook-known"))
     ap.add_argument("--out", default=os.path.join(REPO, "build", "bench", "remote.json"))
     ap.add_argument("--tmp", default=os.environ.get("BENCH_TMP", "/tmp"))
     args = ap.parse_args()
@@ -229,6 +231,14 @@ def main():
                 % (args.files, args.rounds))
             results["hook"] = run_case("hook", clone, [watchd, "check", "--staged", "--json"],
                                        env, remote_env, cache, args.rounds)
+        if "hook-known" in cases:
+            if "hook" not in cases:
+                git(clone, "reset", "-q", "--soft", "HEAD~1")
+            log("hook-known: as hook, the tool's version known beforehand, %d rounds"
+                % args.rounds)
+            results["hook-known"] = run_case(
+                "hook-known", clone, [watchd, "check", "--staged", "--json"], env, remote_env,
+                cache, args.rounds, prime=lambda: prime_version(clone, watchd, env))
     finally:
         cache.kill()
         shutil.rmtree(work, ignore_errors=True)
@@ -243,14 +253,14 @@ def main():
     print("fill (A, write): %.3f s, %s, %d ac / %d cas entries" % (
         fill["wall_s"], fill["requests"]["by_method"], fill["ac_entries"], fill["cas_entries"]))
     print()
-    print("%-9s  %-24s  %-24s  %-7s  %-22s  %-6s  %-6s  %-8s  %-9s  %s" % (
+    print("%-10s  %-24s  %-24s  %-7s  %-22s  %-6s  %-6s  %-8s  %-9s  %s" % (
         "case", "remote ms median (range)", "local ms median (range)", "time x",
         "requests (median run)", "conns", "busy", "span ms", "hits", "target"))
     for name, res in results.items():
         mid = sorted(res["requests"], key=lambda q: q["total"])[len(res["requests"]) // 2]
         hits = [g.get("remote_hits", 0) if g else 0 for g in res["gate"]]
         rm, lo = res["remote"]["wall_s"], res["local"]["wall_s"]
-        print("%-9s  %-24s  %-24s  %-7.3f  %-22s  %-6d  %-6d  %-8.1f  %-9s  %s" % (
+        print("%-10s  %-24s  %-24s  %-7.3f  %-22s  %-6d  %-6d  %-8.1f  %-9s  %s" % (
             name,
             "%.0f (%.0f-%.0f)" % (rm["median"] * 1e3, rm["min"] * 1e3, rm["max"] * 1e3),
             "%.0f (%.0f-%.0f)" % (lo["median"] * 1e3, lo["min"] * 1e3, lo["max"] * 1e3),

@@ -51,5 +51,6 @@ scripts/bench/ledger.sh
 "$PYTHON" scripts/bench/ci_bench.py --watchd ./watchd --out build/bench/ci.json
 # the remote result cache: `watchd run` and `check --staged` in a fresh clone
 # of 1,000 files with a warm cache (a private nginx) against no remote;
-# BENCH_REMOTE_FILES, BENCH_REMOTE_ROUNDS, BENCH_REMOTE_CASES=run,hook
+# BENCH_REMOTE_FILES, BENCH_REMOTE_ROUNDS,
+# BENCH_REMOTE_CASES=run,run-known,hook,hook-known
 "$PYTHON" scripts/bench/bench_remote.py --watchd ./watchd --out build/bench/remote.json
