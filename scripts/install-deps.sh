@@ -7,7 +7,7 @@ packages=(
 	build-essential pkg-config
 	libuv1-dev libcjson-dev libgit2-dev libssh2-1-dev libsqlite3-dev libexpat1-dev libyaml-dev
 	git python3 python3-pytest python3-jsonschema
-	libcurl4-openssl-dev
+	libcurl4-openssl-dev libssl-dev
 	nginx
 	shellcheck black pre-commit
 	groff-base mandoc man-db zsh

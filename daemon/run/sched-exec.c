@@ -462,6 +462,13 @@ void exec_start_task(struct sched *s, struct task *t)
 {
 	size_t nf = t->files.n;
 
+	/* The remote cache's keys need the tool's version: a fresh clone
+	 * knows none yet, and the tool would run beside the probe for every
+	 * file the team already judged. The task waits for the probe (which
+	 * pumps when done); the local cache alone never needs to. */
+	if (!t->skipped && remote_reads(s->o.remote) && !exec_version_ready(s, t->gate))
+		return;
+
 	t->state = TASK_RUNNING;
 	t->started_ms = now_ms();
 	t->started_tick = uv_now(s->o.loop);

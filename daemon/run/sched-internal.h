@@ -207,7 +207,8 @@ void hash_job_free(struct hash_job *j);
 
 /* sched-exec.c: running tasks and chunks, and recording them. */
 /* Marks t running and starts taking its content ids; the rest happens in
- * exec_task_hashed. */
+ * exec_task_hashed. With a remote cache to read and the tool's version
+ * still being probed, t stays waiting: the probe's answer pumps. */
 void exec_start_task(struct sched *s, struct task *t);
 /* With t's content ids in j: the fingerprint, answers from the cache, and
  * chunks queued for the rest; may finish t at once (all cached, or the job
