@@ -143,16 +143,17 @@ static int on_timeout(CURLM *multi, long ms, void *userp)
 	return 0;
 }
 
-struct curluv *curluv_new(uv_loop_t *loop, long max_conns)
+struct curluv *curluv_new(uv_loop_t *loop, long max_conns, const char **why)
 {
 	struct curluv *cu;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (curl_api_load(why) != 0)
 		return NULL;
 	cu = xcalloc(1, sizeof(*cu));
 	cu->loop = loop;
 	if ((cu->multi = curl_multi_init()) == NULL) {
 		free(cu);
+		*why = "libcurl could not make a multi handle";
 		return NULL;
 	}
 	uv_timer_init(loop, &cu->timer);

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <curl/curl.h>
+#include "curlapi.h"
 #include <uv.h>
 
 struct curluv;
@@ -19,9 +19,10 @@ struct curluv;
  * HTTP status or 0. */
 typedef void curluv_done_fn(CURL *easy, CURLcode rc, long status, void *arg);
 
-/* NULL when curl cannot be set up. max_conns bounds the connections open
- * at once (0: curl's default); the requests beyond wait in curl's queue. */
-struct curluv *curluv_new(uv_loop_t *loop, long max_conns);
+/* NULL (and *why) when libcurl cannot be loaded or set up. max_conns
+ * bounds the connections open at once (0: curl's default); the requests
+ * beyond wait in curl's queue. */
+struct curluv *curluv_new(uv_loop_t *loop, long max_conns, const char **why);
 /* Starts easy. CURLOPT_PRIVATE is taken. 0, or -1 when the multi refused
  * it (done is then not called). */
 int curluv_add(struct curluv *cu, CURL *easy, curluv_done_fn *done, void *arg);

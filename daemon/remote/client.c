@@ -9,8 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "daemon/version.h"
 #include "lib/curluv.h"
 #include "lib/ulid.h"
@@ -171,9 +169,8 @@ struct remote *remote_new(uv_loop_t *loop, const struct remote_opts *o, remote_w
 		return NULL;
 	}
 	r = xcalloc(1, sizeof(*r));
-	if ((r->cu = curluv_new(loop, MAX_CONNS)) == NULL) {
+	if ((r->cu = curluv_new(loop, MAX_CONNS, why)) == NULL) {
 		free(r);
-		*why = "libcurl could not be initialised";
 		return NULL;
 	}
 	r->loop = loop;
