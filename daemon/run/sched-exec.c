@@ -462,12 +462,6 @@ void exec_start_task(struct sched *s, struct task *t)
 {
 	size_t nf = t->files.n;
 
-	/* The remote cache's keys need the tool's version: a fresh clone
-	 * knows none yet, and the tool would run beside the probe for every
-	 * file the team already judged. The task waits for the probe (which
-	 * pumps when done); the local cache alone never needs to. */
-	if (!t->skipped && remote_reads(s->o.remote) && !exec_version_ready(s, t->gate))
-		return;
 
 	t->state = TASK_RUNNING;
 	t->started_ms = now_ms();
@@ -498,6 +492,16 @@ void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j)
 	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE, snapshot;
 	bool cancelled = atomic_load(&j->cancel) || t->superseded;
 
+	/* The remote cache's keys need the tool's version: a fresh clone
+	 * knows none yet, and the tool would run beside the probe for every
+	 * file the team already judged. The task, its content ids taken
+	 * while the probe ran, waits for its answer (sched_pump resumes it);
+	 * the local cache alone never needs to. */
+	if (!cancelled && !s->shutting_down && remote_reads(s->o.remote) &&
+	    !exec_version_ready(s, t->gate)) {
+		t->parked = j;
+		return;
+	}
 	if (!cancelled && s->o.content == NULL)
 		memo_store(s, j);
 	fingerprint_base(s, t, j);
@@ -559,6 +563,8 @@ void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j)
 	if (snapshot)
 		ledger_read_end(s->o.ledger);
 	hash_job_free(j);
+	log_debug("run %s gate %s: %zu of %zu file(s) from the ledger", t->run->id,
+	    t->gate->name, nf - nuntried, nf);
 	if (nuntried > 0 && !cancelled && use_cache && remote_lookup_start(s, t, nuntried))
 		return;
 	exec_task_untried(s, t, nuntried);

@@ -88,6 +88,7 @@ struct task {
 	bool		 superseded;	/* killed by a newer task (busy=restart) */
 	bool		 skipped;	/* named by WATCHD_SKIP: recorded, not run */
 	struct hash_job	*hashing;	/* while its content ids are being taken */
+	struct hash_job	*parked;	/* taken, waiting for the tool's version */
 	/* The remote cache: the fingerprint its keys use (no machine's paths
 	 * in it), what answered (per file, NULL while nothing did), and the
 	 * lookup in flight. */
@@ -207,12 +208,13 @@ void hash_job_free(struct hash_job *j);
 
 /* sched-exec.c: running tasks and chunks, and recording them. */
 /* Marks t running and starts taking its content ids; the rest happens in
- * exec_task_hashed. With a remote cache to read and the tool's version
- * still being probed, t stays waiting: the probe's answer pumps. */
+ * exec_task_hashed. */
 void exec_start_task(struct sched *s, struct task *t);
 /* With t's content ids in j: the fingerprint, answers from the cache, and
  * chunks queued for the rest; may finish t at once (all cached, or the job
- * cancelled). Takes j. Does not pump. */
+ * cancelled). Takes j. Does not pump. With a remote cache to read and the
+ * tool's version still being probed, j is parked in t->parked instead,
+ * and sched_pump calls this again once the version is known. */
 void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j);
 /* The input set's memo: when the stat of rel says the memo still holds
  * its id (or the file is gone: no id), fills oid and returns true; *stamp

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon/remote/record.h"
+#include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "sched-internal.h"
 #include "verdict.h"
@@ -97,6 +98,9 @@ static void lookup_done(struct remote_lookup *l)
 		t->remote_hit[i] = 1;
 		t->remote_hits++;
 	}
+	log_debug("run %s gate %s: remote cache asked about %zu file(s): %zu hit(s) in %llu ms",
+	    t->run->id, t->gate->name, l->n, l->n - nuntried,
+	    (unsigned long long)(uv_now(s->o.loop) - l->started));
 	lookup_free(l);
 	exec_task_untried(s, t, nuntried);
 	sched_pump(s);

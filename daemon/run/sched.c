@@ -104,6 +104,12 @@ static void finish_awaiting(struct sched *s)
 		next = t->next;
 		if (t->await_version && exec_fingerprint_ready(s, t))
 			sched_finish_task(s, t);
+		else if (t->parked && exec_version_ready(s, t->gate)) {
+			struct hash_job *j = t->parked;
+
+			t->parked = NULL;
+			exec_task_hashed(s, t, j);
+		}
 	}
 }
 
@@ -148,6 +154,7 @@ static void task_free(struct task *t)
 	buf_release(&t->output);
 	buf_release(&t->fp_base);
 	buf_release(&t->rfp_base);
+	hash_job_free(t->parked);
 	free(t->remote_hit);
 	free(t->judged_by);
 	free(t);
@@ -427,6 +434,12 @@ void sched_shutdown(struct sched *s)
 		next = t->next;
 		if (t->await_version)
 			sched_finish_task(s, t);
+		else if (t->parked) {
+			struct hash_job *j = t->parked;
+
+			t->parked = NULL;
+			exec_task_hashed(s, t, j);	/* superseded: ends unjudged */
+		}
 	}
 }
 
