@@ -169,7 +169,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) -Wno-unknown-warning-option -iquote . \
                 $(PKG_CFLAGS) -O1 -g -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_SRC := $(wildcard lib/*.c gates/*.c config/*.c) daemon/ipc/request.c daemon/remote/record.c
+FUZZ_LIB_SRC := $(wildcard lib/*.c gates/*.c config/*.c) daemon/ipc/request.c daemon/remote/record.c \
+                daemon/remote/acproto.c
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz-*.c))
 

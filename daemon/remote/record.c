@@ -1,7 +1,7 @@
-/* Remote cache keys and records (see record.h). A record is believed only
- * when every check holds: header, length, checksum, version, key, gate,
- * path, status, and each finding's shape; the findings must be about the
- * record's own file, so one entry cannot speak for another. */
+/* Remote cache keys, records and indexes (see record.h). A record is
+ * believed only when every check holds: header, length, checksum, version,
+ * key, gate, path, status, and each finding's shape; findings must be about
+ * the entry's own file, so that one entry cannot speak for another. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,21 +13,50 @@
 #include "record.h"
 
 #define KEY_VERSION	"1"
-#define FORMAT		"watchd-result"
 
-void remote_key(const char *gate, const char *fingerprint, const char *path,
-    const char *cache_key, char out[SHA256_HEX + 1])
+static void key_of(const char *const *parts, size_t n, char out[SHA256_HEX + 1])
 {
 	struct buf b = BUF_INIT;
-	const char *parts[] = { "watchd-ac", KEY_VERSION, gate, fingerprint, path, cache_key };
 
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		buf_addstr(&b, parts[i]);
 		buf_addch(&b, '\0');
 	}
 	sha256_hex(b.buf, b.len, out);
 	buf_release(&b);
 }
+
+void remote_key(const char *gate, const char *fingerprint, const char *path,
+    const char *cache_key, char out[SHA256_HEX + 1])
+{
+	const char *parts[] = { "watchd-ac", KEY_VERSION, gate, fingerprint, path, cache_key };
+
+	key_of(parts, sizeof(parts) / sizeof(parts[0]), out);
+}
+
+void remote_index_key(const char *gate, const char *fingerprint, const char *commit,
+    char out[SHA256_HEX + 1])
+{
+	const char *parts[] = { "watchd-ix", KEY_VERSION, gate, fingerprint, commit };
+
+	key_of(parts, sizeof(parts) / sizeof(parts[0]), out);
+}
+
+void remote_entry_release(struct remote_entry *e)
+{
+	free(e->path);
+	e->path = NULL;
+	findings_release(&e->findings);
+}
+
+void remote_entries_free(struct remote_entry *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		remote_entry_release(&v[i]);
+	free(v);
+}
+
+/* ---- writing ------------------------------------------------------------ */
 
 static cJSON *findings_json(const struct findings *fs)
 {
@@ -55,38 +84,68 @@ static cJSON *findings_json(const struct findings *fs)
 	return a;
 }
 
-void remote_record_encode(struct remote_record *r, struct buf *rec, struct buf *blob)
+static void entry_fields(cJSON *o, const struct remote_entry *e)
 {
-	cJSON *body = cJSON_CreateObject(), *fj = findings_json(&r->findings);
-	char *fs = cJSON_PrintUnformatted(fj), *text;
+	cJSON_AddStringToObject(o, "status", gate_status_name(e->status));
+	cJSON_AddStringToObject(o, "run_id", e->run_id);
+	cJSON_AddItemToObject(o, "findings", findings_json(&e->findings));
+}
+
+static cJSON *head(const char *format, const char *key, const char *gate)
+{
+	cJSON *body = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(body, "format", format);
+	cJSON_AddNumberToObject(body, "version", REMOTE_RECORD_VERSION);
+	cJSON_AddStringToObject(body, "key", key);
+	cJSON_AddStringToObject(body, "gate", gate);
+	return body;
+}
+
+/* header line + body; takes body */
+static void seal(const char *format, cJSON *body, struct buf *out)
+{
+	char *text = cJSON_PrintUnformatted(body);
 	char sum[SHA256_HEX + 1];
 
-	cJSON_AddStringToObject(body, "format", FORMAT);
-	cJSON_AddNumberToObject(body, "version", REMOTE_RECORD_VERSION);
-	cJSON_AddStringToObject(body, "key", r->key);
-	cJSON_AddStringToObject(body, "gate", r->gate);
-	cJSON_AddStringToObject(body, "path", r->path);
-	cJSON_AddStringToObject(body, "status", gate_status_name(r->status));
-	cJSON_AddStringToObject(body, "run_id", r->run_id);
-	r->cas[0] = '\0';
-	if (fs && strlen(fs) > REMOTE_INLINE_MAX) {
-		buf_addstr(blob, fs);
-		sha256_hex(blob->buf, blob->len, r->cas);
-		cJSON_AddStringToObject(body, "findings_cas", r->cas);
-		cJSON_AddNumberToObject(body, "findings_count", (double)r->findings.n);
-		cJSON_Delete(fj);
-	} else
-		cJSON_AddItemToObject(body, "findings", fj);
-	free(fs);
-	text = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
 	if (text == NULL)
 		abort();	/* cJSON is out of memory */
 	sha256_hex(text, strlen(text), sum);
-	buf_addf(rec, FORMAT " %d %s %zu\n", REMOTE_RECORD_VERSION, sum, strlen(text));
-	buf_addstr(rec, text);
+	buf_addf(out, "%s %d %s %zu\n", format, REMOTE_RECORD_VERSION, sum, strlen(text));
+	buf_addstr(out, text);
 	free(text);
 }
+
+void remote_record_encode(const char *key, const char *gate, const struct remote_entry *e,
+    struct buf *out)
+{
+	cJSON *body = head("watchd-result", key, gate);
+
+	cJSON_AddStringToObject(body, "path", e->path);
+	entry_fields(body, e);
+	seal("watchd-result", body, out);
+}
+
+void remote_index_encode(const char *key, const char *gate, const char *commit,
+    const struct remote_entry *v, size_t n, struct buf *out)
+{
+	cJSON *body = head("watchd-index", key, gate), *a;
+
+	cJSON_AddStringToObject(body, "commit", commit);
+	a = cJSON_AddArrayToObject(body, "entries");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "path", v[i].path);
+		cJSON_AddStringToObject(o, "key", v[i].cache_key);
+		entry_fields(o, &v[i]);
+		cJSON_AddItemToArray(a, o);
+	}
+	seal("watchd-index", body, out);
+}
+
+/* ---- reading ------------------------------------------------------------ */
 
 static const char *str(const cJSON *o, const char *k)
 {
@@ -151,122 +210,159 @@ static int read_findings(const cJSON *a, const char *path, struct findings *out,
 	return 0;
 }
 
-int remote_record_decode(const char *data, size_t len, const char *key, const char *gate,
-    const char *path, struct remote_record *out, const char **why)
+/* status, run_id and findings of an entry about path; 0 or -1 with why */
+static int read_entry(const cJSON *o, const char *path, struct remote_entry *e,
+    const char **why)
 {
-	static const char head[] = FORMAT " ";
-	const char *nl = memchr(data, '\n', len < 256 ? len : 256), *p, *body;
-	char sum[SHA256_HEX + 1], got[SHA256_HEX + 1];
-	size_t blen, n;
-	cJSON *doc;
 	const char *s;
-	int status = -1;
+	int status;
 
-	memset(out, 0, sizeof(*out));
-	if (nl == NULL || len < sizeof(head) - 1 || memcmp(data, head, sizeof(head) - 1) != 0) {
-		*why = len == 0 ? "it is empty" : "it is not a watchd result record";
+	if ((s = str(o, "status")) == NULL || (status = gate_status_parse(s)) < 0 ||
+	    (status != GATE_PASS && status != GATE_FAIL)) {
+		*why = "its status is not pass or fail";
 		return -1;
 	}
-	p = data + sizeof(head) - 1;
-	n = strspn(p, "0123456789");
+	if ((s = str(o, "run_id")) == NULL || !ulid_valid(s)) {
+		*why = "its run id is malformed";
+		return -1;
+	}
+	e->status = (enum gate_status)status;
+	memcpy(e->run_id, s, ULID_LEN + 1);
+	return read_findings(cJSON_GetObjectItemCaseSensitive(o, "findings"), path, &e->findings,
+	    why);
+}
+
+/* Checks the header, length and checksum, and the body's format, version,
+ * key and gate. The parsed body, or NULL with why. */
+static cJSON *unseal(const char *format, const char *data, size_t len, const char *key,
+    const char *gate, const char **why)
+{
+	size_t flen = strlen(format), n, blen;
+	const char *nl = memchr(data, '\n', len < 256 ? len : 256), *p, *body;
+	char sum[SHA256_HEX + 1], got[SHA256_HEX + 1];
+	const char *s;
+	cJSON *doc;
+
+	if (nl == NULL || len < flen + 1 || memcmp(data, format, flen) != 0 || data[flen] != ' ') {
+		*why = len == 0 ? "it is empty" : "it is not a watchd record";
+		return NULL;
+	}
+	p = data + flen + 1;
+	n = (size_t)(nl - p);
+	n = strspn(p, "0123456789") < n ? strspn(p, "0123456789") : n;
 	if (n == 0 || p + n >= nl || decnum(p, n) != REMOTE_RECORD_VERSION || p[n] != ' ') {
 		*why = "it is of another format version";
-		return -1;
+		return NULL;
 	}
 	p += n + 1;
 	if (nl - p < SHA256_HEX + 2 || p[SHA256_HEX] != ' ') {
 		*why = "its header is malformed";
-		return -1;
+		return NULL;
 	}
 	memcpy(sum, p, SHA256_HEX);
 	sum[SHA256_HEX] = '\0';
 	p += SHA256_HEX + 1;
 	n = (size_t)(nl - p);
-	if (n == 0 || n > 10 || strspn(p, "0123456789") != n) {
+	if (n == 0 || n > 10 || strspn(p, "0123456789") < n) {
 		*why = "its header is malformed";
-		return -1;
+		return NULL;
 	}
 	blen = (size_t)decnum(p, n);
 	body = nl + 1;
 	if ((size_t)(data + len - body) != blen) {
 		*why = (size_t)(data + len - body) < blen ? "it is truncated" :
 		    "its length is wrong";
-		return -1;
+		return NULL;
 	}
 	sha256_hex(body, blen, got);
 	if (!sha256_is_hex(sum) || strcmp(sum, got) != 0) {
 		*why = "its checksum does not match (corrupt)";
-		return -1;
+		return NULL;
 	}
 	if ((doc = cJSON_ParseWithLength(body, blen)) == NULL || !cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
 		*why = "its body is not a JSON object";
-		return -1;
+		return NULL;
 	}
 	*why = NULL;
-	if ((s = str(doc, "format")) == NULL || strcmp(s, FORMAT) != 0 ||
+	if ((s = str(doc, "format")) == NULL || strcmp(s, format) != 0 ||
 	    whole(doc, "version", 1e9) != REMOTE_RECORD_VERSION)
 		*why = "it is of another format version";
 	else if ((s = str(doc, "key")) == NULL || strcmp(s, key) != 0)
 		*why = "it was stored for another key";
-	else if ((s = str(doc, "gate")) == NULL || strcmp(s, gate) != 0 ||
-	    (s = str(doc, "path")) == NULL || strcmp(s, path) != 0)
-		*why = "it is about another gate or file";
-	else if ((s = str(doc, "status")) == NULL || (status = gate_status_parse(s)) < 0 ||
-	    (status != GATE_PASS && status != GATE_FAIL))
-		*why = "its status is not pass or fail";
-	else if ((s = str(doc, "run_id")) == NULL || !ulid_valid(s))
-		*why = "its run id is malformed";
+	else if ((s = str(doc, "gate")) == NULL || strcmp(s, gate) != 0)
+		*why = "it is about another gate";
 	if (*why) {
 		cJSON_Delete(doc);
-		return -1;
+		return NULL;
 	}
-	out->key = key;
-	out->gate = gate;
-	out->path = path;
-	out->status = (enum gate_status)status;
-	memcpy(out->run_id, s, ULID_LEN + 1);
-	if ((s = str(doc, "findings_cas")) != NULL) {
-		double c = whole(doc, "findings_count", 1e9);
+	return doc;
+}
 
-		if (!sha256_is_hex(s) || c < 0) {
-			*why = "its findings reference is malformed";
-			cJSON_Delete(doc);
-			return -1;
-		}
-		memcpy(out->cas, s, SHA256_HEX + 1);
-		out->nfindings = (size_t)c;
-	} else if (read_findings(cJSON_GetObjectItemCaseSensitive(doc, "findings"), path,
-	    &out->findings, why) != 0) {
+int remote_record_decode(const char *data, size_t len, const char *key, const char *gate,
+    const char *path, struct remote_entry *out, const char **why)
+{
+	cJSON *doc = unseal("watchd-result", data, len, key, gate, why);
+	const char *s;
+
+	memset(out, 0, sizeof(*out));
+	if (doc == NULL)
+		return -1;
+	if ((s = str(doc, "path")) == NULL || strcmp(s, path) != 0) {
+		*why = "it is about another file";
 		cJSON_Delete(doc);
 		return -1;
 	}
+	if (read_entry(doc, path, out, why) != 0) {
+		cJSON_Delete(doc);
+		return -1;
+	}
+	out->path = xstrdup(path);
 	cJSON_Delete(doc);
 	return 0;
 }
 
-int remote_findings_decode(const char *data, size_t len, struct remote_record *r,
-    const char **why)
+static bool hex40(const char *s)
 {
-	char got[SHA256_HEX + 1];
-	cJSON *doc;
-	int rc;
+	return s && strlen(s) == BLOBID_HEX && strspn(s, "0123456789abcdef") == BLOBID_HEX;
+}
 
-	sha256_hex(data, len, got);
-	if (strcmp(got, r->cas) != 0) {
-		*why = "its findings blob does not match its checksum (corrupt or truncated)";
+int remote_index_decode(const char *data, size_t len, const char *key, const char *gate,
+    struct remote_entry **v, size_t *n, const char **why)
+{
+	cJSON *doc = unseal("watchd-index", data, len, key, gate, why), *a, *o;
+	size_t k = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (doc == NULL)
+		return -1;
+	a = cJSON_GetObjectItemCaseSensitive(doc, "entries");
+	if (!cJSON_IsArray(a) || str(doc, "commit") == NULL) {
+		*why = "its entries are not a list";
+		cJSON_Delete(doc);
 		return -1;
 	}
-	if ((doc = cJSON_ParseWithLength(data, len)) == NULL) {
-		*why = "its findings blob is not JSON";
-		return -1;
+	*v = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(**v));
+	cJSON_ArrayForEach(o, a) {
+		const char *p = str(o, "path"), *ck = str(o, "key");
+
+		if (!cJSON_IsObject(o) || p == NULL || !hex40(ck)) {
+			*why = "an entry in it is malformed";
+			goto bad;
+		}
+		if (read_entry(o, p, &(*v)[k], why) != 0)
+			goto bad;
+		(*v)[k].path = xstrdup(p);
+		memcpy((*v)[k].cache_key, ck, BLOBID_HEX + 1);
+		k++;
 	}
-	rc = read_findings(doc, r->path, &r->findings, why);
+	*n = k;
 	cJSON_Delete(doc);
-	if (rc == 0 && r->findings.n != r->nfindings) {
-		*why = "its findings blob holds another number of findings";
-		findings_release(&r->findings);
-		rc = -1;
-	}
-	return rc;
+	return 0;
+bad:
+	remote_entries_free(*v, k);
+	*v = NULL;
+	cJSON_Delete(doc);
+	return -1;
 }

@@ -25,6 +25,7 @@ enum task_state { TASK_WAITING, TASK_RUNNING, TASK_DONE };
 /* One submitted batch. Owned by sched->runs until finished. */
 struct run {
 	char		 id[ULID_LEN + 1];
+	char		 head[OID_HEX + 1];	/* HEAD's commit, "" outside git */
 	int64_t		 started_ms;
 	uint64_t	 seq;
 	int		 open_tasks;	/* tasks not yet recorded */

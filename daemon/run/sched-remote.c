@@ -1,52 +1,69 @@
-/* The team's result cache in a task's life: after the ledger has answered
- * what it could, the files left are looked up remotely (records, then any
- * findings blob they name), in one parallel batch under the server's
- * timeout; what comes back valid counts as a cache hit, and the ledger
- * records it like one, so the next lookup is local. After a task is
- * recorded, what it judged itself is uploaded. A remote answer is never
- * trusted more than a local run: a record that fails any check is
- * ignored, with one warning per run, and its file is judged here. */
+/* The team's result cache in a task's life. After the ledger has answered
+ * what it could, the files left are looked up remotely, all at once under
+ * one timeout:
+ *   1. the index of the gate's results at HEAD's commit, when the task has
+ *      many files: one entry (and one CAS blob) answers every file whose
+ *      content is what CI judged at that commit;
+ *   2. one action-cache entry per file still unanswered, in parallel;
+ *   3. the CAS blobs of the entries too large to hold their record.
+ * What comes back valid counts as a cache hit, and the ledger records it
+ * like one, so the next lookup is local. After a task is recorded, what it
+ * judged itself is uploaded, and a one-shot run over every file of a gate
+ * uploads the index too. A remote answer is never trusted more than a local
+ * run: anything that fails a check is ignored, with one warning per run,
+ * and its file is judged here. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/remote/acproto.h"
 #include "daemon/remote/record.h"
+#include "lib/hmap.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "sched-internal.h"
 #include "verdict.h"
 
+#define INDEX_MIN	16	/* files for which one index request pays */
+
+enum step { ASK_INDEX, ASK_INDEX_BLOB, ASK_FILES, ASK_FILE_BLOBS };
+
 struct remote_lookup {
 	struct sched		*s;
 	struct task		*t;
+	enum step		 step;
 	size_t			 n;		/* files asked about */
 	size_t			*idx;		/* their index in t->files */
 	char			(*keys)[SHA256_HEX + 1];
-	struct remote_record	*recs;
-	signed char		*ok;		/* per file: 1 a record to use */
+	struct remote_entry	*ents;
+	signed char		*ok;		/* per file: 1 an entry to use */
 	size_t			 nbad;
-	const char		*why;		/* the first bad record's fault */
+	const char		*why;		/* the first bad answer's fault */
 	struct remote_get	*get;
-	size_t			*cas;		/* files whose findings are a blob */
-	size_t			 ncas;
-	uint64_t		 started;	/* loop time: both steps share one timeout */
+	size_t			*asked;		/* step 2/3: which files a reply is for */
+	char			(*blob)[SHA256_HEX + 1];	/* step 3: per file */
+	uint64_t		*blob_size;
+	char			 ixkey[SHA256_HEX + 1];
+	char			 ixblob[SHA256_HEX + 1];
+	uint64_t		 ixsize;
+	uint64_t		 started;	/* loop time: all steps share one timeout */
 };
 
 static void lookup_free(struct remote_lookup *l)
 {
 	for (size_t k = 0; k < l->n; k++)
-		findings_release(&l->recs[k].findings);
+		remote_entry_release(&l->ents[k]);
 	free(l->idx);
 	free(l->keys);
-	free(l->recs);
+	free(l->ents);
 	free(l->ok);
-	free(l->cas);
+	free(l->asked);
+	free(l->blob);
+	free(l->blob_size);
 	free(l);
 }
 
-static void bad(struct remote_lookup *l, size_t k, const char *why)
+static void bad(struct remote_lookup *l, const char *why)
 {
-	l->ok[k] = 0;
-	findings_release(&l->recs[k].findings);
 	if (l->nbad++ == 0)
 		l->why = why;
 }
@@ -56,17 +73,17 @@ static void lookup_done(struct remote_lookup *l)
 {
 	struct sched *s = l->s;
 	struct task *t = l->t;
-	size_t nuntried = 0;
+	size_t nuntried = 0, hits = 0;
 	bool stop = t->superseded || s->shutting_down;
 
 	t->rlookup = NULL;
 	if (l->nbad)
-		remote_warn(s->o.remote, t->run->id, "remote cache %s: %zu record(s) ignored "
+		remote_warn(s->o.remote, t->run->id, "remote cache %s: %zu answer(s) ignored "
 		    "(first: %s); those files are judged here", remote_url(s->o.remote), l->nbad,
 		    l->why);
 	for (size_t k = 0; k < l->n; k++) {
 		size_t i = l->idx[k];
-		struct remote_record *rec = &l->recs[k];
+		struct remote_entry *e = &l->ents[k];
 
 		if (stop) {
 			/* as a stop while hashing: nothing judged, nothing cached */
@@ -74,97 +91,208 @@ static void lookup_done(struct remote_lookup *l)
 			t->keys[i][0] = '\0';
 			continue;
 		}
-		if (!l->ok[k] ||
-		    (t->gate->cache == GATE_CACHE_PASS_ONLY && rec->status != GATE_PASS)) {
+		if (!l->ok[k] || (t->gate->cache == GATE_CACHE_PASS_ONLY && e->status != GATE_PASS)) {
 			t->untried[nuntried++] = t->files.v[i];
 			continue;
 		}
 		{
 			struct gate_result r = GATE_RESULT_INIT;
 
-			r.status = rec->status;
-			r.findings = rec->findings;
-			rec->findings = (struct findings){ 0 };
+			r.status = e->status;
+			r.findings = e->findings;
+			e->findings = (struct findings){ 0 };
 			verdict_merge(&t->agg, &r);
 			gate_result_release(&r);
 		}
 		t->cached[i] = 1;
-		t->verdict[i] = (signed char)rec->status;
+		t->verdict[i] = (signed char)e->status;
 		if (t->judged_by == NULL)
 			t->judged_by = xcalloc(t->files.n, sizeof(*t->judged_by));
-		memcpy(t->judged_by[i], rec->run_id, sizeof(t->judged_by[i]));
+		memcpy(t->judged_by[i], e->run_id, sizeof(t->judged_by[i]));
 		if (t->remote_hit == NULL)
 			t->remote_hit = xcalloc(t->files.n, 1);
 		t->remote_hit[i] = 1;
-		t->remote_hits++;
+		hits++;
 	}
+	t->remote_hits += hits;
 	log_debug("run %s gate %s: remote cache asked about %zu file(s): %zu hit(s) in %llu ms",
-	    t->run->id, t->gate->name, l->n, l->n - nuntried,
+	    t->run->id, t->gate->name, l->n, hits,
 	    (unsigned long long)(uv_now(s->o.loop) - l->started));
 	lookup_free(l);
 	exec_task_untried(s, t, nuntried);
 	sched_pump(s);
 }
 
-static void on_cas(void *arg, struct remote_reply *rep, size_t n)
+static void on_reply(void *arg, struct remote_reply *rep, size_t n);
+
+/* Sends names under what is left of the timeout; false (and nothing sent)
+ * when none is left. */
+static bool ask(struct remote_lookup *l, enum step step, char **names, size_t n)
 {
-	struct remote_lookup *l = arg;
+	struct remote *r = l->s->o.remote;
+	long left = remote_timeout_ms(r) - (long)(uv_now(l->s->o.loop) - l->started);
 
-	l->get = NULL;
-	for (size_t c = 0; c < n; c++) {
-		size_t k = l->cas[c];
-		const char *why;
-
-		if (rep[c].found != 1)
-			l->ok[k] = 0;	/* gone or unanswered: a miss */
-		else if (remote_findings_decode(rep[c].body.buf, rep[c].body.len, &l->recs[k],
-		    &why) != 0)
-			bad(l, k, why);
+	if (left <= 0 || n == 0 || l->t->superseded || l->s->shutting_down) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return false;
 	}
-	lookup_done(l);
+	l->step = step;
+	l->t->rlookup = l;
+	l->get = remote_get_within(r, l->t->run->id, (const char *const *)names, n, left,
+	    on_reply, l);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return true;
 }
 
-static void on_ac(void *arg, struct remote_reply *rep, size_t n)
+/* Step 2: an action-cache entry for each file no answer covers yet. */
+static void ask_files(struct remote_lookup *l)
+{
+	char **names = xcalloc(l->n ? l->n : 1, sizeof(*names));
+	size_t m = 0;
+
+	for (size_t k = 0; k < l->n; k++)
+		if (!l->ok[k]) {
+			l->asked[m] = k;
+			names[m++] = xasprintf("ac/%s", l->keys[k]);
+		}
+	if (!ask(l, ASK_FILES, names, m))
+		lookup_done(l);
+}
+
+/* The blob an entry names, checked against its digest. */
+static int blob_ok(const struct remote_reply *rep, const char *hash, uint64_t size,
+    const char **why)
+{
+	char got[SHA256_HEX + 1];
+
+	if (rep->found != 1)
+		return -1;	/* gone or unanswered: a miss */
+	sha256_hex(rep->body.buf, rep->body.len, got);
+	if (strcmp(got, hash) != 0 || rep->body.len != size) {
+		*why = "a blob does not match its digest (corrupt or truncated)";
+		return -2;
+	}
+	return 0;
+}
+
+static void got_index(struct remote_lookup *l, struct remote_reply *rep)
+{
+	struct task *t = l->t;
+	struct remote_entry *v = NULL;
+	size_t nv = 0;
+	const char *why = NULL;
+	struct hmap by_path = HMAP_INIT;
+	int rc = blob_ok(rep, l->ixblob, l->ixsize, &why);
+
+	if (rc == 0 && remote_index_decode(rep->body.buf, rep->body.len, l->ixkey,
+	    t->gate->name, &v, &nv, &why) != 0)
+		rc = -2;
+	if (rc == -2)
+		bad(l, why);
+	if (rc != 0)
+		return;
+	for (size_t e = 0; e < nv; e++)
+		hmap_puts(&by_path, v[e].path, &v[e]);
+	for (size_t k = 0; k < l->n; k++) {
+		struct remote_entry *e = hmap_gets(&by_path, t->files.v[l->idx[k]]);
+
+		/* the index speaks for the content CI judged: a file whose
+		 * content differs here is asked about on its own */
+		if (e == NULL || strcmp(e->cache_key, t->keys[l->idx[k]]) != 0 || e->path == NULL)
+			continue;
+		l->ents[k] = *e;
+		*e = (struct remote_entry){ 0 };
+		l->ok[k] = 1;
+	}
+	hmap_release(&by_path);
+	remote_entries_free(v, nv);
+}
+
+static void on_reply(void *arg, struct remote_reply *rep, size_t n)
 {
 	struct remote_lookup *l = arg;
 	struct task *t = l->t;
 	char **names;
-	long elapsed;
+	size_t m = 0;
 
 	l->get = NULL;
-	l->cas = xcalloc(n ? n : 1, sizeof(*l->cas));
-	for (size_t k = 0; k < n; k++) {
+	switch (l->step) {
+	case ASK_INDEX: {
+		struct ac_ref ref;
 		const char *why;
-		size_t i = l->idx[k];
 
-		if (rep[k].found != 1)
-			continue;
-		if (remote_record_decode(rep[k].body.buf, rep[k].body.len, l->keys[k],
-		    t->gate->name, t->files.v[i], &l->recs[k], &why) != 0) {
-			bad(l, k, why);
-			continue;
+		if (n == 1 && rep[0].found == 1) {
+			if (ac_unwrap(rep[0].body.buf, rep[0].body.len, &ref, &why) != 0 ||
+			    ref.data != NULL)
+				bad(l, ref.data ? "the index is not a blob reference" : why);
+			else {
+				memcpy(l->ixblob, ref.hash, sizeof(l->ixblob));
+				l->ixsize = ref.size;
+				names = xcalloc(1, sizeof(*names));
+				names[0] = xasprintf("cas/%s", ref.hash);
+				if (ask(l, ASK_INDEX_BLOB, names, 1))
+					return;
+			}
 		}
-		l->ok[k] = 1;
-		if (l->recs[k].cas[0])
-			l->cas[l->ncas++] = k;
+		ask_files(l);
+		return;
 	}
-	elapsed = (long)(uv_now(t->s->o.loop) - l->started);
-	if (l->ncas == 0 || t->superseded || t->s->shutting_down ||
-	    elapsed >= remote_timeout_ms(t->s->o.remote)) {
-		for (size_t c = 0; c < l->ncas; c++)
-			l->ok[l->cas[c]] = 0;	/* no time left for their findings */
+	case ASK_INDEX_BLOB:
+		if (n == 1)
+			got_index(l, &rep[0]);
+		ask_files(l);
+		return;
+	case ASK_FILES:
+		names = xcalloc(n ? n : 1, sizeof(*names));
+		for (size_t a = 0; a < n; a++) {
+			size_t k = l->asked[a], i = l->idx[k];
+			struct ac_ref ref;
+			const char *why;
+
+			if (rep[a].found != 1)
+				continue;
+			if (ac_unwrap(rep[a].body.buf, rep[a].body.len, &ref, &why) != 0) {
+				bad(l, why);
+				continue;
+			}
+			if (ref.data == NULL) {
+				/* too large to sit in the entry: fetched next */
+				memcpy(l->blob[k], ref.hash, sizeof(l->blob[k]));
+				l->blob_size[k] = ref.size;
+				names[m] = xasprintf("cas/%s", ref.hash);
+				l->asked[m++] = k;
+				continue;
+			}
+			if (remote_record_decode(ref.data, ref.len, l->keys[k], t->gate->name,
+			    t->files.v[i], &l->ents[k], &why) != 0)
+				bad(l, why);
+			else
+				l->ok[k] = 1;
+		}
+		if (!ask(l, ASK_FILE_BLOBS, names, m))
+			lookup_done(l);
+		return;
+	case ASK_FILE_BLOBS:
+		for (size_t a = 0; a < n; a++) {
+			size_t k = l->asked[a], i = l->idx[k];
+			const char *why = NULL;
+			int rc = blob_ok(&rep[a], l->blob[k], l->blob_size[k], &why);
+
+			if (rc == 0 && remote_record_decode(rep[a].body.buf, rep[a].body.len,
+			    l->keys[k], t->gate->name, t->files.v[i], &l->ents[k], &why) != 0)
+				rc = -2;
+			if (rc == -2)
+				bad(l, why);
+			else if (rc == 0)
+				l->ok[k] = 1;
+		}
 		lookup_done(l);
 		return;
 	}
-	names = xcalloc(l->ncas, sizeof(*names));
-	for (size_t c = 0; c < l->ncas; c++)
-		names[c] = xasprintf("cas/%s", l->recs[l->cas[c]].cas);
-	t->rlookup = l;
-	l->get = remote_get_within(t->s->o.remote, t->run->id, (const char *const *)names,
-	    l->ncas, remote_timeout_ms(t->s->o.remote) - elapsed, on_cas, l);
-	for (size_t c = 0; c < l->ncas; c++)
-		free(names[c]);
-	free(names);
 }
 
 bool remote_lookup_start(struct sched *s, struct task *t, size_t nuntried)
@@ -198,16 +326,20 @@ bool remote_lookup_start(struct sched *s, struct task *t, size_t nuntried)
 		return false;
 	}
 	l->started = uv_now(s->o.loop);
-	l->recs = xcalloc(l->n, sizeof(*l->recs));
+	l->ents = xcalloc(l->n, sizeof(*l->ents));
 	l->ok = xcalloc(l->n, 1);
-	names = xcalloc(l->n, sizeof(*names));
-	for (size_t k = 0; k < l->n; k++)
-		names[k] = xasprintf("ac/%s", l->keys[k]);
+	l->asked = xcalloc(l->n, sizeof(*l->asked));
+	l->blob = xcalloc(l->n, sizeof(*l->blob));
+	l->blob_size = xcalloc(l->n, sizeof(*l->blob_size));
+	if (l->n >= INDEX_MIN && t->run->head[0]) {
+		remote_index_key(t->gate->name, t->rfingerprint, t->run->head, l->ixkey);
+		names = xcalloc(1, sizeof(*names));
+		names[0] = xasprintf("ac/%s", l->ixkey);
+		if (ask(l, ASK_INDEX, names, 1))
+			return true;
+	}
 	t->rlookup = l;
-	l->get = remote_get(s->o.remote, t->run->id, (const char *const *)names, l->n, on_ac, l);
-	for (size_t k = 0; k < l->n; k++)
-		free(names[k]);
-	free(names);
+	ask_files(l);
 	return true;
 }
 
@@ -217,43 +349,110 @@ void remote_lookup_abort(struct task *t)
 		remote_get_abort(t->rlookup->get);
 }
 
+/* ---- uploads ------------------------------------------------------------- */
+
+/* Stores data (taken) as an action-cache entry under key: inline when it
+ * is small, else as a CAS blob the entry names. */
+static void put_entry(struct sched *s, struct task *t, const char *key, struct buf *data)
+{
+	struct buf ac = BUF_INIT;
+	char *name;
+
+	if (data->len <= AC_INLINE_MAX) {
+		ac_wrap_inline(data->buf, data->len, &ac);
+		buf_release(data);
+	} else {
+		char hash[SHA256_HEX + 1];
+		size_t len = data->len;
+
+		sha256_hex(data->buf, data->len, hash);
+		name = xasprintf("cas/%s", hash);
+		remote_put(s->o.remote, t->run->id, name, data);
+		free(name);
+		ac_wrap_digest(hash, len, &ac);
+	}
+	name = xasprintf("ac/%s", key);
+	remote_put(s->o.remote, t->run->id, name, &ac);
+	free(name);
+}
+
+/* File i's result as an entry: the status the ledger caches for it and
+ * its own findings. False when it has none to share. */
+static bool entry_of(struct sched *s, struct task *t, size_t i, struct remote_entry *e)
+{
+	int st = verdict_cache_status(t->verdict[i], t->gate->cache, s->o.no_cache,
+	    t->keys[i][0] != '\0');
+
+	memset(e, 0, sizeof(*e));
+	if (st < 0)
+		return false;
+	e->path = (char *)t->files.v[i];
+	memcpy(e->cache_key, t->keys[i], sizeof(e->cache_key));
+	e->status = (enum gate_status)st;
+	memcpy(e->run_id, t->cached[i] && t->judged_by ? t->judged_by[i] : t->run->id,
+	    sizeof(e->run_id));
+	for (size_t f = 0; f < t->agg.findings.n; f++) {
+		const struct finding *fd = &t->agg.findings.v[f];
+
+		if (fd->path && strcmp(fd->path, t->files.v[i]) == 0)
+			findings_add(&e->findings, fd);
+	}
+	return true;
+}
+
+/* One-shot runs over every file of the gate (run, ci without --base) give
+ * the index of HEAD's commit; a daemon's or a partial run's would replace
+ * a whole index with a part of one. */
+static bool index_worthy(struct sched *s, struct task *t)
+{
+	struct strvec all = STRVEC_INIT;
+	size_t included = 0;
+
+	if (t->files.n < INDEX_MIN || t->run->head[0] == '\0' || s->o.list_files == NULL ||
+	    strcmp(s->o.trigger, "watch") == 0 || strcmp(s->o.trigger, "hook") == 0)
+		return false;
+	s->o.list_files(s->o.list_arg, t->gate, &all);
+	for (size_t i = 0; i < all.n; i++)
+		included += gate_matches(t->gate, all.v[i]);
+	strvec_clear(&all);
+	return included == t->files.n;
+}
+
 void remote_upload(struct sched *s, struct task *t)
 {
+	struct remote_entry *ix;
+	size_t nix = 0;
+	bool index = !t->superseded && index_worthy(s, t);
+
 	if (t->rfingerprint[0] == '\0' || t->superseded)
 		return;
+	ix = index ? xcalloc(t->files.n, sizeof(*ix)) : NULL;
 	for (size_t i = 0; i < t->files.n; i++) {
-		int st = verdict_cache_status(t->verdict[i], t->gate->cache, s->o.no_cache,
-		    t->keys[i][0] != '\0');
-		struct remote_record rec;
-		struct buf body = BUF_INIT, blob = BUF_INIT;
-		char key[SHA256_HEX + 1], *name;
+		struct remote_entry e;
+		struct buf rec = BUF_INIT;
+		char key[SHA256_HEX + 1];
 
-		if (t->cached[i] || st < 0)
+		if (!entry_of(s, t, i, &e))
 			continue;
-		remote_key(t->gate->name, t->rfingerprint, t->files.v[i], t->keys[i], key);
-		memset(&rec, 0, sizeof(rec));
-		rec.key = key;
-		rec.gate = t->gate->name;
-		rec.path = t->files.v[i];
-		rec.status = (enum gate_status)st;
-		memcpy(rec.run_id, t->run->id, sizeof(rec.run_id));
-		/* the file's own findings, as the ledger's cache gives them */
-		for (size_t f = 0; f < t->agg.findings.n; f++) {
-			const struct finding *fd = &t->agg.findings.v[f];
-
-			if (fd->path && strcmp(fd->path, t->files.v[i]) == 0)
-				findings_add(&rec.findings, fd);
+		if (!t->cached[i]) {
+			remote_key(t->gate->name, t->rfingerprint, t->files.v[i], t->keys[i], key);
+			remote_record_encode(key, t->gate->name, &e, &rec);
+			put_entry(s, t, key, &rec);
 		}
-		remote_record_encode(&rec, &body, &blob);
-		findings_release(&rec.findings);
-		if (rec.cas[0]) {
-			name = xasprintf("cas/%s", rec.cas);
-			remote_put(s->o.remote, t->run->id, name, &blob);
-			free(name);
-		}
-		name = xasprintf("ac/%s", key);
-		remote_put(s->o.remote, t->run->id, name, &body);
-		free(name);
-		buf_release(&blob);
+		if (ix)
+			ix[nix++] = e;
+		else
+			findings_release(&e.findings);
 	}
+	if (ix && nix) {
+		struct buf body = BUF_INIT;
+		char key[SHA256_HEX + 1];
+
+		remote_index_key(t->gate->name, t->rfingerprint, t->run->head, key);
+		remote_index_encode(key, t->gate->name, t->run->head, ix, nix, &body);
+		put_entry(s, t, key, &body);
+	}
+	for (size_t k = 0; k < nix; k++)
+		findings_release(&ix[k].findings);
+	free(ix);
 }

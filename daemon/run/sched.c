@@ -248,8 +248,10 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		s->repo_tried = true;
 	}
 	repo = s->repo;
-	if (repo && repo_head(repo, head_oid) == 0)
+	if (repo && repo_head(repo, head_oid) == 0) {
 		lr.git_head = head_oid;
+		memcpy(r->head, head_oid, sizeof(r->head));
+	}
 	{
 		char chash[OID_HEX + 1];
 

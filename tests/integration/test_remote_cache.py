@@ -527,7 +527,42 @@ def _other_key(data, other):
     return other
 
 
-def _other_version(data, other):
+def _varint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _ac_inner(entry):
+    """The record an action-cache entry holds inline: watchd writes the
+    smallest ActionResult, field 5 (stdout_raw) alone (docs/remote-cache.md)."""
+    assert entry[:1] == b"\x2a", entry[:8]
+    n, shift, i = 0, 0, 1
+    while True:
+        b = entry[i]
+        n |= (b & 0x7F) << shift
+        i += 1
+        shift += 7
+        if b < 0x80:
+            break
+    assert len(entry) == i + n
+    return entry[i:]
+
+
+def _ac_wrap(record):
+    return b"\x2a" + _varint(len(record)) + record
+
+
+def _other_version(entry, other):
+    """The entry's record, rewritten as by _record_other_version and wrapped
+    again, so that the entry is well formed and only the version is wrong."""
+    return _ac_wrap(_record_other_version(_ac_inner(entry), other))
+
+
+def _record_other_version(data, other):
     """The same record claiming another format version, and nothing else
     wrong: the JSON body's integer version field is moved on, and when a
     header line comes first, its copy of the version and the body's
@@ -598,6 +633,10 @@ def test_5_corrupt_and_truncated_entries_are_ignored(team, cache, kind):
         assert len(warned) <= 1, r.stderr  # a miss more than a damage
     else:
         assert len(warned) == 1, r.stderr
+    if kind == "other-version":
+        assert "version" in warned[0], warned
+    if kind == "other-key":
+        assert "another key" in warned[0], warned
     # and the local ledger holds the local answer, not the damaged one
     cache.kill()
     r2 = team.watchd(b, "run", "--json")

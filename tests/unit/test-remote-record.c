@@ -1,9 +1,10 @@
-/* The remote cache's keys and records: SHA-256 against its published
- * vectors, a record's round trip inline and through a findings blob, and
- * each way a record a server returns can be wrong. */
+/* The remote cache's keys, records, indexes and action-cache entries:
+ * SHA-256 against its published vectors, round trips, and each way what a
+ * server returns can be wrong. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/remote/acproto.h"
 #include "daemon/remote/record.h"
 #include "lib/sha256.h"
 #include "lib/xmalloc.h"
@@ -67,33 +68,20 @@ static void add(struct findings *fs, const char *path, int line, const char *cod
 	findings_add(fs, &f);
 }
 
-static void encode(struct remote_record *r, struct buf *rec, struct buf *blob)
+static void entry(struct remote_entry *e, const char *path, enum gate_status st)
 {
-	r->key = KEY;
-	r->gate = "ruff";
-	r->path = "dir/a b.py";
-	r->status = GATE_FAIL;
-	memcpy(r->run_id, RUN, sizeof(RUN));
-	remote_record_encode(r, rec, blob);
+	memset(e, 0, sizeof(*e));
+	e->path = (char *)path;
+	memset(e->cache_key, 'b', BLOBID_HEX);
+	e->status = st;
+	memcpy(e->run_id, RUN, sizeof(RUN));
 }
 
-TEST_IMPL(remote_record_round_trip)
+static void same_findings(const struct findings *x, const struct findings *y)
 {
-	struct remote_record in = { 0 }, out;
-	struct buf rec = BUF_INIT, blob = BUF_INIT;
-	const char *why = NULL;
-
-	add(&in.findings, "dir/a b.py", 1, "F401", "`os` imported but unused \"x\"");
-	add(&in.findings, "dir/a b.py", 7, NULL, "tabs\tand\nnewlines");
-	encode(&in, &rec, &blob);
-	ASSERT_EQ(blob.len, 0);
-	ASSERT_EQ(in.cas[0], '\0');
-	ASSERT_OK(remote_record_decode(rec.buf, rec.len, KEY, "ruff", "dir/a b.py", &out, &why));
-	ASSERT_EQ(out.status, GATE_FAIL);
-	ASSERT_STR_EQ(out.run_id, RUN);
-	ASSERT_EQ(out.findings.n, 2);
-	for (size_t i = 0; i < 2; i++) {
-		const struct finding *a = &in.findings.v[i], *b = &out.findings.v[i];
+	ASSERT_EQ(x->n, y->n);
+	for (size_t i = 0; i < x->n; i++) {
+		const struct finding *a = &x->v[i], *b = &y->v[i];
 
 		ASSERT_STR_EQ(a->path, b->path);
 		ASSERT_EQ(a->line, b->line);
@@ -108,51 +96,122 @@ TEST_IMPL(remote_record_round_trip)
 		ASSERT((a->url == NULL) == (b->url == NULL));
 		ASSERT_EQ(a->fixable, b->fixable);
 	}
-	findings_release(&out.findings);
+}
+
+TEST_IMPL(remote_record_round_trip)
+{
+	struct remote_entry in, out;
+	struct buf rec = BUF_INIT;
+	const char *why = NULL;
+
+	entry(&in, "dir/a b.py", GATE_FAIL);
+	add(&in.findings, "dir/a b.py", 1, "F401", "`os` imported but unused \"x\"");
+	add(&in.findings, "dir/a b.py", 7, NULL, "tabs\tand\nnewlines");
+	remote_record_encode(KEY, "ruff", &in, &rec);
+	ASSERT_OK(remote_record_decode(rec.buf, rec.len, KEY, "ruff", "dir/a b.py", &out, &why));
+	ASSERT_EQ(out.status, GATE_FAIL);
+	ASSERT_STR_EQ(out.run_id, RUN);
+	ASSERT_STR_EQ(out.path, "dir/a b.py");
+	same_findings(&in.findings, &out.findings);
+	remote_entry_release(&out);
 	findings_release(&in.findings);
 	buf_release(&rec);
 	return 0;
 }
 
-/* Findings past REMOTE_INLINE_MAX travel as a blob named by its digest. */
-TEST_IMPL(remote_record_findings_blob)
+/* The index of a gate at a commit: every entry comes back, with its cache
+ * key; an entry with a finding about another file spoils the whole index. */
+TEST_IMPL(remote_index_round_trip)
 {
-	struct remote_record in = { 0 }, out;
-	struct buf rec = BUF_INIT, blob = BUF_INIT;
+	struct remote_entry in[3], *out = NULL;
+	struct buf ix = BUF_INIT;
+	char *saved;
 	const char *why = NULL;
-	char sum[SHA256_HEX + 1];
+	size_t n = 0;
 
-	for (int i = 1; i <= 200; i++)
-		add(&in.findings, "dir/a b.py", i, "E501", "Line too long (120 > 88)");
-	encode(&in, &rec, &blob);
-	ASSERT(blob.len > REMOTE_INLINE_MAX);
-	sha256_hex(blob.buf, blob.len, sum);
-	ASSERT_STR_EQ(in.cas, sum);
-	ASSERT(rec.len < 1024);
-	ASSERT_OK(remote_record_decode(rec.buf, rec.len, KEY, "ruff", "dir/a b.py", &out, &why));
-	ASSERT_STR_EQ(out.cas, sum);
-	ASSERT_EQ(out.nfindings, 200);
-	ASSERT_EQ(out.findings.n, 0);
-	/* a cut blob, then the whole one */
-	ASSERT_EQ(remote_findings_decode(blob.buf, blob.len - 1, &out, &why), -1);
-	ASSERT_CONTAINS(why, "checksum");
-	ASSERT_OK(remote_findings_decode(blob.buf, blob.len, &out, &why));
-	ASSERT_EQ(out.findings.n, 200);
-	ASSERT_EQ(out.findings.v[199].line, 200);
-	findings_release(&out.findings);
-	findings_release(&in.findings);
-	buf_release(&rec);
-	buf_release(&blob);
+	entry(&in[0], "a.py", GATE_PASS);
+	entry(&in[1], "b c.py", GATE_FAIL);
+	add(&in[1].findings, "b c.py", 2, "E1", "m");
+	entry(&in[2], "d/e.py", GATE_FAIL);
+	in[2].cache_key[0] = 'c';
+	add(&in[2].findings, "d/e.py", 3, NULL, "n");
+	remote_index_encode(KEY, "ruff", "0123456789012345678901234567890123456789", in, 3, &ix);
+	ASSERT_OK(remote_index_decode(ix.buf, ix.len, KEY, "ruff", &out, &n, &why));
+	ASSERT_EQ(n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		ASSERT_STR_EQ(out[i].path, in[i].path);
+		ASSERT_STR_EQ(out[i].cache_key, in[i].cache_key);
+		ASSERT_EQ(out[i].status, in[i].status);
+		same_findings(&in[i].findings, &out[i].findings);
+	}
+	remote_entries_free(out, n);
+	ASSERT_EQ(remote_index_decode(ix.buf, ix.len, KEY, "other", &out, &n, &why), -1);
+	ASSERT_CONTAINS(why, "another gate");
+	buf_release(&ix);
+	saved = in[2].findings.v[0].path;
+	in[2].findings.v[0].path = "a.py";
+	remote_index_encode(KEY, "ruff", "0123456789012345678901234567890123456789", in, 3, &ix);
+	ASSERT_EQ(remote_index_decode(ix.buf, ix.len, KEY, "ruff", &out, &n, &why), -1);
+	ASSERT_CONTAINS(why, "another file");
+	in[2].findings.v[0].path = saved;
+	for (size_t i = 0; i < 3; i++)
+		findings_release(&in[i].findings);
+	buf_release(&ix);
+	return 0;
+}
+
+/* The action-cache entry: inline and by digest, with fields a server adds
+ * (bazel-remote's execution metadata) before, between and after. */
+TEST_IMPL(remote_ac_entries)
+{
+	struct buf b = BUF_INIT;
+	struct ac_ref ref;
+	const char *why = NULL;
+	char hash[SHA256_HEX + 1];
+	/* field 9 (execution_metadata) holding field 1 (worker) "10.0.0.1",
+	 * field 4 (exit_code) 0 */
+	static const char meta[] = "\x4a\x0a\x0a\x08" "10.0.0.1";
+	static const char code[] = "\x20\x00";
+
+	buf_add(&b, meta, sizeof(meta) - 1);
+	ac_wrap_inline("record", 6, &b);
+	buf_add(&b, code, sizeof(code) - 1);
+	ASSERT_OK(ac_unwrap(b.buf, b.len, &ref, &why));
+	ASSERT_EQ(ref.len, 6);
+	ASSERT(memcmp(ref.data, "record", 6) == 0);
+	buf_reset(&b);
+	sha256_hex("x", 1, hash);
+	ac_wrap_digest(hash, 300000, &b);
+	buf_add(&b, meta, sizeof(meta) - 1);
+	ASSERT_OK(ac_unwrap(b.buf, b.len, &ref, &why));
+	ASSERT_NULL(ref.data);
+	ASSERT_STR_EQ(ref.hash, hash);
+	ASSERT_EQ(ref.size, 300000);
+	/* cut anywhere: refused, never read past */
+	for (size_t cut = 1; cut < b.len; cut++) {
+		char *exact = xmalloc(cut);
+		int rc;
+
+		memcpy(exact, b.buf, cut);
+		rc = ac_unwrap(exact, cut, &ref, &why);
+		free(exact);
+		if (cut < b.len - (sizeof(meta) - 1))
+			ASSERT_EQ(rc, -1);
+	}
+	ASSERT_EQ(ac_unwrap("watchd-result 1", 15, &ref, &why), -1);
+	ASSERT_EQ(ac_unwrap("", 0, &ref, &why), -1);
+	ASSERT_CONTAINS(why, "no watchd record");
+	buf_release(&b);
 	return 0;
 }
 
 static const char *refusal(const char *data, size_t len, const char *key, const char *path)
 {
-	struct remote_record out;
+	struct remote_entry out;
 	const char *why = NULL;
 
 	if (remote_record_decode(data, len, key, "ruff", path, &out, &why) == 0) {
-		findings_release(&out.findings);
+		remote_entry_release(&out);
 		return NULL;
 	}
 	return why;
@@ -172,13 +231,14 @@ static char *sealed(const char *body)
 
 TEST_IMPL(remote_record_refusals)
 {
-	struct remote_record in = { 0 };
-	struct buf rec = BUF_INIT, blob = BUF_INIT;
+	struct remote_entry in;
+	struct buf rec = BUF_INIT;
 	char *bad, *s;
 	const char *why;
 
+	entry(&in, "dir/a b.py", GATE_FAIL);
 	add(&in.findings, "dir/a b.py", 1, "F401", "unused");
-	encode(&in, &rec, &blob);
+	remote_record_encode(KEY, "ruff", &in, &rec);
 	findings_release(&in.findings);
 
 	ASSERT_NOT_NULL(why = refusal("", 0, KEY, "dir/a b.py"));
@@ -199,7 +259,7 @@ TEST_IMPL(remote_record_refusals)
 	ASSERT_CONTAINS(refusal(rec.buf, rec.len,
 	    "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "dir/a b.py"),
 	    "another key");
-	ASSERT_CONTAINS(refusal(rec.buf, rec.len, KEY, "other.py"), "another gate or file");
+	ASSERT_CONTAINS(refusal(rec.buf, rec.len, KEY, "other.py"), "another file");
 
 	s = sealed("[1]");
 	ASSERT_CONTAINS(refusal(s, strlen(s), KEY, "a.py"), "not a JSON object");
