@@ -842,3 +842,54 @@ def test_daemon_backs_off_after_a_failure(tmp_path, env):
         log = (root / ".watchd" / "watchd.log").read_text(errors="replace")
         assert remote_warnings(log), "the failure was not logged"
 
+
+
+# --- batching: the index of a gate at a commit --------------------------------
+
+MANY = dict(FILES, **{f"gen/f{i:02d}.txt": ("bad %d\n" % i if i % 3 == 0 else "ok %d\n" % i)
+                      for i in range(30)})
+
+
+@needs_nginx
+def test_index_answers_a_fresh_clone_in_two_requests(team, cache):
+    a = team.make_origin(files=MANY)
+    ra = team.watchd(a, "run", "--json", write=True)
+    assert ra.rc == 1, str(ra)
+    # one record per file, and the index: one more entry and its blob
+    assert len(cache.entries("ac")) == len(MANY) + 1
+    b = team.clone("b")
+    mark = cache.mark()
+    rb = team.watchd(b, "run", "--json")
+    assert rb.rc == 1, str(rb)
+    assert team.invocations(b) == []
+    g = gate_of(rb.json)
+    assert g["cached_from"] == "remote" and g["remote_hits"] == len(MANY), g
+    assert findings_text(team.show(b, rb.json)) == findings_text(team.show(a, ra.json))
+    got = cache.since(mark)
+    assert [x.method for x in got] == ["GET", "GET"], got  # the index entry, its blob
+    assert remote_warnings(rb.stderr) == [], rb.stderr
+
+
+@needs_nginx
+def test_index_leaves_changed_files_to_their_own_entries(team, cache):
+    a = team.make_origin(files=MANY)
+    assert team.watchd(a, "run", "--json", write=True).rc == 1
+    c = team.clone("c")
+    # one file as A judged it but edited here, one new: neither is in the index
+    (c / "gen/f01.txt").write_text("bad now\n", encoding="utf-8")
+    (c / "gen/new.txt").write_text("fine\n", encoding="utf-8")
+    mark = cache.mark()
+    rc = team.watchd(c, "run", "--json")
+    assert rc.rc == 1, str(rc)
+    assert sorted(team.invocations(c)) == ["gen/f01.txt", "gen/new.txt"]
+    assert gate_of(rc.json)["remote_hits"] == len(MANY) - 1
+    assert findings_of(rc.json, "gen/f01.txt"), "the edited file was judged as it is now"
+    got = cache.since(mark, "GET")
+    assert len(got) == 4, got  # index, its blob, then the two files' own entries
+    # a run that did not judge every file of the gate uploads no index
+    mark = cache.mark()
+    d = team.clone("d")
+    (d / "gen/f02.txt").write_text("changed\n", encoding="utf-8")
+    r = team.watchd(d, "run", "--json", "gen/f02.txt", write=True)
+    assert r.rc in (0, 1), str(r)
+    assert len(cache.since(mark, "PUT")) == 1, cache.since(mark)
