@@ -42,6 +42,24 @@ void remote_index_key(const char *gate, const char *fingerprint, const char *com
 	key_of(parts, sizeof(parts) / sizeof(parts[0]), out);
 }
 
+void remote_set_key(const char *gate, const char *fingerprint, const char *const *paths,
+    const char *const *keys, size_t n, char out[SHA256_HEX + 1])
+{
+	struct buf b = BUF_INIT;
+	char set[SHA256_HEX + 1];
+	const char *parts[] = { "watchd-ix", KEY_VERSION, gate, fingerprint, "set", set };
+
+	for (size_t i = 0; i < n; i++) {
+		buf_addstr(&b, paths[i]);
+		buf_addch(&b, '\0');
+		buf_addstr(&b, keys[i]);
+		buf_addch(&b, '\n');
+	}
+	sha256_hex(b.buf, b.len, set);
+	buf_release(&b);
+	key_of(parts, sizeof(parts) / sizeof(parts[0]), out);
+}
+
 void remote_entry_release(struct remote_entry *e)
 {
 	free(e->path);

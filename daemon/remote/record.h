@@ -7,7 +7,8 @@
  * Keys: SHA-256 of NUL-separated parts, the first naming the kind and its
  * version: "watchd-ac", "1", gate, portable fingerprint, path, cache key
  * (blob id, or for a test gate the digest of blob and input set); for an
- * index "watchd-ix", "1", gate, fingerprint, commit.
+ * index "watchd-ix", "1", gate, fingerprint, then the commit, or "set" and
+ * the SHA-256 of the sorted "path NUL cache key NL" lines of its files.
  *
  * Both are sealed the same way: one header line, then a JSON body:
  *   watchd-result 1 <sha256 of the body> <body length>\n
@@ -32,8 +33,13 @@
 
 void remote_key(const char *gate, const char *fingerprint, const char *path,
     const char *cache_key, char out[SHA256_HEX + 1]);
+/* The index of a gate at a commit, or (commit NULL) of exactly the set
+ * of (path, cache key) pairs in paths and keys: the digest of the set
+ * stands for the commit. */
 void remote_index_key(const char *gate, const char *fingerprint, const char *commit,
     char out[SHA256_HEX + 1]);
+void remote_set_key(const char *gate, const char *fingerprint, const char *const *paths,
+    const char *const *keys, size_t n, char out[SHA256_HEX + 1]);
 
 /* One file's result. Encoding borrows everything; decoding fills path
  * (malloc'ed) and findings, which remote_entry_release frees. */

@@ -1,15 +1,16 @@
 /* The team's result cache in a task's life. After the ledger has answered
  * what it could, the files left are looked up remotely, all at once under
  * one timeout:
- *   1. the index of the gate's results at HEAD's commit, when the task has
- *      many files: one entry (and one CAS blob) answers every file whose
- *      content is what CI judged at that commit;
+ *   1. when the task has many files, the gate's index for exactly this set
+ *      of files and contents, and its index at HEAD's commit: one entry
+ *      (and one CAS blob) answers every file whose content is what CI
+ *      judged;
  *   2. one action-cache entry per file still unanswered, in parallel;
  *   3. the CAS blobs of the entries too large to hold their record.
  * What comes back valid counts as a cache hit, and the ledger records it
  * like one, so the next lookup is local. After a task is recorded, what it
- * judged itself is uploaded, and a one-shot run over every file of a gate
- * uploads the index too. A remote answer is never trusted more than a local
+ * judged itself is uploaded, and a one-shot run over many files the index
+ * of its set (and, when it judged every file of the gate, of its commit). A remote answer is never trusted more than a local
  * run: anything that fails a check is ignored, with one warning per run,
  * and its file is judged here. */
 #include <stdlib.h>
@@ -42,7 +43,9 @@ struct remote_lookup {
 	size_t			*asked;		/* step 2/3: which files a reply is for */
 	char			(*blob)[SHA256_HEX + 1];	/* step 3: per file */
 	uint64_t		*blob_size;
-	char			 ixkey[SHA256_HEX + 1];
+	char			 ixkeys[2][SHA256_HEX + 1];	/* set, commit */
+	size_t			 nix;
+	char			 ixkey[SHA256_HEX + 1];	/* the one that answered */
 	char			 ixblob[SHA256_HEX + 1];
 	uint64_t		 ixsize;
 	uint64_t		 started;	/* loop time: all steps share one timeout */
@@ -225,18 +228,22 @@ static void on_reply(void *arg, struct remote_reply *rep, size_t n)
 		struct ac_ref ref;
 		const char *why;
 
-		if (n == 1 && rep[0].found == 1) {
-			if (ac_unwrap(rep[0].body.buf, rep[0].body.len, &ref, &why) != 0 ||
-			    ref.data != NULL)
-				bad(l, ref.data ? "the index is not a blob reference" : why);
-			else {
-				memcpy(l->ixblob, ref.hash, sizeof(l->ixblob));
-				l->ixsize = ref.size;
-				names = xcalloc(1, sizeof(*names));
-				names[0] = xasprintf("cas/%s", ref.hash);
-				if (ask(l, ASK_INDEX_BLOB, names, 1))
-					return;
+		for (size_t x = 0; x < n && x < l->nix; x++) {
+			if (rep[x].found != 1)
+				continue;
+			if (ac_unwrap(rep[x].body.buf, rep[x].body.len, &ref, &why) != 0 ||
+			    ref.data != NULL) {
+				bad(l, ref.data ? "an index is not a blob reference" : why);
+				continue;
 			}
+			memcpy(l->ixkey, l->ixkeys[x], sizeof(l->ixkey));
+			memcpy(l->ixblob, ref.hash, sizeof(l->ixblob));
+			l->ixsize = ref.size;
+			names = xcalloc(1, sizeof(*names));
+			names[0] = xasprintf("cas/%s", ref.hash);
+			if (ask(l, ASK_INDEX_BLOB, names, 1))
+				return;
+			break;
 		}
 		ask_files(l);
 		return;
@@ -295,6 +302,25 @@ static void on_reply(void *arg, struct remote_reply *rep, size_t n)
 	}
 }
 
+/* The key of the index of exactly t's files as they are; "" when one of
+ * them has no content id. */
+static void set_key(const struct task *t, char out[SHA256_HEX + 1])
+{
+	const char **keys = xcalloc(t->files.n ? t->files.n : 1, sizeof(*keys));
+
+	out[0] = '\0';
+	for (size_t i = 0; i < t->files.n; i++) {
+		if (t->keys[i][0] == '\0') {
+			free(keys);
+			return;
+		}
+		keys[i] = t->keys[i];
+	}
+	remote_set_key(t->gate->name, t->rfingerprint, (const char *const *)t->files.v, keys,
+	    t->files.n, out);
+	free(keys);
+}
+
 bool remote_lookup_start(struct sched *s, struct task *t, size_t nuntried)
 {
 	struct remote_lookup *l;
@@ -331,11 +357,16 @@ bool remote_lookup_start(struct sched *s, struct task *t, size_t nuntried)
 	l->asked = xcalloc(l->n, sizeof(*l->asked));
 	l->blob = xcalloc(l->n, sizeof(*l->blob));
 	l->blob_size = xcalloc(l->n, sizeof(*l->blob_size));
-	if (l->n >= INDEX_MIN && t->run->head[0]) {
-		remote_index_key(t->gate->name, t->rfingerprint, t->run->head, l->ixkey);
-		names = xcalloc(1, sizeof(*names));
-		names[0] = xasprintf("ac/%s", l->ixkey);
-		if (ask(l, ASK_INDEX, names, 1))
+	if (l->n >= INDEX_MIN) {
+		set_key(t, l->ixkeys[l->nix]);
+		l->nix += l->ixkeys[l->nix][0] != '\0';
+		if (t->run->head[0])
+			remote_index_key(t->gate->name, t->rfingerprint, t->run->head,
+			    l->ixkeys[l->nix++]);
+		names = xcalloc(2, sizeof(*names));
+		for (size_t x = 0; x < l->nix; x++)
+			names[x] = xasprintf("ac/%s", l->ixkeys[x]);
+		if (ask(l, ASK_INDEX, names, l->nix))
 			return true;
 	}
 	t->rlookup = l;
@@ -400,16 +431,22 @@ static bool entry_of(struct sched *s, struct task *t, size_t i, struct remote_en
 	return true;
 }
 
-/* One-shot runs over every file of the gate (run, ci without --base) give
- * the index of HEAD's commit; a daemon's or a partial run's would replace
- * a whole index with a part of one. */
-static bool index_worthy(struct sched *s, struct task *t)
+/* Which indexes a run uploads: one-shot runs of many files the index of
+ * their set; those over every file of the gate (run, ci without --base)
+ * that of HEAD's commit too. The daemon uploads none, and a partial run
+ * no commit index: it would replace a whole one with a part. */
+static bool set_index_worthy(struct sched *s, struct task *t)
+{
+	return t->files.n >= INDEX_MIN && strcmp(s->o.trigger, "watch") != 0;
+}
+
+static bool commit_index_worthy(struct sched *s, struct task *t)
 {
 	struct strvec all = STRVEC_INIT;
 	size_t included = 0;
 
-	if (t->files.n < INDEX_MIN || t->run->head[0] == '\0' || s->o.list_files == NULL ||
-	    strcmp(s->o.trigger, "watch") == 0 || strcmp(s->o.trigger, "hook") == 0)
+	if (!set_index_worthy(s, t) || t->run->head[0] == '\0' || s->o.list_files == NULL ||
+	    strcmp(s->o.trigger, "hook") == 0)
 		return false;
 	s->o.list_files(s->o.list_arg, t->gate, &all);
 	for (size_t i = 0; i < all.n; i++)
@@ -422,7 +459,7 @@ void remote_upload(struct sched *s, struct task *t)
 {
 	struct remote_entry *ix;
 	size_t nix = 0;
-	bool index = !t->superseded && index_worthy(s, t);
+	bool index = !t->superseded && set_index_worthy(s, t);
 
 	if (t->rfingerprint[0] == '\0' || t->superseded)
 		return;
@@ -445,12 +482,19 @@ void remote_upload(struct sched *s, struct task *t)
 			findings_release(&e.findings);
 	}
 	if (ix && nix) {
-		struct buf body = BUF_INIT;
+		struct buf body = BUF_INIT, copy = BUF_INIT;
 		char key[SHA256_HEX + 1];
 
-		remote_index_key(t->gate->name, t->rfingerprint, t->run->head, key);
-		remote_index_encode(key, t->gate->name, t->run->head, ix, nix, &body);
-		put_entry(s, t, key, &body);
+		set_key(t, key);
+		if (key[0]) {
+			remote_index_encode(key, t->gate->name, "", ix, nix, &body);
+			put_entry(s, t, key, &body);
+		}
+		if (commit_index_worthy(s, t)) {
+			remote_index_key(t->gate->name, t->rfingerprint, t->run->head, key);
+			remote_index_encode(key, t->gate->name, t->run->head, ix, nix, &copy);
+			put_entry(s, t, key, &copy);
+		}
 	}
 	for (size_t k = 0; k < nix; k++)
 		findings_release(&ix[k].findings);

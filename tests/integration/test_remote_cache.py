@@ -851,12 +851,12 @@ MANY = dict(FILES, **{f"gen/f{i:02d}.txt": ("bad %d\n" % i if i % 3 == 0 else "o
 
 
 @needs_nginx
-def test_index_answers_a_fresh_clone_in_two_requests(team, cache):
+def test_index_answers_a_fresh_clone_in_three_requests(team, cache):
     a = team.make_origin(files=MANY)
     ra = team.watchd(a, "run", "--json", write=True)
     assert ra.rc == 1, str(ra)
-    # one record per file, and the index: one more entry and its blob
-    assert len(cache.entries("ac")) == len(MANY) + 1
+    # one record per file, and the indexes of this set and of this commit
+    assert len(cache.entries("ac")) == len(MANY) + 2
     b = team.clone("b")
     mark = cache.mark()
     rb = team.watchd(b, "run", "--json")
@@ -866,7 +866,8 @@ def test_index_answers_a_fresh_clone_in_two_requests(team, cache):
     assert g["cached_from"] == "remote" and g["remote_hits"] == len(MANY), g
     assert findings_text(team.show(b, rb.json)) == findings_text(team.show(a, ra.json))
     got = cache.since(mark)
-    assert [x.method for x in got] == ["GET", "GET"], got  # the index entry, its blob
+    # both indexes asked at once, then the blob of the one that answered
+    assert [x.method for x in got] == ["GET", "GET", "GET"], got
     assert remote_warnings(rb.stderr) == [], rb.stderr
 
 
@@ -885,8 +886,10 @@ def test_index_leaves_changed_files_to_their_own_entries(team, cache):
     assert gate_of(rc.json)["remote_hits"] == len(MANY) - 1
     assert findings_of(rc.json, "gen/f01.txt"), "the edited file was judged as it is now"
     got = cache.since(mark, "GET")
-    assert len(got) == 4, got  # index, its blob, then the two files' own entries
-    # a run that did not judge every file of the gate uploads no index
+    # the set's index misses (its content differs), the commit's answers;
+    # then the two files' own entries
+    assert len(got) == 5, got
+    # a run of fewer files than an index pays for uploads none
     mark = cache.mark()
     d = team.clone("d")
     (d / "gen/f02.txt").write_text("changed\n", encoding="utf-8")
