@@ -896,3 +896,41 @@ def test_index_leaves_changed_files_to_their_own_entries(team, cache):
     r = team.watchd(d, "run", "--json", "gen/f02.txt", write=True)
     assert r.rc in (0, 1), str(r)
     assert len(cache.since(mark, "PUT")) == 1, cache.since(mark)
+
+
+# --- where people look: status, doctor ------------------------------------------
+
+@needs_nginx
+def test_daemon_status_and_doctor_show_the_remote_cache(team, cache):
+    a = team.make_origin(debounce_ms=50, stability_ms=20)
+    assert team.watchd(a, "run", "--json", write=True).rc == 1
+    b = team.clone("b")
+    d = team.watchd(b, "doctor", "--json")
+    checks = {c["name"]: c for c in d.json["checks"]} if isinstance(d.json, dict) else {}
+    assert checks.get("remote cache", {}).get("status") == "ok", str(d)
+    assert cache.url in checks["remote cache"]["detail"]
+    pid = None
+    try:
+        assert team.watchd(b, "start").rc == 0
+        st = team.watchd(b, "status", "--json", url=None)
+        pid = st.json.get("pid") if isinstance(st.json, dict) else None
+        track_daemon(pid)
+        # the daemon judges a file A judged, in content and path: a remote hit
+        (b / "src" / "one.txt").write_text("changed\n")
+        assert team.watchd(b, "status", "--sync", "--json", url=None).rc in (0, 1)
+        git(b, "checkout", "--", "src/one.txt")
+        st = team.watchd(b, "status", "--sync", "--json", url=None)
+        rc = st.json["remote_cache"]
+        assert rc["url"] == cache.url and rc["read"] is True and rc["write"] is False, rc
+        assert rc["hits"] >= 1 and rc["backing_off_until"] is None, rc
+        text = team.watchd(b, "status", url=None)
+        assert f"remote cache: {cache.url} (read)" in text.stdout, text.stdout
+        # the server gone: doctor says so, and nothing hangs
+        cache.kill()
+        d = team.watchd(b, "doctor", "--json", url="cache")
+        checks = {c["name"]: c for c in d.json["checks"]}
+        assert checks["remote cache"]["status"] == "warn", checks["remote cache"]
+    finally:
+        team.watchd(b, "stop", url=None, timeout=30)
+        if isinstance(pid, int):
+            kill_daemon(pid)
