@@ -797,8 +797,8 @@ static const char *file_reason(const struct sched *s, const struct task *t, size
 	if (!t->cached[i])
 		return why;
 	if (t->remote_hit && t->remote_hit[i])
-		return *owned = xasprintf("%s; result reused from the remote cache %s (run %s "
-		    "judged the same %s)", why, remote_url(s->o.remote), t->judged_by[i],
+		return *owned = xasprintf("%s; " SELECT_CACHED " of %s (run %s judged the same %s)",
+		    why, remote_url(s->o.remote), t->judged_by[i],
 		    t->gate->tests ? "content and the same inputs" : "content");
 	return *owned = xasprintf("%s; " SELECT_CACHED " (run %s judged the same %s)", why,
 	    t->judged_by[i][0] ? t->judged_by[i] : "?", t->gate->tests ? "content and the same inputs" : "content");
