@@ -184,6 +184,21 @@ class Team:
         self.results.append(r)
         return r
 
+    def start(self, root, **kw):
+        """Starts the daemon in root (watchd() keywords); returns its pid,
+        tracked for the session's clean-up."""
+        r = self.watchd(root, "start", **kw)
+        assert r.rc == 0, str(r)
+        st = self.watchd(root, "status", "--json", url=None)
+        pid = st.json.get("pid") if isinstance(st.json, dict) else None
+        track_daemon(pid)
+        return pid
+
+    def stop(self, root, pid):
+        self.watchd(root, "stop", url=None, timeout=30)
+        if isinstance(pid, int):
+            kill_daemon(pid)
+
     def show(self, root, run_json):
         r = self.watchd(root, "show", run_json["id"], "--json", url=None)
         assert r.rc == 0 and isinstance(r.json, dict), str(r)
@@ -753,22 +768,15 @@ def test_7_token_never_reaches_the_daemon_log(team, cache):
     a = team.make_origin(debounce_ms=50, stability_ms=20)
     assert team.watchd(a, "run", "--json", write=True, token=token).rc == 1
     b = team.clone("b")
-    pid = None
+    pid = team.start(b, token=token)
     try:
-        r = team.watchd(b, "start", token=token)
-        assert r.rc == 0, str(r)
-        st = team.watchd(b, "status", "--json", url=None)
-        pid = st.json.get("pid") if isinstance(st.json, dict) else None
-        track_daemon(pid)
         (b / "fresh.txt").write_text("a bad new file\n")
         r = team.watchd(b, "status", "--sync", "--json", "--timeout", "60", url=None,
                         timeout=90)
         assert r.rc == 1, str(r)
         assert "fresh.txt" in team.invocations(b)
     finally:
-        team.watchd(b, "stop", url=None, timeout=30)
-        if isinstance(pid, int):
-            kill_daemon(pid)
+        team.stop(b, pid)
     assert any(x.auth == f"Bearer {token}" for x in cache.cache_requests())
     _assert_nowhere(token, team, [a, b])
 
@@ -814,13 +822,8 @@ def test_daemon_backs_off_after_a_failure(tmp_path, env):
         root = t.make_origin(files={"a.txt": "bad\n"}, debounce_ms=50, stability_ms=20,
                              remote_cache={"url": failing.url, "read": True, "write": True,
                                            "timeout_ms": 1000})
-        pid = None
+        pid = t.start(root, url=None)
         try:
-            r = t.watchd(root, "start", url=None)
-            assert r.rc == 0, str(r)
-            st = t.watchd(root, "status", "--json", url=None)
-            pid = st.json.get("pid") if isinstance(st.json, dict) else None
-            track_daemon(pid)
 
             def change(name):
                 (root / name).write_text("another bad line\n")
@@ -836,9 +839,7 @@ def test_daemon_backs_off_after_a_failure(tmp_path, env):
             change("third.txt")
             assert len(failing.received) == asked, failing.received[asked:]
         finally:
-            t.watchd(root, "stop", url=None, timeout=30)
-            if isinstance(pid, int):
-                kill_daemon(pid)
+            t.stop(root, pid)
         log = (root / ".watchd" / "watchd.log").read_text(errors="replace")
         assert remote_warnings(log), "the failure was not logged"
 
@@ -909,12 +910,8 @@ def test_daemon_status_and_doctor_show_the_remote_cache(team, cache):
     checks = {c["name"]: c for c in d.json["checks"]} if isinstance(d.json, dict) else {}
     assert checks.get("remote cache", {}).get("status") == "ok", str(d)
     assert cache.url in checks["remote cache"]["detail"]
-    pid = None
+    pid = team.start(b)
     try:
-        assert team.watchd(b, "start").rc == 0
-        st = team.watchd(b, "status", "--json", url=None)
-        pid = st.json.get("pid") if isinstance(st.json, dict) else None
-        track_daemon(pid)
         # the daemon judges a file A judged, in content and path: a remote hit
         (b / "src" / "one.txt").write_text("changed\n")
         assert team.watchd(b, "status", "--sync", "--json", url=None).rc in (0, 1)
@@ -931,6 +928,4 @@ def test_daemon_status_and_doctor_show_the_remote_cache(team, cache):
         checks = {c["name"]: c for c in d.json["checks"]}
         assert checks["remote cache"]["status"] == "warn", checks["remote cache"]
     finally:
-        team.watchd(b, "stop", url=None, timeout=30)
-        if isinstance(pid, int):
-            kill_daemon(pid)
+        team.stop(b, pid)
