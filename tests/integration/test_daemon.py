@@ -129,8 +129,15 @@ def test_removed_runtime_dir_does_not_let_a_second_daemon_in(daemon, watchd, run
     and all. The lock lives in ROOT/.watchd/, so a second start is refused
     naming the first pid, and the first daemon's socket comes back."""
     sock = daemon.status["socket"]
-    shutil.rmtree(os.path.join(runtime_dir, "watchd"))
-    assert not os.path.exists(sock)
+    gone = os.path.join(runtime_dir, "watchd")
+
+    def cleaned():
+        # the daemon may bind its socket again between the cleaner's
+        # unlink of it and its rmdir of the directory: clean until gone,
+        # as a cleaner that runs again would
+        shutil.rmtree(gone, ignore_errors=True)
+        return not os.path.exists(gone)
+    wait_until(cleaned, 10, what="the runtime directory to be removed")
     r = watchd("start")
     assert r.rc != 0, str(r)
     assert re.search(r"\b%d\b" % daemon.pid, r.stderr), str(r)
