@@ -13,6 +13,7 @@
 #include <git2.h>
 #include <libssh2.h>
 
+#include "lib/blobid.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/xmalloc.h"
@@ -218,41 +219,17 @@ int repo_head(struct repo *r, char out[OID_HEX + 1])
 	return 0;
 }
 
+/* lib/blobid gives git's ids without libgit2 (the scheduler hashes on the
+ * thread pool with it): one implementation serves both, and neither waits
+ * for libgit2's initialisation. */
 void repo_hash_buf(const void *data, size_t len, char out[OID_HEX + 1])
 {
-	git_oid oid;
-
-	repo_global_init();
-	git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB);
-	git_oid_tostr(out, OID_HEX + 1, &oid);
+	blobid_buf(data, len, out);
 }
 
 int repo_hash_file(const char *path, char out[OID_HEX + 1])
 {
-	struct stat st;
-	git_oid oid;
-
-	repo_global_init();
-	if (lstat(path, &st) < 0)
-		return -errno;
-	/* A tool opens a symlink's target, so a link that resolves to a
-	 * regular file is the target's content; only a dangling link (or one
-	 * to something else) is keyed on its text. */
-	if (S_ISLNK(st.st_mode) && (stat(path, &st) < 0 || !S_ISREG(st.st_mode))) {
-		char target[PATH_MAX];
-		ssize_t n = readlink(path, target, sizeof(target));
-
-		if (n < 0)
-			return -errno;
-		repo_hash_buf(target, (size_t)n, out);
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if (git_odb_hashfile(&oid, path, GIT_OBJECT_BLOB) != 0)
-		return access(path, R_OK) < 0 ? -errno : -EIO;
-	git_oid_tostr(out, OID_HEX + 1, &oid);
-	return 0;
+	return blobid_file(path, 0, NULL, out);
 }
 
 static git_index *index_of(struct repo *r)
