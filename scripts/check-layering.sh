@@ -34,7 +34,8 @@ cd "$(dirname "$0")/.." || exit 2
 
 rule_from=() rule_not=() rule_why=()
 while IFS='|' read -r from not why; do
-	from=$(echo $from) not=$(echo $not) why=$(echo $why)
+	# read with the default IFS strips the padding around each column
+	read -r from <<<"$from"; read -r not <<<"$not"; read -r why <<<"$why"
 	case $from in '' | '#'*) continue ;; esac
 	rule_from+=("$from") rule_not+=("$not") rule_why+=("$why")
 done <<<"$RULES"

@@ -6,7 +6,7 @@
 # crashed, leaked or timed out; the input that did is kept in
 # build/fuzz/artifacts/. Usage: scripts/fuzz.sh [SECONDS]   (make fuzz)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 seconds=${1:-60}
 build=build/fuzz
 fix=tests/fixtures
