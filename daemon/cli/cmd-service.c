@@ -18,8 +18,7 @@
 #include "lib/buf.h"
 #include "lib/sdnotify.h"
 #include "lib/xmalloc.h"
-
-#include "unit.h"	/* UNIT_TEMPLATE, generated from contrib/systemd/ */
+#include "unit-template.h"
 
 #define UNIT_FILE	"watchd@.service"
 
@@ -56,7 +55,7 @@ static char *bindir(void)
 static char *unit_text(void)
 {
 	struct buf b = BUF_INIT;
-	const char *p = UNIT_TEMPLATE, *at;
+	const char *p = unit_template, *at;
 	char *dir = bindir();
 
 	while ((at = strstr(p, "@bindir@")) != NULL) {
