@@ -183,7 +183,7 @@ def main():
             if name == "cold":
                 salt = [0]
 
-                def before():
+                def before(root=root, salt=salt):
                     salt[0] += 1
                     write_files(root, args.files, salt[0] * 100000)
                     git(root, "add", "-A")
@@ -192,7 +192,7 @@ def main():
                 log("cold: %d staged files with new content each round (no result "
                     "cached), both running %s" % (args.files, ruff))
             else:
-                def before():
+                def before(state=state):
                     shutil.rmtree(state, ignore_errors=True)
                 log("first: %d staged files, nothing cached, no ledger, both running %s" % (
                     args.files, ruff))

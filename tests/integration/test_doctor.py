@@ -192,7 +192,8 @@ def test_json_matches_text(repo, watchd, runtime_dir):
             s += f"; fix: {c['fix']}"
         want.append(s)
     # what other processes hold of the inotify limits moves between runs
-    mask = (lambda s: re.sub(r"\d+", "N", s))
+    def mask(s):
+        return re.sub(r"\d+", "N", s)
     assert [mask(x) for x in lines] == [mask(x) for x in want]
     assert [x for x in lines if not x.split()[1].startswith("inotify")] == \
         [x for x in want if not x.split()[1].startswith("inotify")]

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import WATCHD, ULID_RE, run_watchd, wait_until, write_config
+from conftest import WATCHD, ULID_RE, wait_until, write_config
 
 LINT = {"name": "lint", "type": "command", "include": ["**/*.txt"],
         "command": ["bad-words", "{files}"], "parser": "gcc"}

@@ -2,7 +2,6 @@
 batching, and Ruff end to end through the test stand-in."""
 import json
 import shutil
-import threading
 from pathlib import Path
 
 import pytest

@@ -2,7 +2,6 @@
 content (never the working tree), works for `commit -a` and `commit PATHS`
 (where git points GIT_INDEX_FILE at another index), and reuses what the
 daemon already judged for the same content."""
-import os
 import subprocess
 
 from conftest import commit_all, git, requires, write_config

@@ -7,7 +7,7 @@ themselves) are never handed to a tool, in `run` or the daemon (a dangling
 link still is: the tool reports it missing, as git sees a file)."""
 import os
 
-from conftest import commit_all, write_config
+from conftest import write_config
 
 REC = {"name": "rec", "type": "command", "include": ["**/*.txt"],
        "command": ["record-files", "{files}"], "timeout_s": 60}

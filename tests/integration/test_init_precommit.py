@@ -4,8 +4,6 @@ hand-written ones: the mapping table says what became which gate and why
 the rest did not, and the config written passes `config check`."""
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -124,7 +122,7 @@ def test_from_pre_commit_on_real_configs(repo, watchd, fixture):
     rows = table_rows(r.stderr)
     expected = EXPECTED[fixture]
     assert [h for h, _, _ in rows] == [h for h, _, _ in expected], r.stderr
-    for (hook, gate, note), (_, want_gate, why) in zip(rows, expected):
+    for (hook, gate, note), (_, want_gate, why) in zip(rows, expected, strict=True):
         assert gate == want_gate, f"{hook}: {gate} {note}"
         if gate is None:
             assert note.startswith("not mapped: "), (hook, note)

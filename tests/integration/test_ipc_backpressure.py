@@ -136,7 +136,7 @@ def flood(path, stop, counts, reader):
         s = connect(path)
         done = threading.Event()
         if reader:
-            def drain():
+            def drain(s, done):
                 try:
                     while True:
                         select.select([s], [], [], 1.0)
@@ -150,7 +150,7 @@ def flood(path, stop, counts, reader):
                 except (OSError, ValueError):
                     pass
                 done.set()
-            threading.Thread(target=drain, daemon=True).start()
+            threading.Thread(target=drain, args=(s, done), daemon=True).start()
         s.setblocking(False)
         try:
             while not stop.is_set():

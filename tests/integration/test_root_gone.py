@@ -3,10 +3,9 @@ watched, `status` says so (degraded, reason "root removed"), asked at the
 path the daemon watched, and never claims a healthy watch. When ROOT is
 back, it is rescanned and edits are judged again. A deleted config is
 reported in status and the log, and the running config stays."""
-import json
 import shutil
 
-from conftest import wait_until, write_config
+from conftest import wait_until
 
 GATE = {"name": "rec", "type": "command", "include": ["**/*.txt"],
         "command": ["record-files", "{files}"], "timeout_s": 60}

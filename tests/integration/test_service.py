@@ -102,7 +102,7 @@ def test_ready_reload_status_stopping_in_order(repo, env, listener, tmp_path):
     try:
         ready = listener.wait("READY=1")
         msg = listener.messages[ready]
-        assert any(l.startswith("STATUS=watching ") for l in msg.split("\n")), msg
+        assert any(line.startswith("STATUS=watching ") for line in msg.split("\n")), msg
         assert f"MAINPID={p.pid}" in msg.split("\n"), msg
 
         (repo / "a.txt").write_text("x\n")
@@ -117,8 +117,8 @@ def test_ready_reload_status_stopping_in_order(repo, env, listener, tmp_path):
         wait_until(lambda: any("READY=1" in m.split("\n")
                                for m in listener.drain()[reload_at + 1:]),
                    what=f"READY=1 after RELOADING=1; got {listener.messages}")
-        assert any(l.startswith("MONOTONIC_USEC=")
-                   for l in listener.messages[reload_at].split("\n"))
+        assert any(line.startswith("MONOTONIC_USEC=")
+                   for line in listener.messages[reload_at].split("\n"))
     finally:
         stop(p)
     stopping = listener.first("STOPPING=1")
@@ -193,9 +193,9 @@ def test_unit_passes_systemd_analyze_verify(tmp_path):
     os.symlink(unit, inst)
     p = subprocess.run(["systemd-analyze", "verify", "--man=no", str(inst)],
                        capture_output=True, text=True, env={**os.environ, "SYSTEMD_LOG_LEVEL": "warning"})
-    problems = [l for l in (p.stdout + p.stderr).splitlines() if l.strip()
-                and "Failed to open" not in l  # no user bus in a container
-                and "Cannot add dependency job" not in l]
+    problems = [line for line in (p.stdout + p.stderr).splitlines() if line.strip()
+                and "Failed to open" not in line  # no user bus in a container
+                and "Cannot add dependency job" not in line]
     assert p.returncode == 0 or not problems, p.stdout + p.stderr
     assert not problems, problems
 

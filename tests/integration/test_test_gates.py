@@ -3,8 +3,6 @@ tests, whole-set runs, custom maps, and no stale cached passes. Real pytest
 through the junit parser; Pester through the replaying fake pwsh."""
 from pathlib import Path
 
-import pytest
-
 from conftest import commit_all, requires, write_config
 
 pytestmark = requires("run", "start", "status", "log", "show")

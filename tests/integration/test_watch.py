@@ -562,7 +562,7 @@ def test_ignore_edits_do_not_delay_an_overflow_rescan(rec, repo, how):
     rescans = rec.status()["watch"]["rescans"]
     for i in range(7):
         (repo / ".gitignore").write_text(f"gen{i}/\n")
-        wait_until(lambda: rec.status()["watch"]["rescans"] > rescans, timeout=30,
+        wait_until(lambda seen=rescans: rec.status()["watch"]["rescans"] > seen, timeout=30,
                    what=f"the rescan for edit {i}")
         rescans = rec.status()["watch"]["rescans"]
     rec.sync()
