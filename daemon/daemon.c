@@ -401,6 +401,10 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			settle_stop(d.settle);
 			goto out_loop;
 		}
+		/* checkpoints off the loop: the daemon is the writer under load */
+		if (!envlist_has("WATCHD_BENCH_WITHOUT", "checkpoint-thread") &&
+		    ledger_checkpoint_thread(d.ledger) != 0)
+			log_warnx("ledger: no checkpoint thread; checkpoints run on the loop");
 		mkdir(d.tmp_dir, 0700);
 		so.ledger = d.ledger;
 		d.sched = sched_new(&so, path_on_run_done, &d);
