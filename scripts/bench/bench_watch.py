@@ -490,6 +490,28 @@ class Watchd(Tool):
             pass
         return out
 
+    def stalls(self, since, until):
+        """The loop turns of 1 ms or more the daemon logged ("loop busy N us")
+        with a wall-clock stamp in [since, until], in us."""
+        out = []
+        try:
+            with open(self.errpath, "rb") as f:
+                for line in f:
+                    if b" loop busy " not in line:
+                        continue
+                    parts = line.decode("utf-8", "replace").split()
+                    try:
+                        t = datetime.datetime.strptime(parts[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+                        t = t.replace(tzinfo=datetime.timezone.utc).timestamp()
+                        us = int(parts[parts.index("busy") + 1])
+                    except (ValueError, IndexError):
+                        continue
+                    if since <= t <= until:
+                        out.append(us)
+        except OSError:
+            pass
+        return out
+
     def reader(self, fd):
         buf = b""
         while True:
@@ -662,6 +684,7 @@ def test_rewrite_burst(tool, files, dirs, n, newdir_files, seed, quiet, maximum)
         last = t_end + (res["drain_s"] or 0)
         res["stages_burst"] = tool.stages(t0 + wall0 - 0.001, last + wall0 + 0.001)
         res["stages_tail"] = tool.stages(t_end + wall0, last + wall0 + 0.001)
+        res["stalls_us"] = tool.stalls(t0 + wall0 - 0.001, last + wall0 + 0.001)
     return res
 
 
@@ -1104,6 +1127,41 @@ def render_stages(R, args):
             out.append("  ".join("-" * w for w in widths))
     for name in names:
         out.append("  %s: %s" % (name, STAGE_WHAT.get(name, "")))
+    out.extend(render_stalls(cols))
+    return out
+
+
+STALL_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200]
+
+
+def render_stalls(cols):
+    """Histogram of watchd's busy loop turns (time outside epoll_wait: the
+    inotify fd waits that long) during the rewrite bursts."""
+    if not any("stalls_us" in rep for _, rep in cols):
+        return []
+    edges = STALL_BUCKETS_MS + [None]
+    head = ["loop turn busy"] + [label for label, _ in cols]
+    table = [head]
+    for i in range(len(STALL_BUCKETS_MS)):
+        lo, hi = edges[i], edges[i + 1]
+        row = ["%d-%s ms" % (lo, hi) if hi else ">= %d ms" % lo]
+        for _, rep in cols:
+            v = rep.get("stalls_us", [])
+            row.append(str(sum(1 for us in v if us >= lo * 1000 and (hi is None or us < hi * 1000))))
+        table.append(row)
+    row = ["longest ms"]
+    for _, rep in cols:
+        v = rep.get("stalls_us", [])
+        row.append(fmt(max(v) / 1000.0) if v else "—")
+    table.append(row)
+    out = ["", "watchd loop turns of 1 ms or more during the rewrite burst (same reps; the "
+           "time a turn spent outside epoll_wait, when no event is read)", ""]
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    for i, r in enumerate(table):
+        out.append("  ".join([r[0].ljust(widths[0])] +
+                             [r[j].rjust(widths[j]) for j in range(1, len(head))]).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
     return out
 
 
