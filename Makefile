@@ -10,16 +10,19 @@
 #   make bench      benchmarks: watching against inotifywait and Watchman, and the ledger (scripts/bench/)
 # Switches: SANITIZE=address,undefined  V=1  CFLAGS=...
 
-PKGS      := libuv libcjson libgit2 libssh2 sqlite3 expat yaml-0.1
+PKGS      := libuv libcjson libgit2 libssh2 sqlite3 expat yaml-0.1 libcrypto
+# headers only: libcurl is loaded when a remote cache is first used
+# (lib/curlapi.c), so that its twenty libraries never slow a command down
+HDR_PKGS  := libcurl
 PYTHON    := /usr/bin/python3
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wvla -Wshadow -Wpointer-arith -Wmissing-prototypes \
              -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(HDR_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -iquote . $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
-LDLIBS     = $(PKG_LIBS) -lm
+LDLIBS     = $(PKG_LIBS) -lm -ldl
 
 BUILD ?= build
 ifneq ($(SANITIZE),)
@@ -166,7 +169,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) -Wno-unknown-warning-option -iquote . \
                 $(PKG_CFLAGS) -O1 -g -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_SRC := $(wildcard lib/*.c gates/*.c config/*.c) daemon/ipc/request.c
+FUZZ_LIB_SRC := $(wildcard lib/*.c gates/*.c config/*.c) daemon/ipc/request.c daemon/remote/record.c \
+                daemon/remote/acproto.c
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz-*.c))
 

@@ -234,8 +234,43 @@ static int parse_gate(struct config *cfg, const cJSON *obj, int idx, struct json
 
 static const char *const top_keys[] = {
 	"$schema", "version", "debounce_ms", "max_wait_ms", "stability_ms",
-	"writer_timeout_ms", "jobs", "ignore", "gates", "ledger", NULL,
+	"writer_timeout_ms", "jobs", "ignore", "gates", "ledger", "remote_cache", NULL,
 };
+
+/* "remote_cache": {"url", "read", "write", "timeout_ms"}. The URL is
+ * checked for its scheme here, so a typo is a config error with a line,
+ * not a warning at the first run. */
+static int parse_remote(struct config *cfg, const cJSON *root, struct jsonget_err *err)
+{
+	static const char *const keys[] = { "url", "read", "write", "timeout_ms", NULL };
+	const cJSON *rc_obj = cJSON_GetObjectItemCaseSensitive(root, "remote_cache");
+	int rc;
+
+	cfg->remote.read = true;
+	cfg->remote.write = false;
+	cfg->remote.timeout_ms = 2000;
+	if (rc_obj == NULL)
+		return 0;
+	if (!cJSON_IsObject(rc_obj))
+		return jsonget_err_set(err, "remote_cache", "expected an object, found %s",
+		    jsonget_type_name(rc_obj));
+	if ((rc = jsonget_unique_keys(rc_obj, "remote_cache", err)) ||
+	    (rc = jsonget_known_keys(rc_obj, "remote_cache", keys, NULL, err)) ||
+	    (rc = jsonget_string(rc_obj, "remote_cache", "url", &cfg->remote.url, err)) ||
+	    (rc = jsonget_bool(rc_obj, "remote_cache", "read", &cfg->remote.read, err)) ||
+	    (rc = jsonget_bool(rc_obj, "remote_cache", "write", &cfg->remote.write, err)) ||
+	    (rc = jsonget_int(rc_obj, "remote_cache", "timeout_ms", 1, 600000,
+		&cfg->remote.timeout_ms, err)))
+		return rc;
+	if (cfg->remote.url == NULL)
+		return jsonget_err_set(err, "remote_cache", "missing \"url\" (the cache "
+		    "server, e.g. \"http://cache.example:8080/watchd\")");
+	if (strncmp(cfg->remote.url, "http://", 7) != 0 &&
+	    strncmp(cfg->remote.url, "https://", 8) != 0)
+		return jsonget_err_set(err, "remote_cache.url", "expected an http:// or "
+		    "https:// URL, found \"%s\"", cfg->remote.url);
+	return 0;
+}
 
 static int parse_root(struct config *cfg, const cJSON *root, struct jsonget_err *err)
 {
@@ -282,6 +317,8 @@ static int parse_root(struct config *cfg, const cJSON *root, struct jsonget_err 
 			&cfg->ledger_keep_runs, err)))
 			return rc;
 	}
+	if ((rc = parse_remote(cfg, root, err)))
+		return rc;
 	gates = cJSON_GetObjectItemCaseSensitive(root, "gates");
 	if (gates == NULL)
 		return jsonget_err_set(err, "", "missing \"gates\" (the list of checks to run)");
@@ -466,6 +503,7 @@ void config_release(struct config *cfg)
 		gate_release(&cfg->gates[i]);
 	free(cfg->gates);
 	strvec_clear(&cfg->ignore);
+	free(cfg->remote.url);
 	free(cfg->path);
 	free(cfg->text);
 	memset(cfg, 0, sizeof(*cfg));
@@ -504,6 +542,14 @@ cJSON *config_to_json(const struct config *cfg)
 	ledger = cJSON_AddObjectToObject(root, "ledger");
 	cJSON_AddNumberToObject(ledger, "keep_days", cfg->ledger_keep_days);
 	cJSON_AddNumberToObject(ledger, "keep_runs", cfg->ledger_keep_runs);
+	if (cfg->remote.url) {
+		cJSON *rc = cJSON_AddObjectToObject(root, "remote_cache");
+
+		cJSON_AddStringToObject(rc, "url", cfg->remote.url);
+		cJSON_AddBoolToObject(rc, "read", cfg->remote.read);
+		cJSON_AddBoolToObject(rc, "write", cfg->remote.write);
+		cJSON_AddNumberToObject(rc, "timeout_ms", cfg->remote.timeout_ms);
+	}
 	gates = cJSON_AddArrayToObject(root, "gates");
 	for (size_t i = 0; i < cfg->ngates; i++) {
 		const struct gate *g = &cfg->gates[i];

@@ -39,6 +39,13 @@ struct config {
 	size_t		 ngates;
 	int		 ledger_keep_days;
 	int		 ledger_keep_runs;	/* 0: no cap by count */
+	/* "remote_cache": results shared over Bazel's HTTP cache protocol.
+	 * url NULL: none configured (the environment may still name one). */
+	struct {
+		char	*url;
+		bool	 read, write;
+		int	 timeout_ms;
+	} remote;
 };
 
 /* "FILE:LINE:COL: KEYPATH: MSG" (parts that are unknown are left out). */

@@ -14,6 +14,7 @@
 #include "daemon.h"
 
 struct client;
+struct remote;
 struct config_err;
 struct events;
 struct gate;
@@ -65,6 +66,8 @@ struct daemon {
 	char		 last_run_status[16];
 	uv_fs_event_t	 sock_dir_ev;	/* the socket's directory and its parent: */
 	uv_fs_event_t	 sock_parent_ev;	/* a socket whose name went away is made again */
+	struct remote	*remote;	/* daemon-remote.c; NULL: none */
+	char		*remote_sig;	/* the settings it was made from */
 	bool		 stall_on;	/* daemon-stall.c, WATCHD_BENCH_STAGES=1 only: */
 	uv_prepare_t	 stall;		/* each loop turn's busy time */
 	uint64_t	 stall_ns, stall_idle_ns;	/* at the last turn */
@@ -72,8 +75,20 @@ struct daemon {
 
 struct retired {
 	struct config	 cfg;
+	struct remote	*remote;	/* replaced by a reload, or NULL */
 	struct retired	*next;
 };
+
+/* daemon-remote.c: the remote cache, from the config and the environment. */
+/* Makes d->remote for ctx->cfg at start (NULL when none is set; a URL it
+ * cannot use is a warning). */
+void remote_begin(struct daemon *d);
+/* After a reload: when the settings changed, a new remote replaces the
+ * old, which is retired into r (freed with the retired config). */
+void remote_reconfigure(struct daemon *d, struct retired *r);
+/* Frees d->remote and the retired ones (the loop must run on to close
+ * their handles). */
+void remote_end(struct daemon *d);
 
 /* daemon-path.c: callbacks of the watcher, settle and the scheduler, in
  * data-path order, and the ledger's upkeep. arg is the struct daemon. */

@@ -126,6 +126,7 @@ void path_free_retired(struct daemon *d)
 
 		d->retired = r->next;
 		config_release(&r->cfg);
+		remote_free(r->remote);
 		free(r);
 	}
 }
@@ -202,6 +203,7 @@ static void reload_config(struct daemon *d)
 	d->retired = old;
 	ctx->cfg = fresh;
 	sched_set_config(d->sched, &ctx->cfg);
+	remote_reconfigure(d, old);
 	settle_set_timing(d->settle, ctx->cfg.debounce_ms, ctx->cfg.max_wait_ms,
 	    ctx->cfg.stability_ms, ctx->cfg.writer_timeout_ms);
 	sched_force_gates(d->sched, &changed_gates);

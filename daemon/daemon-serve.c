@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "daemon-internal.h"
+#include "daemon/remote/client.h"
 #include "daemon/ipc/ipc.h"
 #include "daemon/ipc/request.h"
 #include "daemon/ipc/server.h"
@@ -41,6 +42,37 @@ static void add_ledger_state(cJSON *o, struct ledger *l)
 		cJSON_AddItemToObject(o, "gates", cJSON_CreateArray());
 	if (err.msg[0])
 		cJSON_AddStringToObject(o, "ledger_error", err.msg);
+}
+
+/* "remote_cache": where, what it may do, what it answered, and whether
+ * it is being left alone after a failure. */
+static void add_remote(cJSON *o, const struct remote *r)
+{
+	cJSON *rc = cJSON_AddObjectToObject(o, "remote_cache");
+	struct remote_stats st;
+	const char *why;
+	int64_t retry = remote_retry_at(r, &why);
+
+	remote_stats(r, &st);
+	cJSON_AddStringToObject(rc, "url", remote_url(r));
+	cJSON_AddBoolToObject(rc, "read", remote_reads(r));
+	cJSON_AddBoolToObject(rc, "write", remote_writes(r));
+	cJSON_AddNumberToObject(rc, "requests", (double)(st.gets + st.puts));
+	cJSON_AddNumberToObject(rc, "hits", (double)st.hits);
+	cJSON_AddNumberToObject(rc, "misses", (double)st.misses);
+	cJSON_AddNumberToObject(rc, "uploads", (double)st.puts);
+	cJSON_AddNumberToObject(rc, "failures", (double)st.failures);
+	if (retry) {
+		char iso[32];
+
+		ledger_time_iso(retry, iso);
+		cJSON_AddStringToObject(rc, "backing_off_until", iso);
+	} else
+		cJSON_AddNullToObject(rc, "backing_off_until");
+	if (why)
+		cJSON_AddStringToObject(rc, "last_error", why);
+	else
+		cJSON_AddNullToObject(rc, "last_error");
 }
 
 static cJSON *live_status(struct daemon *d)
@@ -88,6 +120,8 @@ static cJSON *live_status(struct daemon *d)
 		ledger_health(d->ledger, &h);
 		cJSON_AddItemToObject(o, "ledger", h);
 	}
+	if (d->remote)
+		add_remote(o, d->remote);
 	return o;
 }
 

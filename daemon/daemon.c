@@ -409,6 +409,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		mkdir(d.tmp_dir, 0700);
 		so.ledger = d.ledger;
 		d.sched = sched_new(&so, path_on_run_done, &d);
+		remote_begin(&d);
 	}
 	repo_global_init_start();	/* runs during the first debounce */
 	if (server_start(d.loop, d.sock_path, serve_on_request, &d, &d.server, &err) != 0) {
@@ -459,6 +460,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	rejudge_unfinished(&d, &lo.unjudged);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 out_loop:
+	remote_end(&d);
 	strvec_clear(&lo.unjudged);
 	/* let every closing handle (and killed tool) report */
 	uv_run(d.loop, UV_RUN_DEFAULT);

@@ -27,6 +27,7 @@ daemon/run/     | daemon/ipc/ daemon/cli/                                 | runn
 daemon/ledger/  | daemon/watch/ daemon/run/ daemon/ipc/ daemon/cli/       | the ledger stores what it is given
 daemon/ipc/     | daemon/watch/ daemon/run/ daemon/ledger/ daemon/cli/    | ipc carries requests, it does not serve them
 daemon/git/     | daemon/                                                 | git access stands alone
+daemon/remote/  | daemon/watch/ daemon/run/ daemon/ledger/ daemon/ipc/ daemon/cli/ | the remote cache carries records, it does not judge
 '
 
 cd "$(dirname "$0")/.." || exit 2

@@ -23,6 +23,7 @@ declare -A seed_globs=(
 	[gcc]="$seeds/gcc/*"
 	[glob]="$seeds/glob/*"
 	[commitmsg]="$seeds/commitmsg/*"
+	[remote]="$seeds/remote/*"
 )
 
 mkdir -p "$build/artifacts"

@@ -20,6 +20,7 @@
 #include "daemon/git/repo.h"
 #include "daemon/ipc/ipc.h"
 #include "daemon/ledger/ledger.h"
+#include "daemon/remote/settings.h"
 #include "daemon/run/spawn.h"
 #include "daemon/watch/ignore.h"
 #include "daemon/watch/walk.h"
@@ -27,6 +28,7 @@
 #include "lib/buf.h"
 #include "lib/hmap.h"
 #include "lib/inotify-budget.h"
+#include "lib/sha256.h"
 #include "lib/xmalloc.h"
 
 #define PROBE_TIMEOUT_S	10	/* a version probe that takes longer is killed */
@@ -40,7 +42,7 @@ static int cmd_doctor_exec(struct cli_ctx *, const struct args *);
 const struct cmd_entry cmd_doctor_entry = {
 	.name = "doctor",
 	.usage = "[--json]",
-	.help = "check limits, tools, config, ledger, socket, hook; exit 0 ok, 1 problems",
+	.help = "check limits, tools, config, ledger, remote cache, socket, hook; exit 0 ok, 1 problems",
 	.flags = CMD_ROOT,
 	.args = {
 		.opts = (const struct args_opt[]){
@@ -805,6 +807,84 @@ static void print_json(const struct doctor *d, int nfail)
 	cJSON_Delete(o);
 }
 
+/* ---- the remote cache ----------------------------------------------- */
+
+struct remote_probe {
+	int	 found;		/* the read's answer: 1, 0 (404), -1 */
+	bool	 done;
+	char	*warned;	/* what the client said, or NULL */
+};
+
+static void on_remote_warn(void *arg, const char *msg)
+{
+	struct remote_probe *p = arg;
+
+	if (p->warned == NULL)
+		p->warned = xstrdup(msg);
+}
+
+static void on_remote_got(void *arg, struct remote_reply *rep, size_t n)
+{
+	struct remote_probe *p = arg;
+
+	p->found = n ? rep[0].found : -1;
+	p->done = true;
+}
+
+/* Reads an entry nobody stores (a miss is the healthy answer) and, when
+ * writing is on, stores a small content-addressed blob, which is harmless
+ * to any reader. The back-off is not consulted: doctor always asks. */
+static void check_remote(struct doctor *d)
+{
+	static const char probe[] = "watchd doctor probe\n";
+	struct remote_opts ro;
+	struct remote_probe p = { .found = -1 };
+	struct remote *r;
+	const char *why = NULL, *name = "ac/0000000000000000000000000000000000000000000000000000000000000000";
+	char sum[SHA256_HEX + 1], *cas;
+	struct buf data = BUF_INIT;
+	uv_loop_t loop;
+	uint64_t t0;
+
+	if (!d->cfg_ok || !remote_settings(&d->cfg, &ro))
+		return;
+	if (uv_loop_init(&loop) != 0)
+		return;
+	if ((r = remote_new(&loop, &ro, on_remote_warn, &p, &why)) == NULL) {
+		add(d, DOC_FAIL, "remote cache", xasprintf("%s: %s", ro.url, why),
+		    xstrdup("set remote_cache.url (or WATCHD_REMOTE_CACHE_URL) to the server's "
+		    "http(s) URL"));
+		uv_loop_close(&loop);
+		return;
+	}
+	t0 = uv_now(&loop);
+	remote_get(r, NULL, &name, 1, on_remote_got, &p);
+	while (!p.done && uv_run(&loop, UV_RUN_ONCE))
+		;
+	if (p.found >= 0 && ro.write) {
+		buf_addstr(&data, probe);
+		sha256_hex(probe, sizeof(probe) - 1, sum);
+		cas = xasprintf("cas/%s", sum);
+		remote_put(r, NULL, cas, &data);
+		free(cas);
+		remote_flush(r, &loop, true);
+	}
+	if (p.found < 0 || p.warned)
+		add(d, DOC_WARN, "remote cache", p.warned ? xstrdup(p.warned) :
+		    xasprintf("%s: no answer", remote_url(r)),
+		    xstrdup("until it answers, every result is judged here (see README: "
+		    "Remote cache)"));
+	else
+		add(d, DOC_OK, "remote cache", xasprintf("%s answers in %llu ms (%s%s%s)",
+		    remote_url(r), (unsigned long long)(uv_now(&loop) - t0),
+		    ro.read ? "read" : "no read", ro.write ? ", write: an upload was stored" : "",
+		    ro.token ? ", with a token" : ""), NULL);
+	remote_free(r);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	free(p.warned);
+}
+
 static int cmd_doctor_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	struct doctor d;
@@ -833,6 +913,7 @@ static int cmd_doctor_exec(struct cli_ctx *ctx, const struct args *args)
 	}
 	check_gates(&d);
 	check_ledger(&d);
+	check_remote(&d);
 	check_socket_dir(&d);
 	check_hooks(&d);
 	add(&d, d.daemon_status, "daemon", d.daemon_detail, d.daemon_fix);

@@ -156,6 +156,27 @@ static void print_waits(const cJSON *w, const cJSON *q)
 		    "is due\n");
 }
 
+/* One line: the team's cache, what it answered, and a back-off. */
+static void print_remote(const cJSON *rc)
+{
+	const cJSON *url = cJSON_GetObjectItemCaseSensitive(rc, "url");
+	const cJSON *until = cJSON_GetObjectItemCaseSensitive(rc, "backing_off_until");
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(rc, "last_error");
+
+	if (!cJSON_IsString(url))
+		return;
+	printf("remote cache: %s (%s%s): %.0f hit(s), %.0f miss(es), %.0f upload(s)\n",
+	    url->valuestring,
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rc, "read")) ? "read" : "no read",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rc, "write")) ? ", write" : "",
+	    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rc, "hits")),
+	    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rc, "misses")),
+	    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rc, "uploads")));
+	if (cJSON_IsString(until))
+		printf("remote cache: not asked until %s after a failure (%s)\n",
+		    until->valuestring, cJSON_IsString(why) ? why->valuestring : "?");
+}
+
 static void print_live(const cJSON *o)
 {
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "watch");
@@ -199,6 +220,7 @@ static void print_live(const cJSON *o)
 		if (cJSON_IsString(le))
 			printf("ledger: %s\n", le->valuestring);
 	}
+	print_remote(cJSON_GetObjectItemCaseSensitive(o, "remote_cache"));
 	print_last(o);
 	print_gates(cJSON_GetObjectItemCaseSensitive(o, "gates"));
 }

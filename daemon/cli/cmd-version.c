@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "cli.h"
+#include "lib/curlapi.h"
 #include "daemon/version.h"
 
 static int cmd_version_exec(struct cli_ctx *, const struct args *);
@@ -27,13 +28,17 @@ static int cmd_version_exec(struct cli_ctx *ctx, const struct args *args)
 {
 	int maj, min, rev;
 	XML_Expat_Version ev = XML_ExpatVersionInfo();
+	const char *curl, *why;
 
 	(void)ctx;
 	(void)args;
 	git_libgit2_version(&maj, &min, &rev);
+	/* loaded here only to be named: other commands load it when a
+	 * remote cache is set */
+	curl = curl_api_load(&why) == 0 ? curl_version_info(CURLVERSION_NOW)->version : "not found";
 	printf("watchd %s (libuv %s, sqlite %s, libgit2 %d.%d.%d, cJSON %s, expat %d.%d.%d, "
-	    "libssh2 %s, libyaml %s)\n", WATCHD_VERSION, uv_version_string(), sqlite3_libversion(),
-	    maj, min, rev, cJSON_Version(), ev.major, ev.minor, ev.micro, libssh2_version(0),
-	    yaml_get_version_string());
+	    "libssh2 %s, libyaml %s, libcurl %s)\n", WATCHD_VERSION, uv_version_string(),
+	    sqlite3_libversion(), maj, min, rev, cJSON_Version(), ev.major, ev.minor, ev.micro,
+	    libssh2_version(0), yaml_get_version_string(), curl);
 	return WD_EXIT_OK;
 }

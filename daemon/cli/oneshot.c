@@ -9,6 +9,7 @@
 
 #include "daemon/git/repo.h"
 #include "daemon/ledger/ledger.h"
+#include "daemon/remote/settings.h"
 #include "daemon/run/sched.h"
 #include "daemon/run/select.h"
 #include "daemon/watch/ignore.h"
@@ -208,12 +209,40 @@ int oneshot_only_list(struct cli_ctx *ctx, const struct args *args, struct strve
 	return 0;
 }
 
+static void remote_warned(void *arg, const char *msg)
+{
+	(void)arg;
+	cli_warn("%s", msg);
+}
+
+/* The remote cache from the config and the environment, or NULL. Its
+ * back-off is kept in the state directory, so that the next hook does not
+ * wait on a server the last one found down. */
+static struct remote *oneshot_remote(struct cli_ctx *ctx, uv_loop_t *loop)
+{
+	struct remote_opts ro;
+	struct remote *r;
+	const char *why = NULL;
+	char *state;
+
+	if (!remote_settings(&ctx->cfg, &ro))
+		return NULL;
+	state = xasprintf("%s/remote-backoff", ctx->state_dir);
+	ro.state_path = state;
+	r = remote_new(loop, &ro, remote_warned, NULL, &why);
+	free(state);
+	if (r == NULL)
+		cli_warn("remote cache not used: %s", why);
+	return r;
+}
+
 int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strvec *files)
 {
 	struct strvec skip = STRVEC_INIT;
 	struct ledger *ledger = NULL;
 	struct repo *repo = NULL;
 	struct sched *s = NULL;
+	struct remote *remote = NULL;
 	struct progress *prog = NULL;
 	struct state st;
 	struct wd_err err = { 0 };
@@ -241,6 +270,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 	tmp_dir = xasprintf("%s/tmp", ctx->state_dir);
 	mkdir(tmp_dir, 0700);
 	uv_loop_init(&loop);
+	remote = oneshot_remote(ctx, &loop);
 	prog = progress_new(&loop);
 	{
 		struct sched_opts so = {
@@ -252,6 +282,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 			.skip = &skip, .only = o->only,
 			.keep = o->keep, .keep_arg = o->keep_arg,
 			.gate_done = progress_gate_done, .hook_arg = prog,
+			.remote = remote,
 		};
 
 		s = sched_new(&so, on_done, &st);
@@ -298,7 +329,11 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 		}
 	}
 	progress_end(prog);
+	/* the result is out; uploads may take up to the server's timeout */
+	remote_flush(remote, &loop, strcmp(o->trigger, "hook") == 0);
 	sched_shutdown(s);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	remote_free(remote);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	sched_free(s);
 	uv_loop_close(&loop);

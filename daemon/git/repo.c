@@ -293,6 +293,11 @@ int repo_ignored(struct repo *r, const char *relpath, bool is_dir)
 
 	if (r == NULL)
 		return 0;
+	/* a tracked file is never ignored: asked first, from the index in
+	 * memory, it spares libgit2's check, which stats every rules file on
+	 * the way to the path (four to six calls a file) */
+	if (!is_dir && tracked(r, relpath, false))
+		return 0;
 	if (is_dir) {
 		char *p = xasprintf("%s/", relpath);
 

@@ -210,6 +210,10 @@ static const char *const migrations[] = {
 	"  path   TEXT NOT NULL,"
 	"  PRIMARY KEY (run_id, path)"
 	") STRICT, WITHOUT ROWID;",
+	/* 6 -> 7: results taken from a remote cache: which server, and how
+	 * many of the gate's files it answered. */
+	"ALTER TABLE gate_runs ADD COLUMN remote TEXT;"
+	"ALTER TABLE gate_runs ADD COLUMN remote_hits INTEGER;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -22,7 +22,7 @@
 
 struct ledger;
 
-#define LEDGER_SCHEMA	6	/* the schema version (user_version) this build writes */
+#define LEDGER_SCHEMA	7	/* the schema version (user_version) this build writes */
 
 enum ledger_mode {
 	LEDGER_READ,		/* CLI queries: read-only, query_only */
@@ -117,6 +117,9 @@ struct ledger_gate_run {
 						 * set, or NULL; shown when set */
 	bool			 whole_gate;	/* a task runner's: its pass is a pass
 						 * for every file of the gate */
+	const char		*remote;	/* the remote cache that answered for
+						 * remote_hits files, or NULL */
+	int			 remote_hits;
 };
 
 /* Records one finished gate run in one transaction: the gate run, its

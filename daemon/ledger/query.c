@@ -238,6 +238,10 @@ static int gates_json(struct ledger *l, const char *run_id, cJSON *run, unsigned
 		}
 		if (sqlite3_column_type(s, 15) != SQLITE_NULL)
 			cJSON_AddStringToObject(g, "input_digest", col_text(s, 15));
+		if (sqlite3_column_type(s, 16) != SQLITE_NULL) {
+			cJSON_AddStringToObject(g, "remote", col_text(s, 16));
+			cJSON_AddNumberToObject(g, "remote_hits", sqlite3_column_int(s, 17));
+		}
 		if ((rc = files_json(l, grid, g, err)))
 			break;
 		if (fs) {

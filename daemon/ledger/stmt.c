@@ -35,12 +35,13 @@
 	"SELECT nullif(path, ''), line, col, end_line, end_col, code, severity, message, url," \
 	" fixable FROM findings WHERE gate_run_id = ?1" where " ORDER BY path, " seq
 
-/* The gates of a run; a READ connection to a schema-1 ledger (an older
- * daemon still runs) reads NULL for the columns schema 2 added. */
-#define GATES_SQL(input_digest) \
+/* The gates of a run; a READ connection to an older ledger (an older
+ * daemon still runs) reads NULL for the columns later schemas added. */
+#define GATES_SQL(input_digest, remote) \
 	"SELECT id, gate, fingerprint, status, cached, cached_from, exit_code, started_at," \
 	" duration_ms, message, output, tests_total, tests_passed, tests_failed," \
-	" tests_skipped, " input_digest " FROM gate_runs WHERE run_id = ?1 ORDER BY id"
+	" tests_skipped, " input_digest ", " remote \
+	" FROM gate_runs WHERE run_id = ?1 ORDER BY id"
 
 /* Every statement the ledger runs; `name` is what ledger_explain takes. */
 static const struct {
@@ -75,8 +76,9 @@ static const struct {
 	[ST_GATE_INSERT] = { NULL,
 	    "INSERT INTO gate_runs (run_id, gate, fingerprint, status, cached, cached_from,"
 	    " exit_code, started_at, duration_ms, message, output, tests_total,"
-	    " tests_passed, tests_failed, tests_skipped, input_digest)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)" },
+	    " tests_passed, tests_failed, tests_skipped, input_digest, remote, remote_hits)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+	    " ?17, ?18)" },
 	[ST_FILE_INSERT] = { NULL,
 	    "INSERT OR IGNORE INTO gate_files (gate_run_id, path, blob, reason, cache_key)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
@@ -131,7 +133,7 @@ static const struct {
 	    " GROUP BY g.run_id ORDER BY g.run_id DESC LIMIT ?4" },
 	[ST_SHOW] = { "show",
 	    "SELECT " RUN_COLS " FROM runs WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2" },
-	[ST_GATES] = { "gates", GATES_SQL("input_digest") },
+	[ST_GATES] = { "gates", GATES_SQL("input_digest", "remote, remote_hits") },
 	[ST_FILES] = { "files",
 	    "SELECT path, reason FROM gate_files WHERE gate_run_id = ?1 ORDER BY path" },
 	[ST_FINDINGS] = { "findings", FINDINGS_SQL("", "seq") },
@@ -222,7 +224,9 @@ sqlite3_stmt *ledger__stmt(struct ledger *l, enum stmt_id id, struct wd_err *err
 	if (l->st[id])
 		return l->st[id];
 	if (id == ST_GATES && l->schema < 2)
-		sql = GATES_SQL("NULL");
+		sql = GATES_SQL("NULL", "NULL, NULL");
+	else if (id == ST_GATES && l->schema < 7)
+		sql = GATES_SQL("input_digest", "NULL, NULL");
 	if (id == ST_FINDINGS && l->schema < 4)
 		sql = FINDINGS_SQL("", "id");
 	if (id == ST_CACHE_FINDINGS && l->schema < 4)

@@ -220,6 +220,11 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 	bind_opt_int(s, 14, g->tests_failed);
 	bind_opt_int(s, 15, g->tests_skipped);
 	bind_text(s, 16, g->input_digest);
+	bind_text(s, 17, g->remote);
+	if (g->remote)
+		sqlite3_bind_int(s, 18, g->remote_hits);
+	else
+		sqlite3_bind_null(s, 18);
 	if ((rc = ledger__step(l, s, what, err)))
 		return rc;
 	grid = sqlite3_last_insert_rowid(l->db);
@@ -401,6 +406,7 @@ static struct qentry *qentry_new(const struct qop *op)
 		e->gate.gate = qdup(e, g->gate);
 		e->gate.fingerprint = qdup(e, g->fingerprint);
 		e->gate.cached_from = qdup(e, g->cached_from);
+		e->gate.remote = qdup(e, g->remote);
 		e->gate.message = qdup(e, g->message);
 		e->gate.output = qdup(e, g->output);
 		e->gate.input_digest = qdup(e, g->input_digest);

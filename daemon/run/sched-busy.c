@@ -37,6 +37,7 @@ void busy_supersede(struct task *old)
 {
 	old->superseded = true;
 	hash_cancel(old);
+	remote_lookup_abort(old);
 	for (size_t i = 0; i < old->nchunks; i++)
 		if (old->chunks[i].sp && !old->chunks[i].done)
 			spawn_kill(old->chunks[i].sp);

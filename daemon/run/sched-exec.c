@@ -27,6 +27,7 @@
 
 #include "daemon/git/repo.h"
 #include "daemon/ledger/ledger.h"
+#include "lib/blobid.h"
 #include "lib/buf.h"
 #include "lib/fstamp.h"
 #include "lib/hmap.h"
@@ -219,6 +220,7 @@ static void fingerprint_base(struct sched *s, struct task *t, const struct hash_
 	struct buf *b = &t->fp_base;
 	struct strvec argv = STRVEC_INIT;
 	const char *files[1] = { "x" };
+	size_t conf_at;
 
 	buf_addstr(b, t->gate->definition);
 	buf_addch(b, '\0');
@@ -231,14 +233,111 @@ static void fingerprint_base(struct sched *s, struct task *t, const struct hash_
 			    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 		free(prog);
 	}
-	strvec_clear(&argv);
 	/* the version goes here, between the tool and its config */
 	buf_addch(b, '\1');
+	conf_at = b->len;
 	for (size_t i = 0; i < j->nconf; i++) {
 		buf_addch(b, '\0');
 		buf_addstr(b, t->gate->config_files.v[i]);
 		buf_addstr(b, j->oids[i]);
 	}
+	if (s->o.remote) {
+		/* The same, for keys other machines compute: the tool as the
+		 * config names it (not where it is installed here), its version
+		 * or else its content, added by fingerprint_finish. */
+		struct buf *r = &t->rfp_base;
+
+		buf_addstr(r, "watchd-rfp 1");
+		buf_addch(r, '\0');
+		buf_addstr(r, t->gate->definition);
+		buf_addch(r, '\0');
+		if (argv.n)
+			buf_addf(r, "tool %s", argv.v[0]);
+		buf_addch(r, '\1');
+		buf_add(r, b->buf + conf_at, b->len - conf_at);
+	}
+	strvec_clear(&argv);
+}
+
+/* "SIZE MTIME BLOBID" of a program, memoised while its stat holds: what
+ * identifies a tool that has no version probe to another machine. NULL
+ * when it cannot be read. Borrowed from s->prog_ids. */
+static const char *prog_content(struct sched *s, const char *prog)
+{
+	struct stat st;
+	char oid[OID_HEX + 1], *id, *prev;
+	size_t stamp_len;
+
+	if (stat(prog, &st) < 0)
+		return NULL;
+	id = xasprintf("%lld %lld.%09ld ", (long long)st.st_size,
+	    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	stamp_len = strlen(id);
+	prev = hmap_gets(&s->prog_ids, prog);
+	if (prev && strncmp(prev, id, stamp_len) == 0) {
+		free(id);
+		return prev + stamp_len;
+	}
+	/* once per tool and upgrade, on the loop thread: a program is
+	 * small next to what the run itself reads */
+	if (blobid_file(prog, 0, NULL, oid) != 0) {
+		free(id);
+		return NULL;
+	}
+	free(prev);
+	prev = xasprintf("%s%s", id, oid);
+	free(id);
+	hmap_puts(&s->prog_ids, prog, prev);
+	return prev + stamp_len;
+}
+
+/* The remote fingerprint: rfp_base with the tool's version, or its
+ * content when it has no version probe; none (rfingerprint "") when the
+ * tool is not there to be identified. */
+static void remote_fingerprint(struct sched *s, struct task *t)
+{
+	struct buf b = BUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	const char *mark = memchr(t->rfp_base.buf, '\1', t->rfp_base.len);
+	size_t head = (size_t)(mark - t->rfp_base.buf);
+	bool known = false;
+
+	t->rfingerprint[0] = '\0';
+	buf_add(&b, t->rfp_base.buf, head);
+	if (t->gate->ops->version_argv && t->gate->ops->version_argv(t->gate, &argv) == 0 &&
+	    argv.n) {
+		char *prog = tool_path(s, argv.v[0]);
+		struct tool_ver *tv = prog ? hmap_gets(&s->tools, prog) : NULL;
+
+		/* a failed probe says nothing about which tool this is */
+		if (tv && tv->known && strncmp(tv->version, "unknown", 7) != 0) {
+			buf_addf(&b, "\nversion %s", tv->version);
+			known = true;
+		}
+		free(prog);
+	} else {
+		struct strvec run_argv = STRVEC_INIT;
+		const char *files[1] = { "x" };
+
+		if (t->gate->ops->argv(t->gate, s->o.root, files, 1, "r", &run_argv) == 0 &&
+		    run_argv.n) {
+			char *prog = tool_path(s, run_argv.v[0]);
+			const char *id = prog ? prog_content(s, prog) : NULL;
+
+			if (id) {
+				buf_addf(&b, "\ncontent %s", id);
+				known = true;
+			}
+			free(prog);
+		}
+		strvec_clear(&run_argv);
+	}
+	strvec_clear(&argv);
+	buf_add(&b, mark + 1, t->rfp_base.len - head - 1);
+	if (known)
+		repo_hash_buf(b.buf, b.len, t->rfingerprint);
+	buf_release(&b);
+	buf_release(&t->rfp_base);
 }
 
 static void fingerprint_finish(struct sched *s, struct task *t)
@@ -264,6 +363,8 @@ static void fingerprint_finish(struct sched *s, struct task *t)
 	repo_hash_buf(b.buf, b.len, t->fingerprint);
 	buf_release(&b);
 	buf_release(&t->fp_base);
+	if (t->rfp_base.len)
+		remote_fingerprint(s, t);
 }
 
 bool exec_fingerprint_ready(struct sched *s, struct task *t)
@@ -361,6 +462,7 @@ void exec_start_task(struct sched *s, struct task *t)
 {
 	size_t nf = t->files.n;
 
+
 	t->state = TASK_RUNNING;
 	t->started_ms = now_ms();
 	t->started_tick = uv_now(s->o.loop);
@@ -390,6 +492,16 @@ void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j)
 	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE, snapshot;
 	bool cancelled = atomic_load(&j->cancel) || t->superseded;
 
+	/* The remote cache's keys need the tool's version: a fresh clone
+	 * knows none yet, and the tool would run beside the probe for every
+	 * file the team already judged. The task, its content ids taken
+	 * while the probe ran, waits for its answer (sched_pump resumes it);
+	 * the local cache alone never needs to. */
+	if (!cancelled && !s->shutting_down && remote_reads(s->o.remote) &&
+	    !exec_version_ready(s, t->gate)) {
+		t->parked = j;
+		return;
+	}
 	if (!cancelled && s->o.content == NULL)
 		memo_store(s, j);
 	fingerprint_base(s, t, j);
@@ -451,6 +563,15 @@ void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j)
 	if (snapshot)
 		ledger_read_end(s->o.ledger);
 	hash_job_free(j);
+	log_debug("run %s gate %s: %zu of %zu file(s) from the ledger", t->run->id,
+	    t->gate->name, nf - nuntried, nf);
+	if (nuntried > 0 && !cancelled && use_cache && remote_lookup_start(s, t, nuntried))
+		return;
+	exec_task_untried(s, t, nuntried);
+}
+
+void exec_task_untried(struct sched *s, struct task *t, size_t nuntried)
+{
 	if (nuntried > 0 && s->o.content) {
 		/* only now, for the misses, is any content written out */
 		struct wd_err err = { 0 };
@@ -665,7 +786,8 @@ void exec_start_ready(struct sched *s)
 /* Why file i ran (or why its result came from the cache): shown by
  * `watchd show`. Borrowed from the task, or composed into *owned (the
  * caller frees it): a 20,000-file batch copies no "changed" per file. */
-static const char *file_reason(const struct task *t, size_t i, char **owned)
+static const char *file_reason(const struct sched *s, const struct task *t, size_t i,
+    char **owned)
 {
 	const char *why = hmap_gets(&t->reasons, t->files.v[i]);
 
@@ -674,6 +796,10 @@ static const char *file_reason(const struct task *t, size_t i, char **owned)
 		why = SELECT_CHANGED;
 	if (!t->cached[i])
 		return why;
+	if (t->remote_hit && t->remote_hit[i])
+		return *owned = xasprintf("%s; " SELECT_CACHED " of %s (run %s judged the same %s)",
+		    why, remote_url(s->o.remote), t->judged_by[i],
+		    t->gate->tests ? "content and the same inputs" : "content");
 	return *owned = xasprintf("%s; " SELECT_CACHED " (run %s judged the same %s)", why,
 	    t->judged_by[i][0] ? t->judged_by[i] : "?", t->gate->tests ? "content and the same inputs" : "content");
 }
@@ -698,7 +824,7 @@ void exec_record_task(struct sched *s, struct task *t)
 		/* without a verdict of its own the file shows the gate's */
 		lf[i].has_status = t->verdict[i] >= 0;
 		lf[i].status = t->verdict[i] >= 0 ? (enum gate_status)t->verdict[i] : t->agg.status;
-		lf[i].reason = file_reason(t, i, &reasons[i]);
+		lf[i].reason = file_reason(s, t, i, &reasons[i]);
 		if (!t->cached[i]) {
 			all_cached = false;
 			continue;
@@ -716,6 +842,12 @@ void exec_record_task(struct sched *s, struct task *t)
 	gr.status = t->agg.status;
 	gr.cached = all_cached;
 	gr.cached_from = all_cached && cached_from && cached_from[0] ? cached_from : NULL;
+	if (t->remote_hits > 0) {
+		gr.remote = remote_url(s->o.remote);
+		gr.remote_hits = (int)t->remote_hits;
+		if (all_cached && t->remote_hits == t->files.n)
+			gr.cached_from = "remote";
+	}
 	gr.exit_code = t->exit_code;
 	gr.started_ms = t->started_ms;
 	gr.duration_ms = (int64_t)(uv_now(s->o.loop) - t->started_tick);
@@ -732,6 +864,8 @@ void exec_record_task(struct sched *s, struct task *t)
 	gr.whole_gate = t->gate->batching == GATE_BATCH_NONE;
 	if (ledger_gate_record(s->o.ledger, &gr, &err) != 0)
 		log_warnx("%s", err.msg);
+	else if (remote_writes(s->o.remote))
+		remote_upload(s, t);
 	for (size_t i = 0; i < t->files.n; i++)
 		free(reasons[i]);
 	free(reasons);
@@ -768,5 +902,9 @@ void exec_release(struct sched *s)
 	while ((sl = hmap_next(&s->blob_memo, &it)) != NULL)
 		free(sl->val);
 	hmap_release(&s->blob_memo);
+	it = 0;
+	while ((sl = hmap_next(&s->prog_ids, &it)) != NULL)
+		free(sl->val);
+	hmap_release(&s->prog_ids);
 	which_forget(s);
 }

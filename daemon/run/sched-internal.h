@@ -25,6 +25,7 @@ enum task_state { TASK_WAITING, TASK_RUNNING, TASK_DONE };
 /* One submitted batch. Owned by sched->runs until finished. */
 struct run {
 	char		 id[ULID_LEN + 1];
+	char		 head[OID_HEX + 1];	/* HEAD's commit, "" outside git */
 	int64_t		 started_ms;
 	uint64_t	 seq;
 	int		 open_tasks;	/* tasks not yet recorded */
@@ -88,6 +89,15 @@ struct task {
 	bool		 superseded;	/* killed by a newer task (busy=restart) */
 	bool		 skipped;	/* named by WATCHD_SKIP: recorded, not run */
 	struct hash_job	*hashing;	/* while its content ids are being taken */
+	struct hash_job	*parked;	/* taken, waiting for the tool's version */
+	/* The remote cache: the fingerprint its keys use (no machine's paths
+	 * in it), what answered (per file, NULL while nothing did), and the
+	 * lookup in flight. */
+	char		 rfingerprint[OID_HEX + 1];
+	struct buf	 rfp_base;
+	signed char	*remote_hit;
+	size_t		 remote_hits;
+	struct remote_lookup *rlookup;
 	struct task	*next;
 };
 
@@ -137,6 +147,9 @@ struct sched {
 	uint64_t	 which_tick;
 	struct repo	*repo;		/* for HEAD, opened once; NULL outside git */
 	bool		 repo_tried;
+	/* resolved program -> "SIZE MTIME BLOBID" (malloc'ed): the content of
+	 * a tool with no version probe, for remote fingerprints */
+	struct hmap	 prog_ids;
 };
 
 static inline int64_t now_ms(void)
@@ -201,7 +214,9 @@ void hash_job_free(struct hash_job *j);
 void exec_start_task(struct sched *s, struct task *t);
 /* With t's content ids in j: the fingerprint, answers from the cache, and
  * chunks queued for the rest; may finish t at once (all cached, or the job
- * cancelled). Takes j. Does not pump. */
+ * cancelled). Takes j. Does not pump. With a remote cache to read and the
+ * tool's version still being probed, j is parked in t->parked instead,
+ * and sched_pump calls this again once the version is known. */
 void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j);
 /* The input set's memo: when the stat of rel says the memo still holds
  * its id (or the file is gone: no id), fills oid and returns true; *stamp
@@ -222,5 +237,20 @@ void exec_start_ready(struct sched *s);
 void exec_record_task(struct sched *s, struct task *t);
 /* Frees the tool, content-id and program-path memos. */
 void exec_release(struct sched *s);
+/* With t's local cache answered: the content of its untried files (staged
+ * content) is prepared, they are cut into chunks and queued, or t finishes
+ * when none is left. Does not pump. */
+void exec_task_untried(struct sched *s, struct task *t, size_t nuntried);
+
+/* sched-remote.c: the team's cache, between the ledger and the tool. */
+/* Asks the remote cache about t's nuntried untried files when it can
+ * (reading on, a fingerprint, a cache key); true when it did: t goes on
+ * from the answer (exec_task_untried, then a pump). */
+bool remote_lookup_start(struct sched *s, struct task *t, size_t nuntried);
+/* Ends t's lookup early (stop, supersession); its answer still comes. */
+void remote_lookup_abort(struct task *t);
+/* Uploads the results t judged itself (not those from any cache), after
+ * they were recorded. */
+void remote_upload(struct sched *s, struct task *t);
 
 #endif

@@ -117,6 +117,7 @@ int plan_tasks(struct sched *s, const struct strvec *changed, const struct strve
 		t->agg = (struct gate_result)GATE_RESULT_INIT;
 		buf_init(&t->output);
 		buf_init(&t->fp_base);
+		buf_init(&t->rfp_base);
 		*tail = t;
 		tail = &t->next;
 		ntasks++;

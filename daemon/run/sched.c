@@ -104,6 +104,12 @@ static void finish_awaiting(struct sched *s)
 		next = t->next;
 		if (t->await_version && exec_fingerprint_ready(s, t))
 			sched_finish_task(s, t);
+		else if (t->parked && exec_version_ready(s, t->gate)) {
+			struct hash_job *j = t->parked;
+
+			t->parked = NULL;
+			exec_task_hashed(s, t, j);
+		}
 	}
 }
 
@@ -147,6 +153,9 @@ static void task_free(struct task *t)
 	gate_result_release(&t->agg);
 	buf_release(&t->output);
 	buf_release(&t->fp_base);
+	buf_release(&t->rfp_base);
+	hash_job_free(t->parked);
+	free(t->remote_hit);
 	free(t->judged_by);
 	free(t);
 }
@@ -239,8 +248,10 @@ int sched_submit(struct sched *s, const struct strvec *changed, const struct str
 		s->repo_tried = true;
 	}
 	repo = s->repo;
-	if (repo && repo_head(repo, head_oid) == 0)
+	if (repo && repo_head(repo, head_oid) == 0) {
 		lr.git_head = head_oid;
+		memcpy(r->head, head_oid, sizeof(r->head));
+	}
 	{
 		char chash[OID_HEX + 1];
 
@@ -327,6 +338,11 @@ void sched_set_config(struct sched *s, const struct config *cfg)
 
 	s->o.cfg = cfg;
 	s->max_procs = cfg->jobs > 0 ? cfg->jobs : (cpus > 0 ? (int)cpus : 2);
+}
+
+void sched_set_remote(struct sched *s, struct remote *r)
+{
+	s->o.remote = r;
 }
 
 bool sched_idle(const struct sched *s)
@@ -420,6 +436,12 @@ void sched_shutdown(struct sched *s)
 		next = t->next;
 		if (t->await_version)
 			sched_finish_task(s, t);
+		else if (t->parked) {
+			struct hash_job *j = t->parked;
+
+			t->parked = NULL;
+			exec_task_hashed(s, t, j);	/* superseded: ends unjudged */
+		}
 	}
 }
 

@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "daemon/git/repo.h"
+#include "daemon/remote/client.h"
 #include "lib/err.h"
 #include "lib/strvec.h"
 #include "lib/ulid.h"
@@ -73,6 +74,10 @@ struct sched_opts {
 	void			*list_arg;
 	/* NULL: files are read under root as they are. */
 	const struct sched_content *content;
+	/* The team's result cache, asked after the ledger and before the
+	 * tool, and given every result judged here when it takes writes.
+	 * Borrowed; NULL: none. */
+	struct remote		*remote;
 	/* Gate names, borrowed; NULL: none. Gates in skip are recorded as
 	 * skipped without running (WATCHD_SKIP); when only is set, gates not
 	 * in it are left out of runs altogether (--gate). */
@@ -120,6 +125,9 @@ void sched_force_gates(struct sched *s, const struct strvec *names);
 void sched_set_config(struct sched *s, const struct config *cfg);
 /* True when no run is queued or running. */
 bool sched_idle(const struct sched *s);
+/* The remote cache from now on (NULL: none); lookups in flight finish
+ * with the one they started with, which the caller keeps until idle. */
+void sched_set_remote(struct sched *s, struct remote *r);
 /* Lowest seq among unfinished runs; UINT64_MAX when idle. */
 uint64_t sched_min_seq(const struct sched *s);
 void sched_stats(const struct sched *s, int *pending_files, int *running_gates);

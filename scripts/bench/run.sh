@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: watchd against inotifywait -r and Watchman, side by side; the
-# ledger; the pre-commit hook against pre-commit (bench_hook.py).
+# ledger; the pre-commit hook against pre-commit (bench_hook.py); warm CI
+# (ci_bench.py); the remote result cache (bench_remote.py).
 #   BENCH_FILES=2000 BENCH_DIRS=200 scripts/bench/run.sh    (quick, scaled down)
 # Other knobs (defaults in brackets): BENCH_SMALL_FILES/BENCH_SMALL_DIRS
 # [files/10, dirs/10, at most 10000/1000], BENCH_LAT_N [200], BENCH_BURST
@@ -50,3 +51,8 @@ scripts/bench/ledger.sh
 "$PYTHON" scripts/bench/bench_hook.py --watchd ./watchd --out build/bench/hook.json
 # warm `watchd ci` (every result in a restored ledger) against pre-commit
 "$PYTHON" scripts/bench/ci_bench.py --watchd ./watchd --out build/bench/ci.json
+# the remote result cache: `watchd run` and `check --staged` in a fresh clone
+# of 1,000 files with a warm cache (a private nginx) against no remote;
+# BENCH_REMOTE_FILES, BENCH_REMOTE_ROUNDS,
+# BENCH_REMOTE_CASES=run,run-known,hook,hook-known
+"$PYTHON" scripts/bench/bench_remote.py --watchd ./watchd --out build/bench/remote.json

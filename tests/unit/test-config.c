@@ -67,6 +67,14 @@ TEST_IMPL(config_errors)
 	expect_error("{\"version\": 1,\n \"gates\": [}", 2, 12, "", "invalid JSON");
 	expect_error("{\"version\": 1, \"gates\": [{\"name\": \"a\", \"type\": \"command\", "
 	    "\"include\": [\"*\"]}]}", 1, 26, "gates[0]", "needs \"command\"");
+	expect_error("{\"version\": 1,\n \"remote_cache\": {\"url\": \"ftp://x\"}, \"gates\": []}",
+	    2, 19, "remote_cache.url", "http:// or https://");
+	expect_error("{\"version\": 1, \"remote_cache\": {\"read\": true}, \"gates\": []}", 1, 16,
+	    "remote_cache", "missing \"url\"");
+	expect_error("{\"version\": 1, \"remote_cache\": {\"url\": \"http://h\", \"write\": 1},"
+	    " \"gates\": []}", 1, 52, "remote_cache.write", "expected true or false");
+	expect_error("{\"version\": 1, \"remote_cache\": {\"url\": \"http://h\", \"tls\": 1},"
+	    " \"gates\": []}", 1, 52, "remote_cache.tls", "unknown key");
 	return 0;
 }
 

@@ -192,7 +192,7 @@ TEST_IMPL(ledger_open_create)
 	l = open_w(&t);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 6);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);
 	/* the migrations' rebuilt tables left no free pages behind */
 	ASSERT_EQ(raw_int(t.db, "PRAGMA freelist_count"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
@@ -204,7 +204,7 @@ TEST_IMPL(ledger_open_create)
 	/* reopening migrates nothing and keeps the header */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 6);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);
 
 	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
 	{
@@ -231,14 +231,14 @@ TEST_IMPL(ledger_header_refused)
 
 	tmp_init(&t);
 	ledger_close(open_w(&t));
-	raw_exec(t.db, "PRAGMA user_version = 7");
+	raw_exec(t.db, "PRAGMA user_version = 8");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER_NEWER);
 	ASSERT_NULL(l);
 	ASSERT_CONTAINS(err.msg, t.db);
-	ASSERT_CONTAINS(err.msg, "version 7");
-	ASSERT_CONTAINS(err.msg, "watchd's 6");
+	ASSERT_CONTAINS(err.msg, "version 8");
+	ASSERT_CONTAINS(err.msg, "watchd's 7");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER_NEWER);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);	/* untouched */
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 8);	/* untouched */
 	tmp_release(&t);
 
 	/* somebody else's SQLite file */
@@ -1414,7 +1414,7 @@ TEST_IMPL(ledger_migrate_v1)
 
 	/* WRITE upgrades in place, keeping every row */
 	l = open_w(&t);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 6);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_runs')"
 	    " WHERE name = 'input_digest' AND type = 'TEXT'"), 1);
@@ -1457,7 +1457,7 @@ TEST_IMPL(ledger_migrate_v1)
 	/* a second open has nothing left to do */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 6);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check <> 'ok'"), 0);
 	tmp_release(&t);
