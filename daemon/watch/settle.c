@@ -45,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,6 +66,10 @@
  * many there must be (a small burst stays one batch, one run). */
 #define CHURN_MS 50
 #define CHURN_MIN_FILES 256
+/* ... and at most this many first looks per pass, so that one turn of the
+ * loop stays short (about 20 ms here) and the thread pool hashes one
+ * batch while the loop looks at the next. */
+#define CHURN_MAX_FILES 1024
 #define INDEX_LOCK_STALE_S 30.0	/* an index.lock older than this is left over */
 #define SEQUENCER_IDLE_S 5.0	/* a rebase that stopped for the user */
 
@@ -375,16 +380,16 @@ static void flush_ready(struct settle *st, bool only_removed, bool dropped,
 }
 
 /* The first look at every entry not probing yet whose last event is not
- * later than quiet_before: gone ones are marked removed, ones a writer
- * holds wait (*next_writer: when the first may be let through), the rest
- * start probing. */
-static void first_looks(struct settle *st, uint64_t now, uint64_t quiet_before, bool *probing,
-    bool *dropped, uint64_t *next_writer)
+ * later than quiet_before, at most max of them: gone ones are marked
+ * removed, ones a writer holds wait (*next_writer: when the first may be
+ * let through), the rest start probing. Returns how many were looked at. */
+static size_t first_looks(struct settle *st, uint64_t now, uint64_t quiet_before, size_t max,
+    bool *probing, bool *dropped, uint64_t *next_writer)
 {
-	size_t it = 0;
+	size_t it = 0, looked = 0;
 	struct hmap_slot *s;
 
-	while ((s = hmap_next(&st->pend, &it)) != NULL) {
+	while (looked < max && (s = hmap_next(&st->pend, &it)) != NULL) {
 		struct pend *p = s->val;
 		uint64_t stamp;
 		int rc;
@@ -392,6 +397,7 @@ static void first_looks(struct settle *st, uint64_t now, uint64_t quiet_before, 
 		if (p->probing || p->last_event > quiet_before)
 			continue;
 		rc = look(st, s->key, p, &stamp);
+		looked++;
 		if (rc == -ENOENT || rc == -ENOTDIR) {
 			p->removed = true;
 			continue;
@@ -416,6 +422,7 @@ static void first_looks(struct settle *st, uint64_t now, uint64_t quiet_before, 
 		p->probing = true;
 		*probing = true;
 	}
+	return looked;
 }
 
 static void on_debounce(uv_timer_t *t)
@@ -432,7 +439,7 @@ static void on_debounce(uv_timer_t *t)
 	}
 	t0 = log_stage_start();
 	n = st->pend.n;
-	first_looks(st, now, UINT64_MAX, &probing, &dropped, &next_writer);
+	first_looks(st, now, UINT64_MAX, SIZE_MAX, &probing, &dropped, &next_writer);
 	log_stage("settle_look1", n, t0);
 	flush_ready(st, true, dropped, UINT64_MAX);
 	st->batch_start = 0;
@@ -455,7 +462,7 @@ static void on_churn(uv_timer_t *t)
 {
 	struct settle *st = t->data;
 	uint64_t now = uv_now(st->o.loop), next_writer = UINT64_MAX, quiet_before, t0;
-	size_t it = 0, quiet = 0;
+	size_t it = 0, quiet = 0, n;
 	struct hmap_slot *s;
 	bool probing = false, dropped = false;
 
@@ -472,8 +479,8 @@ static void on_churn(uv_timer_t *t)
 	    settle_git_in_progress(st->o.gitdir, wall_now()))
 		return;
 	t0 = log_stage_start();
-	first_looks(st, now, quiet_before, &probing, &dropped, &next_writer);
-	log_stage("settle_look1", quiet, t0);
+	n = first_looks(st, now, quiet_before, CHURN_MAX_FILES, &probing, &dropped, &next_writer);
+	log_stage("settle_look1", n, t0);
 	flush_ready(st, true, dropped, quiet_before);
 	if (probing && !uv_is_active((uv_handle_t *)&st->stable))
 		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);

@@ -260,6 +260,48 @@ TEST_IMPL(settle_churn_takes_quiet_files_out)
 	return 0;
 }
 
+/* A churn pass looks at no more than 1,024 files (one loop turn stays
+ * short); the rest follow in the next passes, each file once. */
+TEST_IMPL(settle_churn_passes_are_bounded)
+{
+	uv_loop_t loop;
+	uv_timer_t t;
+	struct seen s;
+	char *root = mktree();
+	struct settle *st;
+	char name[32];
+	uint64_t end;
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 100, 20000);
+	write_file(root, "busy.txt", "x");
+	for (int i = 0; i < 1500; i++) {
+		snprintf(name, sizeof(name), "q%04d.txt", i);
+		write_file(root, name, name);
+		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
+	}
+	uv_timer_init(&loop, &t);
+	t.data = st;
+	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 2000);
+	uv_timer_start(&t, churn, 20, 20);	/* never 100 ms of quiet */
+	run_until(&loop, &s, 1, 5000);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT(s.changed.n > 0 && s.changed.n <= 1024);
+	end = uv_now(&loop) + 5000;
+	while (s.changed.n < 1500 && uv_now(&loop) < end) {
+		uv_run(&loop, UV_RUN_ONCE);
+		uv_update_time(&loop);
+	}
+	uv_close((uv_handle_t *)&t, NULL);
+	ASSERT_EQ(s.changed.n, 1500);
+	strvec_sort(&s.changed);
+	for (size_t i = 1; i < s.changed.n; i++)
+		ASSERT(strcmp(s.changed.v[i - 1], s.changed.v[i]) != 0);
+	ASSERT_EQ(settle_pending(st), 1);		/* busy.txt still changing */
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
 /* Below the churn threshold a burst under churn stays one batch. */
 TEST_IMPL(settle_small_burst_under_churn_is_one_batch)
 {
