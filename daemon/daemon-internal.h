@@ -68,6 +68,9 @@ struct daemon {
 	uv_fs_event_t	 sock_parent_ev;	/* a socket whose name went away is made again */
 	struct remote	*remote;	/* daemon-remote.c; NULL: none */
 	char		*remote_sig;	/* the settings it was made from */
+	bool		 stall_on;	/* daemon-stall.c, WATCHD_BENCH_STAGES=1 only: */
+	uv_prepare_t	 stall;		/* each loop turn's busy time */
+	uint64_t	 stall_ns, stall_idle_ns;	/* at the last turn */
 };
 
 struct retired {
@@ -99,6 +102,11 @@ void path_on_run_done(struct sched *s, const char *run_id, const char *status, v
 /* Retention from the config's "ledger" section (at start, then hourly). */
 void path_ledger_prune(struct daemon *d);
 void path_on_ledger_gc(uv_timer_t *t);
+
+/* daemon-stall.c: with WATCHD_BENCH_STAGES=1, logs each loop turn that
+ * spent 1 ms or more outside the kernel's poll; else does nothing. */
+void stall_watch_start(struct daemon *d);
+void stall_watch_stop(struct daemon *d);
 /* Forgets results for files and gates the config no longer has. */
 void path_prune_state(struct daemon *d);
 /* Releases configs replaced by a reload once no task uses them. */

@@ -59,6 +59,7 @@ void daemon_begin_stop(struct daemon *d)
 	uv_close((uv_handle_t *)&d->ledger_quiet, NULL);
 	uv_close((uv_handle_t *)&d->sock_dir_ev, NULL);
 	uv_close((uv_handle_t *)&d->sock_parent_ev, NULL);
+	stall_watch_stop(d);
 }
 
 /* A tmp cleaner may remove the runtime directory, socket and all: the
@@ -401,6 +402,10 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			settle_stop(d.settle);
 			goto out_loop;
 		}
+		/* checkpoints off the loop: the daemon is the writer under load */
+		if (!envlist_has("WATCHD_BENCH_WITHOUT", "checkpoint-thread") &&
+		    ledger_checkpoint_thread(d.ledger) != 0)
+			log_warnx("ledger: no checkpoint thread; checkpoints run on the loop");
 		mkdir(d.tmp_dir, 0700);
 		so.ledger = d.ledger;
 		d.sched = sched_new(&so, path_on_run_done, &d);
@@ -418,6 +423,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	d.sigterm.data = d.sigint.data = &d;
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	stall_watch_start(&d);
 	uv_timer_init(d.loop, &d.ledger_retry);
 	uv_timer_init(d.loop, &d.ledger_gc);
 	uv_timer_init(d.loop, &d.ledger_quiet);

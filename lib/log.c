@@ -11,6 +11,7 @@
 #include "log.h"
 
 int log_verbosity = LOG_LVL_WARN;	/* the CLI is quiet; the daemon raises it */
+int log_stages;
 static FILE *log_fp;
 
 int log_init(const char *path, int verbosity)
@@ -18,6 +19,8 @@ int log_init(const char *path, int verbosity)
 	log_verbosity = verbosity;
 	if (getenv("WATCHD_TRACE") && *getenv("WATCHD_TRACE") == '1')
 		log_verbosity = LOG_LVL_TRACE;
+	log_stages = getenv("WATCHD_BENCH_STAGES") && *getenv("WATCHD_BENCH_STAGES") == '1' &&
+	    verbosity >= LOG_LVL_INFO;
 	if (path == NULL)
 		return 0;
 	FILE *fp = fopen(path, "ae");
@@ -29,6 +32,14 @@ int log_init(const char *path, int verbosity)
 		fclose(log_fp);
 	log_fp = fp;
 	return 0;
+}
+
+uint64_t log_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 void log_close(void)

@@ -5,6 +5,9 @@
 #ifndef WD_LOG_H
 #define WD_LOG_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 enum log_level { LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG, LOG_LVL_TRACE };
 
 /* A verbosity below every level: nothing is written (one-shot commands,
@@ -31,5 +34,18 @@ _Noreturn void fatal_emit(const char *func, int with_errno, const char *fmt, ...
 #define fatal(...)	fatal_emit(__func__, 1, __VA_ARGS__)
 #define fatalx(...)	fatal_emit(__func__, 0, __VA_ARGS__)
 #define BUG(...)	fatal_emit(__func__, 0, "BUG: " __VA_ARGS__)
+
+/* WATCHD_BENCH_STAGES=1 (read by log_init): one line per stage a batch goes
+ * through, "stage NAME N files US us", which the watcher benchmark adds up
+ * into its stage breakdown. Off, a stage costs one flag test. */
+extern int log_stages;
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t log_mono_us(void);
+/* Takes a stage's start time: 0 when stages are off. */
+#define log_stage_start() (log_stages ? log_mono_us() : 0)
+/* Logs the stage that started at t0 (log_stage_start) over n files. */
+#define log_stage(name, n, t0) do { if (log_stages) \
+	log_emit(LOG_LVL_INFO, __func__, 0, "stage %s %zu files %llu us", (name), \
+	    (size_t)(n), (unsigned long long)(log_mono_us() - (t0))); } while (0)
 
 #endif

@@ -9,7 +9,13 @@
  * each commit left in the WAL, and the daemon calls ledger_idle once
  * nothing has run for a while; a commit checkpoints by itself only past
  * WAL_HARD_FRAMES (continuous load, or a one-shot run recording much). No
- * checkpoint here waits for a reader: the daemon's loop must not block. */
+ * checkpoint here waits for a reader: the daemon's loop must not block.
+ * Continuous load is the daemon's normal day (edits less than a second
+ * apart, a burst after them), so the daemon hands checkpoints to a thread
+ * (ledger_checkpoint_thread): a PASSIVE checkpoint on another connection
+ * runs beside the writer's commits, which go on appending to the WAL. */
+#include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +24,93 @@
 
 #include "ledger-internal.h"
 #include "lib/strvec.h"
+#include "lib/xmalloc.h"
 
 #define WAL_IDLE_FRAMES		1000	/* ledger_idle copies back from this many */
 #define WAL_HARD_FRAMES		8000	/* a commit checkpoints from this many */
+#define WAL_BG_FRAMES		1000	/* the thread is asked from this many */
 
 /* ---- checkpoints --------------------------------------------------------- */
+
+/* The checkpoint thread and its connection; mu guards wanted and stop. */
+struct ckpt {
+	pthread_t	 thread;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	sqlite3		*db;
+	bool		 wanted, stop;
+};
+
+static void *ckpt_main(void *arg)
+{
+	struct ckpt *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->wanted && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		c->wanted = false;
+		pthread_mutex_unlock(&c->mu);
+		/* frames a reader still needs are copied next time */
+		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+int ledger_checkpoint_thread(struct ledger *l)
+{
+	struct ckpt *c;
+	int rc;
+
+	/* the test hook caps the main connection's pages; leave its
+	 * checkpoints where they were */
+	if (l == NULL || l->mode != LEDGER_WRITE || l->ckpt || l->test_hook)
+		return 0;
+	c = xcalloc(1, sizeof(*c));
+	/* one read first: until a connection has read the database its pager
+	 * does not know the WAL, and a checkpoint on it does nothing */
+	if (sqlite3_open_v2(l->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK || sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL,
+	    NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(c->db);
+		free(c);
+		return -EIO;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if ((rc = pthread_create(&c->thread, NULL, ckpt_main, c)) != 0) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
+		sqlite3_close(c->db);
+		free(c);
+		return -rc;
+	}
+	l->ckpt = c;
+	return 0;
+}
+
+void ledger__checkpoint_stop(struct ledger *l)
+{
+	struct ckpt *c = l->ckpt;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	/* not the last connection (l->db is open): no checkpoint on close */
+	sqlite3_close(c->db);
+	free(c);
+	l->ckpt = NULL;
+}
 
 /* Runs after each commit, with the write lock released. */
 int ledger__wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
@@ -30,6 +118,15 @@ int ledger__wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	struct ledger *l = arg;
 
 	l->wal_frames = frames;
+	if (l->ckpt) {
+		if (frames >= WAL_BG_FRAMES) {
+			pthread_mutex_lock(&l->ckpt->mu);
+			l->ckpt->wanted = true;
+			pthread_cond_signal(&l->ckpt->cv);
+			pthread_mutex_unlock(&l->ckpt->mu);
+		}
+		return SQLITE_OK;
+	}
 	if (frames >= WAL_HARD_FRAMES &&
 	    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
 		l->wal_frames = 0;

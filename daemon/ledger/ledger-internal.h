@@ -32,6 +32,7 @@ enum stmt_id {
 };
 
 struct qentry;		/* a queued write: write.c */
+struct ckpt;		/* the checkpoint thread: gc.c */
 
 struct ledger {
 	sqlite3			*db;
@@ -50,6 +51,7 @@ struct ledger {
 	char			 check_err[512];	/* quick_check's complaint, or "" */
 	bool			 test_hook;	/* WATCHD_TEST_MAX_PAGES was set */
 	int			 wal_frames;	/* in the WAL after our last commit */
+	struct ckpt		*ckpt;		/* NULL: checkpoints inside commits */
 };
 
 /* stmt.c. Each returns 0 or the code it also puts in err (which may be
@@ -78,6 +80,10 @@ void ledger__abort(struct ledger *l);
 /* ledger.c: the WATCHD_TEST_MAX_PAGES hook (see ledger_open); reread:
  * take the cap from the file test-max-pages instead (ledger_retry). */
 void ledger__test_hook(struct ledger *l, bool reread);
+
+/* gc.c: stops the checkpoint thread and closes its connection, if any
+ * (ledger_close, before the main connection). */
+void ledger__checkpoint_stop(struct ledger *l);
 
 /* write.c: frees every queued write (ledger_close). */
 void ledger__drop_queue(struct ledger *l);

@@ -470,6 +470,7 @@ void ledger_close(struct ledger *l)
 		log_warnx("ledger '%s': closing with %zu write(s) never recorded", l->path,
 		    l->qlen);
 	ledger__drop_queue(l);
+	ledger__checkpoint_stop(l);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(l->st[i]);
 	sqlite3_close(l->db);

@@ -219,6 +219,15 @@ int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err);
  * while, so that checkpoints (and the syncs of the WAL's reset) stay out of
  * the path between a change and its tool. WRITE mode; NULL-safe; never fails. */
 void ledger_idle(struct ledger *l);
+/* From now on the WAL is copied back on a thread of the ledger's own, on a
+ * connection of its own, whenever a commit leaves WAL_BG_FRAMES or more in
+ * it, instead of inside the commit that crosses WAL_HARD_FRAMES: that one
+ * held the daemon's loop for 0.3 s in the middle of a burst once a few
+ * hundred runs had filled the WAL (nothing was copied back while runs
+ * kept coming less than a second apart). WRITE mode, called on the thread
+ * that uses l; stopped by ledger_close. Returns 0, or -errno (the inline
+ * checkpoint stays). */
+int ledger_checkpoint_thread(struct ledger *l);
 
 /* Retention (`watchd gc`), one transaction. Deletes finished runs (with
  * their gate runs, files and findings) started more than keep_days ago

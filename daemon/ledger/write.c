@@ -528,8 +528,11 @@ out:
 int ledger_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err)
 {
 	struct qop op = { .kind = Q_RUN_BEGIN, .run = r };
+	uint64_t t0 = log_stage_start();
+	int rc = write_op(l, &op, err);
 
-	return write_op(l, &op, err);
+	log_stage("ledger_run_begin", r->nfiles, t0);
+	return rc;
 }
 
 int ledger_run_finish(struct ledger *l, const char *run_id, const char *status,
@@ -537,15 +540,21 @@ int ledger_run_finish(struct ledger *l, const char *run_id, const char *status,
 {
 	struct qop op = { .kind = Q_RUN_FINISH, .run_id = run_id, .status = status,
 		.ms = finished_ms };
+	uint64_t t0 = log_stage_start();
+	int rc = write_op(l, &op, err);
 
-	return write_op(l, &op, err);
+	log_stage("ledger_run_finish", 0, t0);
+	return rc;
 }
 
 int ledger_gate_record(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err)
 {
 	struct qop op = { .kind = Q_GATE, .gate = g };
+	uint64_t t0 = log_stage_start();
+	int rc = write_op(l, &op, err);
 
-	return write_op(l, &op, err);
+	log_stage("ledger_gate", g->nfiles, t0);
+	return rc;
 }
 
 int ledger_file_removed(struct ledger *l, const char *path, struct wd_err *err)

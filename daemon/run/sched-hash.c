@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lib/blobid.h"
+#include "lib/log.h"
 #include "lib/strvec.h"
 #include "lib/xmalloc.h"
 #include "sched-internal.h"
@@ -38,11 +39,19 @@ static void hash_done(uv_work_t *req, int status)
 	struct hash_job *j = req->data;
 	struct sched *s = j->s;
 
+	uint64_t t0;
+	size_t nf = j->t->files.n;
+
+	log_stage("hash", j->n, j->queued);
 	if (status == UV_ECANCELED)
 		atomic_store(&j->cancel, 1);
 	j->t->hashing = NULL;
-	exec_task_hashed(s, j->t, j);
+	t0 = log_stage_start();
+	exec_task_hashed(s, j->t, j);	/* frees j */
+	log_stage("cache_lookup", nf, t0);
+	t0 = log_stage_start();
 	sched_pump(s);
+	log_stage("spawn", nf, t0);
 }
 
 /* Staged content: every id from the content source, as the index has it. */
@@ -102,6 +111,7 @@ void hash_start(struct sched *s, struct task *t)
 	}
 	j->req.data = j;
 	t->hashing = j;
+	j->queued = log_stage_start();
 	rc = uv_queue_work(s->o.loop, &j->req, hash_work, hash_done);
 	if (rc != 0) {
 		/* cannot happen with a live loop; hash here rather than lose

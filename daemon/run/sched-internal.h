@@ -120,6 +120,7 @@ struct hash_job {
 	uint64_t	*stamps;	/* input set: the stamp the memo keeps */
 	char		(*oids)[OID_HEX + 1];	/* "" when not taken */
 	struct strvec	 inputs;	/* the input set, relative, sorted */
+	uint64_t	 queued;	/* log_stage_start() when queued */
 };
 
 struct sched {

@@ -40,6 +40,8 @@ struct spawn {
 	size_t		 cap, keep;
 	char		*spill_dir;	/* NULL: no spill files */
 	uint64_t	 started;
+	uint64_t	 stage_t0;	/* log_stage_start() */
+	size_t		 nargs;		/* for the stage log */
 	int		 pid;
 	int		 open_handles;	/* handles not yet closed */
 	bool		 exited;	/* reaped: never signal the pid alone again */
@@ -55,6 +57,7 @@ static void on_close(uv_handle_t *h)
 	if (--sp->open_handles > 0)
 		return;
 	sp->res.duration_ms = (int64_t)(uv_now(sp->loop) - sp->started);
+	log_stage("tool", sp->nargs, sp->stage_t0);
 	sp->cb(&sp->res, sp->arg);
 	buf_release(&sp->res.out);
 	buf_release(&sp->res.err);
@@ -399,6 +402,9 @@ void spawn_start(uv_loop_t *loop, const struct spawn_opts *o, spawn_done_fn *cb,
 	sp->keep = o->keep > sp->cap ? o->keep : sp->cap;
 	sp->spill_dir = o->spill_dir && sp->keep > sp->cap ? xstrdup(o->spill_dir) : NULL;
 	sp->started = uv_now(loop);
+	sp->stage_t0 = log_stage_start();
+	while (o->argv[sp->nargs])
+		sp->nargs++;
 	buf_init(&sp->res.out);
 	buf_init(&sp->res.err);
 	sp->res.out_fd = sp->res.err_fd = -1;

@@ -427,6 +427,9 @@ class Watchd(Tool):
         os.makedirs(xdg, mode=0o700, exist_ok=True)
         env = dict(os.environ, XDG_RUNTIME_DIR=xdg)
         env.pop("WATCHD_BENCH_WITHOUT", None)
+        # one "stage NAME N files US us" line per stage of each batch, for
+        # the burst's stage breakdown (a flag test per stage otherwise)
+        env["WATCHD_BENCH_STAGES"] = "1"
         if self.without:
             env["WATCHD_BENCH_WITHOUT"] = self.without
         # O_RDWR: never EOF, and a reporter's open() never blocks
@@ -460,6 +463,54 @@ class Watchd(Tool):
                 pass
             time.sleep(0.01)
         return None
+
+    def stages(self, since, until):
+        """{stage: [total us, lines, files]} of the stage lines the daemon
+        logged with a wall-clock stamp in [since, until] (time.time())."""
+        out = {}
+        try:
+            with open(self.errpath, "rb") as f:
+                for line in f:
+                    if b" stage " not in line:
+                        continue
+                    parts = line.decode("utf-8", "replace").split()
+                    try:
+                        t = datetime.datetime.strptime(parts[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+                        t = t.replace(tzinfo=datetime.timezone.utc).timestamp()
+                        k = parts.index("stage")
+                        name, n, us = parts[k + 1], int(parts[k + 2]), int(parts[k + 4])
+                    except (ValueError, IndexError):
+                        continue
+                    if since <= t <= until:
+                        v = out.setdefault(name, [0, 0, 0])
+                        v[0] += us
+                        v[1] += 1
+                        v[2] += n
+        except OSError:
+            pass
+        return out
+
+    def stalls(self, since, until):
+        """The loop turns of 1 ms or more the daemon logged ("loop busy N us")
+        with a wall-clock stamp in [since, until], in us."""
+        out = []
+        try:
+            with open(self.errpath, "rb") as f:
+                for line in f:
+                    if b" loop busy " not in line:
+                        continue
+                    parts = line.decode("utf-8", "replace").split()
+                    try:
+                        t = datetime.datetime.strptime(parts[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+                        t = t.replace(tzinfo=datetime.timezone.utc).timestamp()
+                        us = int(parts[parts.index("busy") + 1])
+                    except (ValueError, IndexError):
+                        continue
+                    if since <= t <= until:
+                        out.append(us)
+        except OSError:
+            pass
+        return out
 
     def reader(self, fd):
         buf = b""
@@ -610,6 +661,51 @@ def test_burst(tool, dirs, n, seed, quiet, maximum):
     return settle_result(tool, start, t0, t_end, truth, quiet, maximum)
 
 
+def test_rewrite_burst(tool, files, dirs, n, newdir_files, seed, quiet, maximum):
+    """A formatter or a branch switch: n existing files rewritten as fast as
+    possible, then a new directory with newdir_files files. Reports the
+    drain (last report - last write) and, for watchd, the stage lines it
+    logged during the burst and after the last write."""
+    rng = random.Random(seed)
+    picks = rng.sample(files, min(n, len(files)))
+    nd = "rewrite_new%d" % seed
+    truth = list(picks) + ["%s/f%04d.txt" % (nd, i) for i in range(newdir_files)]
+    start = tool.rep.mark()
+    wall0 = time.time() - MONO()  # wall = mono + wall0
+    t0 = MONO()
+    for rel in picks:
+        write_file(os.path.join(tool.tree, rel), b"rewrite %d %s\n" % (seed, rel.encode()))
+    os.mkdir(os.path.join(tool.tree, nd))
+    for rel in truth[len(picks):]:
+        write_file(os.path.join(tool.tree, rel), b"new\n")
+    t_end = MONO()
+    res = settle_result(tool, start, t0, t_end, truth, quiet, maximum)
+    if isinstance(tool, Watchd):
+        last = t_end + (res["drain_s"] or 0)
+        res["stages_burst"] = tool.stages(t0 + wall0 - 0.001, last + wall0 + 0.001)
+        res["stages_tail"] = tool.stages(t_end + wall0, last + wall0 + 0.001)
+        res["stalls_us"] = tool.stalls(t0 + wall0 - 0.001, last + wall0 + 0.001)
+    return res
+
+
+def test_age(tool, files, n, seed):
+    """n sequential single-file writes, each waiting for its report: for
+    watchd, n recorded runs (what a day of edits leaves in the ledger)."""
+    t0 = MONO()
+    res = test_latency(tool, files, n, seed, gap=0.0)
+    res["s"] = round(MONO() - t0, 2)
+    return res
+
+
+def rewrite_series(tool, files, dirs, args, seed0):
+    reps = [test_rewrite_burst(tool, files, dirs, args.rewrite, args.rewrite_newdir,
+                               seed0 + i, min(args.quiet, 1.5), 60)
+            for i in range(args.burst_reps)]
+    drains = [r["drain_s"] for r in reps if r["drain_s"] is not None and not r["lost"]]
+    return {"reps": reps, "drain_s": median(drains), "drain_all": [r["drain_s"] for r in reps],
+            "lost": sum(r["lost"] for r in reps)}
+
+
 def test_newdir(tool, dirs, per_dir, rounds, seed, quiet, maximum):
     rng = random.Random(seed)
     truth = []
@@ -717,6 +813,15 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
         if full == "latency":
             res["latency"] = test_latency(tool, files, args.lat_n, 2)
             log("  latency", res["latency"])
+        elif full == "age":
+            # the same burst on a fresh daemon, then on one that has
+            # recorded args.age_runs runs since
+            res["rewrite_fresh"] = rewrite_series(tool, files, dirs, args, 100)
+            log("  rewrite burst, fresh: drain", res["rewrite_fresh"]["drain_all"])
+            res["age"] = test_age(tool, files, args.age_runs, 7)
+            log("  aged by %d writes in %s s" % (args.age_runs, res["age"]["s"]))
+            res["rewrite_aged"] = rewrite_series(tool, files, dirs, args, 200)
+            log("  rewrite burst, aged: drain", res["rewrite_aged"]["drain_all"])
         elif full:
             res["idle_ticks"] = test_idle(tool, args.idle_s)
             log("  idle ticks over %g s: %s" % (args.idle_s, res["idle_ticks"]))
@@ -941,6 +1046,20 @@ def build_rows(R, args):
         lambda v: v["watchd"] == 0)
     add("burst: s writing (tool running)", r(big, "burst", "write_s"))
     add("burst: s after last write until last report", r(big, "burst", "drain_s"))
+    if args.age_runs >= 0 and args.burst_reps > 0:
+        what = "%d rewrites + new dir of %d" % (args.rewrite, args.rewrite_newdir)
+        fresh, aged = r("big-age", "rewrite_fresh", "drain_s"), r("big-age", "rewrite_aged",
+                                                                  "drain_s")
+        add("%s: s after last write until last report, fresh daemon (median of %d)" % (
+            what, args.burst_reps), fresh, "<= watchman", lambda v: v["watchd"] <= v["watchman"])
+        add("the same after %d recorded runs (median of %d)" % (args.age_runs, args.burst_reps),
+            aged, "<= watchman", lambda v: v["watchd"] <= v["watchman"])
+        add("  aged / fresh", {t: ratio(aged[t], fresh[t]) for t in T}, "~1",
+            lambda v: v["watchd"] <= 1.5)
+        add("  lost (fresh + aged)", {t: (None if r("big-age", "rewrite_fresh", "lost")[t] is None
+                                          else r("big-age", "rewrite_fresh", "lost")[t] +
+                                          (r("big-age", "rewrite_aged", "lost")[t] or 0))
+                                      for t in T}, "0", lambda v: v["watchd"] == 0)
     add("new dir + %d files + subdir + %d files, x%d: lost" % (
         args.race_files, args.race_files, args.race_rounds), r(big, "newdir", "lost"), "0",
         lambda v: v["watchd"] == 0)
@@ -950,6 +1069,100 @@ def build_rows(R, args):
         add("frozen: paths reported in total", r(big, "frozen", "reported_total"))
         add("frozen: s after SIGCONT until last report", r(big, "frozen", "drain_s"))
     return rows
+
+
+STAGE_ORDER = ["settle_look1", "settle_look2", "tree_note", "dispatch", "ledger_run_begin",
+               "hash", "cache_lookup", "spawn", "tool", "ledger_gate", "ledger_run_finish"]
+STAGE_WHAT = {
+    "settle_look1": "first settle look (lstat + writer probe per file)",
+    "settle_look2": "second settle look, stability_ms later",
+    "tree_note": "batch sorted, stamps noted in the tree",
+    "dispatch": "batch to a run (planning, ledger_run_begin)",
+    "ledger_run_begin": "ledger: the run and its files",
+    "hash": "blob ids on the thread pool (queued + hashing)",
+    "cache_lookup": "fingerprint, cache lookups, chunks cut",
+    "spawn": "tool processes started",
+    "tool": "tool processes, start to exit (the reporter)",
+    "ledger_gate": "ledger: gate run, files, state, cache rows",
+    "ledger_run_finish": "ledger: run finished",
+}
+
+
+def render_stages(R, args):
+    """watchd's stage breakdown of the rewrite bursts (median rep by drain),
+    from the daemon's own stage lines (WATCHD_BENCH_STAGES=1)."""
+    res = R.get("watchd", {}).get("big-age", {})
+    cols = []
+    for key, label in (("rewrite_fresh", "fresh"), ("rewrite_aged", "aged")):
+        reps = [x for x in get(res, key, "reps") or [] if x.get("drain_s") is not None]
+        if reps:
+            reps.sort(key=lambda x: x["drain_s"])
+            cols.append((label, reps[len(reps) // 2]))
+    if not cols:
+        return []
+    out = ["", "watchd stage breakdown of the rewrite burst (the median rep of each; ms summed "
+           "over batches, stages overlap: hashing runs on the thread pool, tools in parallel)", ""]
+    head = ["stage"]
+    for label, rep in cols:
+        head += ["%s: during burst" % label, "%s: after last write" % label]
+    table = [head]
+    names = [n for n in STAGE_ORDER if any(n in rep.get("stages_burst", {}) for _, rep in cols)]
+    for name in names:
+        row = [name]
+        for _, rep in cols:
+            for k in ("stages_burst", "stages_tail"):
+                v = rep.get(k, {}).get(name)
+                row.append("—" if v is None else "%.1f (%d x, %d files)" % (v[0] / 1000.0, v[1],
+                                                                           v[2]))
+        table.append(row)
+    row = ["drain s (last report - last write)"]
+    for _, rep in cols:
+        row += ["", fmt(rep["drain_s"])]
+    table.append(row)
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    for i, r in enumerate(table):
+        out.append("  ".join([r[0].ljust(widths[0])] +
+                             [r[j].rjust(widths[j]) for j in range(1, len(head))]).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    for name in names:
+        out.append("  %s: %s" % (name, STAGE_WHAT.get(name, "")))
+    out.extend(render_stalls(cols))
+    return out
+
+
+STALL_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200]
+
+
+def render_stalls(cols):
+    """Histogram of watchd's busy loop turns (time outside epoll_wait: the
+    inotify fd waits that long) during the rewrite bursts."""
+    if not any("stalls_us" in rep for _, rep in cols):
+        return []
+    edges = STALL_BUCKETS_MS + [None]
+    head = ["loop turn busy"] + [label for label, _ in cols]
+    table = [head]
+    for i in range(len(STALL_BUCKETS_MS)):
+        lo, hi = edges[i], edges[i + 1]
+        row = ["%d-%s ms" % (lo, hi) if hi else ">= %d ms" % lo]
+        for _, rep in cols:
+            v = rep.get("stalls_us", [])
+            row.append(str(sum(1 for us in v if us >= lo * 1000 and (hi is None or us < hi * 1000))))
+        table.append(row)
+    row = ["longest ms"]
+    for _, rep in cols:
+        v = rep.get("stalls_us", [])
+        row.append(fmt(max(v) / 1000.0) if v else "—")
+    table.append(row)
+    out = ["", "watchd loop turns of 1 ms or more during the rewrite burst (same reps; the "
+           "time a turn spent outside epoll_wait, when no event is read)", ""]
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    for i, r in enumerate(table):
+        out.append("  ".join([r[0].ljust(widths[0])] +
+                             [r[j].rjust(widths[j]) for j in range(1, len(head))]).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
 
 
 def render(rows, info, R, args):
@@ -997,6 +1210,7 @@ def render(rows, info, R, args):
                        fmt(get(py, "latency", "lost")),
                        fmt(get(c, "latency", "p50_ms")), fmt(get(c, "latency", "p99_ms")),
                        fmt(get(c, "latency", "lost"))))
+    out.extend(render_stages(R, args))
     probs = []
     for t, tags in R.items():
         for tag, res in tags.items():
@@ -1031,6 +1245,16 @@ def main():
     ap.add_argument("--small-dirs", type=int, default=int(env("BENCH_SMALL_DIRS", 0)))
     ap.add_argument("--lat-n", type=int, default=int(env("BENCH_LAT_N", 200)))
     ap.add_argument("--burst", type=int, default=int(env("BENCH_BURST", 10000)))
+    ap.add_argument("--rewrite", type=int, default=int(env("BENCH_REWRITE", 10000)),
+                    help="existing files rewritten by the fresh/aged rewrite burst")
+    ap.add_argument("--rewrite-newdir", type=int, default=int(env("BENCH_REWRITE_NEWDIR", 500)),
+                    help="files in the new directory the rewrite burst ends with")
+    ap.add_argument("--burst-reps", type=int, default=int(env("BENCH_BURST_REPS", 3)),
+                    help="rewrite bursts on the fresh daemon and as many on the aged one; "
+                    "0 skips them")
+    ap.add_argument("--age-runs", type=int, default=int(env("BENCH_AGE_RUNS", 300)),
+                    help="single-file writes (watchd: recorded runs) between the fresh and "
+                    "the aged rewrite bursts")
     ap.add_argument("--race-files", type=int, default=int(env("BENCH_RACE_FILES", 500)))
     ap.add_argument("--race-rounds", type=int, default=int(env("BENCH_RACE_ROUNDS", 3)))
     ap.add_argument("--frozen", type=int, default=int(env("BENCH_FROZEN", 20000)),
@@ -1097,6 +1321,11 @@ def main():
             for t in tools:
                 full = (tag == "big")
                 R.setdefault(t, {})[tag] = session(t, master, tag, full, lay, args, base, logdir)
+            if tag == "big" and args.burst_reps > 0:
+                # fresh daemon vs one that has recorded args.age_runs runs
+                for t in tools:
+                    R.setdefault(t, {})["big-age"] = session(t, master, "big-age", "age", lay,
+                                                             args, base, logdir)
             run_ab(tag, master, lay)
             if tag == "big" and args.git_tree:
                 # what users run it in: the same tree as a git work tree,

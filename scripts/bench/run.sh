@@ -6,6 +6,8 @@
 # Other knobs (defaults in brackets): BENCH_SMALL_FILES/BENCH_SMALL_DIRS
 # [files/10, dirs/10, at most 10000/1000], BENCH_LAT_N [200], BENCH_BURST
 # [10000], BENCH_FROZEN [20000, 0 skips], BENCH_IDLE_S [20], BENCH_QUIET_S [3],
+# BENCH_REWRITE [10000], BENCH_REWRITE_NEWDIR [500], BENCH_BURST_REPS [3, 0 skips
+# the fresh/aged rewrite bursts], BENCH_AGE_RUNS [300],
 # BENCH_TOOLS [inotifywait,watchman,watchd], BENCH_TMP [/tmp].
 # Prints the table on stdout and writes build/bench/watch.json.
 set -euo pipefail

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -829,6 +830,52 @@ TEST_IMPL(ledger_idle_checkpoints)
 	record(l, id, "ruff", GATE_PASS, paths, NULL, "k2");
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_runs"), 301);
 	ledger_close(l);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check WHERE"
+	    " integrity_check = 'ok'"), 1);
+	tmp_release(&t);
+	return 0;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* With the checkpoint thread, commits ask it to copy the WAL back from
+ * 1,000 frames on (none of them checkpoints itself below 8,000): the
+ * database file grows while the writer goes on, and everything stays. */
+TEST_IMPL(ledger_checkpoint_thread_copies_back)
+{
+	static const char *const paths[] = { "a.py", "b.py", "c.py", NULL };
+	struct tmp t;
+	struct ledger *l;
+	char id[ULID_LEN + 1];
+	off_t size0;
+	struct timespec deadline, now;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_OK(ledger_checkpoint_thread(l));
+	ASSERT_OK(ledger_checkpoint_thread(l));		/* once is enough */
+	size0 = file_size(t.db);
+	begin_run(l, id, 1764000000000, "watch");
+	for (int i = 0; i < 300; i++)
+		record(l, id, "ruff", GATE_FAIL, paths, paths, "k");
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += 20;
+	for (;;) {
+		if (file_size(t.db) > size0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > deadline.tv_sec)
+			FAIL_("the database never grew past %lld bytes", (long long)size0);
+		sched_yield();
+	}
+	record(l, id, "ruff", GATE_PASS, paths, NULL, "k2");
+	ledger_close(l);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_runs"), 301);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check WHERE"
 	    " integrity_check = 'ok'"), 1);
 	tmp_release(&t);

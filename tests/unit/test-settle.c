@@ -209,6 +209,129 @@ TEST_IMPL(settle_max_wait_under_churn)
 	return 0;
 }
 
+/* A writer that never pauses for debounce_ms (a formatter, a generator):
+ * once enough files have each been quiet for debounce_ms they go out as a
+ * batch of their own, long before max_wait, while the busy one waits. */
+TEST_IMPL(settle_churn_takes_quiet_files_out)
+{
+	uv_loop_t loop;
+	uv_timer_t t;
+	struct seen s;
+	char *root = mktree();
+	struct settle *st;
+	uint64_t t0;
+	char name[32];
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 100, 20000);
+	write_file(root, "busy.txt", "x");
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "q%03d.txt", i);
+		write_file(root, name, name);
+		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
+	}
+	/* removed while events still come: goes out only once quiet */
+	settle_event(st, "gone.txt", WEV_REMOVED, 400);
+	uv_timer_init(&loop, &t);
+	t.data = st;
+	t0 = uv_now(&loop);
+	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 401);
+	uv_timer_start(&t, churn, 20, 20);	/* never 100 ms of quiet */
+	/* the removal goes out at the first look, the files after the
+	 * second (as after a quiet debounce) */
+	run_until(&loop, &s, 2, 5000);
+	uv_close((uv_handle_t *)&t, NULL);
+	ASSERT_EQ(s.batches, 2);
+	ASSERT(s.first_batch_at - t0 < 5000);		/* not max_wait (20 s) */
+	ASSERT_EQ(s.changed.n, 300);
+	ASSERT_STR_EQ(s.changed.v[0], "q000.txt");
+	ASSERT_STR_EQ(s.changed.v[299], "q299.txt");
+	ASSERT_EQ(s.removed.n, 1);			/* quiet for 100 ms */
+	ASSERT_STR_EQ(s.removed.v[0], "gone.txt");
+	ASSERT_EQ(s.seq, 1);
+	ASSERT_EQ(settle_pending(st), 1);		/* busy.txt still changing */
+	/* quiet now: the busy one follows on its own */
+	run_until(&loop, &s, 3, 5000);
+	ASSERT_EQ(s.batches, 3);
+	ASSERT_EQ(s.changed.n, 301);
+	ASSERT_STR_EQ(s.changed.v[300], "busy.txt");
+	ASSERT_EQ(settle_pending(st), 0);
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
+/* A churn pass looks at no more than 1,024 files (one loop turn stays
+ * short); the rest follow in the next passes, each file once. */
+TEST_IMPL(settle_churn_passes_are_bounded)
+{
+	uv_loop_t loop;
+	uv_timer_t t;
+	struct seen s;
+	char *root = mktree();
+	struct settle *st;
+	char name[32];
+	uint64_t end;
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 100, 20000);
+	write_file(root, "busy.txt", "x");
+	for (int i = 0; i < 1500; i++) {
+		snprintf(name, sizeof(name), "q%04d.txt", i);
+		write_file(root, name, name);
+		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
+	}
+	uv_timer_init(&loop, &t);
+	t.data = st;
+	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 2000);
+	uv_timer_start(&t, churn, 20, 20);	/* never 100 ms of quiet */
+	run_until(&loop, &s, 1, 5000);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT(s.changed.n > 0 && s.changed.n <= 1024);
+	end = uv_now(&loop) + 5000;
+	while (s.changed.n < 1500 && uv_now(&loop) < end) {
+		uv_run(&loop, UV_RUN_ONCE);
+		uv_update_time(&loop);
+	}
+	uv_close((uv_handle_t *)&t, NULL);
+	ASSERT_EQ(s.changed.n, 1500);
+	strvec_sort(&s.changed);
+	for (size_t i = 1; i < s.changed.n; i++)
+		ASSERT(strcmp(s.changed.v[i - 1], s.changed.v[i]) != 0);
+	ASSERT_EQ(settle_pending(st), 1);		/* busy.txt still changing */
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
+/* Below the churn threshold a burst under churn stays one batch. */
+TEST_IMPL(settle_small_burst_under_churn_is_one_batch)
+{
+	uv_loop_t loop;
+	uv_timer_t t;
+	struct seen s;
+	char *root = mktree();
+	struct settle *st;
+	char name[32];
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 100, 600);
+	write_file(root, "busy.txt", "x");
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "q%03d.txt", i);
+		write_file(root, name, name);
+		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
+	}
+	uv_timer_init(&loop, &t);
+	t.data = st;
+	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 200);
+	uv_timer_start(&t, churn, 20, 20);
+	run_until(&loop, &s, 1, 5000);
+	uv_close((uv_handle_t *)&t, NULL);
+	ASSERT_EQ(s.batches, 1);			/* by max_wait, all together */
+	ASSERT_EQ(s.changed.n, 101);
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
 struct writer {
 	struct settle	*st;
 	int		 fd;
