@@ -12,7 +12,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -906,7 +905,7 @@ def render_ab(AB, args):
         return ""
     head = ["speed-up (on tree)", "metric", "with", "without", "with/without", "n"]
     table = [head]
-    for name, what, tag, test in SPEEDUPS:
+    for name, _what, tag, test in SPEEDUPS:
         got = AB.get(name)
         if not got:
             continue
@@ -925,7 +924,7 @@ def render_ab(AB, args):
         out.append("  ".join(cells).rstrip())
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
-    for name, what, tag, test in SPEEDUPS:
+    for name, what, _tag, _test in SPEEDUPS:
         if name in AB:
             out.append("  %s: %s" % (name, what))
     return "\n".join(out)
@@ -1103,7 +1102,7 @@ def render_stages(R, args):
     out = ["", "watchd stage breakdown of the rewrite burst (the median rep of each; ms summed "
            "over batches, stages overlap: hashing runs on the thread pool, tools in parallel)", ""]
     head = ["stage"]
-    for label, rep in cols:
+    for label, _rep in cols:
         head += ["%s: during burst" % label, "%s: after last write" % label]
     table = [head]
     names = [n for n in STAGE_ORDER if any(n in rep.get("stages_burst", {}) for _, rep in cols)]
@@ -1305,7 +1304,7 @@ def main():
           (not args.ab_only or m[0] in args.ab_only.split(","))]
 
     def run_ab(tag, master, lay):
-        for name, what, mtag, test in ab:
+        for name, _what, mtag, test in ab:
             if mtag == tag:
                 log("speed-up %s on the %s tree: %d sessions with, %d without" % (
                     name, tag, args.ab_reps, args.ab_reps))
