@@ -38,6 +38,7 @@
 #include "spawn.h"
 #include "verdict.h"
 
+#define PROBE_TIMEOUT_S 30		/* a version probe's limit */
 #define OUTPUT_EXCERPT 8192		/* bytes of tool output kept in the ledger */
 #define REPORT_MAX (64 << 20)
 /* Tool output: the first CAPTURE_MEM bytes of each stream stay in memory
@@ -205,7 +206,10 @@ bool exec_version_ready(struct sched *s, const struct gate *g)
 	}
 	tv->known = false;
 	tv->probing = true;
-	start_tool(s, s->o.root, &argv, prog, 30, 4096, 0, on_probe_done, tv, NULL);
+	/* a probe never takes longer than the gate may: a tool that hangs
+	 * would otherwise hold the gate's result for the probe's 30 s */
+	start_tool(s, s->o.root, &argv, prog, g->timeout_s > 0 && g->timeout_s < PROBE_TIMEOUT_S ?
+	    g->timeout_s : PROBE_TIMEOUT_S, 4096, 0, on_probe_done, tv, NULL);
 	strvec_clear(&argv);
 	return false;
 }
