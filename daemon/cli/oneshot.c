@@ -28,6 +28,8 @@ struct state {
 	bool			 done;
 	const struct oneshot	*o;
 	struct ignore		*ig;
+	struct strvec		 walked;	/* content_root's files, walked once */
+	bool			 have_walked;
 };
 
 static void on_done(struct sched *s, const char *run_id, const char *status, void *arg)
@@ -43,16 +45,19 @@ static void on_done(struct sched *s, const char *run_id, const char *status, voi
 static void list_files(void *arg, const struct gate *g, struct strvec *out)
 {
 	struct state *st = arg;
-	struct strvec all = STRVEC_INIT;
+	const struct strvec *all = st->o->all;
 
-	if (st->o->all)
-		strvec_pushv(&all, st->o->all);
-	else
-		walk_files(st->o->content_root, "", st->ig, &all);
-	for (size_t i = 0; i < all.n; i++)
-		if (select_is_input(g, all.v[i]))
-			strvec_push(out, all.v[i]);
-	strvec_clear(&all);
+	/* asked once per gate and again by uploads: the tree is walked once
+	 * per command, a snapshot as the run itself is */
+	if (all == NULL) {
+		if (!st->have_walked)
+			walk_files(st->o->content_root, "", st->ig, &st->walked);
+		st->have_walked = true;
+		all = &st->walked;
+	}
+	for (size_t i = 0; i < all->n; i++)
+		if (select_is_input(g, all->v[i]))
+			strvec_push(out, all->v[i]);
 	strvec_sort(out);
 }
 
@@ -338,6 +343,7 @@ int oneshot_run(struct cli_ctx *ctx, const struct oneshot *o, const struct strve
 	sched_free(s);
 	uv_loop_close(&loop);
 	ignore_free(st.ig);
+	strvec_clear(&st.walked);
 	repo_close(repo);
 	ledger_close(ledger);
 	free(tmp_dir);

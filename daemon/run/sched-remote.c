@@ -407,27 +407,45 @@ static void put_entry(struct sched *s, struct task *t, const char *key, struct b
 	free(name);
 }
 
+/* The task's findings by path (then in their order): each file's own are
+ * one run of this array, found by bisection, not by a scan per file. */
+static int by_path(const void *a, const void *b)
+{
+	const struct finding *x = *(const struct finding *const *)a;
+	const struct finding *y = *(const struct finding *const *)b;
+	int c = strcmp(x->path ? x->path : "", y->path ? y->path : "");
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
 /* File i's result as an entry: the status the ledger caches for it and
- * its own findings. False when it has none to share. */
-static bool entry_of(struct sched *s, struct task *t, size_t i, struct remote_entry *e)
+ * its own findings (sorted: by_path). False when it has none to share. */
+static bool entry_of(struct sched *s, struct task *t, size_t i,
+    const struct finding *const *sorted, size_t nsorted, struct remote_entry *e)
 {
 	int st = verdict_cache_status(t->verdict[i], t->gate->cache, s->o.no_cache,
 	    t->keys[i][0] != '\0');
+	const char *path = t->files.v[i];
+	size_t lo = 0, hi = nsorted;
 
 	memset(e, 0, sizeof(*e));
 	if (st < 0)
 		return false;
-	e->path = (char *)t->files.v[i];
+	e->path = (char *)path;
 	memcpy(e->cache_key, t->keys[i], sizeof(e->cache_key));
 	e->status = (enum gate_status)st;
 	memcpy(e->run_id, t->cached[i] && t->judged_by ? t->judged_by[i] : t->run->id,
 	    sizeof(e->run_id));
-	for (size_t f = 0; f < t->agg.findings.n; f++) {
-		const struct finding *fd = &t->agg.findings.v[f];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (fd->path && strcmp(fd->path, t->files.v[i]) == 0)
-			findings_add(&e->findings, fd);
+		if (strcmp(sorted[mid]->path ? sorted[mid]->path : "", path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	for (; lo < nsorted && sorted[lo]->path && strcmp(sorted[lo]->path, path) == 0; lo++)
+		findings_add(&e->findings, sorted[lo]);
 	return true;
 }
 
@@ -458,18 +476,23 @@ static bool commit_index_worthy(struct sched *s, struct task *t)
 void remote_upload(struct sched *s, struct task *t)
 {
 	struct remote_entry *ix;
-	size_t nix = 0;
+	const struct finding **sorted;
+	size_t nix = 0, nf = t->agg.findings.n;
 	bool index = !t->superseded && set_index_worthy(s, t);
 
 	if (t->rfingerprint[0] == '\0' || t->superseded)
 		return;
+	sorted = xcalloc(nf ? nf : 1, sizeof(*sorted));
+	for (size_t f = 0; f < nf; f++)
+		sorted[f] = &t->agg.findings.v[f];
+	qsort(sorted, nf, sizeof(*sorted), by_path);
 	ix = index ? xcalloc(t->files.n, sizeof(*ix)) : NULL;
 	for (size_t i = 0; i < t->files.n; i++) {
 		struct remote_entry e;
 		struct buf rec = BUF_INIT;
 		char key[SHA256_HEX + 1];
 
-		if (!entry_of(s, t, i, &e))
+		if (!entry_of(s, t, i, sorted, nf, &e))
 			continue;
 		if (!t->cached[i]) {
 			remote_key(t->gate->name, t->rfingerprint, t->files.v[i], t->keys[i], key);
@@ -499,4 +522,5 @@ void remote_upload(struct sched *s, struct task *t)
 	for (size_t k = 0; k < nix; k++)
 		findings_release(&ix[k].findings);
 	free(ix);
+	free(sorted);
 }

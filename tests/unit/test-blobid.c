@@ -38,7 +38,7 @@ TEST_IMPL(sha1_vectors)
 
 static char *temp_file(size_t size)
 {
-	char *path = strdup("/tmp/wd-blobid-XXXXXX");
+	char *path = test_tmpl("wd-blobid");
 	int fd = mkstemp(path);
 	char *data = malloc(size ? size : 1);
 

@@ -25,9 +25,10 @@ struct tmp {
 
 static void tmp_init(struct tmp *t)
 {
-	const char *base = getenv("TMPDIR");
+	char *tmpl = test_tmpl("watchd-ledger");
 
-	snprintf(t->dir, sizeof(t->dir), "%s/watchd-ledger-XXXXXX", base && *base ? base : "/tmp");
+	snprintf(t->dir, sizeof(t->dir), "%s", tmpl);
+	free(tmpl);
 	ASSERT_NOT_NULL(mkdtemp(t->dir));
 	snprintf(t->db, sizeof(t->db), "%s/ledger.db", t->dir);
 }

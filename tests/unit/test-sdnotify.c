@@ -35,6 +35,7 @@ TEST_IMPL(sdnotify_escape)
 
 TEST_IMPL(sdnotify_send_datagram)
 {
+	/* /tmp, not $TMPDIR: a socket's path must fit in sun_path's 108 bytes */
 	char dir[] = "/tmp/wdsdXXXXXX", path[128], got[256];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;

@@ -10,6 +10,19 @@
 
 #define TEST_IMPL(name) int test_##name(void); int test_##name(void)
 
+/* "$TMPDIR/NAME-XXXXXX" (else under /tmp), malloc'ed: a template for
+ * mkstemp or mkdtemp. */
+static inline char *test_tmpl(const char *name)
+{
+	const char *base = getenv("TMPDIR");
+	size_t n = strlen(base && *base ? base : "/tmp") + strlen(name) + 9;
+	char *t = malloc(n);
+
+	if (t)
+		snprintf(t, n, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
+	return t;
+}
+
 #define FAIL_(...) do { fprintf(stderr, "%s:%d: ", __FILE__, __LINE__); \
 	fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); abort(); } while (0)
 
