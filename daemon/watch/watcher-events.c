@@ -1,11 +1,11 @@
-/* inotify events: reading the fd, applying each event to the tree and
+/* inotify events: applying each event to the tree and
  * reporting it, directory moves, and the watches outside the tree (the git
  * directory, and the directories of the ignore files git reads from
  * outside it, filtered by name).
  *
  * Invariants:
- *  - the fd is read until EAGAIN into an aligned 64 KiB buffer, one batch
- *    of events per wake-up;
+ *  - events come from the reader thread's queue (watcher-reader.c), a
+ *    bounded slice per loop turn, events_after after each slice;
  *  - IN_MOVED_FROM of a directory detaches its node and parks it under the
  *    move cookie; IN_MOVED_TO with that cookie re-attaches it (rename within
  *    the tree: watches kept, paths change). A parked node still unpaired
@@ -391,24 +391,12 @@ void events_handle(struct watcher *w, const char *buf, size_t n)
 		const struct inotify_event *ev = (const struct inotify_event *)q;
 
 		q += sizeof(*ev) + ev->len;
-		/* The test hook plays a queue of test_queue_max events: what
-		 * the kernel would have dropped is dropped here, and an
-		 * overflow follows (IN_IGNORED is kept: it frees). */
-		if (w->test_queue_max > 0 && ++w->drained > (uint64_t)w->test_queue_max &&
-		    !(ev->mask & IN_IGNORED)) {
-			w->test_overflow = true;
-			continue;
-		}
 		handle(w, ev);
 	}
 }
 
 void events_after(struct watcher *w)
 {
-	if (w->test_overflow) {
-		w->test_overflow = false;
-		rescan_overflow(w);
-	}
 	degraded_report(w);
 	if (w->root_check) {
 		struct tree_dir *top = w->tree->top;
@@ -426,43 +414,4 @@ void events_after(struct watcher *w)
 	/* Moves whose pair did not come in this read get a short grace. */
 	if (w->parked && !uv_is_active((uv_handle_t *)&w->move_timer))
 		uv_timer_start(&w->move_timer, on_move_timer, MOVE_EXPIRE_MS, 0);
-}
-
-/* aligned for struct inotify_event, large enough for a burst */
-static char evbuf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-static void on_readable(uv_poll_t *p, int status, int events)
-{
-	struct watcher *w = p->data;
-
-	(void)events;
-	if (status < 0) {
-		log_warnx("inotify poll: %s", uv_strerror(status));
-		return;
-	}
-	for (;;) {
-		ssize_t n = read(w->fd, evbuf, sizeof(evbuf));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				log_warn("read inotify");
-			w->drained = 0;
-			break;
-		}
-		if (n == 0)
-			break;
-		events_handle(w, evbuf, (size_t)n);
-	}
-	events_after(w);
-}
-
-void events_start(struct watcher *w)
-{
-	if (w->fd < 0)
-		return;
-	uv_poll_init(w->loop, &w->poll, w->fd);
-	w->poll.data = w;
-	uv_poll_start(&w->poll, UV_READABLE, on_readable);
 }

@@ -38,6 +38,27 @@ struct rules_watch {
 	char		*path;		/* absolute, what the rules callback gets */
 };
 
+/* The inotify reader thread and its queue (watcher-reader.c). */
+struct reader {
+	uv_thread_t	 tid;
+	bool		 running;	/* the thread exists: join it */
+	int		 fd;		/* the watcher's inotify fd */
+	int		 wake;		/* eventfd: tells the thread to stop; -1 */
+	char		*scratch;	/* the thread's read buffer */
+	uv_async_t	 async;		/* wakes the loop */
+	uv_mutex_t	 mu;		/* guards q and err */
+	struct buf	 q;		/* chunks the loop has not taken yet */
+	int		 err;		/* why the thread stopped reading; 0 */
+	/* the thread's alone */
+	int		 test_queue_max;	/* WATCHD_TEST_QUEUE_MAX: simulate max_queued_events */
+	uint64_t	 drained;	/* events read since the kernel queue was last empty */
+	bool		 overflowed;	/* an IN_Q_OVERFLOW was played since then */
+	/* the loop's alone */
+	struct buf	 work;		/* chunks taken from q, handled from off */
+	size_t		 off;
+	bool		 err_logged;
+};
+
 /* A directory moved away (IN_MOVED_FROM), waiting for its IN_MOVED_TO. */
 struct parked {
 	uint32_t	 cookie;
@@ -62,26 +83,19 @@ struct watcher {
 	int		 watches_added;
 	int		 test_max_watches;	/* WATCHD_TEST_MAX_WATCHES: simulate ENOSPC */
 	int		 test_scan_pause_ms;	/* WATCHD_TEST_SCAN_PAUSE_MS */
-	/* speed-ups turned off to time what they buy (make bench's table;
-	 * WATCHD_BENCH_WITHOUT=early-replay,getdents) */
-	bool		 without_early_replay;
+	/* a speed-up turned off to time what it buys (make bench's table;
+	 * WATCHD_BENCH_WITHOUT=getdents) */
 	bool		 without_getdents;
 	bool		 initial;	/* the initial scan is running */
-	uint64_t	 early_next;	/* uv_hrtime of its next read */
-	struct buf	 early;		/* what it read, whole inotify records */
-	uint64_t	 early_ms;	/* loop clock of the last of those reads */
-	uv_timer_t	 replay_timer;
+	/* watcher-reader.c */
+	struct reader	 rd;
 	/* watcher-events.c */
-	uv_poll_t	 poll;
 	uv_timer_t	 move_timer;	/* expires parked moves */
 	struct parked	*parked;
 	int		 git_wd;
 	struct rules_watch *rules;	/* ignore files outside the tree */
 	size_t		 nrules;
 	struct strvec	 rules_rel;	/* such files that lie inside the tree */
-	int		 test_queue_max;	/* WATCHD_TEST_QUEUE_MAX: simulate max_queued_events */
-	uint64_t	 drained;	/* events read since the queue was last empty */
-	bool		 test_overflow;	/* events dropped by the simulated queue */
 	/* watcher-rescan.c */
 	uv_timer_t	 scan_timer;	/* degraded rescans and rescan backoff */
 	unsigned	 rescan_kinds;	/* bit per RESCAN_*: a rescan is due */
@@ -118,17 +132,27 @@ static inline bool watch_is_cookie(const struct watcher *w, const char *name)
 /* Watches, then lists d, reporting what changed (report) or not (the
  * initial scan), and descends. */
 void scan_path(struct watcher *w, struct tree_dir *d, bool report);
-/* The initial scan of ROOT; events read meanwhile replay once the loop runs. */
+/* The initial scan of ROOT; the reader thread keeps what comes meanwhile. */
 void scan_initial(struct watcher *w);
+
+/* watcher-reader.c */
+/* Starts the reader thread on w->fd (before the initial scan, so that
+ * the scan's time does not fill the kernel queue); 0 or -errno. */
+int reader_start(struct watcher *w);
+/* Bytes in the queue the loop has not taken yet. */
+size_t reader_queued(struct watcher *w);
+/* Stops and joins the thread (the async handle is closed by the caller). */
+void reader_stop(struct watcher *w);
+/* Frees the queue; the thread is joined, the handle closed. */
+void reader_release(struct watcher *w);
 
 /* watcher-events.c */
 /* Watches the git directory (gitdir, or NULL) and the ignore files
- * outside the tree; events_start then polls the fd. */
+ * outside the tree. */
 void events_setup(struct watcher *w, const char *gitdir);
-void events_start(struct watcher *w);
 /* Handles n bytes of whole inotify records. */
 void events_handle(struct watcher *w, const char *buf, size_t n);
-/* After a batch of events: a simulated overflow, parked moves' grace. */
+/* After a batch of events: root checks, parked moves' grace. */
 void events_after(struct watcher *w);
 /* Frees what events_* hold (parked moves, rules watches); at close. */
 void events_release(struct watcher *w);

@@ -14,10 +14,9 @@
  *    none recorded, when its ctime is not older than the last listing;
  *  - a whole-tree scan asks the ignore rules about directories ahead, on
  *    the ignore helper thread, while it lists the ones already answered;
- *  - the initial scan blocks the loop: inotify events read meanwhile (every
- *    EARLY_EVERY_NS) are kept and replayed first thing once the loop runs,
- *    stamped with the time they were read, so their debounce counts from
- *    then and not from the scan's end. */
+ *  - the initial scan blocks the loop: the inotify reader thread keeps
+ *    what comes meanwhile (watcher-reader.c), stamped with the time it was
+ *    read, so its debounce counts from then and not from the scan's end. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,10 +38,6 @@
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_MOVED_FROM | \
 	IN_MOVED_TO | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW | \
 	IN_EXCL_UNLINK)
-#define EARLY_EVERY_NS	2000000		/* between two reads: bounds how late the
-					 * time of an early event can be */
-#define EARLY_READ	65536		/* bytes per read */
-#define EARLY_MAX	(1 << 20)	/* bytes; the rest waits in the kernel */
 #define MAX_DEPTH	256		/* below this one scan descends no further */
 
 /* Adds a watch for d at its path (w->path must hold the relative path). */
@@ -93,38 +88,6 @@ static void watch_dir(struct watcher *w, struct tree_dir *d)
 	d->wd = wd;
 	wdmap_put(&w->wds, wd, d);
 	w->st.dirs++;
-}
-
-/* During the initial scan: what the kernel has queued so far, kept for
- * the replay (handling it now would change the tree being scanned). Read
- * straight into the replay buffer, which keeps whole records aligned. */
-static void read_early(struct watcher *w)
-{
-	while (w->fd >= 0 && w->early.len < EARLY_MAX) {
-		ssize_t n;
-
-		buf_grow(&w->early, EARLY_READ);
-		n = read(w->fd, w->early.buf + w->early.len, EARLY_READ);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		buf_setlen(&w->early, w->early.len + (size_t)n);
-		/* the loop clock's base, never earlier than the read */
-		w->early_ms = uv_hrtime() / 1000000 + 1;
-	}
-}
-
-static void on_replay(uv_timer_t *t)
-{
-	struct watcher *w = t->data;
-
-	log_info("replaying %zu bytes of events read during the initial scan", w->early.len);
-	w->read_ms = w->early_ms;
-	events_handle(w, w->early.buf, w->early.len);
-	w->read_ms = 0;
-	buf_release(&w->early);
-	events_after(w);
 }
 
 /* Test hook (WATCHD_TEST_SCAN_PAUSE_MS): the initial scan stops right
@@ -210,10 +173,6 @@ static void scan_dir(struct watcher *w, struct tree_dir *d, int dfd, bool report
 
 	if (d->wd == TREE_WD_NONE)
 		watch_dir(w, d);
-	if (w->initial && !w->without_early_replay && uv_hrtime() >= w->early_next) {
-		w->early_next = uv_hrtime() + EARLY_EVERY_NS;
-		read_early(w);
-	}
 	if (w->initial && d == w->tree->top && w->test_scan_pause_ms > 0)
 		test_scan_pause(w);
 	if (w->without_getdents)
@@ -310,15 +269,15 @@ void scan_path(struct watcher *w, struct tree_dir *d, bool report)
 
 void scan_initial(struct watcher *w)
 {
+	size_t queued;
+
 	w->initial = true;
 	scan_path(w, w->tree->top, false);
 	w->initial = false;
-	if (w->early.len == 0)
-		buf_release(&w->early);
+	if ((queued = reader_queued(w)) > 0)
+		log_info("%zu bytes of events read during the initial scan wait to be handled",
+		    queued);
 	/* the scan's temporaries are gone: give their pages back */
 	ignore_trim(w->ig);
 	malloc_trim(0);
-	/* first thing once the loop runs, before anything read after it */
-	if (w->early.len)
-		uv_timer_start(&w->replay_timer, on_replay, 0, 0);
 }

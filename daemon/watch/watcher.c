@@ -1,12 +1,13 @@
 /* Watcher: its public lifecycle (start, stop, stats) and what the parts
  * share about a directory's watch.
  *
- * One inotify fd (IN_NONBLOCK) on a uv_poll handle. Every non-ignored
+ * One inotify fd (IN_NONBLOCK), drained by a reader thread. Every non-ignored
  * directory under ROOT has a node in the tree (tree.h) and one watch;
  * wd -> node lives in a hash map. The tree is the caller's, so that settle
  * records dispatch stamps into it without going through the watcher.
  * Besides the tree, the git directory and the directories of the ignore
  * files git reads from outside it are watched. The work is split by job:
+ *   watcher-reader.c    the thread that reads inotify, its queue
  *   watcher-scan.c      listing directories into the tree; the initial scan
  *   watcher-events.c    inotify events, directory moves, watches outside
  *   watcher-rescan.c    rescans (overflow, ignore rules) and their backoff
@@ -69,11 +70,25 @@ static void release(struct watcher *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	events_release(w);
+	reader_release(w);
 	wdmap_release(&w->wds);
 	buf_release(&w->path);
-	buf_release(&w->early);
 	free(w->root);
 	free(w);
+}
+
+/* A start that failed: the timers may have been started and the reader
+ * is running; closing handles needs the loop. */
+static void close_failed(struct watcher *w)
+{
+	w->closing = 1;
+	reader_stop(w);
+	uv_close((uv_handle_t *)&w->move_timer, NULL);
+	uv_close((uv_handle_t *)&w->scan_timer, NULL);
+	if (w->fd >= 0)
+		uv_close((uv_handle_t *)&w->rd.async, NULL);
+	uv_run(w->loop, UV_RUN_NOWAIT);
+	release(w);
 }
 
 int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct ignore *ig,
@@ -106,36 +121,32 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	w->tree = tree;
 	w->cb = *cb;
 	w->git_wd = -1;
+	w->rd.wake = -1;
 	w->test_max_watches = env ? atoi(env) : 0;
-	w->test_queue_max = qenv ? atoi(qenv) : 0;
+	w->rd.test_queue_max = qenv ? atoi(qenv) : 0;
 	w->test_scan_pause_ms = penv ? atoi(penv) : 0;
-	w->without_early_replay = envlist_has("WATCHD_BENCH_WITHOUT", "early-replay");
 	w->without_getdents = envlist_has("WATCHD_BENCH_WITHOUT", "getdents");
 	w->degraded_ms = DEGRADED_SCAN_MS;
 	rescan_init(w);
 	buf_init(&w->path);
-	buf_init(&w->early);
 	uv_timer_init(loop, &w->move_timer);
 	uv_timer_init(loop, &w->scan_timer);
-	uv_timer_init(loop, &w->replay_timer);
-	w->move_timer.data = w->scan_timer.data = w->replay_timer.data = w;
+	w->move_timer.data = w->scan_timer.data = w;
 	if (fd < 0)
 		degraded_no_inotify(w, e);
+	else if ((e = reader_start(w)) < 0) {
+		snprintf(err, errlen, "inotify reader thread: %s", uv_strerror(e));
+		close_failed(w);
+		return e;
+	}
 	events_setup(w, gitdir);
 	scan_initial(w);
 	if (tree->top->wd == TREE_WD_NONE || (tree->top->wd < 0 && !w->st.degraded)) {
 		snprintf(err, errlen, "cannot watch %s: %s", root, strerror(errno));
-		/* the timers may have been started; closing them needs the loop */
-		w->closing = 1;
-		uv_close((uv_handle_t *)&w->move_timer, NULL);
-		uv_close((uv_handle_t *)&w->scan_timer, NULL);
-		uv_close((uv_handle_t *)&w->replay_timer, NULL);
-		uv_run(loop, UV_RUN_NOWAIT);
-		release(w);
+		close_failed(w);
 		return -ENOENT;
 	}
 	degraded_report(w);
-	events_start(w);
 	*out = w;
 	return 0;
 }
@@ -153,12 +164,12 @@ void watcher_stop(struct watcher *w)
 {
 	if (w == NULL)
 		return;
-	w->closing = w->fd >= 0 ? 4 : 3;
+	w->closing = w->fd >= 0 ? 3 : 2;
+	reader_stop(w);
 	if (w->fd >= 0)
-		uv_close((uv_handle_t *)&w->poll, on_closed);
+		uv_close((uv_handle_t *)&w->rd.async, on_closed);
 	uv_close((uv_handle_t *)&w->move_timer, on_closed);
 	uv_close((uv_handle_t *)&w->scan_timer, on_closed);
-	uv_close((uv_handle_t *)&w->replay_timer, on_closed);
 }
 
 void watcher_get_stats(const struct watcher *w, struct watcher_stats *st)

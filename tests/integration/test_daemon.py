@@ -186,7 +186,7 @@ def test_speedups_turned_off_still_watch(repo, watchd):
                          "parser": "gcc"}])
     (repo / "sub" / "deeper").mkdir(parents=True)
     (repo / "sub" / "deeper" / "ok.sh").write_text(CLEAN)
-    off = "ledger-thread,early-replay,getdents"
+    off = "ledger-thread,getdents"
     r = watchd("start", env_extra={"WATCHD_BENCH_WITHOUT": off})
     assert r.rc == 0, str(r)
     st = watchd("status", "--json").json

@@ -1,0 +1,250 @@
+/* The inotify reader: a thread that drains the kernel's event queue into
+ * one of ours, and the loop side that takes events out of it.
+ *
+ * Why a thread: the kernel queue holds max_queued_events (16384 by
+ * default, 1024 on some systems) and drops everything after, which costs a
+ * rescan. A formatter or a branch switch writes tens of thousands of files
+ * a second, and one loop turn that settles, hashes or records a batch can
+ * take tens of milliseconds: long enough to fill a small queue. The thread
+ * does nothing but read, so the kernel queue is emptied while the loop is
+ * busy, as Watchman does; what the loop has not handled yet waits in our
+ * queue, which has no limit but memory.
+ *
+ * Invariants:
+ *  - the thread only polls, reads, and appends to q (and sets err) under
+ *    the mutex; it never touches the watcher's other state, and prints
+ *    nothing;
+ *  - q holds chunks: a struct chunk header (the monotonic time of the read,
+ *    in loop milliseconds) then whole inotify records, so each event's
+ *    debounce counts from when it was read, not from when the loop got to
+ *    it. That also covers the initial scan, which blocks the loop: the
+ *    events of that time are handled first thing after it;
+ *  - the loop handles at most TURN_BYTES of records per turn and wakes
+ *    itself for the rest, so a backlog of 20,000 events never holds the
+ *    loop (clients, timers) for more than a moment;
+ *  - the test hook WATCHD_TEST_QUEUE_MAX plays a kernel queue of that many
+ *    events: records read since the kernel queue was last empty beyond it
+ *    are dropped here, where the kernel would drop them, and one
+ *    IN_Q_OVERFLOW record takes their place. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "watcher-internal.h"
+
+#define READ_BYTES	65536		/* one read(2) */
+#define TURN_BYTES	131072		/* records handled per loop turn */
+#define KEEP_BYTES	(1 << 20)	/* a queue buffer above this is freed once empty */
+#define THREAD_STACK	(128 * 1024)
+
+struct chunk {
+	uint64_t	 read_ms;	/* loop clock (uv_hrtime / 1e6) at the read */
+	uint32_t	 len;		/* bytes of records that follow */
+	uint32_t	 pad;		/* keeps the records 8-byte aligned */
+};
+
+/* Drops what a kernel queue of test_queue_max events would have dropped,
+ * compacting buf in place; returns the new length. */
+static size_t play_small_queue(struct reader *r, char *buf, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t at = 0; at < n;) {
+		const struct inotify_event *ev = (const struct inotify_event *)(buf + at);
+		size_t sz = sizeof(*ev) + ev->len;
+
+		/* IN_IGNORED is kept: it frees a watch descriptor */
+		if (++r->drained > (uint64_t)r->test_queue_max && !(ev->mask & IN_IGNORED)) {
+			if (!r->overflowed) {
+				struct inotify_event ov = { .wd = -1, .mask = IN_Q_OVERFLOW };
+
+				/* sz >= sizeof(ov): the record it replaces is at least as long */
+				memcpy(buf + out, &ov, sizeof(ov));
+				out += sizeof(ov);
+				r->overflowed = true;
+			}
+			at += sz;
+			continue;
+		}
+		if (out != at)
+			memmove(buf + out, buf + at, sz);
+		out += sz;
+		at += sz;
+	}
+	return out;
+}
+
+static void reader_main(void *arg)
+{
+	struct reader *r = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = r->fd, .events = POLLIN },
+		{ .fd = r->wake, .events = POLLIN },
+	};
+	sigset_t all;
+	int err = 0;
+
+	/* signals are the loop's (uv_signal); this thread never takes one */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		for (;;) {
+			ssize_t n = read(r->fd, r->scratch, READ_BYTES);
+			struct chunk c;
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n < 0 && errno != EAGAIN)
+					err = errno;
+				r->drained = 0;
+				r->overflowed = false;
+				break;
+			}
+			if (r->test_queue_max > 0)
+				n = (ssize_t)play_small_queue(r, r->scratch, (size_t)n);
+			c = (struct chunk){ .read_ms = uv_hrtime() / 1000000 + 1, .len = (uint32_t)n };
+			uv_mutex_lock(&r->mu);
+			buf_add(&r->q, &c, sizeof(c));
+			buf_add(&r->q, r->scratch, (size_t)n);
+			uv_mutex_unlock(&r->mu);
+			/* coalesced by libuv: one callback for many sends */
+			uv_async_send(&r->async);
+		}
+		if (err)
+			break;
+	}
+	/* the loop logs it: this thread prints nothing */
+	if (err) {
+		uv_mutex_lock(&r->mu);
+		r->err = err;
+		uv_mutex_unlock(&r->mu);
+		uv_async_send(&r->async);
+	}
+}
+
+static void on_async(uv_async_t *a)
+{
+	struct watcher *w = a->data;
+	struct reader *r = &w->rd;
+	size_t budget = TURN_BYTES;
+	int err;
+
+	uv_mutex_lock(&r->mu);
+	if (r->off == r->work.len) {
+		struct buf t = r->q;
+
+		buf_reset(&r->work);
+		r->off = 0;
+		r->q = r->work;
+		r->work = t;
+	}
+	err = r->err;
+	uv_mutex_unlock(&r->mu);
+	while (r->off < r->work.len && budget > 0) {
+		struct chunk c;
+
+		memcpy(&c, r->work.buf + r->off, sizeof(c));
+		w->read_ms = c.read_ms;
+		events_handle(w, r->work.buf + r->off + sizeof(c), c.len);
+		w->read_ms = 0;
+		r->off += sizeof(c) + c.len;
+		budget = budget > c.len ? budget - c.len : 0;
+	}
+	if (r->off < r->work.len)
+		uv_async_send(&r->async);	/* the rest next turn */
+	else if (r->work.alloc > KEEP_BYTES) {
+		buf_release(&r->work);	/* a burst's high water, not kept */
+		r->off = 0;
+	}
+	if (err && !r->err_logged) {
+		r->err_logged = true;
+		errno = err;
+		log_warn("inotify reader stopped: no more events are read");
+	}
+	events_after(w);
+}
+
+int reader_start(struct watcher *w)
+{
+	struct reader *r = &w->rd;
+	uv_thread_options_t opt = { .flags = UV_THREAD_HAS_STACK_SIZE,
+				    .stack_size = THREAD_STACK };
+	int e;
+
+	/* the handle and the mutex first: whatever fails after, the caller
+	 * closes the handle and reader_release frees the rest */
+	r->fd = w->fd;
+	buf_init(&r->q);
+	buf_init(&r->work);
+	uv_mutex_init(&r->mu);
+	r->scratch = xmalloc(READ_BYTES);
+	uv_async_init(w->loop, &r->async, on_async);
+	r->async.data = w;
+	r->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->wake < 0)
+		return -errno;
+	e = uv_thread_create_ex(&r->tid, &opt, reader_main, r);
+	if (e < 0)
+		return e;
+	r->running = true;
+	return 0;
+}
+
+size_t reader_queued(struct watcher *w)
+{
+	struct reader *r = &w->rd;
+	size_t n;
+
+	if (r->scratch == NULL)
+		return 0;
+	uv_mutex_lock(&r->mu);
+	n = r->q.len;
+	uv_mutex_unlock(&r->mu);
+	return n;
+}
+
+void reader_stop(struct watcher *w)
+{
+	struct reader *r = &w->rd;
+	uint64_t one = 1;
+
+	if (!r->running)
+		return;
+	r->running = false;
+	if (write(r->wake, &one, sizeof(one)) != sizeof(one))
+		log_warn("inotify reader: wake");
+	uv_thread_join(&r->tid);
+}
+
+void reader_release(struct watcher *w)
+{
+	struct reader *r = &w->rd;
+
+	if (r->wake >= 0)
+		close(r->wake);
+	r->wake = -1;
+	if (r->scratch == NULL)
+		return;		/* never started */
+	uv_mutex_destroy(&r->mu);
+	free(r->scratch);
+	r->scratch = NULL;
+	buf_release(&r->q);
+	buf_release(&r->work);
+}
