@@ -255,6 +255,11 @@ class Tool:
         vals = [proc_ticks(p) for p in self.cpu_pids()]
         return None if any(v is None for v in vals) else sum(vals)
 
+    def overflows(self):
+        """How many times the tool has reported losing events so far (its
+        own log), or None where it cannot tell."""
+        return None
+
     def kill_all(self):
         for p in self.procs:
             if p.poll() is None:
@@ -384,6 +389,15 @@ class Watchman(Tool):
     def save_logs(self, tag):
         shutil.copy(self.logfile, os.path.join(self.logdir, "%s-%s.log" % (self.name, tag)))
 
+    def overflows(self):
+        # inotify.cpp: "IN_Q_OVERFLOW" then a recrawl
+        try:
+            with open(self.logfile, "rb") as f:
+                return sum(1 for line in f if b"IN_Q_OVERFLOW" in line or
+                           b"inotify queue overflow" in line.lower())
+        except OSError:
+            return None
+
 
 class Watchd(Tool):
     name = "watchd"
@@ -488,6 +502,13 @@ class Watchd(Tool):
         except OSError:
             pass
         return out
+
+    def overflows(self):
+        try:
+            with open(self.errpath, "rb") as f:
+                return sum(1 for line in f if b"inotify queue overflow" in line)
+        except OSError:
+            return None
 
     def stalls(self, since, until):
         """The loop turns of 1 ms or more the daemon logged ("loop busy N us")
@@ -671,6 +692,7 @@ def test_rewrite_burst(tool, files, dirs, n, newdir_files, seed, quiet, maximum)
     truth = list(picks) + ["%s/f%04d.txt" % (nd, i) for i in range(newdir_files)]
     start = tool.rep.mark()
     wall0 = time.time() - MONO()  # wall = mono + wall0
+    ticks0 = tool.ticks()
     t0 = MONO()
     for rel in picks:
         write_file(os.path.join(tool.tree, rel), b"rewrite %d %s\n" % (seed, rel.encode()))
@@ -679,6 +701,7 @@ def test_rewrite_burst(tool, files, dirs, n, newdir_files, seed, quiet, maximum)
         write_file(os.path.join(tool.tree, rel), b"new\n")
     t_end = MONO()
     res = settle_result(tool, start, t0, t_end, truth, quiet, maximum)
+    res["cpu_ms"] = cpu_ms(ticks0, tool.ticks())
     if isinstance(tool, Watchd):
         last = t_end + (res["drain_s"] or 0)
         res["stages_burst"] = tool.stages(t0 + wall0 - 0.001, last + wall0 + 0.001)
@@ -701,8 +724,10 @@ def rewrite_series(tool, files, dirs, args, seed0):
                                seed0 + i, min(args.quiet, 1.5), 60)
             for i in range(args.burst_reps)]
     drains = [r["drain_s"] for r in reps if r["drain_s"] is not None and not r["lost"]]
+    cpu = [r["cpu_ms"] for r in reps]
     return {"reps": reps, "drain_s": median(drains), "drain_all": [r["drain_s"] for r in reps],
-            "lost": sum(r["lost"] for r in reps)}
+            "lost": sum(r["lost"] for r in reps),
+            "cpu_ms": None if None in cpu else sum(cpu)}
 
 
 def test_newdir(tool, dirs, per_dir, rounds, seed, quiet, maximum):
@@ -736,6 +761,8 @@ def test_frozen(tool, dirs, n, seed, quiet, maximum):
         truth.append((d + "/" if d else "") + "frozen%05d.txt" % i)
     pids = tool.cpu_pids()
     start = tool.rep.mark()
+    ticks0 = tool.ticks()
+    over0 = tool.overflows()
     for p in pids:
         os.kill(p, signal.SIGSTOP)
     t0 = MONO()
@@ -747,9 +774,44 @@ def test_frozen(tool, dirs, n, seed, quiet, maximum):
             os.kill(p, signal.SIGCONT)
     t_end = MONO()
     res = settle_result(tool, start, t0, t_end, truth, quiet, maximum)
+    res["cpu_ms"] = cpu_ms(ticks0, tool.ticks())
+    res["overflows"] = overflow_delta(over0, tool.overflows())
     got = tool.rep.wait_quiet(start, t_end, 0, 0)
     res["reported_total"] = len(got)
     return res
+
+
+def test_fullspeed(tool, files, n, seed, quiet, maximum):
+    """n existing files rewritten as fast as one writer can, the tool
+    running (its inotify instance made with a small max_queued_events):
+    whether it overflowed, and when the last path was reported."""
+    rng = random.Random(seed)
+    truth = rng.sample(files, min(n, len(files)))
+    start = tool.rep.mark()
+    wall0 = time.time() - MONO()
+    ticks0 = tool.ticks()
+    over0 = tool.overflows()
+    t0 = MONO()
+    for rel in truth:
+        write_file(os.path.join(tool.tree, rel), b"fullspeed %d %s\n" % (seed, rel.encode()))
+    t_end = MONO()
+    res = settle_result(tool, start, t0, t_end, truth, quiet, maximum)
+    res["cpu_ms"] = cpu_ms(ticks0, tool.ticks())
+    res["overflows"] = overflow_delta(over0, tool.overflows())
+    got = tool.rep.wait_quiet(start, t_end, 0, 0)
+    res["reported_total"] = len(got)
+    if isinstance(tool, Watchd):
+        last = t_end + (res["drain_s"] or 0)
+        res["stalls_us"] = tool.stalls(t0 + wall0 - 0.001, last + wall0 + 0.001)
+    return res
+
+
+def cpu_ms(a, b):
+    return None if a is None or b is None else (b - a) * 1000.0 / CLK_TCK
+
+
+def overflow_delta(a, b):
+    return None if a is None or b is None else b - a
 
 
 # ---- driver ---------------------------------------------------------------
@@ -785,6 +847,35 @@ def copy_tree(master, dest):
     subprocess.run(["cp", "-a", master, dest], check=True)
 
 
+QUEUE_KNOB = "/proc/sys/fs/inotify/max_queued_events"
+
+
+class SmallQueue:
+    """max_queued_events = n while the tool makes its inotify instance (the
+    kernel reads the knob at inotify_init), restored as soon as it is ready
+    so nothing else on the machine gets the small queue for longer."""
+
+    def __init__(self, n):
+        self.n = n
+        self.old = None
+
+    def __enter__(self):
+        with open(QUEUE_KNOB) as f:
+            self.old = f.read()
+        with open(QUEUE_KNOB, "w") as f:
+            f.write("%d\n" % self.n)
+        return self
+
+    def restore(self):
+        if self.old is not None:
+            with open(QUEUE_KNOB, "w") as f:
+                f.write(self.old)
+            self.old = None
+
+    def __exit__(self, *exc):
+        self.restore()
+
+
 def session(kind, master, tag, full, layout, args, tmp, logdir):
     """One tool on one fresh copy. Returns its metrics."""
     work = tempfile.mkdtemp(prefix="%s-%s-" % (kind, tag), dir=tmp)
@@ -798,7 +889,11 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
         tool = make_tool(kind, work, tree, logdir, args)
         dirs, files = layout
         log("%s on %s tree: starting" % (kind, tag))
-        ready = wait_ready(tool, args.ready_timeout)
+        if full == "fullspeed":
+            with SmallQueue(args.fullspeed_queue):
+                ready = wait_ready(tool, args.ready_timeout)
+        else:
+            ready = wait_ready(tool, args.ready_timeout)
         res["ready_s"] = ready
         if ready is None:
             res["error"] = "not ready within %d s (alive=%s)" % (args.ready_timeout, tool.alive())
@@ -809,7 +904,11 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
         res["rss_kib"] = proc_status(tool.mem_pid(), "VmRSS")
         res["rss_anon_kib"] = proc_status(tool.mem_pid(), "RssAnon")
         log("  ready %.3f s, RSS %s KiB" % (ready, res["rss_kib"]))
-        if full == "latency":
+        if full == "fullspeed":
+            res["fullspeed"] = test_fullspeed(tool, files, args.fullspeed, 11, args.quiet, 120)
+            log("  full speed, queue %d:" % args.fullspeed_queue,
+                {k: v for k, v in res["fullspeed"].items() if k != "stalls_us"})
+        elif full == "latency":
             res["latency"] = test_latency(tool, files, args.lat_n, 2)
             log("  latency", res["latency"])
         elif full == "age":
@@ -864,8 +963,6 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
 SPEEDUPS = [
     ("ledger-thread", "the ledger opens on a thread during the initial scan",
      "small", "watching"),
-    ("early-replay", "events read during the initial scan are replayed with their read time",
-     "big", "ready"),
     ("getdents", "directories listed with getdents64 into one buffer (not readdir)",
      "big", "watching"),
 ]
@@ -1019,8 +1116,10 @@ def build_rows(R, args):
         lambda v: v["watchd"] * 4 <= v["watchman"])
     add("RSS MiB when ready (%s)" % st, kib2mib(r(small, "rss_kib")), "<= watchman/4",
         lambda v: v["watchd"] * 4 <= v["watchman"])
-    add("RssAnon MiB when ready (%s)" % bt, kib2mib(r(big, "rss_anon_kib")))
-    add("RssAnon MiB when ready (%s)" % st, kib2mib(r(small, "rss_anon_kib")))
+    add("RssAnon MiB when ready (%s)" % bt, kib2mib(r(big, "rss_anon_kib")), "<= watchman/4",
+        lambda v: v["watchd"] * 4 <= v["watchman"])
+    add("RssAnon MiB when ready (%s)" % st, kib2mib(r(small, "rss_anon_kib")), "<= watchman/4",
+        lambda v: v["watchd"] * 4 <= v["watchman"])
     add("peak RSS MiB, VmHWM (%s, after all tests)" % bt, kib2mib(r(big, "hwm_kib")),
         "<= watchman/4", lambda v: v["watchd"] * 4 <= v["watchman"])
     add("peak RSS MiB, VmHWM (%s)" % st, kib2mib(r(small, "hwm_kib")))
@@ -1055,6 +1154,10 @@ def build_rows(R, args):
             aged, "<= watchman", lambda v: v["watchd"] <= v["watchman"])
         add("  aged / fresh", {t: ratio(aged[t], fresh[t]) for t in T}, "~1",
             lambda v: v["watchd"] <= 1.5)
+        cf, ca = r("big-age", "rewrite_fresh", "cpu_ms"), r("big-age", "rewrite_aged", "cpu_ms")
+        add("  daemon CPU ms over all %d of these bursts (fresh + aged)" % (2 * args.burst_reps),
+            {t: (None if cf[t] is None or ca[t] is None else cf[t] + ca[t]) for t in T},
+            "<= watchman", lambda v: v["watchd"] <= v["watchman"])
         add("  lost (fresh + aged)", {t: (None if r("big-age", "rewrite_fresh", "lost")[t] is None
                                           else r("big-age", "rewrite_fresh", "lost")[t] +
                                           (r("big-age", "rewrite_aged", "lost")[t] or 0))
@@ -1066,7 +1169,21 @@ def build_rows(R, args):
         add("frozen (SIGSTOP, %d new files, SIGCONT): lost" % args.frozen,
             r(big, "frozen", "lost"), "0", lambda v: v["watchd"] == 0)
         add("frozen: paths reported in total", r(big, "frozen", "reported_total"))
-        add("frozen: s after SIGCONT until last report", r(big, "frozen", "drain_s"))
+        add("frozen: s after SIGCONT until last report", r(big, "frozen", "drain_s"),
+            "<= watchman", lambda v: v["watchd"] <= v["watchman"])
+        add("frozen: overflows reported", r(big, "frozen", "overflows"))
+        add("frozen: daemon CPU ms", r(big, "frozen", "cpu_ms"), "<= watchman",
+            lambda v: v["watchd"] <= v["watchman"])
+    if args.fullspeed:
+        what = "%d rewrites at full speed, max_queued_events=%d" % (args.fullspeed,
+                                                                      args.fullspeed_queue)
+        add("%s: overflows" % what, r("big-q", "fullspeed", "overflows"), "0",
+            lambda v: v["watchd"] == 0)
+        add("  lost", r("big-q", "fullspeed", "lost"), "0", lambda v: v["watchd"] == 0)
+        add("  s after last write until last report", r("big-q", "fullspeed", "drain_s"),
+            "<= watchman", lambda v: v["watchd"] <= v["watchman"])
+        add("  daemon CPU ms", r("big-q", "fullspeed", "cpu_ms"), "<= watchman",
+            lambda v: v["watchd"] <= v["watchman"])
     return rows
 
 
@@ -1126,11 +1243,26 @@ def render_stages(R, args):
             out.append("  ".join("-" * w for w in widths))
     for name in names:
         out.append("  %s: %s" % (name, STAGE_WHAT.get(name, "")))
-    out.extend(render_stalls(cols))
     return out
 
 
 STALL_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200]
+
+
+def stall_cols(R):
+    """(label, rep) of the median fresh and aged rewrite bursts and of the
+    full-speed test, for the loop-turn histogram."""
+    cols = []
+    res = R.get("watchd", {}).get("big-age", {})
+    for key, label in (("rewrite_fresh", "fresh"), ("rewrite_aged", "aged")):
+        reps = [x for x in get(res, key, "reps") or [] if x.get("drain_s") is not None]
+        if reps:
+            reps.sort(key=lambda x: x["drain_s"])
+            cols.append((label, reps[len(reps) // 2]))
+    fs = get(R.get("watchd", {}).get("big-q", {}), "fullspeed")
+    if fs and "stalls_us" in fs:
+        cols.append(("full speed", fs))
+    return cols
 
 
 def render_stalls(cols):
@@ -1153,8 +1285,9 @@ def render_stalls(cols):
         v = rep.get("stalls_us", [])
         row.append(fmt(max(v) / 1000.0) if v else "—")
     table.append(row)
-    out = ["", "watchd loop turns of 1 ms or more during the rewrite burst (same reps; the "
-           "time a turn spent outside epoll_wait, when no event is read)", ""]
+    out = ["", "watchd loop turns of 1 ms or more during the rewrite bursts (same reps) and "
+           "the full-speed test (the time a turn spent outside epoll_wait; the reader "
+           "thread drains inotify meanwhile)", ""]
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     for i, r in enumerate(table):
         out.append("  ".join([r[0].ljust(widths[0])] +
@@ -1210,6 +1343,7 @@ def render(rows, info, R, args):
                        fmt(get(c, "latency", "p50_ms")), fmt(get(c, "latency", "p99_ms")),
                        fmt(get(c, "latency", "lost"))))
     out.extend(render_stages(R, args))
+    out.extend(render_stalls(stall_cols(R)))
     probs = []
     for t, tags in R.items():
         for tag, res in tags.items():
@@ -1258,6 +1392,12 @@ def main():
     ap.add_argument("--race-rounds", type=int, default=int(env("BENCH_RACE_ROUNDS", 3)))
     ap.add_argument("--frozen", type=int, default=int(env("BENCH_FROZEN", 20000)),
                     help="files written while the tool is stopped; 0 skips the test")
+    ap.add_argument("--fullspeed", type=int, default=int(env("BENCH_FULLSPEED", 20000)),
+                    help="existing files rewritten at full speed against a small kernel "
+                    "queue (needs a writable max_queued_events); 0 skips the test")
+    ap.add_argument("--fullspeed-queue", type=int,
+                    default=int(env("BENCH_FULLSPEED_QUEUE", 1024)),
+                    help="max_queued_events for the full-speed test")
     ap.add_argument("--idle-s", type=float, default=float(env("BENCH_IDLE_S", 20)))
     ap.add_argument("--quiet", type=float, default=float(env("BENCH_QUIET_S", 3)))
     ap.add_argument("--ready-timeout", type=int, default=120)
@@ -1320,6 +1460,14 @@ def main():
             for t in tools:
                 full = (tag == "big")
                 R.setdefault(t, {})[tag] = session(t, master, tag, full, lay, args, base, logdir)
+            if tag == "big" and args.fullspeed > 0 and os.access(QUEUE_KNOB, os.W_OK):
+                # a formatter at full speed against a 1024-event kernel queue
+                for t in tools:
+                    if t != "inotifywait":
+                        R.setdefault(t, {})["big-q"] = session(t, master, "big-q", "fullspeed",
+                                                               lay, args, base, logdir)
+            elif tag == "big" and args.fullspeed > 0:
+                log("full-speed test skipped: %s is not writable" % QUEUE_KNOB)
             if tag == "big" and args.burst_reps > 0:
                 # fresh daemon vs one that has recorded args.age_runs runs
                 for t in tools:
