@@ -144,6 +144,7 @@ static void on_async(uv_async_t *a)
 	struct watcher *w = a->data;
 	struct reader *r = &w->rd;
 	size_t budget = TURN_BYTES;
+	bool more = true;
 	int err;
 
 	uv_mutex_lock(&r->mu);
@@ -167,12 +168,20 @@ static void on_async(uv_async_t *a)
 		r->off += sizeof(c) + c.len;
 		budget = budget > c.len ? budget - c.len : 0;
 	}
-	if (r->off < r->work.len)
-		uv_async_send(&r->async);	/* the rest next turn */
-	else if (r->work.alloc > KEEP_BYTES) {
-		buf_release(&r->work);	/* a burst's high water, not kept */
-		r->off = 0;
+	if (r->off == r->work.len) {
+		if (r->work.alloc > KEEP_BYTES) {
+			buf_release(&r->work);	/* a burst's high water, not kept */
+			r->off = 0;
+		}
+		/* A send of the thread's while this callback was pending was
+		 * folded into it, and what that send announced is in q, not
+		 * in work: look, or it waits for the next event. */
+		uv_mutex_lock(&r->mu);
+		more = r->q.len > 0;
+		uv_mutex_unlock(&r->mu);
 	}
+	if (more)
+		uv_async_send(&r->async);	/* the rest next turn */
 	if (err && !r->err_logged) {
 		r->err_logged = true;
 		errno = err;

@@ -164,6 +164,35 @@ def test_overflow_rescans_and_dispatches_each_changed_file_once(rec, repo, how):
     assert all(r["head"] == "after\n" for r in edits)
 
 
+@pytest.mark.parametrize("how", ["knob", "hook"])
+def test_full_speed_rewrites_all_reach_the_gate_without_a_sync(rec, repo, how):
+    """A formatter's pace: thousands of files rewritten in place as fast as
+    one writer can, two events each, against a 1024-event kernel queue.
+    The reader thread drains the kernel queue into its own and the loop
+    takes a slice of it per turn; every file must reach the gate with
+    nothing after the burst to wake the daemon (no sync, no probe): a
+    wake-up folded into one the loop had already taken once left the
+    queue's tail unread until the next event."""
+    n = 6000
+    (repo / "src").mkdir()
+    for d in range(20):
+        (repo / "src" / f"d{d}").mkdir()
+    names = [f"src/d{i % 20}/f{i}.txt" for i in range(n)]
+    for name in names:
+        (repo / name).write_text("before\n")
+    start_with_small_queue(rec, how, 1024)
+    for name in names:
+        fd = os.open(repo / name, os.O_WRONLY)
+        os.write(fd, b"after " + name.encode() + b"\n")
+        os.close(fd)
+    want = set(names)
+    wait_until(lambda: want <= set(rec.paths()), timeout=120,
+               what="every rewritten file handed to the gate")
+    last = {r["path"]: r["head"] for r in rec.records()}
+    stale = [p for p in names if not last[p].startswith("after ")]
+    assert not stale, f"{len(stale)} judged on old content, e.g. {stale[:3]}"
+
+
 def _overflow_round(rec, repo, pid, tag, n=100):
     """Freezes the daemon, moves n new files into the tree (one event each,
     so a file is either seen whole or lost), thaws it and waits until it
