@@ -12,7 +12,9 @@
  *             it was created in this batch: a temp file); else remember
  *             the stamp.
  *   stability fires ──► second look: same stamp → ready; else it waits
- *             for the next round. Ready files go out as one batch.
+ *             for the next round. Ready files go out as one batch. With
+ *             stability_ms 0 a file no event touched since its first look
+ *             is ready without a second one (see on_stable).
  *   churn fires (every CHURN_MS while events keep coming, that is while
  *             the debounce timer is pushed back) ──► when at least
  *             CHURN_MIN_FILES pending files have each been quiet for
@@ -82,6 +84,7 @@ struct pend {
 	bool		 removed;	/* last event was a removal */
 	bool		 probing;	/* first look taken, waiting for the second */
 	bool		 ready;		/* both looks agree: goes out in this flush */
+	bool		 evented;	/* an event came after the first look */
 	uint64_t	 look_at;	/* loop time of the first look */
 };
 
@@ -246,6 +249,8 @@ void settle_event_at(struct settle *st, const char *rel, unsigned what, uint64_t
 	 * not starve a batch under churn); an open writer still blocks it. */
 	if (when > now)
 		when = now;
+	if (p->probing)
+		p->evented = true;
 	p->last_event = when;
 	p->removed = (what & WEV_REMOVED) != 0;
 	/* What the events say, for when no lease can ask the kernel: a
@@ -420,6 +425,7 @@ static size_t first_looks(struct settle *st, uint64_t now, uint64_t quiet_before
 		p->stamp1 = stamp;
 		p->look_at = now;
 		p->probing = true;
+		p->evented = false;
 		*probing = true;
 	}
 	return looked;
@@ -511,6 +517,17 @@ static void on_stable(uv_timer_t *t)
 		if (now - p->look_at < (uint64_t)st->o.stability_ms) {
 			if (p->look_at + (uint64_t)st->o.stability_ms < next_due)
 				next_due = p->look_at + (uint64_t)st->o.stability_ms;
+			continue;
+		}
+		/* stability_ms 0: the two looks are no time apart, and the
+		 * events say as much as a second lstat and lease: one read
+		 * since the first look has the second look taken, one read
+		 * after this flush makes a new entry and a batch of its own
+		 * (as a write just after a second look would). Looking again
+		 * was half the settle cost under churn, and 3 ms of the last
+		 * batch's tail after a burst. */
+		if (st->o.stability_ms == 0 && !p->evented) {
+			p->ready = true;
 			continue;
 		}
 		/* a writer may have opened it since the first look */
