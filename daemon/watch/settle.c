@@ -12,7 +12,9 @@
  *             it was created in this batch: a temp file); else remember
  *             the stamp.
  *   stability fires ──► second look: same stamp → ready; else it waits
- *             for the next round. Ready files go out as one batch.
+ *             for the next round. Ready files go out as one batch. With
+ *             stability_ms 0 a file no event touched since its first look
+ *             is ready without a second one (see on_stable).
  *   churn fires (every CHURN_MS while events keep coming, that is while
  *             the debounce timer is pushed back) ──► when at least
  *             CHURN_MIN_FILES pending files have each been quiet for
@@ -25,6 +27,9 @@
  *             files), and whether a 20 ms pause happened by chance decided
  *             between that and 0.05 s. A file is still looked at only once
  *             quiet for debounce_ms, and still twice, stability_ms apart.
+ *             Once a pass has taken files out, later passes of the same
+ *             burst come every CHURN_LATER_MS and need only
+ *             CHURN_LATER_FILES quiet files.
  *
  * Whether a writer has a file open is asked of the kernel at each look: a
  * read lease (F_SETLEASE F_RDLCK) cannot be taken while any process has
@@ -66,6 +71,12 @@
  * many there must be (a small burst stays one batch, one run). */
 #define CHURN_MS 50
 #define CHURN_MIN_FILES 256
+/* Once a pass has taken files out (the burst is a big one), passes come
+ * more often and take fewer: the batch left when the writes stop holds
+ * what came since the last pass, and all of it is looked at, hashed and
+ * run after the last write. */
+#define CHURN_LATER_MS 20
+#define CHURN_LATER_FILES 64
 /* ... and at most this many first looks per pass, so that one turn of the
  * loop stays short (about 20 ms here) and the thread pool hashes one
  * batch while the loop looks at the next. */
@@ -82,6 +93,7 @@ struct pend {
 	bool		 removed;	/* last event was a removal */
 	bool		 probing;	/* first look taken, waiting for the second */
 	bool		 ready;		/* both looks agree: goes out in this flush */
+	bool		 evented;	/* an event came after the first look */
 	uint64_t	 look_at;	/* loop time of the first look */
 };
 
@@ -95,6 +107,7 @@ struct settle {
 	struct hmap	 pend;
 	uint64_t	 batch_start;	/* loop time of the first pending event; 0 none */
 	bool		 git_busy;
+	bool		 churned;	/* a churn pass took files out of this burst */
 	int		 closing;
 };
 
@@ -246,6 +259,8 @@ void settle_event_at(struct settle *st, const char *rel, unsigned what, uint64_t
 	 * not starve a batch under churn); an open writer still blocks it. */
 	if (when > now)
 		when = now;
+	if (p->probing)
+		p->evented = true;
 	p->last_event = when;
 	p->removed = (what & WEV_REMOVED) != 0;
 	/* What the events say, for when no lease can ask the kernel: a
@@ -256,8 +271,9 @@ void settle_event_at(struct settle *st, const char *rel, unsigned what, uint64_t
 		p->writer_open = false;
 	quiet_at = when + (uint64_t)st->o.debounce_ms;
 	arm(st, quiet_at > now ? quiet_at - now : 0);
-	if (st->pend.n >= CHURN_MIN_FILES && !uv_is_active((uv_handle_t *)&st->churn))
-		uv_timer_start(&st->churn, on_churn, CHURN_MS, 0);
+	if (st->pend.n >= (st->churned ? CHURN_LATER_FILES : CHURN_MIN_FILES) &&
+	    !uv_is_active((uv_handle_t *)&st->churn))
+		uv_timer_start(&st->churn, on_churn, st->churned ? CHURN_LATER_MS : CHURN_MS, 0);
 }
 
 void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int stability_ms,
@@ -420,6 +436,7 @@ static size_t first_looks(struct settle *st, uint64_t now, uint64_t quiet_before
 		p->stamp1 = stamp;
 		p->look_at = now;
 		p->probing = true;
+		p->evented = false;
 		*probing = true;
 	}
 	return looked;
@@ -443,6 +460,7 @@ static void on_debounce(uv_timer_t *t)
 	log_stage("settle_look1", n, t0);
 	flush_ready(st, true, dropped, UINT64_MAX);
 	st->batch_start = 0;
+	st->churned = false;
 	if (probing)
 		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
 	else if (next_writer != UINT64_MAX) {
@@ -465,22 +483,26 @@ static void on_churn(uv_timer_t *t)
 	size_t it = 0, quiet = 0, n;
 	struct hmap_slot *s;
 	bool probing = false, dropped = false;
+	size_t min = st->churned ? CHURN_LATER_FILES : CHURN_MIN_FILES;
 
-	if (!uv_is_active((uv_handle_t *)&st->debounce) || st->pend.n < CHURN_MIN_FILES)
+	if (!uv_is_active((uv_handle_t *)&st->debounce) || st->pend.n < min)
 		return;		/* quiet now: on_debounce takes everything */
-	uv_timer_start(&st->churn, on_churn, CHURN_MS, 0);
+	uv_timer_start(&st->churn, on_churn, st->churned ? CHURN_LATER_MS : CHURN_MS, 0);
 	quiet_before = now > (uint64_t)st->o.debounce_ms ? now - (uint64_t)st->o.debounce_ms : 0;
 	while ((s = hmap_next(&st->pend, &it)) != NULL) {
 		const struct pend *p = s->val;
 
 		quiet += !p->probing && p->last_event <= quiet_before;
 	}
-	if (quiet < CHURN_MIN_FILES || st->git_busy ||
+	if (quiet < min || st->git_busy ||
 	    settle_git_in_progress(st->o.gitdir, wall_now()))
 		return;
 	t0 = log_stage_start();
 	n = first_looks(st, now, quiet_before, CHURN_MAX_FILES, &probing, &dropped, &next_writer);
 	log_stage("settle_look1", n, t0);
+	if (!st->churned)
+		uv_timer_start(&st->churn, on_churn, CHURN_LATER_MS, 0);
+	st->churned = true;
 	flush_ready(st, true, dropped, quiet_before);
 	if (probing && !uv_is_active((uv_handle_t *)&st->stable))
 		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
@@ -511,6 +533,17 @@ static void on_stable(uv_timer_t *t)
 		if (now - p->look_at < (uint64_t)st->o.stability_ms) {
 			if (p->look_at + (uint64_t)st->o.stability_ms < next_due)
 				next_due = p->look_at + (uint64_t)st->o.stability_ms;
+			continue;
+		}
+		/* stability_ms 0: the two looks are no time apart, and the
+		 * events say as much as a second lstat and lease: one read
+		 * since the first look has the second look taken, one read
+		 * after this flush makes a new entry and a batch of its own
+		 * (as a write just after a second look would). Looking again
+		 * was half the settle cost under churn, and 3 ms of the last
+		 * batch's tail after a burst. */
+		if (st->o.stability_ms == 0 && !p->evented) {
+			p->ready = true;
 			continue;
 		}
 		/* a writer may have opened it since the first look */

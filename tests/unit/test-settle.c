@@ -124,6 +124,38 @@ TEST_IMPL(settle_debounce_batches)
 	return 0;
 }
 
+/* stability_ms 0: one look, and the events say whether the file changed
+ * since; a write after the batch went out makes a batch of its own. */
+TEST_IMPL(settle_stability_zero_relies_on_events)
+{
+	uv_loop_t loop;
+	struct seen s;
+	char *root = mktree();
+	struct settle *st;
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 30, 2000);
+	settle_set_timing(st, 30, 2000, 0, 5000);
+	write_file(root, "a.txt", "a");
+	write_file(root, "b.txt", "b");
+	settle_event(st, "a.txt", WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, 1);
+	settle_event(st, "b.txt", WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, 2);
+	run_until(&loop, &s, 1, 3000);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT_EQ(s.changed.n, 2);
+	ASSERT_EQ(settle_pending(st), 0);
+	write_file(root, "a.txt", "aa");
+	settle_event(st, "a.txt", WEV_MODIFIED | WEV_CLOSED, 3);
+	run_until(&loop, &s, 2, 3000);
+	ASSERT_EQ(s.batches, 2);
+	ASSERT_EQ(s.changed.n, 3);
+	ASSERT_STR_EQ(s.changed.v[2], "a.txt");
+	ASSERT_EQ(s.seq, 3);
+	ASSERT_EQ(settle_pending(st), 0);
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
 /* An event seen earlier (read during the initial scan, replayed once the
  * loop runs) has its quiet time counted from when it was seen. */
 TEST_IMPL(settle_event_at_counts_from_then)
@@ -256,6 +288,47 @@ TEST_IMPL(settle_churn_takes_quiet_files_out)
 	ASSERT_EQ(s.changed.n, 301);
 	ASSERT_STR_EQ(s.changed.v[300], "busy.txt");
 	ASSERT_EQ(settle_pending(st), 0);
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
+/* Once a pass has taken files out of a burst, later passes take fewer (64
+ * and up, not 256): what is left when the writes stop is small. */
+TEST_IMPL(settle_churn_later_passes_take_fewer)
+{
+	uv_loop_t loop;
+	uv_timer_t t;
+	struct seen s;
+	char *root = mktree();
+	struct settle *st;
+	char name[32];
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 100, 20000);
+	write_file(root, "busy.txt", "x");
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "q%03d.txt", i);
+		write_file(root, name, name);
+		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
+	}
+	uv_timer_init(&loop, &t);
+	t.data = st;
+	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 400);
+	uv_timer_start(&t, churn, 20, 20);	/* never 100 ms of quiet */
+	run_until(&loop, &s, 1, 5000);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT_EQ(s.changed.n, 300);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "r%03d.txt", i);
+		write_file(root, name, name);
+		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 500);
+	}
+	run_until(&loop, &s, 2, 5000);
+	uv_close((uv_handle_t *)&t, NULL);
+	ASSERT_EQ(s.batches, 2);
+	ASSERT_EQ(s.changed.n, 400);
+	ASSERT_STR_EQ(s.changed.v[300], "r000.txt");
+	ASSERT_EQ(settle_pending(st), 1);		/* busy.txt still changing */
 	finish(&loop, st, &s, root);
 	return 0;
 }
