@@ -77,9 +77,9 @@
  * run after the last write. */
 #define CHURN_LATER_MS 20
 #define CHURN_LATER_FILES 64
-/* ... and at most this many first looks per pass, so that one turn of the
- * loop stays short (about 20 ms here) and the thread pool hashes one
- * batch while the loop looks at the next. */
+/* ... and at most this many first looks per pass, churn or debounce, so
+ * that one turn of the loop stays short (about 20 ms here) and the thread
+ * pool hashes one batch while the loop looks at the next. */
 #define CHURN_MAX_FILES 1024
 #define INDEX_LOCK_STALE_S 30.0	/* an index.lock older than this is left over */
 #define SEQUENCER_IDLE_S 5.0	/* a rebase that stopped for the user */
@@ -442,6 +442,17 @@ static size_t first_looks(struct settle *st, uint64_t now, uint64_t quiet_before
 	return looked;
 }
 
+/* Entries no look has been taken of yet. */
+static size_t settle_unlooked(const struct settle *st)
+{
+	size_t it = 0, n = 0;
+	struct hmap_slot *s;
+
+	while ((s = hmap_next(&st->pend, &it)) != NULL)
+		n += !((const struct pend *)s->val)->probing;
+	return n;
+}
+
 static void on_debounce(uv_timer_t *t)
 {
 	struct settle *st = t->data;
@@ -455,12 +466,18 @@ static void on_debounce(uv_timer_t *t)
 		return;
 	}
 	t0 = log_stage_start();
-	n = st->pend.n;
-	first_looks(st, now, UINT64_MAX, SIZE_MAX, &probing, &dropped, &next_writer);
+	n = first_looks(st, now, UINT64_MAX, CHURN_MAX_FILES, &probing, &dropped, &next_writer);
 	log_stage("settle_look1", n, t0);
 	flush_ready(st, true, dropped, UINT64_MAX);
 	st->batch_start = 0;
 	st->churned = false;
+	if (n == CHURN_MAX_FILES && settle_unlooked(st) > 0) {
+		/* The rest in the next turn (1 ms: a 0 ms timer started here
+		 * would run in this same pass), so that one turn stays short
+		 * and the first chunk is hashed while the next is looked at. */
+		uv_timer_start(&st->debounce, on_debounce, 1, 0);
+		next_writer = UINT64_MAX;
+	}
 	if (probing)
 		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
 	else if (next_writer != UINT64_MAX) {
