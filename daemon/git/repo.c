@@ -65,6 +65,14 @@ void repo_global_init_start(void)
 		init_state = INIT_RUNNING;
 }
 
+void repo_global_init_wait(void)
+{
+	if (init_state == INIT_RUNNING) {
+		pthread_join(init_thread, NULL);
+		init_state = INIT_DONE;
+	}
+}
+
 void repo_global_init(void)
 {
 	if (init_state == INIT_RUNNING)
