@@ -18,6 +18,7 @@
  * anything, then migrates; a READ connection never migrates and reads an
  * older schema as it is (stmt.c picks the statements it understands). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,6 +422,22 @@ void ledger__test_hook(struct ledger *l, bool reread)
 	free(p);
 }
 
+/* SQLite gives every connection's page cache a first block of 20 pages
+ * (86 kB at our page size) whether it needs them or not: the daemon's two
+ * connections use a few pages each between batches. Pages come one at a
+ * time instead. Process-wide, so set once, before SQLite initialises. */
+static void config_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
+void ledger__config(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, config_once);
+}
+
 int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
     struct wd_err *err)
 {
@@ -432,6 +449,7 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **out,
 	if (mode == LEDGER_READ && stat(path, &st) < 0)
 		return wd_err_set(err, -errno, "cannot open ledger '%s': %s", path,
 		    strerror(errno));
+	ledger__config();
 	l = xcalloc(1, sizeof(*l));
 	l->path = xstrdup(path);
 	l->mode = mode;
