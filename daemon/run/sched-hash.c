@@ -9,6 +9,9 @@
  * write changes (a re-run, never a stale cached pass). Staged content
  * (`check --staged`) has its ids in the git index already: they are looked
  * up on the loop thread, which reads no file. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,13 +26,18 @@
 static void hash_work(uv_work_t *req)
 {
 	struct hash_job *j = req->data;
+	char path[PATH_MAX];
 
 	for (size_t i = 0; i < j->n; i++) {
+		int n;
+
 		if (j->paths[i] == NULL)
 			continue;
 		if (atomic_load(&j->cancel))
 			break;
-		if (blobid_file(j->paths[i], j->caps[i], &j->cancel, j->oids[i]) != 0)
+		n = snprintf(path, sizeof(path), "%s/%s", j->root, j->paths[i]);
+		if (n < 0 || (size_t)n >= sizeof(path) ||
+		    blobid_file(path, j->caps[i], &j->cancel, j->oids[i]) != 0)
 			j->oids[i][0] = '\0';
 	}
 }
@@ -81,6 +89,7 @@ void hash_start(struct sched *s, struct task *t)
 
 	j->s = s;
 	j->t = t;
+	j->root = s->o.root;
 	atomic_init(&j->cancel, 0);
 	if (whole && s->o.list_files)
 		s->o.list_files(s->o.list_arg, g, &j->inputs);
@@ -97,16 +106,16 @@ void hash_start(struct sched *s, struct task *t)
 		return;
 	}
 	for (size_t i = 0; i < g->config_files.n; i++, k++)
-		j->paths[k] = xasprintf("%s/%s", s->o.root, g->config_files.v[i]);
+		j->paths[k] = g->config_files.v[i];
 	for (size_t i = 0; i < j->inputs.n; i++, k++) {
 		/* unchanged since last time: the memo answers */
 		if (exec_memo_lookup(s, j->inputs.v[i], &j->stamps[k], j->oids[k]))
 			continue;
-		j->paths[k] = xasprintf("%s/%s", s->o.root, j->inputs.v[i]);
+		j->paths[k] = j->inputs.v[i];
 		j->caps[k] = HASH_UNREAD_MAX;
 	}
 	for (size_t i = 0; i < t->files.n; i++, k++) {
-		j->paths[k] = xasprintf("%s/%s", s->o.root, t->files.v[i]);
+		j->paths[k] = t->files.v[i];
 		j->caps[k] = g->batching == GATE_BATCH_NONE ? HASH_UNREAD_MAX : 0;
 	}
 	j->req.data = j;
@@ -132,8 +141,6 @@ void hash_job_free(struct hash_job *j)
 {
 	if (j == NULL)
 		return;
-	for (size_t i = 0; i < j->n; i++)
-		free(j->paths[i]);
 	free(j->paths);
 	free(j->caps);
 	free(j->stamps);
