@@ -140,7 +140,12 @@ void ledger_idle(struct ledger *l)
 	int nlog = -1, nckpt = -1;
 	char sql[64];
 
-	if (l == NULL || l->mode != LEDGER_WRITE || l->wal_frames < WAL_IDLE_FRAMES)
+	if (l == NULL || l->mode != LEDGER_WRITE)
+		return;
+	/* the pages a big batch's transaction left in the cache are read
+	 * again, from the OS's cache, when next needed */
+	sqlite3_db_release_memory(l->db);
+	if (l->wal_frames < WAL_IDLE_FRAMES)
 		return;
 	/* Nothing here may wait for a reader (the loop must not block): no
 	 * busy timeout, and frames a reader still needs are copied at a later

@@ -217,7 +217,8 @@ int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err);
 /* Copies the WAL back into the database when it holds 1,000 frames or
  * more, without waiting for readers: for the daemon once nothing ran for a
  * while, so that checkpoints (and the syncs of the WAL's reset) stay out of
- * the path between a change and its tool. WRITE mode; NULL-safe; never fails. */
+ * the path between a change and its tool. Also frees the page cache's
+ * unused pages. WRITE mode; NULL-safe; never fails. */
 void ledger_idle(struct ledger *l);
 /* From now on the WAL is copied back on a thread of the ledger's own, on a
  * connection of its own, whenever a commit leaves WAL_BG_FRAMES or more in
