@@ -5,6 +5,7 @@
  * everything runs on the one loop thread. Shutdown reverses it and lets
  * killed tools report before the ledger closes. */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -316,6 +317,13 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	 * hold systemd's socket */
 	d.notify = sdnotify_init() == 1;
 	signal(SIGPIPE, SIG_IGN);
+	/* One malloc arena, before any thread starts. With one per thread
+	 * (the ledger's opening, the thread pool's hashing) each kept its
+	 * own freed memory resident, beside the loop's: 170 kB of RssAnon
+	 * when ready on a 10,000-file tree. The threads allocate little
+	 * (a read buffer per file hashed), so they seldom wait for its
+	 * lock. */
+	mallopt(M_ARENA_MAX, 1);
 	/* A working directory inside ROOT would pin it: its deletion would
 	 * not be reported (IN_DELETE_SELF waits for the last reference) and
 	 * status could not say "root removed". Every path here is absolute. */
