@@ -833,7 +833,7 @@ void exec_record_task(struct sched *s, struct task *t)
 			all_cached = false;
 			continue;
 		}
-		memcpy(lf[i].judged_by, t->judged_by[i], sizeof(lf[i].judged_by));
+		lf[i].judged_by = t->judged_by[i];
 		if (i == 0)
 			cached_from = t->judged_by[i];
 		else if (cached_from && strcmp(cached_from, t->judged_by[i]) != 0)
