@@ -3,6 +3,7 @@
  * settled batch becomes a run, after a config reload when the config was
  * in it), and the ledger's upkeep around it (queued writes retried,
  * retention, a checkpoint once idle). */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,8 +276,13 @@ static void on_ledger_quiet(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	if (sched_idle(d->sched) && settle_pending(d->settle) == 0)
+	if (sched_idle(d->sched) && settle_pending(d->settle) == 0) {
 		ledger_idle(d->ledger);
+		/* A big batch leaves freed memory between live blocks, which
+		 * glibc keeps resident; a quiet second is the time to hand it
+		 * back. */
+		malloc_trim(0);
+	}
 }
 
 void path_on_run_done(struct sched *s, const char *run_id, const char *status, void *arg)

@@ -5,6 +5,7 @@
  * everything runs on the one loop thread. Shutdown reverses it and lets
  * killed tools report before the ledger closes. */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -316,6 +317,13 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	 * hold systemd's socket */
 	d.notify = sdnotify_init() == 1;
 	signal(SIGPIPE, SIG_IGN);
+	/* One malloc arena, before any thread starts. With one per thread
+	 * (the ledger's opening, the thread pool's hashing) each kept its
+	 * own freed memory resident, beside the loop's: 170 kB of RssAnon
+	 * when ready on a 10,000-file tree. The threads allocate little
+	 * (a read buffer per file hashed), so they seldom wait for its
+	 * lock. */
+	mallopt(M_ARENA_MAX, 1);
 	/* A working directory inside ROOT would pin it: its deletion would
 	 * not be reported (IN_DELETE_SELF waits for the last reference) and
 	 * status could not say "root removed". Every path here is absolute. */
@@ -345,8 +353,9 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	}
 	/* In a repository libgit2 is needed before the scan (ignore rules,
 	 * the git directory): its initialisation overlaps the ledger's
-	 * opening. Elsewhere nothing needs it before the first gate run's blob
-	 * ids, so it starts after the scan instead of competing with it. */
+	 * opening. Elsewhere nothing needs it (blob ids come from lib/blobid):
+	 * it starts when a repository appears (repo_open), and until then
+	 * costs no memory. */
 	if (!repo_absent(ctx->root))
 		repo_global_init_start();
 	ledger_opening_begin(&lo, ctx->ledger_path);
@@ -411,7 +420,6 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		d.sched = sched_new(&so, path_on_run_done, &d);
 		remote_begin(&d);
 	}
-	repo_global_init_start();	/* runs during the first debounce */
 	if (server_start(d.loop, d.sock_path, serve_on_request, &d, &d.server, &err) != 0) {
 		rc = fail_start(&ready_fd, WD_EXIT_RUNTIME, "%s", err.msg);
 		watcher_stop(d.watcher);
@@ -482,7 +490,7 @@ out_loop:
 out_paths:
 	/* exit() must not run libraries' destructors under a thread still
 	 * initialising libgit2 */
-	repo_global_init();
+	repo_global_init_wait();
 	log_info("exit");
 	free(lock_path);
 	free(d.sock_path);

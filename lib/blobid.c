@@ -39,6 +39,7 @@ int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
 	unsigned char md[20], *buf = NULL;
 	char hdr[64];
 	uint64_t left;
+	size_t piece;
 	int fd = -1, n, rc = 0;
 
 	if (lstat(path, &st) < 0)
@@ -69,7 +70,12 @@ int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
 	n = snprintf(hdr, sizeof(hdr), "blob %" PRIu64, (uint64_t)st.st_size);
 	sha1_init(&c);
 	sha1_update(&c, hdr, (size_t)n + 1);
-	buf = xmalloc(PIECE);
+	/* Most files are small: a buffer of their size, not a PIECE. Once one
+	 * PIECE was freed, glibc's mmap threshold rises above it and later
+	 * PIECEs come from the hashing thread's arena, which keeps every page
+	 * a read touched. */
+	piece = (uint64_t)st.st_size < PIECE ? (size_t)st.st_size : PIECE;
+	buf = xmalloc(piece ? piece : 1);
 	for (left = (uint64_t)st.st_size; left > 0;) {
 		ssize_t got;
 
@@ -77,7 +83,7 @@ int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
 			rc = -ECANCELED;
 			goto out;
 		}
-		got = read(fd, buf, left < PIECE ? (size_t)left : PIECE);
+		got = read(fd, buf, left < piece ? (size_t)left : piece);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {

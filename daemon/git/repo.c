@@ -42,6 +42,14 @@ static void global_init(void)
 	 * libssh2_init, so this one, before libgit2's, turns that off. */
 	libssh2_init(LIBSSH2_INIT_NO_CRYPTO);
 	git_libgit2_init();
+	/* With mbedTLS (Debian's build), that init parsed the system's CA
+	 * bundle into 400 kB of heap held for the process's life, for HTTPS
+	 * watchd never speaks through libgit2 (the remote cache uses curl).
+	 * libgit2 frees the old chain once a new location loads: a directory
+	 * holding no regular file (only one per thread) loads an empty one.
+	 * Without TLS in libgit2 the call fails, which is as good. */
+	git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, NULL, "/proc/self/task");
+	git_error_clear();
 }
 
 static void *init_main(void *arg)
@@ -55,6 +63,14 @@ void repo_global_init_start(void)
 {
 	if (init_state == INIT_NONE && pthread_create(&init_thread, NULL, init_main, NULL) == 0)
 		init_state = INIT_RUNNING;
+}
+
+void repo_global_init_wait(void)
+{
+	if (init_state == INIT_RUNNING) {
+		pthread_join(init_thread, NULL);
+		init_state = INIT_DONE;
+	}
 }
 
 void repo_global_init(void)

@@ -19,6 +19,9 @@ void repo_global_init(void);
 /* Begins that initialisation on a thread (a no-op once begun or done);
  * every other repo_* call waits for it to finish. */
 void repo_global_init_start(void);
+/* Waits for an initialisation repo_global_init_start began, if any; starts
+ * none (before exit: no library destructor may run under it). */
+void repo_global_init_wait(void);
 /* The work tree containing dir (absolute, no trailing slash, malloc'ed),
  * or NULL when dir is not inside a git work tree. */
 char *repo_discover_workdir(const char *dir);

@@ -72,9 +72,11 @@ int ledger_checkpoint_thread(struct ledger *l)
 		return 0;
 	c = xcalloc(1, sizeof(*c));
 	/* one read first: until a connection has read the database its pager
-	 * does not know the WAL, and a checkpoint on it does nothing */
+	 * does not know the WAL, and a checkpoint on it does nothing. A
+	 * header field is read without parsing the schema, which this
+	 * connection never needs (100 kB of it) */
 	if (sqlite3_open_v2(l->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-	    NULL) != SQLITE_OK || sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL,
+	    NULL) != SQLITE_OK || sqlite3_exec(c->db, "PRAGMA schema_version", NULL,
 	    NULL, NULL) != SQLITE_OK) {
 		sqlite3_close(c->db);
 		free(c);
@@ -138,7 +140,12 @@ void ledger_idle(struct ledger *l)
 	int nlog = -1, nckpt = -1;
 	char sql[64];
 
-	if (l == NULL || l->mode != LEDGER_WRITE || l->wal_frames < WAL_IDLE_FRAMES)
+	if (l == NULL || l->mode != LEDGER_WRITE)
+		return;
+	/* the pages a big batch's transaction left in the cache are read
+	 * again, from the OS's cache, when next needed */
+	sqlite3_db_release_memory(l->db);
+	if (l->wal_frames < WAL_IDLE_FRAMES)
 		return;
 	/* Nothing here may wait for a reader (the loop must not block): no
 	 * busy timeout, and frames a reader still needs are copied at a later

@@ -91,6 +91,8 @@ void ledger__drop_queue(struct ledger *l);
 /* gc.c: sqlite3_wal_hook's callback (arg: the ledger), set on every WRITE
  * connection in place of SQLite's auto-checkpoint. */
 int ledger__wal_hook(void *arg, sqlite3 *db, const char *name, int frames);
+/* Process-wide SQLite settings; call before any connection opens. */
+void ledger__config(void);
 
 static inline int64_t now_ms(void)
 {

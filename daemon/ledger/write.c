@@ -307,7 +307,7 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 		bind_text(s, 5, gate_status_name((enum gate_status)f->cache_status));
 		sqlite3_bind_int64(s, 6, grid);
 		/* a reused result keeps naming the run that judged it */
-		bind_text(s, 7, f->judged_by[0] ? f->judged_by : g->run_id);
+		bind_text(s, 7, f->judged_by && f->judged_by[0] ? f->judged_by : g->run_id);
 		sqlite3_bind_int64(s, 8, at);
 		if ((rc = ledger__step(l, s, what, err)))
 			return rc;
@@ -417,6 +417,7 @@ static struct qentry *qentry_new(const struct qop *op)
 			e->files[i].blob = qdup(e, g->files[i].blob);
 			e->files[i].cache_key = qdup(e, g->files[i].cache_key);
 			e->files[i].reason = qdup(e, g->files[i].reason);
+			e->files[i].judged_by = qdup(e, g->files[i].judged_by);
 		}
 		e->gate.files = e->files;
 		for (size_t i = 0; g->findings && i < g->findings->n; i++)

@@ -418,14 +418,14 @@ static void memo_store(struct sched *s, const struct hash_job *j)
 		size_t k = j->nconf + i;
 		struct blob_memo *m;
 
-		if (j->paths[k] == NULL || j->stamps[k] == 0)
+		if (j->paths[k] == NULL || j->stamps[i] == 0)
 			continue;
 		m = hmap_gets(&s->blob_memo, j->inputs.v[i]);
 		if (m == NULL) {
 			m = xcalloc(1, sizeof(*m));
 			hmap_puts(&s->blob_memo, j->inputs.v[i], m);
 		}
-		m->stamp = j->oids[k][0] ? j->stamps[k] : 0;
+		m->stamp = j->oids[k][0] ? j->stamps[i] : 0;
 		memcpy(m->oid, j->oids[k], OID_HEX + 1);
 	}
 }
@@ -492,7 +492,7 @@ void exec_start_task(struct sched *s, struct task *t)
 
 void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j)
 {
-	size_t nf = t->files.n, nuntried = 0, first = j->nconf + j->ninputs;
+	size_t nf = t->files.n, nuntried = 0;
 	bool use_cache = !s->o.no_cache && t->gate->cache != GATE_CACHE_NONE, snapshot;
 	bool cancelled = atomic_load(&j->cancel) || t->superseded;
 
@@ -517,7 +517,8 @@ void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j)
 	/* per-file state is what a large batch costs: a cache key is the
 	 * blob itself unless the gate judges more than its files, and only
 	 * a task with a cache hit needs to say which run judged each file */
-	t->blobs = xcalloc(nf ? nf : 1, sizeof(*t->blobs));
+	t->blobs = j->file_oids;	/* taken from the job */
+	j->file_oids = NULL;
 	t->keys = whole_inputs(t->gate) ? xcalloc(nf ? nf : 1, sizeof(*t->keys)) : t->blobs;
 	t->cached = xcalloc(nf ? nf : 1, 1);
 	t->verdict = xmalloc(nf ? nf : 1);
@@ -528,7 +529,6 @@ void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j)
 	for (size_t i = 0; i < nf; i++) {
 		struct ledger_cache_hit hit;
 
-		memcpy(t->blobs[i], j->oids[first + i], OID_HEX + 1);
 		if (cancelled) {
 			/* stopped or superseded while hashing: nothing runs, and
 			 * nothing is judged (the task ends as skipped) */
@@ -833,7 +833,7 @@ void exec_record_task(struct sched *s, struct task *t)
 			all_cached = false;
 			continue;
 		}
-		memcpy(lf[i].judged_by, t->judged_by[i], sizeof(lf[i].judged_by));
+		lf[i].judged_by = t->judged_by[i];
 		if (i == 0)
 			cached_from = t->judged_by[i];
 		else if (cached_from && strcmp(cached_from, t->judged_by[i]) != 0)

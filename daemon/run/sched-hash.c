@@ -9,6 +9,9 @@
  * write changes (a re-run, never a stale cached pass). Staged content
  * (`check --staged`) has its ids in the git index already: they are looked
  * up on the loop thread, which reads no file. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,14 +26,22 @@
 static void hash_work(uv_work_t *req)
 {
 	struct hash_job *j = req->data;
+	char path[PATH_MAX];
+	size_t first = j->nconf + j->ninputs;
 
 	for (size_t i = 0; i < j->n; i++) {
+		uint64_t cap;
+		int n;
+
 		if (j->paths[i] == NULL)
 			continue;
 		if (atomic_load(&j->cancel))
 			break;
-		if (blobid_file(j->paths[i], j->caps[i], &j->cancel, j->oids[i]) != 0)
-			j->oids[i][0] = '\0';
+		cap = i < j->nconf ? 0 : i < first ? HASH_UNREAD_MAX : j->files_cap;
+		n = snprintf(path, sizeof(path), "%s/%s", j->root, j->paths[i]);
+		if (n < 0 || (size_t)n >= sizeof(path) ||
+		    blobid_file(path, cap, &j->cancel, hash_oid(j, i)) != 0)
+			hash_oid(j, i)[0] = '\0';
 	}
 }
 
@@ -61,14 +72,14 @@ static void content_ids(struct sched *s, struct task *t, struct hash_job *j)
 	size_t k = 0;
 
 	for (size_t i = 0; i < t->gate->config_files.n; i++, k++)
-		if (c->blob(c->arg, t->gate->config_files.v[i], j->oids[k]) != 0)
-			j->oids[k][0] = '\0';
+		if (c->blob(c->arg, t->gate->config_files.v[i], hash_oid(j, k)) != 0)
+			hash_oid(j, k)[0] = '\0';
 	for (size_t i = 0; i < j->inputs.n; i++, k++)
-		if (c->blob(c->arg, j->inputs.v[i], j->oids[k]) != 0)
-			j->oids[k][0] = '\0';
+		if (c->blob(c->arg, j->inputs.v[i], hash_oid(j, k)) != 0)
+			hash_oid(j, k)[0] = '\0';
 	for (size_t i = 0; i < t->files.n; i++, k++)
-		if (c->blob(c->arg, t->files.v[i], j->oids[k]) != 0)
-			j->oids[k][0] = '\0';
+		if (c->blob(c->arg, t->files.v[i], hash_oid(j, k)) != 0)
+			hash_oid(j, k)[0] = '\0';
 }
 
 void hash_start(struct sched *s, struct task *t)
@@ -81,6 +92,7 @@ void hash_start(struct sched *s, struct task *t)
 
 	j->s = s;
 	j->t = t;
+	j->root = s->o.root;
 	atomic_init(&j->cancel, 0);
 	if (whole && s->o.list_files)
 		s->o.list_files(s->o.list_arg, g, &j->inputs);
@@ -88,27 +100,25 @@ void hash_start(struct sched *s, struct task *t)
 	j->ninputs = j->inputs.n;
 	j->n = j->nconf + j->ninputs + t->files.n;
 	j->paths = xcalloc(j->n ? j->n : 1, sizeof(*j->paths));
-	j->caps = xcalloc(j->n ? j->n : 1, sizeof(*j->caps));
-	j->stamps = xcalloc(j->n ? j->n : 1, sizeof(*j->stamps));
-	j->oids = xcalloc(j->n ? j->n : 1, sizeof(*j->oids));
+	j->stamps = xcalloc(j->ninputs ? j->ninputs : 1, sizeof(*j->stamps));
+	j->oids = xcalloc(j->nconf + j->ninputs ? j->nconf + j->ninputs : 1, sizeof(*j->oids));
+	j->file_oids = xcalloc(t->files.n ? t->files.n : 1, sizeof(*j->file_oids));
+	j->files_cap = g->batching == GATE_BATCH_NONE ? HASH_UNREAD_MAX : 0;
 	if (s->o.content) {
 		content_ids(s, t, j);
 		exec_task_hashed(s, t, j);
 		return;
 	}
 	for (size_t i = 0; i < g->config_files.n; i++, k++)
-		j->paths[k] = xasprintf("%s/%s", s->o.root, g->config_files.v[i]);
+		j->paths[k] = g->config_files.v[i];
 	for (size_t i = 0; i < j->inputs.n; i++, k++) {
 		/* unchanged since last time: the memo answers */
-		if (exec_memo_lookup(s, j->inputs.v[i], &j->stamps[k], j->oids[k]))
+		if (exec_memo_lookup(s, j->inputs.v[i], &j->stamps[i], j->oids[k]))
 			continue;
-		j->paths[k] = xasprintf("%s/%s", s->o.root, j->inputs.v[i]);
-		j->caps[k] = HASH_UNREAD_MAX;
+		j->paths[k] = j->inputs.v[i];
 	}
-	for (size_t i = 0; i < t->files.n; i++, k++) {
-		j->paths[k] = xasprintf("%s/%s", s->o.root, t->files.v[i]);
-		j->caps[k] = g->batching == GATE_BATCH_NONE ? HASH_UNREAD_MAX : 0;
-	}
+	for (size_t i = 0; i < t->files.n; i++, k++)
+		j->paths[k] = t->files.v[i];
 	j->req.data = j;
 	t->hashing = j;
 	j->queued = log_stage_start();
@@ -132,12 +142,10 @@ void hash_job_free(struct hash_job *j)
 {
 	if (j == NULL)
 		return;
-	for (size_t i = 0; i < j->n; i++)
-		free(j->paths[i]);
 	free(j->paths);
-	free(j->caps);
 	free(j->stamps);
 	free(j->oids);
+	free(j->file_oids);
 	strvec_clear(&j->inputs);
 	free(j);
 }

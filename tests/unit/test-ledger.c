@@ -1027,7 +1027,7 @@ TEST_IMPL(ledger_cache_judged_by)
 	g.run_id = reuser;
 	g.cached = true;
 	g.cached_from = judge;
-	memcpy(f.judged_by, judge, sizeof(f.judged_by));
+	f.judged_by = judge;
 	ASSERT_OK(ledger_gate_record(l, &g, &err));
 	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "src/a.py", "key1", &hit), 1);
 	ASSERT_STR_EQ(hit.run_id, judge);
@@ -1040,7 +1040,7 @@ TEST_IMPL(ledger_cache_judged_by)
 	g.run_id = third;
 	g.cached = false;
 	g.cached_from = NULL;
-	f.judged_by[0] = '\0';
+	f.judged_by = NULL;
 	ASSERT_OK(ledger_gate_record(l, &g, &err));
 	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "src/a.py", "key1", &hit), 1);
 	ASSERT_STR_EQ(hit.run_id, third);
