@@ -42,23 +42,32 @@ int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
 	size_t piece;
 	int fd = -1, n, rc = 0;
 
-	if (lstat(path, &st) < 0)
+	/* Open first, one path walk rather than two (an lstat, then the
+	 * open): O_NOFOLLOW makes a symlink fail with ELOOP, and O_NONBLOCK
+	 * keeps a fifo that took the name from blocking the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno != ELOOP)
 		return -errno;
-	if (S_ISLNK(st.st_mode) && (stat(path, &st) < 0 || !S_ISREG(st.st_mode))) {
-		char target[PATH_MAX];
-		ssize_t len = readlink(path, target, sizeof(target));
+	if (fd < 0) {
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t len = readlink(path, target, sizeof(target));
 
-		if (len < 0)
+			if (len < 0)
+				return -errno;
+			blobid_buf(target, (size_t)len, out);
+			return 0;
+		}
+		/* a link to a regular file: its content */
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 			return -errno;
-		blobid_buf(target, (size_t)len, out);
-		return 0;
 	}
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return -errno;
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
 		goto out;
 	}
 	if (cap > 0 && (uint64_t)st.st_size > cap) {

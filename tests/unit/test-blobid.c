@@ -109,3 +109,39 @@ TEST_IMPL(blobid_file_cap_and_cancel)
 	free(p);
 	return 0;
 }
+
+/* Links as git stores them: a link to a file is the file's content here
+ * (what a tool reads), a link to anything else is its target text; a fifo
+ * is refused at once, never waited on. */
+TEST_IMPL(blobid_file_links_and_fifos)
+{
+	char *p = temp_file(100), *dir = test_tmpl("wd-blobid-dir");
+	char *lf = NULL, *ld = NULL, *fifo = NULL;
+	char a[41], b[41];
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	ASSERT(asprintf(&lf, "%s/to-file", dir) > 0);
+	ASSERT(asprintf(&ld, "%s/to-dir", dir) > 0);
+	ASSERT(asprintf(&fifo, "%s/fifo", dir) > 0);
+	ASSERT_OK(symlink(p, lf));
+	ASSERT_OK(symlink(dir, ld));
+	ASSERT_OK(mkfifo(fifo, 0600));
+	ASSERT_OK(blobid_file(p, 0, NULL, a));
+	ASSERT_OK(blobid_file(lf, 0, NULL, b));
+	ASSERT_STR_EQ(a, b);
+	ASSERT_OK(blobid_file(ld, 0, NULL, b));
+	blobid_buf(dir, strlen(dir), a);
+	ASSERT_STR_EQ(a, b);
+	ASSERT_EQ(blobid_file(fifo, 0, NULL, b), -EINVAL);
+	unlink(lf);
+	unlink(ld);
+	unlink(fifo);
+	rmdir(dir);
+	unlink(p);
+	free(lf);
+	free(ld);
+	free(fifo);
+	free(dir);
+	free(p);
+	return 0;
+}
