@@ -292,47 +292,6 @@ TEST_IMPL(settle_churn_takes_quiet_files_out)
 	return 0;
 }
 
-/* Once a pass has taken files out of a burst, later passes take fewer (64
- * and up, not 256): what is left when the writes stop is small. */
-TEST_IMPL(settle_churn_later_passes_take_fewer)
-{
-	uv_loop_t loop;
-	uv_timer_t t;
-	struct seen s;
-	char *root = mktree();
-	struct settle *st;
-	char name[32];
-
-	uv_loop_init(&loop);
-	st = make(&loop, root, NULL, &s, 100, 20000);
-	write_file(root, "busy.txt", "x");
-	for (int i = 0; i < 300; i++) {
-		snprintf(name, sizeof(name), "q%03d.txt", i);
-		write_file(root, name, name);
-		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
-	}
-	uv_timer_init(&loop, &t);
-	t.data = st;
-	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 400);
-	uv_timer_start(&t, churn, 20, 20);	/* never 100 ms of quiet */
-	run_until(&loop, &s, 1, 5000);
-	ASSERT_EQ(s.batches, 1);
-	ASSERT_EQ(s.changed.n, 300);
-	for (int i = 0; i < 100; i++) {
-		snprintf(name, sizeof(name), "r%03d.txt", i);
-		write_file(root, name, name);
-		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 500);
-	}
-	run_until(&loop, &s, 2, 5000);
-	uv_close((uv_handle_t *)&t, NULL);
-	ASSERT_EQ(s.batches, 2);
-	ASSERT_EQ(s.changed.n, 400);
-	ASSERT_STR_EQ(s.changed.v[300], "r000.txt");
-	ASSERT_EQ(settle_pending(st), 1);		/* busy.txt still changing */
-	finish(&loop, st, &s, root);
-	return 0;
-}
-
 /* A churn pass looks at no more than 1,024 files (one loop turn stays
  * short); the rest follow in the next passes, each file once. */
 TEST_IMPL(settle_churn_passes_are_bounded)
