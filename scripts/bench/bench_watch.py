@@ -773,11 +773,16 @@ def test_frozen(tool, dirs, n, seed, quiet, maximum):
         for p in pids:
             os.kill(p, signal.SIGCONT)
     t_end = MONO()
+    return overflow_result(tool, start, t0, t_end, truth, quiet, maximum, ticks0, over0)
+
+
+def overflow_result(tool, start, t0, t_end, truth, quiet, maximum, ticks0, over0):
+    """settle_result, plus the daemon's CPU and the overflows it logged
+    since ticks0/over0, and every distinct path reported since start."""
     res = settle_result(tool, start, t0, t_end, truth, quiet, maximum)
     res["cpu_ms"] = cpu_ms(ticks0, tool.ticks())
     res["overflows"] = overflow_delta(over0, tool.overflows())
-    got = tool.rep.wait_quiet(start, t_end, 0, 0)
-    res["reported_total"] = len(got)
+    res["reported_total"] = len(tool.rep.wait_quiet(start, t_end, 0, 0))
     return res
 
 
@@ -804,11 +809,7 @@ def test_fullspeed(tool, files, n, seed, quiet, maximum):
         os.write(fd, b"// %s %d\n" % (rel.encode(), seed))
         os.close(fd)
     t_end = MONO()
-    res = settle_result(tool, start, t0, t_end, truth, quiet, maximum)
-    res["cpu_ms"] = cpu_ms(ticks0, tool.ticks())
-    res["overflows"] = overflow_delta(over0, tool.overflows())
-    got = tool.rep.wait_quiet(start, t_end, 0, 0)
-    res["reported_total"] = len(got)
+    res = overflow_result(tool, start, t0, t_end, truth, quiet, maximum, ticks0, over0)
     if isinstance(tool, Watchd):
         last = t_end + (res["drain_s"] or 0)
         res["stalls_us"] = tool.stalls(t0 + wall0 - 0.001, last + wall0 + 0.001)
