@@ -5,8 +5,8 @@
  * everything runs on the one loop thread. Shutdown reverses it and lets
  * killed tools report before the ledger closes. */
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>

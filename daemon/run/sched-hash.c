@@ -9,7 +9,6 @@
  * write changes (a re-run, never a stale cached pass). Staged content
  * (`check --staged`) has its ids in the git index already: they are looked
  * up on the loop thread, which reads no file. */
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -104,7 +104,7 @@ struct task {
 /* A starting task's content ids: items [0, nconf) are the gate's config
  * files, [nconf, nconf + ninputs) its input set (test gates and task
  * runners), the rest its files in order. Taken on libuv's thread pool when
- * the content is the tree on disk; the worker reads root, paths, caps and cancel
+ * the content is the tree on disk; the worker reads root, paths, files_cap and cancel
  * and writes oids, nothing else is shared. With a content source (staged
  * content) they are the index's, looked up on the loop thread (no file is
  * read). Owned by the task while it runs (t->hashing), freed after the

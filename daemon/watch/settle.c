@@ -443,17 +443,6 @@ static size_t first_looks(struct settle *st, uint64_t now, uint64_t quiet_before
 	return looked;
 }
 
-/* Entries no look has been taken of yet. */
-static size_t settle_unlooked(const struct settle *st)
-{
-	size_t it = 0, n = 0;
-	struct hmap_slot *s;
-
-	while ((s = hmap_next(&st->pend, &it)) != NULL)
-		n += !((const struct pend *)s->val)->probing;
-	return n;
-}
-
 static void on_debounce(uv_timer_t *t)
 {
 	struct settle *st = t->data;
@@ -472,10 +461,11 @@ static void on_debounce(uv_timer_t *t)
 	flush_ready(st, true, dropped, UINT64_MAX);
 	st->batch_start = 0;
 	st->churned = false;
-	if (n == CHURN_MAX_FILES && settle_unlooked(st) > 0) {
-		/* The rest in the next turn (1 ms: a 0 ms timer started here
-		 * would run in this same pass), so that one turn stays short
-		 * and the first chunk is hashed while the next is looked at. */
+	if (n == CHURN_MAX_FILES) {
+		/* The rest, if any, in the next turn (1 ms: a 0 ms timer
+		 * started here would run in this same pass), so that one turn
+		 * stays short and the first chunk is hashed while the next is
+		 * looked at. A turn that finds none left does nothing. */
 		uv_timer_start(&st->debounce, on_debounce, 1, 0);
 		next_writer = UINT64_MAX;
 	}
