@@ -93,7 +93,8 @@ void remote_end(struct daemon *d);
 /* daemon-path.c: callbacks of the watcher, settle and the scheduler, in
  * data-path order, and the ledger's upkeep. arg is the struct daemon. */
 void path_on_file(void *arg, const char *rel, unsigned what, uint64_t read_ms);
-void path_on_git(void *arg, const char *name);
+void path_on_git(void *arg, const char *name, bool gone);
+bool path_backlog(void *arg);
 void path_on_rules(void *arg, const char *rel);
 void path_on_batch(void *arg, const struct strvec *changed, const struct strvec *removed,
     uint64_t seq);

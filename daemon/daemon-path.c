@@ -92,12 +92,18 @@ void path_on_file(void *arg, const char *rel, unsigned what, uint64_t read_ms)
 	settle_event_at(d->settle, rel, what, ++d->seq, read_ms ? read_ms : uv_now(d->loop));
 }
 
-void path_on_git(void *arg, const char *name)
+void path_on_git(void *arg, const char *name, bool gone)
 {
 	struct daemon *d = arg;
 
-	(void)name;
-	settle_git_changed(d->settle);
+	settle_git_changed(d->settle, name, gone);
+}
+
+bool path_backlog(void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->watcher && watcher_backlog(d->watcher);
 }
 
 void path_on_rules(void *arg, const char *rel)

@@ -107,8 +107,18 @@ struct settle {
 	uv_timer_t	 churn;		/* first looks for quiet files under churn */
 	struct hmap	 pend;
 	uint64_t	 batch_start;	/* loop time of the first pending event; 0 none */
+	uint64_t	 last_read;	/* latest `when` of an event handled */
 	bool		 git_busy;
+	/* index.lock was created and not yet removed, as far as the events
+	 * handled so far go: the loop may be behind a checkout the disk shows
+	 * finished. Cleared when a debounce goes out (nothing left behind). */
+	bool		 git_lock_seen;
 	bool		 churned;	/* a churn pass took files out of this burst */
+	/* A quiet burst is being looked at in chunks, one a turn: what the
+	 * first chunks found ready waits for the last, so that the burst
+	 * goes out as one batch (one run) however slow the turns are. */
+	bool		 draining;
+	uint64_t	 drain_start;	/* loop time of the drain's first turn */
 	int		 closing;
 };
 
@@ -229,6 +239,8 @@ static void arm(struct settle *st, uint64_t delay)
 
 	if (st->batch_start == 0)
 		st->batch_start = now;
+	if (st->draining)
+		return;		/* the drain's next turn is due first, and takes all */
 	/* under continuous churn, max_wait caps the wait since the first event */
 	if (now + delay > st->batch_start + (uint64_t)st->o.max_wait_ms) {
 		uint64_t cap = st->batch_start + (uint64_t)st->o.max_wait_ms;
@@ -260,6 +272,8 @@ void settle_event_at(struct settle *st, const char *rel, unsigned what, uint64_t
 	 * not starve a batch under churn); an open writer still blocks it. */
 	if (when > now)
 		when = now;
+	if (when > st->last_read)
+		st->last_read = when;
 	if (p->probing)
 		p->evented = true;
 	p->last_event = when;
@@ -286,8 +300,10 @@ void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int 
 	st->o.writer_timeout_ms = writer_timeout_ms;
 }
 
-void settle_git_changed(struct settle *st)
+void settle_git_changed(struct settle *st, const char *name, bool gone)
 {
+	if (strcmp(name, "index.lock") == 0)
+		st->git_lock_seen = !gone;
 	if (st->git_busy && hmap_next(&st->pend, &(size_t){ 0 }) != NULL)
 		uv_timer_start(&st->debounce, on_debounce, 0, 0);
 }
@@ -450,24 +466,42 @@ static void on_debounce(uv_timer_t *t)
 	bool probing = false, dropped = false;
 	size_t n;
 
+	/* Events read but not handled yet are not quiet: their debounce
+	 * counts from when they were read, and each re-arms this timer as it
+	 * is handled. A loop behind a checkout that has finished would
+	 * otherwise send the part it has seen as a batch of its own. */
+	if (st->o.backlog && st->o.backlog(st->arg)) {
+		uv_timer_start(&st->debounce, on_debounce, 1, 0);
+		return;
+	}
 	st->git_busy = settle_git_in_progress(st->o.gitdir, wall_now());
 	if (st->git_busy) {
 		uv_timer_start(&st->debounce, on_debounce, GIT_RECHECK_MS, 0);
 		return;
 	}
+	st->git_lock_seen = false;	/* a removal the events lost (overflow) */
 	t0 = log_stage_start();
 	n = first_looks(st, now, UINT64_MAX, CHURN_MAX_FILES, &probing, &dropped, &next_writer);
 	log_stage("settle_look1", n, t0);
 	flush_ready(st, true, dropped, UINT64_MAX);
 	st->batch_start = 0;
 	st->churned = false;
-	if (n == CHURN_MAX_FILES) {
+	if (!st->draining)
+		st->drain_start = now;
+	if (n == CHURN_MAX_FILES &&
+	    now - st->drain_start < (uint64_t)st->o.max_wait_ms) {
 		/* The rest, if any, in the next turn (1 ms: a 0 ms timer
 		 * started here would run in this same pass), so that one turn
-		 * stays short and the first chunk is hashed while the next is
-		 * looked at. A turn that finds none left does nothing. */
+		 * stays short. A turn that finds fewer left ends the drain;
+		 * so does max_wait_ms, should new files keep coming faster
+		 * than the turns take them. */
 		uv_timer_start(&st->debounce, on_debounce, 1, 0);
-		next_writer = UINT64_MAX;
+		st->draining = true;
+		return;
+	}
+	if (st->draining) {
+		probing = true;		/* the earlier chunks' */
+		st->draining = false;
 	}
 	if (probing)
 		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
@@ -493,8 +527,12 @@ static void on_churn(uv_timer_t *t)
 	bool probing = false, dropped = false;
 	size_t min = st->churned ? CHURN_LATER_FILES : CHURN_MIN_FILES;
 
-	if (!uv_is_active((uv_handle_t *)&st->debounce) || st->pend.n < min)
-		return;		/* quiet now: on_debounce takes everything */
+	/* Quiet now, by when the events were read (a loop behind may still
+	 * be handling the last ones, of git's own directory say): the
+	 * debounce takes everything. */
+	if (!uv_is_active((uv_handle_t *)&st->debounce) || st->pend.n < min || st->draining ||
+	    now - st->last_read >= (uint64_t)st->o.debounce_ms)
+		return;
 	uv_timer_start(&st->churn, on_churn, st->churned ? CHURN_LATER_MS : CHURN_MS, 0);
 	quiet_before = now > (uint64_t)st->o.debounce_ms ? now - (uint64_t)st->o.debounce_ms : 0;
 	while ((s = hmap_next(&st->pend, &it)) != NULL) {
@@ -502,7 +540,7 @@ static void on_churn(uv_timer_t *t)
 
 		quiet += !p->probing && p->last_event <= quiet_before;
 	}
-	if (quiet < min || st->git_busy ||
+	if (quiet < min || st->git_busy || st->git_lock_seen ||
 	    settle_git_in_progress(st->o.gitdir, wall_now()))
 		return;
 	t0 = log_stage_start();
@@ -525,6 +563,8 @@ static void on_stable(uv_timer_t *t)
 	struct hmap_slot *s;
 	bool retry = false, dropped = false;
 
+	if (st->draining)
+		return;		/* the drain's last turn starts this again */
 	/* events still coming: a removal waits for quiet (flush_ready) */
 	if (uv_is_active((uv_handle_t *)&st->debounce))
 		quiet_before = now > (uint64_t)st->o.debounce_ms ?

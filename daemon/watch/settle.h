@@ -32,6 +32,11 @@ struct settle_opts {
 	int		 max_wait_ms;
 	int		 stability_ms;
 	int		 writer_timeout_ms;
+	/* True while events already read from the kernel wait to be handled
+	 * (watcher_backlog); called with the flush callback's arg. The
+	 * stream is not quiet then, however long ago the last event handled
+	 * was read. NULL: never. */
+	bool		(*backlog)(void *arg);
 };
 
 /* A batch: changed files (stable, exist) and removed ones, relative to
@@ -51,8 +56,12 @@ void settle_event_at(struct settle *st, const char *rel, unsigned what, uint64_t
 /* New timing after a config reload (applies from the next event on). */
 void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int stability_ms,
     int writer_timeout_ms);
-/* Something changed in the git directory: re-evaluate the deferral soon. */
-void settle_git_changed(struct settle *st);
+/* Something changed in the git directory (name, an entry of it; gone: it
+ * was removed or moved away): re-evaluate the deferral soon. The events
+ * come in order with the work tree's, so they tell that a git operation
+ * was in progress when the loop is still behind it and the disk no longer
+ * shows it. */
+void settle_git_changed(struct settle *st, const char *name, bool gone);
 /* Lowest sequence number still pending, UINT64_MAX when none. */
 uint64_t settle_min_seq(const struct settle *st);
 size_t settle_pending(const struct settle *st);

@@ -238,7 +238,8 @@ static bool meta_event(struct watcher *w, const struct inotify_event *ev)
 			w->git_wd = -1;
 		else if (ev->len) {
 			if (w->cb.git)
-				w->cb.git(w->cb.arg, ev->name);
+				w->cb.git(w->cb.arg, ev->name,
+				    (ev->mask & (IN_DELETE | IN_MOVED_FROM)) != 0);
 			if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
 				rules_retry(w);
 		}

@@ -57,6 +57,7 @@ struct reader {
 	struct buf	 work;		/* chunks taken from q, handled from off */
 	size_t		 off;
 	bool		 err_logged;
+	int		 test_turn_ms;	/* WATCHD_TEST_TURN_MS: a loop busy elsewhere */
 };
 
 /* A directory moved away (IN_MOVED_FROM), waiting for its IN_MOVED_TO. */

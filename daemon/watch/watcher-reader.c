@@ -22,6 +22,8 @@
  *  - the loop handles at most TURN_BYTES of records per turn and wakes
  *    itself for the rest, so a backlog of 20,000 events never holds the
  *    loop (clients, timers) for more than a moment;
+ *  - the test hook WATCHD_TEST_TURN_MS has the loop take one chunk a turn
+ *    and then sleep that long, as a loop busy elsewhere would fall behind;
  *  - the test hook WATCHD_TEST_QUEUE_MAX plays a kernel queue of that many
  *    events: records read since the kernel queue was last empty beyond it
  *    are dropped here, where the kernel would drop them, and one
@@ -175,6 +177,15 @@ static void on_async(uv_async_t *a)
 		w->read_ms = 0;
 		r->off += sizeof(c) + c.len;
 		budget = budget > c.len ? budget - c.len : 0;
+		if (r->test_turn_ms > 0) {
+			/* test hook: one chunk a turn, then the loop is busy
+			 * elsewhere, so it falls behind the thread */
+			struct timespec ts = { r->test_turn_ms / 1000,
+					       (long)(r->test_turn_ms % 1000) * 1000000L };
+
+			nanosleep(&ts, NULL);
+			break;
+		}
 	}
 	if (r->off == r->work.len) {
 		if (r->work.alloc > KEEP_BYTES) {
@@ -235,6 +246,21 @@ size_t reader_queued(struct watcher *w)
 	n = r->q.len;
 	uv_mutex_unlock(&r->mu);
 	return n;
+}
+
+bool watcher_backlog(const struct watcher *w)
+{
+	struct reader *r = (struct reader *)&w->rd;	/* the mutex only */
+	bool more;
+
+	if (r->scratch == NULL)
+		return false;
+	if (r->off < r->work.len)
+		return true;
+	uv_mutex_lock(&r->mu);
+	more = r->q.len > 0;
+	uv_mutex_unlock(&r->mu);
+	return more;
 }
 
 void reader_stop(struct watcher *w)

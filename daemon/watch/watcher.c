@@ -99,6 +99,7 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	const char *env = getenv("WATCHD_TEST_MAX_WATCHES");
 	const char *qenv = getenv("WATCHD_TEST_QUEUE_MAX");
 	const char *penv = getenv("WATCHD_TEST_SCAN_PAUSE_MS");
+	const char *tenv = getenv("WATCHD_TEST_TURN_MS");
 	int fd, e;
 
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -125,6 +126,7 @@ int watcher_start(uv_loop_t *loop, const char *root, const char *gitdir, struct 
 	w->test_max_watches = env ? atoi(env) : 0;
 	w->rd.test_queue_max = qenv ? atoi(qenv) : 0;
 	w->test_scan_pause_ms = penv ? atoi(penv) : 0;
+	w->rd.test_turn_ms = tenv ? atoi(tenv) : 0;
 	w->without_getdents = envlist_has("WATCHD_BENCH_WITHOUT", "getdents");
 	w->degraded_ms = DEGRADED_SCAN_MS;
 	rescan_init(w);

@@ -25,8 +25,9 @@ struct watcher_cb {
 	 * are cookies: their creation is reported here, never as a file. */
 	const char *cookie_prefix;
 	void	(*cookie)(void *arg, const char *name);
-	/* Something changed in the git directory (name of the entry). */
-	void	(*git)(void *arg, const char *name);
+	/* Something changed in the git directory (name of the entry; gone:
+	 * removed or moved away). */
+	void	(*git)(void *arg, const char *name, bool gone);
 	/* An ignore rules file changed (.gitignore, .git/info/exclude,
 	 * core.excludesFile; rel is relative to ROOT, or absolute outside it). */
 	void	(*rules)(void *arg, const char *rel);
@@ -77,6 +78,9 @@ void watcher_rules_changed(struct watcher *w, const char *why);
 /* True while a rescan is due but has not run yet: changes may be known to
  * be lost and not reported yet. */
 bool watcher_busy(const struct watcher *w);
+/* True while events already read from the kernel wait to be handled: the
+ * stream has not gone quiet, whatever the time since the last one seen. */
+bool watcher_backlog(const struct watcher *w);
 /* Lists the directories that have no watch (degraded mode) now, reporting
  * what changed there, so that a sync barrier covers them. Returns true
  * when ROOT itself is watched, i.e. a cookie created in ROOT will be seen. */

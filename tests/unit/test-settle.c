@@ -24,7 +24,21 @@ struct seen {
 	uint64_t	first_batch_at;
 	uint64_t	seq;
 	uv_loop_t	*loop;
+	bool		backlog;	/* what settle_opts.backlog answers */
+	int		stall_ms;	/* > 0: from the second question on, a
+					 * backlog for that long */
+	uint64_t	stall_until;
+	int		asked;
 };
+
+static bool seen_backlog(void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->stall_ms > 0 && s->asked++ == 1)
+		s->stall_until = uv_now(s->loop) + (uint64_t)s->stall_ms;
+	return s->backlog || uv_now(s->loop) < s->stall_until;
+}
 
 static void on_flush(void *arg, const struct strvec *changed, const struct strvec *removed,
     uint64_t seq)
@@ -73,6 +87,7 @@ static struct settle *make(uv_loop_t *loop, const char *root, const char *gitdir
 	struct settle_opts o = {
 		.loop = loop, .root = root, .gitdir = gitdir, .debounce_ms = debounce,
 		.max_wait_ms = max_wait, .stability_ms = 20, .writer_timeout_ms = 5000,
+		.backlog = seen_backlog,
 	};
 
 	memset(s, 0, sizeof(*s));
@@ -642,7 +657,7 @@ TEST_IMPL(settle_defers_during_git_operation)
 	ASSERT_EQ(s.batches, 0);			/* held while index.lock exists */
 	ASSERT(settle_git_busy(st));
 	unlink(lock);
-	settle_git_changed(st);
+	settle_git_changed(st, "index.lock", true);
 	run_until(&loop, &s, 1, 2000);
 	ASSERT_EQ(s.batches, 1);
 	ASSERT_EQ(s.changed.n, 1);
@@ -662,6 +677,107 @@ TEST_IMPL(settle_defers_during_git_operation)
 	}
 	free(lock);
 	free(gitdir);
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
+/* Events the loop has not handled yet keep a batch back, however long ago
+ * the ones it has handled were read: a loop behind a finished checkout
+ * would otherwise send the part it has seen as a batch of its own. */
+TEST_IMPL(settle_waits_for_unhandled_events)
+{
+	uv_loop_t loop;
+	struct seen s;
+	char *root = mktree();
+	struct settle *st;
+
+	char name[32];
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 20, 10000);
+	s.backlog = true;
+	/* read long ago: quiet by their own stamps, and enough of them for a
+	 * churn pass, which must not take them either (the writes are over) */
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "f%03d.txt", i);
+		write_file(root, name, name);
+		settle_event_at(st, name, WEV_CREATED | WEV_CLOSED, (uint64_t)i + 1,
+		    uv_now(&loop) - 1000);
+	}
+	run_until(&loop, &s, 1, 300);
+	ASSERT_EQ(s.batches, 0);
+	s.backlog = false;
+	run_until(&loop, &s, 1, 3000);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT_EQ(s.changed.n, 300);
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
+/* The git directory's events come in order with the work tree's: an
+ * index.lock created and not yet removed in them holds churn passes back
+ * even when the disk has no lock any more (the loop is behind). */
+TEST_IMPL(settle_churn_holds_while_events_show_a_git_lock)
+{
+	uv_loop_t loop;
+	uv_timer_t t;
+	struct seen s;
+	char *root = mktree();
+	char *gitdir = xasprintf("%s/.git/", root);
+	struct settle *st;
+	char name[32];
+
+	uv_loop_init(&loop);
+	ASSERT_OK(mkdir(gitdir, 0755));
+	st = make(&loop, root, gitdir, &s, 50, 20000);
+	settle_git_changed(st, "index.lock", false);
+	write_file(root, "busy.txt", "x");
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "q%03d.txt", i);
+		write_file(root, name, name);
+		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
+	}
+	uv_timer_init(&loop, &t);
+	t.data = st;
+	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 401);
+	uv_timer_start(&t, churn, 10, 10);	/* never 50 ms of quiet */
+	run_until(&loop, &s, 1, 400);
+	ASSERT_EQ(s.batches, 0);			/* 300 quiet files held back */
+	settle_git_changed(st, "index.lock", true);
+	run_until(&loop, &s, 1, 5000);
+	uv_close((uv_handle_t *)&t, NULL);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT_EQ(s.changed.n, 300);
+	free(gitdir);
+	finish(&loop, st, &s, root);
+	return 0;
+}
+
+/* A quiet burst bigger than one turn's looks goes out as one batch (one
+ * run), even when the loop is held up between its turns for longer than
+ * stability_ms. */
+TEST_IMPL(settle_quiet_burst_is_one_batch_across_slow_turns)
+{
+	uv_loop_t loop;
+	struct seen s;
+	char *root = mktree();
+	struct settle *st;
+	char name[32];
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 20, 10000);
+	s.stall_ms = 200;	/* the second turn of the drain waits */
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "f%04d.txt", i);
+		write_file(root, name, name);
+		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
+	}
+	run_until(&loop, &s, 1, 5000);
+	ASSERT(s.asked > 2);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT_EQ(s.changed.n, 3000);
+	run_until(&loop, &s, 2, 300);
+	ASSERT_EQ(s.batches, 1);
 	finish(&loop, st, &s, root);
 	return 0;
 }
