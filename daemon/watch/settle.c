@@ -91,6 +91,8 @@ struct pend {
 	uint64_t	 stamp1;	/* first look; 0: not looked yet */
 	bool		 created;	/* did not exist before this batch */
 	bool		 writer_open;
+	bool		 closed;	/* the last event was a writer's close (or a
+					 * rename in): no need to ask the kernel */
 	bool		 removed;	/* last event was a removal */
 	bool		 probing;	/* first look taken, waiting for the second */
 	bool		 ready;		/* both looks agree: goes out in this flush */
@@ -284,6 +286,7 @@ void settle_event_at(struct settle *st, const char *rel, unsigned what, uint64_t
 		p->writer_open = true;
 	if (what & (WEV_CLOSED | WEV_REMOVED | WEV_RESCAN))
 		p->writer_open = false;
+	p->closed = (what & WEV_CLOSED) != 0;
 	quiet_at = when + (uint64_t)st->o.debounce_ms;
 	arm(st, quiet_at > now ? quiet_at - now : 0);
 	if (st->pend.n >= (st->churned ? CHURN_LATER_FILES : CHURN_MIN_FILES) &&
@@ -325,7 +328,11 @@ static int look(struct settle *st, const char *rel, struct pend *p, uint64_t *st
 		rc = -ENOENT;
 	if (rc == 0) {
 		*stamp = fstamp(&sb);
-		if (!S_ISREG(sb.st_mode))
+		/* The writer whose close came last is done; a lease would
+		 * only find a second writer that has not written yet (whose
+		 * writes bring events of their own), for an open, two fcntl
+		 * and a close: a third of a look under a burst. */
+		if (!S_ISREG(sb.st_mode) || p->closed)
 			p->writer_open = false;
 		else {
 			int probe = lease_probe(abs);

@@ -2,8 +2,9 @@
  * complete. A batch goes out once no event arrived for debounce_ms (or
  * max_wait_ms after the first under continuous churn), while no git
  * operation is in progress, and only with files that are stable: not open
- * for writing by any process (asked of the kernel with a read lease where
- * it allows one, else judged from the events; either way for at most
+ * for writing by any process (when the last event was no writer's close,
+ * asked of the kernel with a read lease where it allows one, else judged
+ * from the events; either way for at most
  * writer_timeout_ms after the last event) and unchanged (size, mtime,
  * inode) across two looks stability_ms apart. Installs a SIGIO handler
  * (a broken lease signals it). */

@@ -781,3 +781,32 @@ TEST_IMPL(settle_quiet_burst_is_one_batch_across_slow_turns)
 	finish(&loop, st, &s, root);
 	return 0;
 }
+
+/* A writer's close that came last says the file is complete: settle does
+ * not ask the kernel about other writers (one that has not written yet
+ * brings events of its own when it does), and the file goes out with no
+ * wait for a second process that still holds it open. */
+TEST_IMPL(settle_close_event_is_trusted)
+{
+	uv_loop_t loop;
+	struct seen s;
+	char *root = mktree();
+	char *path = xasprintf("%s/f.txt", root);
+	struct settle *st;
+	int fd;
+
+	uv_loop_init(&loop);
+	st = make(&loop, root, NULL, &s, 20, 2000);
+	write_file(root, "f.txt", "done");
+	fd = open(path, O_WRONLY);		/* a second writer, idle */
+	ASSERT(fd >= 0);
+	ASSERT_EQ(settle_writer_probe(path), SETTLE_PROBE_WRITER);
+	settle_event(st, "f.txt", WEV_MODIFIED | WEV_CLOSED, 1);
+	run_until(&loop, &s, 1, 1000);
+	ASSERT_EQ(s.batches, 1);
+	ASSERT_EQ(s.changed.n, 1);
+	close(fd);
+	free(path);
+	finish(&loop, st, &s, root);
+	return 0;
+}
