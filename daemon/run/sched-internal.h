@@ -101,6 +101,8 @@ struct task {
 	struct task	*next;
 };
 
+#define HASH_PARTS_MAX 4
+
 /* A starting task's content ids: items [0, nconf) are the gate's config
  * files, [nconf, nconf + ninputs) its input set (test gates and task
  * runners), the rest its files in order. Taken on libuv's thread pool when
@@ -109,8 +111,17 @@ struct task {
  * content) they are the index's, looked up on the loop thread (no file is
  * read). Owned by the task while it runs (t->hashing), freed after the
  * answer is used. */
-struct hash_job {
+struct hash_part {
 	uv_work_t	 req;
+	struct hash_job	*j;
+	size_t		 from, to;	/* items [from, to) */
+};
+
+struct hash_job {
+	/* A big job is cut into parts, one per core, hashed side by side;
+	 * left counts those not done yet (the loop's alone). */
+	struct hash_part parts[HASH_PARTS_MAX];
+	size_t		 nparts, left;
 	struct sched	*s;
 	struct task	*t;
 	atomic_int	 cancel;	/* set on shutdown or supersession */

@@ -553,7 +553,12 @@ static void on_churn(uv_timer_t *t)
 	t0 = log_stage_start();
 	n = first_looks(st, now, quiet_before, CHURN_MAX_FILES, &probing, &dropped, &next_writer);
 	log_stage("settle_look1", n, t0);
-	if (!st->churned)
+	if (n == CHURN_MAX_FILES)
+		/* Writes outpace a pass each CHURN_LATER_MS (at most 20,000
+		 * files a second): the next turn takes the next chunk, or
+		 * the rest would wait for the writes to stop. */
+		uv_timer_start(&st->churn, on_churn, 1, 0);
+	else if (!st->churned)
 		uv_timer_start(&st->churn, on_churn, CHURN_LATER_MS, 0);
 	st->churned = true;
 	flush_ready(st, true, dropped, quiet_before);

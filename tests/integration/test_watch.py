@@ -6,6 +6,7 @@ content" is checked on what the tool actually saw."""
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -451,6 +452,18 @@ def test_checkout_is_one_batch(rec, repo, watchd, loop):
     assert len(by_gate["md"][0]["files"]) == 1000
     got = rec.paths()
     assert len(got) == 5000 and len(set(got)) == 5000
+    # the content ids of a batch this big are taken in parts, side by
+    # side: each file still has its own, as git has it
+    tree = {}
+    for line in git(repo, "ls-tree", "-r", "many").splitlines():
+        meta, path = line.split("\t", 1)
+        tree[path] = meta.split()[2]
+    db = sqlite3.connect(f"file:{repo / '.watchd' / 'ledger.db'}?mode=ro", uri=True)
+    blobs = dict(db.execute("SELECT path, blob FROM gate_files"))
+    db.close()
+    assert len(blobs) == 5000
+    assert all(blobs[p] == tree[p] for p in blobs), \
+        [(p, blobs[p], tree.get(p)) for p in blobs if blobs[p] != tree.get(p)][:5]
 
 
 def test_moved_subtree_with_many_subdirectories_forgets_every_file(rec, repo, tmp_path):
