@@ -71,6 +71,20 @@ static void write_file(const char *root, const char *rel, const char *data)
 	free(p);
 }
 
+/* Writes n files q0000.txt... and feeds their events, as read ago_ms ago. */
+static void new_files(uv_loop_t *loop, struct settle *st, const char *root, int n,
+    uint64_t ago_ms)
+{
+	char name[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "q%04d.txt", i);
+		write_file(root, name, name);
+		settle_event_at(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1,
+		    uv_now(loop) - ago_ms);
+	}
+}
+
 static void run_until(uv_loop_t *loop, struct seen *s, int batches, int max_ms)
 {
 	uint64_t end = uv_now(loop) + (uint64_t)max_ms;
@@ -267,16 +281,11 @@ TEST_IMPL(settle_churn_takes_quiet_files_out)
 	char *root = mktree();
 	struct settle *st;
 	uint64_t t0;
-	char name[32];
 
 	uv_loop_init(&loop);
 	st = make(&loop, root, NULL, &s, 100, 20000);
 	write_file(root, "busy.txt", "x");
-	for (int i = 0; i < 300; i++) {
-		snprintf(name, sizeof(name), "q%03d.txt", i);
-		write_file(root, name, name);
-		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
-	}
+	new_files(&loop, st, root, 300, 0);
 	/* removed while events still come: goes out only once quiet */
 	settle_event(st, "gone.txt", WEV_REMOVED, 400);
 	uv_timer_init(&loop, &t);
@@ -291,8 +300,8 @@ TEST_IMPL(settle_churn_takes_quiet_files_out)
 	ASSERT_EQ(s.batches, 2);
 	ASSERT(s.first_batch_at - t0 < 5000);		/* not max_wait (20 s) */
 	ASSERT_EQ(s.changed.n, 300);
-	ASSERT_STR_EQ(s.changed.v[0], "q000.txt");
-	ASSERT_STR_EQ(s.changed.v[299], "q299.txt");
+	ASSERT_STR_EQ(s.changed.v[0], "q0000.txt");
+	ASSERT_STR_EQ(s.changed.v[299], "q0299.txt");
 	ASSERT_EQ(s.removed.n, 1);			/* quiet for 100 ms */
 	ASSERT_STR_EQ(s.removed.v[0], "gone.txt");
 	ASSERT_EQ(s.seq, 1);
@@ -316,17 +325,12 @@ TEST_IMPL(settle_churn_passes_are_bounded)
 	struct seen s;
 	char *root = mktree();
 	struct settle *st;
-	char name[32];
 	uint64_t end;
 
 	uv_loop_init(&loop);
 	st = make(&loop, root, NULL, &s, 100, 20000);
 	write_file(root, "busy.txt", "x");
-	for (int i = 0; i < 1500; i++) {
-		snprintf(name, sizeof(name), "q%04d.txt", i);
-		write_file(root, name, name);
-		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
-	}
+	new_files(&loop, st, root, 1500, 0);
 	uv_timer_init(&loop, &t);
 	t.data = st;
 	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 2000);
@@ -357,16 +361,11 @@ TEST_IMPL(settle_small_burst_under_churn_is_one_batch)
 	struct seen s;
 	char *root = mktree();
 	struct settle *st;
-	char name[32];
 
 	uv_loop_init(&loop);
 	st = make(&loop, root, NULL, &s, 100, 600);
 	write_file(root, "busy.txt", "x");
-	for (int i = 0; i < 100; i++) {
-		snprintf(name, sizeof(name), "q%03d.txt", i);
-		write_file(root, name, name);
-		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
-	}
+	new_files(&loop, st, root, 100, 0);
 	uv_timer_init(&loop, &t);
 	t.data = st;
 	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 200);
@@ -691,19 +690,13 @@ TEST_IMPL(settle_waits_for_unhandled_events)
 	char *root = mktree();
 	struct settle *st;
 
-	char name[32];
 
 	uv_loop_init(&loop);
 	st = make(&loop, root, NULL, &s, 20, 10000);
 	s.backlog = true;
 	/* read long ago: quiet by their own stamps, and enough of them for a
 	 * churn pass, which must not take them either (the writes are over) */
-	for (int i = 0; i < 300; i++) {
-		snprintf(name, sizeof(name), "f%03d.txt", i);
-		write_file(root, name, name);
-		settle_event_at(st, name, WEV_CREATED | WEV_CLOSED, (uint64_t)i + 1,
-		    uv_now(&loop) - 1000);
-	}
+	new_files(&loop, st, root, 300, 1000);
 	run_until(&loop, &s, 1, 300);
 	ASSERT_EQ(s.batches, 0);
 	s.backlog = false;
@@ -725,18 +718,13 @@ TEST_IMPL(settle_churn_holds_while_events_show_a_git_lock)
 	char *root = mktree();
 	char *gitdir = xasprintf("%s/.git/", root);
 	struct settle *st;
-	char name[32];
 
 	uv_loop_init(&loop);
 	ASSERT_OK(mkdir(gitdir, 0755));
 	st = make(&loop, root, gitdir, &s, 50, 20000);
 	settle_git_changed(st, "index.lock", false);
 	write_file(root, "busy.txt", "x");
-	for (int i = 0; i < 300; i++) {
-		snprintf(name, sizeof(name), "q%03d.txt", i);
-		write_file(root, name, name);
-		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
-	}
+	new_files(&loop, st, root, 300, 0);
 	uv_timer_init(&loop, &t);
 	t.data = st;
 	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 401);
@@ -762,16 +750,11 @@ TEST_IMPL(settle_quiet_burst_is_one_batch_across_slow_turns)
 	struct seen s;
 	char *root = mktree();
 	struct settle *st;
-	char name[32];
 
 	uv_loop_init(&loop);
 	st = make(&loop, root, NULL, &s, 20, 10000);
 	s.stall_ms = 200;	/* the second turn of the drain waits */
-	for (int i = 0; i < 3000; i++) {
-		snprintf(name, sizeof(name), "f%04d.txt", i);
-		write_file(root, name, name);
-		settle_event(st, name, WEV_CREATED | WEV_MODIFIED | WEV_CLOSED, (uint64_t)i + 1);
-	}
+	new_files(&loop, st, root, 3000, 0);
 	run_until(&loop, &s, 1, 5000);
 	ASSERT(s.asked > 2);
 	ASSERT_EQ(s.batches, 1);
