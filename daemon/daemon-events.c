@@ -253,7 +253,6 @@ static void print_run(struct events *ev, const cJSON *run)
 	cJSON *after = gate_summary(ev);
 
 	log_stage("summary", 0, t0);
-
 	report_text_run(run, ev->summary, after, REPORT_TEXT_CAP, &b);
 	cJSON_Delete(ev->summary);
 	ev->summary = after;
