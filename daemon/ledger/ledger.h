@@ -22,7 +22,7 @@
 
 struct ledger;
 
-#define LEDGER_SCHEMA	7	/* the schema version (user_version) this build writes */
+#define LEDGER_SCHEMA	8	/* the schema version (user_version) this build writes */
 
 enum ledger_mode {
 	LEDGER_READ,		/* CLI queries: read-only, query_only */
@@ -214,6 +214,12 @@ int ledger_last_run(struct ledger *l, cJSON **out, struct wd_err *err);
  * else the newest of error/timeout/missing (also in "problem", with the gate
  * run's message, e.g. the install hint), else "pass". */
 int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err);
+/* The same without "checked_files", "files", "first_findings" and
+ * "findings_run": what a gate's state is, read from the rows that do not
+ * pass, so it costs the same however many files the ledger has judged
+ * (ledger_gate_summary counts them all). For the daemon's account of each
+ * run. */
+int ledger_gate_brief(struct ledger *l, cJSON **out, struct wd_err *err);
 
 /* Copies the WAL back into the database when it holds 1,000 frames or
  * more, without waiting for readers: for the daemon once nothing ran for a

@@ -412,7 +412,9 @@ int ledger_last_run(struct ledger *l, cJSON **out, struct wd_err *err)
 	return 0;
 }
 
-int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
+/* ledger_gate_summary, or with brief the part of it ledger_gate_brief
+ * gives. */
+static int gate_summary(struct ledger *l, bool brief, cJSON **out, struct wd_err *err)
 {
 	sqlite3_stmt *s, *fs, *ps, *xs, *rs;
 	cJSON *arr;
@@ -421,7 +423,7 @@ int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
 	*out = NULL;
 	if ((rc = ledger__begin(l, false, err)))
 		return rc;
-	if ((s = ledger__stmt(l, ST_SUMMARY, err)) == NULL ||
+	if ((s = ledger__stmt(l, brief ? ST_SUMMARY_BRIEF : ST_SUMMARY, err)) == NULL ||
 	    (fs = ledger__stmt(l, ST_SUMMARY_FILES, err)) == NULL ||
 	    (ps = ledger__stmt(l, ST_SUMMARY_PROBLEM, err)) == NULL ||
 	    (xs = ledger__stmt(l, ST_SUMMARY_FINDINGS, err)) == NULL ||
@@ -460,6 +462,8 @@ int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
 		cJSON_AddNumberToObject(g, "failing_files", (double)failing);
 		cJSON_AddNumberToObject(g, "findings", (double)sqlite3_column_int64(s, 4));
 		cJSON_AddNumberToObject(g, "error_files", (double)errors);
+		if (brief)
+			continue;
 		cJSON_AddNumberToObject(g, "checked_files", (double)sqlite3_column_int64(s, 1));
 		bind_text(fs, 1, col_text(s, 0));
 		sqlite3_bind_int(fs, 2, SUMMARY_MAX_FILES);
@@ -489,6 +493,16 @@ int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
 	}
 	*out = arr;
 	return 0;
+}
+
+int ledger_gate_summary(struct ledger *l, cJSON **out, struct wd_err *err)
+{
+	return gate_summary(l, false, out, err);
+}
+
+int ledger_gate_brief(struct ledger *l, cJSON **out, struct wd_err *err)
+{
+	return gate_summary(l, true, out, err);
 }
 
 int ledger_export(struct ledger *l, int64_t since_ms, FILE *out, struct wd_err *err)

@@ -145,7 +145,10 @@ static const struct {
 	    " sum(status IN ('error', 'timeout', 'missing')),"
 	    " sum(CASE WHEN status = 'fail' THEN findings ELSE 0 END)"
 	    " FROM file_state GROUP BY gate ORDER BY gate" },
-	[ST_SUMMARY_FILES] = { NULL,
+	/* The rows that do not pass are file_state_open's (schema 8): the
+	 * condition is its WHERE, word for word, so that the planner may use
+	 * it. Every query below that looks for such rows says it too. */
+	[ST_SUMMARY_FILES] = { "summary_files",
 	    "SELECT path FROM file_state WHERE gate = ?1 AND status <> 'pass'"
 	    " ORDER BY path LIMIT ?2" },
 	/* The newest judgement that is not a verdict on the files (the tool
@@ -154,7 +157,8 @@ static const struct {
 	[ST_SUMMARY_PROBLEM] = { NULL,
 	    "SELECT f.status, g.message FROM file_state f"
 	    " LEFT JOIN gate_runs g ON g.id = f.gate_run_id"
-	    " WHERE f.gate = ?1 AND f.status IN ('error', 'timeout', 'missing')"
+	    " WHERE f.gate = ?1 AND f.status <> 'pass'"
+	    " AND f.status IN ('error', 'timeout', 'missing')"
 	    " ORDER BY f.updated_at DESC LIMIT 1" },
 	/* The first findings of the failing files, in path order: what text
 	 * `status` shows. The join walks both primary keys. */
@@ -162,12 +166,27 @@ static const struct {
 	    "SELECT nullif(x.path, ''), x.line, x.col, x.end_line, x.end_col, x.code, x.severity,"
 	    " x.message, x.url, x.fixable FROM file_state f"
 	    " JOIN findings x ON x.gate_run_id = f.gate_run_id AND x.path = f.path"
-	    " WHERE f.gate = ?1 AND f.status = 'fail' ORDER BY f.path, x.line, x.col LIMIT ?2" },
+	    " WHERE f.gate = ?1 AND f.status <> 'pass' AND f.status = 'fail'"
+	    " ORDER BY f.path, x.line, x.col LIMIT ?2" },
 	/* The run that judged the newest failing file: where `watchd show`
 	 * lists the findings status leaves out. */
 	[ST_SUMMARY_RUN] = { NULL,
 	    "SELECT g.run_id FROM file_state f JOIN gate_runs g ON g.id = f.gate_run_id"
-	    " WHERE f.gate = ?1 AND f.status = 'fail' ORDER BY f.updated_at DESC LIMIT 1" },
+	    " WHERE f.gate = ?1 AND f.status <> 'pass' AND f.status = 'fail'"
+	    " ORDER BY f.updated_at DESC LIMIT 1" },
+	/* ST_SUMMARY without the count of files judged, which only a scan
+	 * of every row gives: the gates, one key lookup each (the loose
+	 * index scan of ST_FILE_REMOVED), and the rows that do not pass,
+	 * from file_state_open. What the foreground prints after each run. */
+	[ST_SUMMARY_BRIEF] = { "summary_brief",
+	    "WITH RECURSIVE g(name) AS (SELECT (SELECT min(gate) FROM file_state)"
+	    " UNION ALL SELECT (SELECT min(gate) FROM file_state WHERE gate > g.name)"
+	    "  FROM g WHERE g.name IS NOT NULL)"
+	    " SELECT g.name, NULL, count(f.status = 'fail' OR NULL),"
+	    " count(f.status IN ('error', 'timeout', 'missing') OR NULL),"
+	    " sum(CASE WHEN f.status = 'fail' THEN f.findings ELSE 0 END)"
+	    " FROM g LEFT JOIN file_state f ON f.gate = g.name AND f.status <> 'pass'"
+	    " WHERE g.name IS NOT NULL GROUP BY g.name ORDER BY g.name" },
 	[ST_EXPORT] = { "export",
 	    "SELECT " RUN_COLS " FROM runs WHERE started_at >= ?1 ORDER BY started_at, id" },
 	/* gc keeps every run with a gate run that holds a file's current

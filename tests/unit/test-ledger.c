@@ -193,7 +193,7 @@ TEST_IMPL(ledger_open_create)
 	l = open_w(&t);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 8);
 	/* the migrations' rebuilt tables left no free pages behind */
 	ASSERT_EQ(raw_int(t.db, "PRAGMA freelist_count"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
@@ -205,7 +205,7 @@ TEST_IMPL(ledger_open_create)
 	/* reopening migrates nothing and keeps the header */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 8);
 
 	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
 	{
@@ -232,14 +232,14 @@ TEST_IMPL(ledger_header_refused)
 
 	tmp_init(&t);
 	ledger_close(open_w(&t));
-	raw_exec(t.db, "PRAGMA user_version = 8");
+	raw_exec(t.db, "PRAGMA user_version = 9");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER_NEWER);
 	ASSERT_NULL(l);
 	ASSERT_CONTAINS(err.msg, t.db);
-	ASSERT_CONTAINS(err.msg, "version 8");
-	ASSERT_CONTAINS(err.msg, "watchd's 7");
+	ASSERT_CONTAINS(err.msg, "version 9");
+	ASSERT_CONTAINS(err.msg, "watchd's 8");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER_NEWER);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 8);	/* untouched */
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);	/* untouched */
 	tmp_release(&t);
 
 	/* somebody else's SQLite file */
@@ -671,6 +671,39 @@ static const cJSON *summary_gate(const cJSON *arr, const char *name)
 	return NULL;
 }
 
+/* ledger_gate_brief agrees with ledger_gate_summary (full) on every field
+ * it gives, and gives none of the rest. */
+static void check_brief(struct ledger *l, const cJSON *full)
+{
+	static const char *const same[] = {
+		"name", "status", "problem", "message", "failing_files", "findings",
+		"error_files", NULL,
+	};
+	static const char *const left_out[] = {
+		"checked_files", "files", "first_findings", "findings_run", NULL,
+	};
+	struct wd_err err = { 0, "" };
+	const cJSON *g, *b;
+	cJSON *brief;
+	int i = 0;
+
+	ASSERT_OK(ledger_gate_brief(l, &brief, &err));
+	ASSERT_EQ(cJSON_GetArraySize(brief), cJSON_GetArraySize(full));
+	cJSON_ArrayForEach(g, full) {
+		b = cJSON_GetArrayItem(brief, i++);
+		for (size_t k = 0; same[k]; k++) {
+			const cJSON *x = cJSON_GetObjectItemCaseSensitive(g, same[k]);
+			const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, same[k]);
+
+			if ((x == NULL) != (y == NULL) || (x && !cJSON_Compare(x, y, 1)))
+				FAIL_("gate %s: brief \"%s\" differs", get_str(g, "name"), same[k]);
+		}
+		for (size_t k = 0; left_out[k]; k++)
+			ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(b, left_out[k]));
+	}
+	cJSON_Delete(brief);
+}
+
 TEST_IMPL(ledger_file_state)
 {
 	static const char *const paths[] = { "src/b.py", "src/a.py", "src/c.py", NULL };
@@ -687,6 +720,7 @@ TEST_IMPL(ledger_file_state)
 	tmp_init(&t);
 	l = open_w(&t);
 	ASSERT_OK(ledger_gate_summary(l, &arr, &err));
+	check_brief(l, arr);
 	ASSERT_EQ(cJSON_GetArraySize(arr), 0);
 	cJSON_Delete(arr);
 
@@ -694,6 +728,7 @@ TEST_IMPL(ledger_file_state)
 	record(l, id, "ruff", GATE_FAIL, paths, failing, "k");
 	record(l, id, "pssa", GATE_TIMEOUT, one, NULL, NULL);
 	ASSERT_OK(ledger_gate_summary(l, &arr, &err));
+	check_brief(l, arr);
 	ASSERT_EQ(cJSON_GetArraySize(arr), 2);
 	ASSERT_STR_EQ(get_str(cJSON_GetArrayItem(arr, 0), "name"), "pssa");	/* by name */
 	g = summary_gate(arr, "ruff");
@@ -716,6 +751,7 @@ TEST_IMPL(ledger_file_state)
 	begin_run(l, id, 1764000001000, "watch");
 	record(l, id, "ruff", GATE_PASS, only_a, NULL, "k2");
 	ASSERT_OK(ledger_gate_summary(l, &arr, &err));
+	check_brief(l, arr);
 	g = summary_gate(arr, "ruff");
 	ASSERT_STR_EQ(get_str(g, "status"), "fail");
 	ASSERT_EQ(get_num(g, "failing_files"), 1);
@@ -727,6 +763,7 @@ TEST_IMPL(ledger_file_state)
 	ASSERT_OK(ledger_file_removed(l, "src/b.py", &err));
 	ASSERT_OK(ledger_file_removed(l, "x.ps1", &err));
 	ASSERT_OK(ledger_gate_summary(l, &arr, &err));
+	check_brief(l, arr);
 	ASSERT_EQ(cJSON_GetArraySize(arr), 1);
 	g = summary_gate(arr, "ruff");
 	ASSERT_STR_EQ(get_str(g, "status"), "pass");
@@ -1235,6 +1272,9 @@ TEST_IMPL(ledger_query_plans)
 		{ "cache", "SEARCH cache USING PRIMARY KEY (gate=? AND fingerprint=? AND path=? AND cache_key=?)" },
 		{ "tool", "SEARCH tool_versions USING PRIMARY KEY (path=?)" },
 		{ "summary", "SCAN file_state" },
+		/* what does not pass, from its own index: no scan of the rest */
+		{ "summary_brief", "SEARCH f USING COVERING INDEX file_state_open (gate=?)" },
+		{ "summary_files", "SEARCH file_state USING COVERING INDEX file_state_open (gate=?)" },
 		{ "last_run", "SCAN runs USING INDEX runs_started" },
 		/* file_state has no index on path: one key lookup per gate */
 		{ "removed", "SEARCH file_state USING PRIMARY KEY (gate=? AND path=?)" },
@@ -1253,7 +1293,8 @@ TEST_IMPL(ledger_query_plans)
 		ASSERT_OK(ledger_explain(l, plans[i].query, &b, &err));
 		if (strstr(b.buf, plans[i].want) == NULL)
 			FAIL_("%s: plan\n%swants \"%s\"", plans[i].query, b.buf, plans[i].want);
-		if (strstr(b.buf, "TEMP B-TREE") && strcmp(plans[i].query, "summary") != 0)
+		/* the summaries group the gates (a few) */
+		if (strstr(b.buf, "TEMP B-TREE") && strncmp(plans[i].query, "summary", 7) != 0)
 			FAIL_("%s: plan sorts:\n%s", plans[i].query, b.buf);
 	}
 	/* log filters walk their own index, newest first, without sorting */
@@ -1415,7 +1456,7 @@ TEST_IMPL(ledger_migrate_v1)
 
 	/* WRITE upgrades in place, keeping every row */
 	l = open_w(&t);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 8);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_runs')"
 	    " WHERE name = 'input_digest' AND type = 'TEXT'"), 1);
@@ -1450,6 +1491,10 @@ TEST_IMPL(ledger_migrate_v1)
 	    " WHERE \"table\" = 'gate_runs' AND on_delete = 'CASCADE'"), 1);
 	/* schema 5: the tool version cache, empty */
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM tool_versions"), 0);
+	/* schema 8: the rows that do not pass, indexed (a.py fails in v1) */
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state INDEXED BY file_state_open"
+	    " WHERE gate = 'ruff' AND status <> 'pass'"),
+	    raw_int(t.db, "SELECT count(*) FROM file_state WHERE gate = 'ruff' AND status <> 'pass'"));
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check WHERE"
 	    " integrity_check = 'ok'"), 1);
 	ASSERT_EQ(ledger_quick_check(l, &err), 0);
@@ -1458,7 +1503,7 @@ TEST_IMPL(ledger_migrate_v1)
 	/* a second open has nothing left to do */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 7);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 8);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check <> 'ok'"), 0);
 	tmp_release(&t);
