@@ -117,7 +117,7 @@ void hash_start(struct sched *s, struct task *t)
 	struct hash_job *j = xcalloc(1, sizeof(*j));
 	const struct gate *g = t->gate;
 	bool whole = task_whole_inputs(g);
-	size_t k = 0;
+	size_t k = 0, nparts;
 	int rc;
 
 	j->s = s;
@@ -152,7 +152,8 @@ void hash_start(struct sched *s, struct task *t)
 	t->hashing = j;
 	j->queued = log_stage_start();
 	cut_parts(j);
-	for (size_t p = 0; p < j->nparts; p++) {
+	nparts = j->nparts;	/* j is freed once the last part is done */
+	for (size_t p = 0; p < nparts; p++) {
 		rc = uv_queue_work(s->o.loop, &j->parts[p].req, hash_work, hash_done);
 		if (rc != 0) {
 			/* cannot happen with a live loop; hash here rather
