@@ -34,6 +34,12 @@ void blobid_buf(const void *data, size_t len, char out[BLOBID_HEX + 1])
 int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
     char out[BLOBID_HEX + 1])
 {
+	return blobid_fileat(AT_FDCWD, path, cap, cancel, out);
+}
+
+int blobid_fileat(int dirfd, const char *path, uint64_t cap, const atomic_int *cancel,
+    char out[BLOBID_HEX + 1])
+{
 	struct stat st;
 	struct sha1 c;
 	unsigned char md[20], *buf = NULL;
@@ -45,13 +51,13 @@ int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
 	/* Open first, one path walk rather than two (an lstat, then the
 	 * open): O_NOFOLLOW makes a symlink fail with ELOOP, and O_NONBLOCK
 	 * keeps a fifo that took the name from blocking the open. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 && errno != ELOOP)
 		return -errno;
 	if (fd < 0) {
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fstatat(dirfd, path, &st, 0) < 0 || !S_ISREG(st.st_mode)) {
 			char target[PATH_MAX];
-			ssize_t len = readlink(path, target, sizeof(target));
+			ssize_t len = readlinkat(dirfd, path, target, sizeof(target));
 
 			if (len < 0)
 				return -errno;
@@ -59,7 +65,7 @@ int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
 			return 0;
 		}
 		/* a link to a regular file: its content */
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 			return -errno;
 	}
 	if (fstat(fd, &st) < 0) {

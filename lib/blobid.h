@@ -18,6 +18,9 @@
  * the file changed size while read, or -errno. Thread-safe. */
 int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
     char out[BLOBID_HEX + 1]);
+/* The same for path relative to dirfd (AT_FDCWD: as blobid_file). */
+int blobid_fileat(int dirfd, const char *path, uint64_t cap, const atomic_int *cancel,
+    char out[BLOBID_HEX + 1]);
 /* The blob id of a buffer. */
 void blobid_buf(const void *data, size_t len, char out[BLOBID_HEX + 1]);
 

@@ -10,10 +10,12 @@
  * write changes (a re-run, never a stale cached pass). Staged content
  * (`check --staged`) has its ids in the git index already: they are looked
  * up on the loop thread, which reads no file. */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/blobid.h"
 #include "lib/log.h"
@@ -40,6 +42,12 @@ static void hash_work(uv_work_t *req)
 		if (atomic_load(&j->cancel))
 			break;
 		cap = i < j->nconf ? 0 : i < first ? HASH_UNREAD_MAX : j->files_cap;
+		if (j->root_fd >= 0) {
+			if (blobid_fileat(j->root_fd, j->paths[i], cap, &j->cancel,
+			    hash_oid(j, i)) != 0)
+				hash_oid(j, i)[0] = '\0';
+			continue;
+		}
 		n = snprintf(path, sizeof(path), "%s/%s", j->root, j->paths[i]);
 		if (n < 0 || (size_t)n >= sizeof(path) ||
 		    blobid_file(path, cap, &j->cancel, hash_oid(j, i)) != 0)
@@ -118,11 +126,12 @@ void hash_start(struct sched *s, struct task *t)
 	const struct gate *g = t->gate;
 	bool whole = task_whole_inputs(g);
 	size_t k = 0, nparts;
-	int rc;
+	int rc, fd;
 
 	j->s = s;
 	j->t = t;
 	j->root = s->o.root;
+	j->root_fd = -1;
 	atomic_init(&j->cancel, 0);
 	if (whole && s->o.list_files)
 		s->o.list_files(s->o.list_arg, g, &j->inputs);
@@ -151,6 +160,10 @@ void hash_start(struct sched *s, struct task *t)
 		j->paths[k] = t->files.v[i];
 	t->hashing = j;
 	j->queued = log_stage_start();
+	/* relative lookups walk only the path below ROOT; the job's own
+	 * descriptor, as the held one is replaced when ROOT is */
+	if ((fd = dirhold_fd(&s->root_dir)) >= 0)
+		j->root_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	cut_parts(j);
 	nparts = j->nparts;	/* j is freed once the last part is done */
 	for (size_t p = 0; p < nparts; p++) {
@@ -182,5 +195,7 @@ void hash_job_free(struct hash_job *j)
 	free(j->oids);
 	free(j->file_oids);
 	strvec_clear(&j->inputs);
+	if (j->root_fd >= 0)
+		close(j->root_fd);
 	free(j);
 }

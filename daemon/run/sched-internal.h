@@ -15,6 +15,7 @@
 #include "daemon/git/repo.h"
 #include "gates/gate.h"
 #include "lib/buf.h"
+#include "lib/dirhold.h"
 #include "lib/hmap.h"
 #include "lib/strvec.h"
 #include "lib/ulid.h"
@@ -127,6 +128,8 @@ struct hash_job {
 	atomic_int	 cancel;	/* set on shutdown or supersession */
 	size_t		 n, nconf, ninputs;
 	const char	*root;		/* paths are relative to it */
+	int		 root_fd;	/* ROOT, the job's own descriptor; -1: none,
+					 * absolute paths are used */
 	/* Borrowed from the gate, inputs and t->files, none of which changes
 	 * while the task runs; the worker makes each absolute in turn (a
 	 * copy per file was 1.4 MB for a 20,000-file batch). NULL: known
@@ -173,6 +176,9 @@ struct sched {
 	/* resolved program -> "SIZE MTIME BLOBID" (malloc'ed): the content of
 	 * a tool with no version probe, for remote fingerprints */
 	struct hmap	 prog_ids;
+	/* ROOT held open: hash jobs look files up relative to it (a dup
+	 * each, as ROOT may be replaced while they run) */
+	struct dirhold	 root_dir;
 };
 
 static inline int64_t now_ms(void)

@@ -91,6 +91,7 @@ struct sched *sched_new(const struct sched_opts *o, sched_done_fn *cb, void *arg
 	s->max_procs = o->cfg->jobs > 0 ? o->cfg->jobs : (cpus > 0 ? (int)cpus : 2);
 	s->env = tool_env();
 	s->missing_warned = xcalloc(1, sizeof(*s->missing_warned));
+	dirhold_init(&s->root_dir, o->root);
 	return s;
 }
 
@@ -455,6 +456,7 @@ void sched_free(struct sched *s)
 	hmap_release(s->missing_warned);
 	free(s->missing_warned);
 	repo_close(s->repo);
+	dirhold_release(&s->root_dir);
 	strvec_clear(&s->forced);
 	exec_release(s);
 	while (s->tasks) {

@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "lib/dirhold.h"
 #include "lib/fstamp.h"
 #include "lib/hmap.h"
 #include "lib/log.h"
@@ -110,6 +111,7 @@ struct settle {
 	struct hmap	 pend;
 	uint64_t	 batch_start;	/* loop time of the first pending event; 0 none */
 	uint64_t	 last_read;	/* latest `when` of an event handled */
+	struct dirhold	 root_dir;	/* ROOT, for lookups relative to it */
 	bool		 git_busy;
 	/* index.lock was created and not yet removed, as far as the events
 	 * handled so far go: the loop may be behind a checkout the disk shows
@@ -185,13 +187,14 @@ static void lease_signal_init(void)
 	sigaction(SIGIO, &sa, NULL);
 }
 
-/* The lease probe proper, on a path known to be a regular file. */
-static int lease_probe(const char *path)
+/* The lease probe proper, on a path (in dirfd) known to be a regular
+ * file. */
+static int lease_probe(int dirfd, const char *path)
 {
 	int fd, rc;
 
 	/* O_NONBLOCK: never wait on someone else's lease */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? SETTLE_PROBE_GONE : SETTLE_PROBE_UNKNOWN;
 	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
@@ -213,7 +216,7 @@ int settle_writer_probe(const char *path)
 		return errno == ENOENT || errno == ENOTDIR ? SETTLE_PROBE_GONE : SETTLE_PROBE_UNKNOWN;
 	if (!S_ISREG(sb.st_mode))
 		return SETTLE_PROBE_NONE;	/* only a regular file has a writer */
-	return lease_probe(path);
+	return lease_probe(AT_FDCWD, path);
 }
 
 static void on_debounce(uv_timer_t *t);
@@ -228,6 +231,7 @@ struct settle *settle_new(const struct settle_opts *o, settle_flush_fn *cb, void
 	st->o = *o;
 	st->cb = cb;
 	st->arg = arg;
+	dirhold_init(&st->root_dir, o->root);
 	uv_timer_init(o->loop, &st->debounce);
 	uv_timer_init(o->loop, &st->stable);
 	uv_timer_init(o->loop, &st->churn);
@@ -313,18 +317,24 @@ void settle_git_changed(struct settle *st, const char *name, bool gone)
 
 /* One look at rel: its stamp, and p->writer_open brought up to date with
  * the kernel's answer where there is one (only a regular file can have a
- * writer). 0, -EINVAL for what is neither a file nor a symlink, or -errno. */
-static int look(struct settle *st, const char *rel, struct pend *p, uint64_t *stamp)
+ * writer). root_fd: ROOT held open (dirhold_fd), or -1 for an absolute
+ * path. 0, -EINVAL for what is neither a file nor a symlink, or -errno. */
+static int look(struct settle *st, int root_fd, const char *rel, struct pend *p,
+    uint64_t *stamp)
 {
-	char *abs = xasprintf("%s/%s", st->o.root, rel);
+	/* relative to ROOT held open, the kernel walks only the path below
+	 * it: a look under a burst was a fifth path walk */
+	char *abs = root_fd >= 0 ? NULL : xasprintf("%s/%s", st->o.root, rel);
+	int dirfd = root_fd >= 0 ? root_fd : AT_FDCWD;
+	const char *name = abs ? abs : rel;
 	struct stat sb;
-	int rc = lstat(abs, &sb) < 0 ? -errno : 0;
+	int rc = fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 
 	if (rc == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
 		rc = -EINVAL;
 	/* a link to a directory or a loop is no gate input: as far as the
 	 * gates go, the file is gone */
-	if (rc == 0 && S_ISLNK(sb.st_mode) && walk_link_unfit(AT_FDCWD, abs))
+	if (rc == 0 && S_ISLNK(sb.st_mode) && walk_link_unfit(dirfd, name))
 		rc = -ENOENT;
 	if (rc == 0) {
 		*stamp = fstamp(&sb);
@@ -335,7 +345,7 @@ static int look(struct settle *st, const char *rel, struct pend *p, uint64_t *st
 		if (!S_ISREG(sb.st_mode) || p->closed)
 			p->writer_open = false;
 		else {
-			int probe = lease_probe(abs);
+			int probe = lease_probe(dirfd, name);
 
 			if (probe == SETTLE_PROBE_NONE)
 				p->writer_open = false;
@@ -428,6 +438,7 @@ static size_t first_looks(struct settle *st, uint64_t now, uint64_t quiet_before
 {
 	size_t it = 0, looked = 0;
 	struct hmap_slot *s;
+	int root_fd = dirhold_fd(&st->root_dir);
 
 	while (looked < max && (s = hmap_next(&st->pend, &it)) != NULL) {
 		struct pend *p = s->val;
@@ -436,7 +447,7 @@ static size_t first_looks(struct settle *st, uint64_t now, uint64_t quiet_before
 
 		if (p->probing || p->last_event > quiet_before)
 			continue;
-		rc = look(st, s->key, p, &stamp);
+		rc = look(st, root_fd, s->key, p, &stamp);
 		looked++;
 		if (rc == -ENOENT || rc == -ENOTDIR) {
 			p->removed = true;
@@ -574,6 +585,7 @@ static void on_stable(uv_timer_t *t)
 	size_t it = 0, looked = 0;
 	struct hmap_slot *s;
 	bool retry = false, dropped = false;
+	int root_fd = -2;	/* not asked yet: most passes look at nothing */
 
 	if (st->draining)
 		return;		/* the drain's last turn starts this again */
@@ -607,7 +619,9 @@ static void on_stable(uv_timer_t *t)
 			continue;
 		}
 		/* a writer may have opened it since the first look */
-		rc = look(st, s->key, p, &stamp);
+		if (root_fd == -2)
+			root_fd = dirhold_fd(&st->root_dir);
+		rc = look(st, root_fd, s->key, p, &stamp);
 		looked++;
 		if (rc == -ENOENT || rc == -ENOTDIR) {
 			p->removed = true;
@@ -683,6 +697,7 @@ static void on_closed(uv_handle_t *h)
 	while ((s = hmap_next(&st->pend, &it)) != NULL)
 		free(s->val);
 	hmap_release(&st->pend);
+	dirhold_release(&st->root_dir);
 	free(st);
 }
 
