@@ -24,7 +24,7 @@
 #include "sched-internal.h"
 
 #define HASH_UNREAD_MAX ((uint64_t)16 << 20)
-#define HASH_PART_MIN 512
+#define HASH_PART_MIN 128
 
 static void hash_work(uv_work_t *req)
 {
