@@ -12,17 +12,6 @@
 #include "lib/xmalloc.h"
 #include "test.h"
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char *p = xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(p, "w");
-
-	ASSERT_NOT_NULL(f);
-	fputs(text, f);
-	fclose(f);
-	free(p);
-}
-
 TEST_IMPL(dirhold_follows_the_path)
 {
 	char *tmpl = test_tmpl("wd-dirhold");
@@ -36,7 +25,7 @@ TEST_IMPL(dirhold_follows_the_path)
 	dir = xasprintf("%s/root", tmpl);
 	away = xasprintf("%s/away", tmpl);
 	ASSERT_OK(mkdir(dir, 0755));
-	put(dir, "a.txt", "one\n");
+	test_put(dir, "a.txt", "one\n");
 	dirhold_init(&h, dir);
 	fd = dirhold_fd(&h);
 	ASSERT(fd >= 0);
@@ -49,7 +38,7 @@ TEST_IMPL(dirhold_follows_the_path)
 	ASSERT_EQ(dirhold_fd(&h), -1);
 	/* made again at the path: the new one */
 	ASSERT_OK(mkdir(dir, 0755));
-	put(dir, "b.txt", "two\n");
+	test_put(dir, "b.txt", "two\n");
 	fd = dirhold_fd(&h);
 	ASSERT(fd >= 0);
 	ASSERT_OK(fstatat(fd, "b.txt", &st, AT_SYMLINK_NOFOLLOW));

@@ -12,17 +12,6 @@
 #include "lib/xmalloc.h"
 #include "test.h"
 
-static void put(const char *root, const char *rel, const char *text)
-{
-	char *p = xasprintf("%s/%s", root, rel);
-	FILE *f = fopen(p, "w");
-
-	ASSERT_NOT_NULL(f);
-	fputs(text, f);
-	fclose(f);
-	free(p);
-}
-
 static void mkdirs(const char *root, const char *const *dirs)
 {
 	for (size_t i = 0; dirs[i]; i++) {
@@ -43,10 +32,10 @@ static char *make_repo(void)
 
 	ASSERT_NOT_NULL(mkdtemp(tmpl));
 	mkdirs(tmpl, dirs);
-	put(tmpl, ".gitignore", "build/\n*.d\nvendor/\n");
-	put(tmpl, "src/.gitignore", "gen/\n!keep/\n");
-	put(tmpl, "src/a/.gitignore", "cache/\n");
-	put(tmpl, "vendor/tracked/file", "x\n");
+	test_put(tmpl, ".gitignore", "build/\n*.d\nvendor/\n");
+	test_put(tmpl, "src/.gitignore", "gen/\n!keep/\n");
+	test_put(tmpl, "src/a/.gitignore", "cache/\n");
+	test_put(tmpl, "vendor/tracked/file", "x\n");
 	cmd = xasprintf("cd %s && git init -q . && echo out/ >> .git/info/exclude && "
 	    "git add -f vendor/tracked/file && "
 	    "git -c user.name=t -c user.email=t@t commit -q -m init", tmpl);
@@ -78,7 +67,7 @@ TEST_IMPL(ignore_rules_at_every_level)
 	for (size_t i = 0; asked[i]; i++)
 		if (ignore_path(ig, asked[i], true) != want[i])
 			FAIL_("kept answer for %s: %d", asked[i], !want[i]);
-	put(root, ".gitignore", "build/\n*.d\nvendor/\ndocs/\n");
+	test_put(root, ".gitignore", "build/\n*.d\nvendor/\ndocs/\n");
 	ASSERT(!ignore_path(ig, "docs", true));
 	ignore_refresh(ig);
 	ASSERT(ignore_path(ig, "docs", true));

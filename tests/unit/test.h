@@ -41,6 +41,22 @@ static inline char *test_tmpl(const char *name)
 	if (h_ == NULL || strstr(h_, n_) == NULL) \
 		FAIL_("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_); } while (0)
 
+/* Writes text to root/rel (created or truncated). */
+static inline void test_put(const char *root, const char *rel, const char *text)
+{
+	size_t n = strlen(root) + strlen(rel) + 2;
+	char *p = malloc(n);
+	FILE *f;
+
+	ASSERT_NOT_NULL(p);
+	snprintf(p, n, "%s/%s", root, rel);
+	f = fopen(p, "w");
+	ASSERT_NOT_NULL(f);
+	fputs(text, f);
+	fclose(f);
+	free(p);
+}
+
 /* Path of a fixture under tests/fixtures (tests run from the repo root). */
 #define FIXTURE(rel) ("tests/fixtures/" rel)
 
