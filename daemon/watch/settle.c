@@ -585,7 +585,7 @@ static void on_stable(uv_timer_t *t)
 	size_t it = 0, looked = 0;
 	struct hmap_slot *s;
 	bool retry = false, dropped = false;
-	int root_fd = -2;	/* not asked yet: most passes look at nothing */
+	int root_fd = dirhold_fd(&st->root_dir);
 
 	if (st->draining)
 		return;		/* the drain's last turn starts this again */
@@ -619,8 +619,6 @@ static void on_stable(uv_timer_t *t)
 			continue;
 		}
 		/* a writer may have opened it since the first look */
-		if (root_fd == -2)
-			root_fd = dirhold_fd(&st->root_dir);
 		rc = look(st, root_fd, s->key, p, &stamp);
 		looked++;
 		if (rc == -ENOENT || rc == -ENOTDIR) {

@@ -248,9 +248,9 @@ size_t reader_queued(struct watcher *w)
 	return n;
 }
 
-bool watcher_backlog(const struct watcher *w)
+bool watcher_backlog(struct watcher *w)
 {
-	struct reader *r = (struct reader *)&w->rd;	/* the mutex only */
+	struct reader *r = &w->rd;
 	bool more;
 
 	if (r->scratch == NULL)

@@ -80,7 +80,7 @@ void watcher_rules_changed(struct watcher *w, const char *why);
 bool watcher_busy(const struct watcher *w);
 /* True while events already read from the kernel wait to be handled: the
  * stream has not gone quiet, whatever the time since the last one seen. */
-bool watcher_backlog(const struct watcher *w);
+bool watcher_backlog(struct watcher *w);
 /* Lists the directories that have no watch (degraded mode) now, reporting
  * what changed there, so that a sync barrier covers them. Returns true
  * when ROOT itself is watched, i.e. a cookie created in ROOT will be seen. */
