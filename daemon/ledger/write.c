@@ -184,9 +184,22 @@ fail_prepare:
 	return err ? err->code : WD_ELEDGER;
 }
 
+/* g's row for file i: from its array, or made into *tmp (its reason only
+ * when asked for). */
+static const struct ledger_file *gate_file(const struct ledger_gate_run *g, size_t i,
+    bool reason, struct ledger_file *tmp)
+{
+	if (g->file_at == NULL)
+		return &g->files[i];
+	memset(tmp, 0, sizeof(*tmp));
+	g->file_at(g->file_arg, i, reason, tmp);
+	return tmp;
+}
+
 static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
     struct wd_err *err)
 {
+	struct ledger_file row;
 	const char *what = "cannot record the gate run";
 	sqlite3_stmt *s;
 	int64_t grid, at;
@@ -232,7 +245,7 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 	if ((s = ledger__stmt(l, ST_FILE_INSERT, err)) == NULL)
 		goto fail_prepare;
 	for (size_t i = 0; i < g->nfiles; i++) {
-		const struct ledger_file *f = &g->files[i];
+		const struct ledger_file *f = gate_file(g, i, true, &row);
 
 		sqlite3_bind_int64(s, 1, grid);
 		bind_text(s, 2, f->path);
@@ -268,7 +281,7 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 	if ((s = ledger__stmt(l, ST_STATE_UPSERT, err)) == NULL)
 		goto fail_prepare;
 	for (size_t i = 0; i < g->nfiles; i++) {
-		const struct ledger_file *f = &g->files[i];
+		const struct ledger_file *f = gate_file(g, i, false, &row);
 		enum gate_status st = f->has_status ? f->status : f->cache_status >= 0 ?
 		    (enum gate_status)f->cache_status : g->status;
 
@@ -296,7 +309,7 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 	if ((s = ledger__stmt(l, ST_CACHE_INSERT, err)) == NULL)
 		goto fail_prepare;
 	for (size_t i = 0; g->fingerprint && i < g->nfiles; i++) {
-		const struct ledger_file *f = &g->files[i];
+		const struct ledger_file *f = gate_file(g, i, false, &row);
 
 		if (f->path == NULL || f->cache_key == NULL || f->cache_status < 0)
 			continue;
@@ -412,14 +425,18 @@ static struct qentry *qentry_new(const struct qop *op)
 		e->gate.input_digest = qdup(e, g->input_digest);
 		e->files = xcalloc(g->nfiles ? g->nfiles : 1, sizeof(*e->files));
 		for (size_t i = 0; i < g->nfiles; i++) {
-			e->files[i] = g->files[i];
-			e->files[i].path = qdup(e, g->files[i].path);
-			e->files[i].blob = qdup(e, g->files[i].blob);
-			e->files[i].cache_key = qdup(e, g->files[i].cache_key);
-			e->files[i].reason = qdup(e, g->files[i].reason);
-			e->files[i].judged_by = qdup(e, g->files[i].judged_by);
+			struct ledger_file row;
+			const struct ledger_file *f = gate_file(g, i, true, &row);
+
+			e->files[i] = *f;
+			e->files[i].path = qdup(e, f->path);
+			e->files[i].blob = qdup(e, f->blob);
+			e->files[i].cache_key = qdup(e, f->cache_key);
+			e->files[i].reason = qdup(e, f->reason);
+			e->files[i].judged_by = qdup(e, f->judged_by);
 		}
 		e->gate.files = e->files;
+		e->gate.file_at = NULL;
 		for (size_t i = 0; g->findings && i < g->findings->n; i++)
 			findings_add(&e->findings, &g->findings->v[i]);
 		e->gate.findings = g->findings ? &e->findings : NULL;

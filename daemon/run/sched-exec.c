@@ -808,32 +808,49 @@ static const char *file_reason(const struct sched *s, const struct task *t, size
 	    t->judged_by[i][0] ? t->judged_by[i] : "?", t->gate->tests ? "content and the same inputs" : "content");
 }
 
+/* exec_record_task's rows, made one at a time as the ledger writes them. */
+struct row_source {
+	struct sched	*s;
+	struct task	*t;
+	char		*reason;	/* the last row's, when composed */
+};
+
+static void task_file_at(void *arg, size_t i, bool reason, struct ledger_file *f)
+{
+	struct row_source *rs = arg;
+	struct task *t = rs->t;
+
+	f->path = t->files.v[i];
+	f->blob = t->blobs[i][0] ? t->blobs[i] : NULL;
+	f->cache_key = t->keys[i][0] ? t->keys[i] : NULL;
+	/* cached files too: the row then points at this run, which holds
+	 * their findings */
+	f->cache_status = verdict_cache_status(t->verdict[i], t->gate->cache,
+	    rs->s->o.no_cache, t->keys[i][0] != '\0');
+	/* without a verdict of its own the file shows the gate's */
+	f->has_status = t->verdict[i] >= 0;
+	f->status = t->verdict[i] >= 0 ? (enum gate_status)t->verdict[i] : t->agg.status;
+	if (reason) {
+		free(rs->reason);
+		f->reason = file_reason(rs->s, t, i, &rs->reason);
+	}
+	if (t->cached[i])
+		f->judged_by = t->judged_by[i];
+}
+
 void exec_record_task(struct sched *s, struct task *t)
 {
-	struct ledger_file *lf = xcalloc(t->files.n ? t->files.n : 1, sizeof(*lf));
+	struct row_source rs = { .s = s, .t = t };
 	struct ledger_gate_run gr;
 	struct wd_err err = { 0 };
 	bool all_cached = t->files.n > 0;
 	const char *cached_from = NULL;	/* the one run every cached file came from */
-	char **reasons = xcalloc(t->files.n ? t->files.n : 1, sizeof(*reasons));
 
 	for (size_t i = 0; i < t->files.n; i++) {
-		lf[i].path = t->files.v[i];
-		lf[i].blob = t->blobs[i][0] ? t->blobs[i] : NULL;
-		lf[i].cache_key = t->keys[i][0] ? t->keys[i] : NULL;
-		/* cached files too: the row then points at this run, which
-		 * holds their findings */
-		lf[i].cache_status = verdict_cache_status(t->verdict[i], t->gate->cache,
-		    s->o.no_cache, t->keys[i][0] != '\0');
-		/* without a verdict of its own the file shows the gate's */
-		lf[i].has_status = t->verdict[i] >= 0;
-		lf[i].status = t->verdict[i] >= 0 ? (enum gate_status)t->verdict[i] : t->agg.status;
-		lf[i].reason = file_reason(s, t, i, &reasons[i]);
 		if (!t->cached[i]) {
 			all_cached = false;
 			continue;
 		}
-		lf[i].judged_by = t->judged_by[i];
 		if (i == 0)
 			cached_from = t->judged_by[i];
 		else if (cached_from && strcmp(cached_from, t->judged_by[i]) != 0)
@@ -855,7 +872,8 @@ void exec_record_task(struct sched *s, struct task *t)
 	gr.exit_code = t->exit_code;
 	gr.started_ms = t->started_ms;
 	gr.duration_ms = (int64_t)(uv_now(s->o.loop) - t->started_tick);
-	gr.files = lf;
+	gr.file_at = task_file_at;
+	gr.file_arg = &rs;
 	gr.nfiles = t->files.n;
 	gr.findings = &t->agg.findings;
 	gr.message = t->agg.message;
@@ -870,10 +888,7 @@ void exec_record_task(struct sched *s, struct task *t)
 		log_warnx("%s", err.msg);
 	else if (remote_writes(s->o.remote))
 		remote_upload(s, t);
-	for (size_t i = 0; i < t->files.n; i++)
-		free(reasons[i]);
-	free(reasons);
-	free(lf);
+	free(rs.reason);
 	log_info("run %s gate %s: %s (%zu files, %zu findings)%s", t->run->id, t->gate->name,
 	    gate_status_name(t->agg.status), t->files.n, t->agg.findings.n,
 	    all_cached ? " cached" : "");

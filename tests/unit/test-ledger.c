@@ -1193,6 +1193,103 @@ TEST_IMPL(ledger_disk_full)
 	return 0;
 }
 
+/* Rows made one at a time (ledger_gate_run.file_at): each row's strings
+ * live only until the next call, so a row the writer kept, or a queued
+ * write that did not copy it, shows up as the wrong file. */
+struct rows_src {
+	const char *const *paths;
+	char		 path[32], reason[32];
+	int		 calls, reasons;
+};
+
+static void rows_at(void *arg, size_t i, bool reason, struct ledger_file *f)
+{
+	struct rows_src *rs = arg;
+
+	rs->calls++;
+	snprintf(rs->path, sizeof(rs->path), "%s", rs->paths[i]);
+	f->path = rs->path;
+	f->blob = "b10b";
+	f->cache_key = rs->path;	/* a key per file */
+	f->cache_status = i == 1 ? GATE_FAIL : GATE_PASS;
+	if (reason) {
+		rs->reasons++;
+		snprintf(rs->reason, sizeof(rs->reason), "why %zu", i);
+		f->reason = rs->reason;
+	}
+}
+
+TEST_IMPL(ledger_rows_made_one_at_a_time)
+{
+	static const char *const paths[] = { "a.py", "b.py", "c.py", "d.py" };
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char id[ULID_LEN + 1], id2[ULID_LEN + 1], sql[64];
+	struct rows_src rs = { .paths = paths };
+	struct ledger_gate_run g = {
+		.gate = "ruff", .fingerprint = "fp1", .status = GATE_FAIL, .exit_code = 1,
+		.nfiles = 4, .file_at = rows_at, .file_arg = &rs, .tests_total = -1,
+		.tests_passed = -1, .tests_failed = -1, .tests_skipped = -1,
+	};
+	struct ledger_cache_hit hit;
+	sqlite3 *db;
+	int pages;
+
+	sqlite3_auto_extension((void (*)(void))capture_db);
+	tmp_init(&t);
+	l = open_w(&t);
+	db = last_db;		/* the ledger's own: raw_int opens others */
+	begin_run(l, id, 1764000000000, "run");
+	g.run_id = id;
+	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	/* the reason is made only for the table that keeps it */
+	ASSERT_EQ(rs.reasons, 4);
+	ASSERT(rs.calls > rs.reasons);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(DISTINCT path) FROM gate_files"
+	    " WHERE reason = 'why ' || (unicode(path) - unicode('a'))"), 4);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE status = 'fail'"
+	    " AND path = 'b.py'"), 1);
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "c.py", "c.py", &hit), 1);
+	ASSERT_EQ(hit.status, GATE_PASS);
+	findings_release(&hit.findings);
+
+	/* a write the disk cannot take is queued with copies of every row */
+	pages = raw_int(t.db, "PRAGMA page_count");
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d", pages);
+	ASSERT_EQ(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	begin_run(l, id2, 1764000001000, "run");
+	g.run_id = id2;
+	g.fingerprint = "fp2";
+	{
+		char big[65536];
+
+		/* findings-free rows are small: an output fills the last page */
+		memset(big, 'x', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		g.output = big;
+		ASSERT_EQ(ledger_gate_record(l, &g, &err), WD_ELEDGER_FULL);
+	}
+	g.output = NULL;
+	ASSERT_EQ(ledger_queued(l), 1);
+	strcpy(rs.path, "gone.py");
+	strcpy(rs.reason, "gone");
+	ASSERT_EQ(sqlite3_exec(db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL),
+	    SQLITE_OK);
+	ASSERT_EQ(ledger_retry(l, &err), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_files WHERE path = 'gone.py'"
+	    " OR reason = 'gone'"), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(DISTINCT path) FROM gate_files"
+	    " WHERE reason = 'why ' || (unicode(path) - unicode('a'))"), 4);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_files"), 8);
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp2", "d.py", "d.py", &hit), 1);
+	findings_release(&hit.findings);
+	ledger_close(l);
+	sqlite3_reset_auto_extension();
+	tmp_release(&t);
+	return 0;
+}
+
 static int64_t real_ms(void)
 {
 	struct timespec ts;
