@@ -35,7 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +53,7 @@
 #define KEEP_BYTES	(2 * READ_BYTES)
 #define THREAD_STACK	(128 * 1024)
 #define COALESCE_NS	1000000		/* 1 ms */
+#define SLICE_NS	100000		/* 0.1 ms, the shortest the kernel takes */
 
 struct chunk {
 	uint64_t	 read_ms;	/* loop clock (uv_hrtime / 1e6) at the read */
@@ -89,6 +92,34 @@ static size_t play_small_queue(struct reader *r, char *buf, size_t n)
 	return out;
 }
 
+/* sched_setattr(2)'s argument, as far as SCHED_OTHER reads it (glibc
+ * declares no wrapper before 2.41) */
+struct slice_attr {
+	uint32_t	 size, policy;
+	uint64_t	 flags;
+	int32_t		 nice;
+	uint32_t	 priority;
+	uint64_t	 runtime, deadline, period;
+};
+
+/* Asks the scheduler for a short time slice for this thread. Since Linux
+ * 6.12 (EEVDF) a waking thread with a shorter slice than the running one
+ * takes the core at once; with the default slice it may wait out the
+ * running thread's, while a writer at 130,000 events a second fills a
+ * 1,024-event kernel queue in 8 ms. Measured on two cores, 20,000
+ * rewrites at full speed, queue 1,024: 5 runs of 17 overflowed without
+ * it (4 of 6 when the hashing threads were niced, which gave the writer
+ * more of the cores), none of 11 with it. Needs no
+ * privilege, costs nothing (the thread runs for microseconds a wake-up);
+ * an older kernel ignores or refuses it, and the thread stays as it was. */
+static void short_slice(void)
+{
+	struct slice_attr a = { .size = sizeof(a), .policy = SCHED_OTHER,
+				.runtime = SLICE_NS };
+
+	(void)syscall(SYS_sched_setattr, 0, &a, 0);
+}
+
 static void reader_main(void *arg)
 {
 	struct reader *r = arg;
@@ -100,6 +131,7 @@ static void reader_main(void *arg)
 	int err = 0;
 
 	/* signals are the loop's (uv_signal); this thread never takes one */
+	short_slice();
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
