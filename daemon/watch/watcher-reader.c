@@ -30,6 +30,7 @@
  *    IN_Q_OVERFLOW record takes their place. */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -131,6 +132,8 @@ static void reader_main(void *arg)
 	int err = 0;
 
 	/* signals are the loop's (uv_signal); this thread never takes one */
+	/* named for top -H, perf and /proc (the tests find it by name) */
+	pthread_setname_np(pthread_self(), "watchd-inotify");
 	short_slice();
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);

@@ -533,6 +533,27 @@ def test_idle_costs_no_cpu(rec, repo):
     assert _ticks(pid) - before == 0
 
 
+def test_inotify_reader_asks_for_a_short_slice(rec, repo):
+    """The thread that drains inotify takes the core at once when it wakes
+    (a writer at full speed fills a small kernel queue in milliseconds):
+    it asks for the shortest slice, which kernels since 6.12 honour."""
+    pid = rec.start()["pid"]
+    names = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            names[f.read().strip()] = tid
+    assert "watchd-inotify" in names, names
+    try:
+        with open(f"/proc/{pid}/task/{names['watchd-inotify']}/sched") as f:
+            sched = f.read()
+    except OSError:
+        pytest.skip("no /proc/PID/task/TID/sched (kernel built without sched debug)")
+    m = re.search(r"^se\.slice\s*:\s*(\d+)", sched, re.M)
+    if m is None:
+        pytest.skip("this kernel shows no se.slice (before 6.12: no custom slices)")
+    assert int(m.group(1)) == 100000, sched
+
+
 def test_sync_covers_unwatched_directories(rec, repo, watchd):
     """A degraded (polled) directory is listed when a sync begins, so its
     changes are dispatched before the sync answers, not at the next poll."""
