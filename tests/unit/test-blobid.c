@@ -145,3 +145,24 @@ TEST_IMPL(blobid_file_links_and_fifos)
 	free(p);
 	return 0;
 }
+
+/* Hashing leaves a file's access time alone: a file just written has an
+ * atime older than its mtime, which relatime would otherwise update on
+ * the first read (an inode write per file of a burst). */
+TEST_IMPL(blobid_file_keeps_the_access_time)
+{
+	char *path = temp_file(5000);
+	char hex[41], want[41];
+	struct timespec ts[2] = { { 1000000000, 0 }, { 0, UTIME_OMIT } };
+	struct stat st;
+
+	ASSERT_OK(utimensat(AT_FDCWD, path, ts, 0));
+	ASSERT_OK(blobid_file(path, 0, NULL, hex));
+	ASSERT_OK(stat(path, &st));
+	ASSERT_EQ(st.st_atim.tv_sec, 1000000000);
+	git_hash_object(path, want);
+	ASSERT_STR_EQ(hex, want);
+	unlink(path);
+	free(path);
+	return 0;
+}
