@@ -52,6 +52,8 @@ struct ledger {
 	char			 check_err[512];	/* quick_check's complaint, or "" */
 	bool			 test_hook;	/* WATCHD_TEST_MAX_PAGES was set */
 	int			 wal_frames;	/* in the WAL after our last commit */
+	int			 ckpt_asked;	/* wal_frames when the checkpoint
+						 * thread was last asked */
 	struct ckpt		*ckpt;		/* NULL: checkpoints inside commits */
 };
 

@@ -881,8 +881,8 @@ static off_t file_size(const char *path)
 	return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
-/* With the checkpoint thread, commits ask it to copy the WAL back from
- * 1,000 frames on (none of them checkpoints itself below 8,000): the
+/* With the checkpoint thread, commits ask it to copy the WAL back once per
+ * 1,000 new frames (none of them checkpoints itself below 8,000): the
  * database file grows while the writer goes on, and everything stays. */
 TEST_IMPL(ledger_checkpoint_thread_copies_back)
 {
