@@ -31,12 +31,12 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sched.h>
 #include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -110,9 +110,9 @@ struct slice_attr {
  * 1,024-event kernel queue in 8 ms. Measured on two cores, 20,000
  * rewrites at full speed, queue 1,024: 5 runs of 17 overflowed without
  * it (4 of 6 when the hashing threads were niced, which gave the writer
- * more of the cores), none of 11 with it. Needs no
- * privilege, costs nothing (the thread runs for microseconds a wake-up);
- * an older kernel ignores or refuses it, and the thread stays as it was. */
+ * more of the cores), none of 11 with it. Needs no privilege and costs
+ * nothing (the thread runs for microseconds a wake-up); an older kernel
+ * ignores or refuses it, and the thread stays as it was. */
 static void short_slice(void)
 {
 	struct slice_attr a = { .size = sizeof(a), .policy = SCHED_OTHER,
@@ -131,10 +131,10 @@ static void reader_main(void *arg)
 	sigset_t all;
 	int err = 0;
 
-	/* signals are the loop's (uv_signal); this thread never takes one */
 	/* named for top -H, perf and /proc (the tests find it by name) */
 	pthread_setname_np(pthread_self(), "watchd-inotify");
 	short_slice();
+	/* signals are the loop's (uv_signal); this thread never takes one */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
