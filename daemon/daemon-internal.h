@@ -59,6 +59,7 @@ struct daemon {
 	uv_timer_t	 ledger_retry;	/* runs while ledger_queued() > 0 */
 	uv_timer_t	 ledger_gc;	/* hourly retention */
 	uv_timer_t	 ledger_quiet;	/* checkpoint once nothing ran for a while */
+	uv_timer_t	 ledger_stage;	/* writes out staged results (ledger_stage) */
 	bool		 notify;	/* systemd gave a NOTIFY_SOCKET */
 	bool		 watchdog_on;
 	uv_timer_t	 watchdog;	/* WATCHDOG=1 pings, when WatchdogSec= is set */
@@ -103,6 +104,7 @@ void path_on_run_done(struct sched *s, const char *run_id, const char *status, v
 /* Retention from the config's "ledger" section (at start, then hourly). */
 void path_ledger_prune(struct daemon *d);
 void path_on_ledger_gc(uv_timer_t *t);
+void path_ledger_flush(struct daemon *d);
 
 /* daemon-stall.c: with WATCHD_BENCH_STAGES=1, logs each loop turn that
  * spent 1 ms or more outside the kernel's poll; else does nothing. */

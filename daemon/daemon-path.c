@@ -26,6 +26,8 @@
 
 #define LEDGER_RETRY_MS	2000		/* while ledger writes wait in its queue */
 #define LEDGER_QUIET_MS	1000		/* idle this long before a checkpoint */
+#define LEDGER_STAGE_MS	3000		/* staged results wait at most this long
+					 * after a run while changes keep coming */
 
 /* ---- ledger upkeep ------------------------------------------------------- */
 
@@ -57,6 +59,24 @@ static void ledger_watch(struct daemon *d)
 	log_warnx("%s", msg);
 	events_error(d->events, "ledger", msg);
 	uv_timer_start(&d->ledger_retry, on_ledger_retry, LEDGER_RETRY_MS, LEDGER_RETRY_MS);
+}
+
+/* The staged results (ledger_stage) into the file, where other processes
+ * (a hook's `check --staged`, `watchd log`) read them. */
+void path_ledger_flush(struct daemon *d)
+{
+	struct wd_err err = { 0, "" };
+
+	uv_timer_stop(&d->ledger_stage);
+	if (ledger_flush(d->ledger, &err) != 0) {
+		log_warnx("%s", err.msg);
+		events_error(d->events, "ledger", err.msg);
+	}
+}
+
+static void on_ledger_stage(uv_timer_t *t)
+{
+	path_ledger_flush(t->data);
 }
 
 /* Retention from the config's "ledger" section; gc never deletes runs
@@ -283,6 +303,7 @@ static void on_ledger_quiet(uv_timer_t *t)
 	struct daemon *d = t->data;
 
 	if (sched_idle(d->sched) && settle_pending(d->settle) == 0) {
+		path_ledger_flush(d);
 		ledger_idle(d->ledger);
 		/* A big batch leaves freed memory between live blocks, which
 		 * glibc keeps resident; a quiet second is the time to hand it
@@ -295,6 +316,15 @@ void path_on_run_done(struct sched *s, const char *run_id, const char *status, v
 {
 	struct daemon *d = arg;
 
+	/* A burst's runs leave their results staged, to be written together;
+	 * once nothing is left to settle or run, they are written before the
+	 * run is announced, so that whoever reads the ledger then finds them. */
+	if (ledger_staged(d->ledger)) {
+		if (sched_idle(s) && settle_pending(d->settle) == 0)
+			path_ledger_flush(d);
+		else if (!uv_is_active((uv_handle_t *)&d->ledger_stage))
+			uv_timer_start(&d->ledger_stage, on_ledger_stage, LEDGER_STAGE_MS, 0);
+	}
 	notify_run_done(d, run_id, status);
 	events_run_finished(d->events, run_id, status);
 	if (sched_idle(s)) {

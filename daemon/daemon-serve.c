@@ -32,6 +32,8 @@ static void add_ledger_state(cJSON *o, struct ledger *l)
 	cJSON *last = NULL, *gates = NULL;
 	struct wd_err err = { 0 };
 
+	/* the summary counts every file judged, staged ones too */
+	ledger_flush(l, &err);
 	if (l && ledger_last_run(l, &last, &err) == 0 && last)
 		cJSON_AddItemToObject(o, "last_run", last);
 	else

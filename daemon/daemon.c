@@ -58,6 +58,7 @@ void daemon_begin_stop(struct daemon *d)
 	uv_close((uv_handle_t *)&d->ledger_retry, NULL);
 	uv_close((uv_handle_t *)&d->ledger_gc, NULL);
 	uv_close((uv_handle_t *)&d->ledger_quiet, NULL);
+	uv_close((uv_handle_t *)&d->ledger_stage, NULL);
 	uv_close((uv_handle_t *)&d->sock_dir_ev, NULL);
 	uv_close((uv_handle_t *)&d->sock_parent_ev, NULL);
 	stall_watch_stop(d);
@@ -416,6 +417,10 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 		if (!envlist_has("WATCHD_BENCH_WITHOUT", "checkpoint-thread") &&
 		    ledger_checkpoint_thread(d.ledger) != 0)
 			log_warnx("ledger: no checkpoint thread; checkpoints run on the loop");
+		/* a burst's results written together (ledger_stage) */
+		if (!envlist_has("WATCHD_BENCH_WITHOUT", "stage") &&
+		    ledger_stage(d.ledger, &err) != 0)
+			log_warnx("%s: results are written run by run", err.msg);
 		mkdir(d.tmp_dir, 0700);
 		so.ledger = d.ledger;
 		d.sched = sched_new(&so, path_on_run_done, &d);
@@ -436,7 +441,8 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 	uv_timer_init(d.loop, &d.ledger_retry);
 	uv_timer_init(d.loop, &d.ledger_gc);
 	uv_timer_init(d.loop, &d.ledger_quiet);
-	d.ledger_retry.data = d.ledger_gc.data = d.ledger_quiet.data = &d;
+	uv_timer_init(d.loop, &d.ledger_stage);
+	d.ledger_retry.data = d.ledger_gc.data = d.ledger_quiet.data = d.ledger_stage.data = &d;
 	uv_timer_start(&d.ledger_gc, path_on_ledger_gc, LEDGER_GC_MS, LEDGER_GC_MS);
 	notify_begin(&d);
 	uv_fs_event_init(d.loop, &d.sock_dir_ev);
@@ -485,6 +491,8 @@ out_loop:
 	repo_close(d.repo);
 	free(d.tmp_dir);
 	if (d.ledger && ledger_retry(d.ledger, &err) > 0)	/* a last chance for queued writes */
+		log_warnx("%s", err.msg);
+	if (ledger_flush(d.ledger, &err) != 0)
 		log_warnx("%s", err.msg);
 	ledger_close(d.ledger);
 	close(lock_fd);

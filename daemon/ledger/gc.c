@@ -193,7 +193,8 @@ int ledger_gc(struct ledger *l, int keep_days, int keep_runs, int *deleted,
 		return wd_err_set(err, WD_ELEDGER, "ledger '%s': negative retention", l->path);
 	if (keep_days == 0 && keep_runs == 0)
 		return 0;
-	if ((rc = ledger__begin(l, true, err)))
+	if ((rc = ledger__begin(l, true, err)) ||
+	    (l->staged && (rc = ledger__stage_flush(l, err))))
 		return rc;
 	if ((rc = ledger__exec(l, ST_GC_KEEP, "cannot list the current results", err)))
 		return rc;
@@ -233,6 +234,8 @@ int ledger_state_prune(struct ledger *l, ledger_keep_fn *keep, void *arg, int *p
 	int rc;
 
 	*pruned = 0;
+	if ((rc = ledger_flush(l, err)))
+		return rc;
 	rc = sqlite3_prepare_v2(l->db, "SELECT gate, path FROM file_state", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return ledger__fail(l, rc, "cannot list the file state", err);

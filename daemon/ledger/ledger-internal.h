@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "ledger.h"
+#include "lib/strvec.h"
 
 #define LEDGER_BUSY_MS		5000	/* how long a write waits for another writer */
 
@@ -29,6 +30,9 @@ enum stmt_id {
 	ST_GC_KEEP, ST_GC_RUNS, ST_GC_CACHE, ST_GC_KEEP_CLEAR,
 	ST_TOOL_GET, ST_TOOL_PUT,
 	ST_RUN_FILE_INSERT, ST_RUN_FILES_DONE, ST_RUN_FILES_LEFT, ST_RUN_FILES_DROP_LEFT,
+	ST_STAGE_GATE_KNOWN, ST_STAGE_GATE_OPEN, ST_STAGE_OPEN, ST_STAGE_ROW,
+	ST_STAGE_STATE_DROP, ST_STAGE_STATE_DROP_PATH, ST_STAGE_LOOKUP, ST_STAGE_FLUSH_STATE,
+	ST_STAGE_FLUSH_CACHE, ST_STAGE_CLEAR,
 	ST__COUNT
 };
 
@@ -55,6 +59,22 @@ struct ledger {
 	int			 ckpt_asked;	/* wal_frames when the checkpoint
 						 * thread was last asked */
 	struct ckpt		*ckpt;		/* NULL: checkpoints inside commits */
+	/* The stage (stage.c): file_state and cache rows held in temp
+	 * tables until a flush writes them in key order. */
+	bool			 stage_on;	/* ledger_stage was called */
+	size_t			 staged;	/* rows in the stage, committed */
+	int64_t			 stage_since;	/* when the oldest of them was */
+	struct strvec		 stage_runs;	/* runs with rows in the stage */
+	struct strvec		 done_runs;	/* ... that finished: their
+						 * run_files go with the flush */
+	/* what the open write transaction did to the stage, applied by
+	 * ledger__commit and forgotten by the next ledger__begin */
+	bool			 stx_on;	/* this gate run's rows are staged */
+	bool			 stx_probe;	/* ... and its gate has open rows */
+	bool			 stx_flushed;	/* the stage was written out */
+	size_t			 stx_added;	/* rows staged */
+	size_t			 stx_runs;	/* stage_runs / done_runs entries */
+	size_t			 stx_done;	/* the flush wrote out */
 };
 
 /* stmt.c. Each returns 0 or the code it also puts in err (which may be
@@ -87,6 +107,38 @@ void ledger__test_hook(struct ledger *l, bool reread);
 /* gc.c: stops the checkpoint thread and closes its connection, if any
  * (ledger_close, before the main connection). */
 void ledger__checkpoint_stop(struct ledger *l);
+
+/* stage.c. Inside do_gate_record's write transaction: whether g's
+ * file_state and cache rows go to the stage (stx_on), writing the stage out
+ * first when g will not use it, when it is full, or when it is old. */
+int ledger__stage_open(struct ledger *l, const struct ledger_gate_run *g, struct wd_err *err);
+/* While stx_on: one file's rows. Its file_state row (status, NULL: none)
+ * is staged when it passes and file_state holds no open row for it, so
+ * that what the foreground's brief reads stays exact; otherwise any staged
+ * row of that key is dropped and *direct is set: the caller writes the
+ * row itself. Its cache row (cache_key NULL: none) is always staged;
+ * run_id NULL: the gate run's own. */
+int ledger__stage_file(struct ledger *l, const struct ledger_gate_run *g, int64_t grid,
+    const char *path, const char *status, const char *cache_key, const char *cache_status,
+    const char *run_id, int64_t at, bool *direct, struct wd_err *err);
+/* do_run_finish: true when the run's run_files must wait for the flush
+ * (its rows are staged); the run is then remembered for it. */
+bool ledger__stage_defers(struct ledger *l, const char *run_id);
+/* Writes the stage out inside the open write transaction. */
+int ledger__stage_flush(struct ledger *l, struct wd_err *err);
+/* Drops a removed file's staged file_state rows (its transaction). */
+int ledger__stage_forget(struct ledger *l, const char *path, struct wd_err *err);
+/* A staged cache row for the key: 1 (status, gate run, run id filled), 0
+ * none, or an error code. */
+int ledger__stage_lookup(struct ledger *l, const char *gate, const char *fingerprint,
+    const char *path, const char *cache_key, int *status, int64_t *grid,
+    char run_id[ULID_LEN + 1]);
+/* stmt.c's ledger__begin and ledger__commit: a transaction's effect on
+ * the stage's counters starts empty, and counts once it commits. */
+void ledger__stage_txn_begin(struct ledger *l);
+void ledger__stage_txn_commit(struct ledger *l);
+/* ledger_close. */
+void ledger__stage_release(struct ledger *l);
 
 /* write.c: frees every queued write (ledger_close). */
 void ledger__drop_queue(struct ledger *l);

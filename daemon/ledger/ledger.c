@@ -1,13 +1,14 @@
 /* The SQLite ledger: its schema and migrations, opening and closing a
  * connection (with the same pragmas every time), and its health.
  *
- * The ledger is in five parts, sharing struct ledger and the statement
+ * The ledger is in seven parts, sharing struct ledger and the statement
  * helpers through ledger-internal.h:
  *   ledger.c  schema, migrations, open/close, health
  *   stmt.c    every statement, prepared once; steps, transactions, errors
  *   write.c   recording runs and gate runs; the queue of failed writes
  *   query.c   cache lookups, log/show/status/export, times
  *   gc.c      retention, state pruning, WAL checkpoints
+ *   stage.c   the daemon's file_state and cache rows, written behind
  *   tools.c   the tool version cache
  *
  * The schema is versioned with user_version and recognised by
@@ -493,11 +494,17 @@ fail:
 
 void ledger_close(struct ledger *l)
 {
+	struct wd_err err = { 0 };
+
 	if (l == NULL)
 		return;
 	if (l->qlen)
 		log_warnx("ledger '%s': closing with %zu write(s) never recorded", l->path,
 		    l->qlen);
+	if (l->staged && ledger_flush(l, &err) != 0)
+		log_warnx("%s (%zu staged result(s) lost; their files are judged again)", err.msg,
+		    l->staged);
+	ledger__stage_release(l);
 	ledger__drop_queue(l);
 	ledger__checkpoint_stop(l);
 	for (int i = 0; i < ST__COUNT; i++)

@@ -69,13 +69,15 @@ struct ledger_run {
  * its files. */
 int ledger_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err);
 /* status: "pass", "fail", "error", "interrupted". The run's files are
- * forgotten, except for "interrupted" (stopped mid-run): the next
+ * forgotten, except for "interrupted" (stopped mid-run) and while rows of
+ * the run wait in the stage (until ledger_flush): the next
  * ledger_mark_interrupted hands them back. */
 int ledger_run_finish(struct ledger *l, const char *run_id, const char *status,
     int64_t finished_ms, struct wd_err *err);
 /* Daemon start, in one transaction: marks every run still "running" as
  * "interrupted" (finished_at stays NULL: nobody saw it end), and hands the
- * files of every unfinished run (those, and runs stopped mid-run) to
+ * files of every unfinished run (those, runs stopped mid-run, and runs
+ * whose staged rows were never written) to
  * unjudged (sorted, unique; may be NULL) while forgetting their per-file
  * state: `status` must not show a verdict on content nobody judged. The
  * caller judges them again. *count: the runs marked. */
@@ -157,6 +159,23 @@ int ledger_file_removed(struct ledger *l, const char *path, struct wd_err *err);
 int ledger_retry(struct ledger *l, struct wd_err *err);
 /* Writes waiting in the queue. */
 size_t ledger_queued(const struct ledger *l);
+
+/* The stage (stage.c): from now on, the file_state and cache rows of small
+ * gate runs wait in memory and are written together, in key order, by
+ * ledger_flush or once the stage is full or two seconds old. A burst of
+ * runs then writes each page of those tables once rather than once per
+ * run. What waits stays visible to this connection's cache lookups and
+ * leaves the foreground's brief exact; status, gc and pruning flush first,
+ * and a crash loses no judgement (the runs keep their files for the next
+ * daemon). For the daemon: other processes see staged rows only once
+ * flushed, so it flushes as soon as nothing is left to settle or run.
+ * WRITE mode. */
+int ledger_stage(struct ledger *l, struct wd_err *err);
+/* Rows waiting in the stage; NULL-safe. */
+size_t ledger_staged(const struct ledger *l);
+/* Writes the stage out in one transaction. NULL-safe; 0 when nothing
+ * waits. On failure the rows stay staged (err says why). */
+int ledger_flush(struct ledger *l, struct wd_err *err);
 /* *out (caller deletes): {"ok": bool, "error": the last failed write or
  * quick_check's complaint (naming the file and SQLite's message) or null,
  * "queued_writes": N, "dropped_writes": N, "path": ..., "schema": N}.

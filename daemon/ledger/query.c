@@ -60,26 +60,35 @@ int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerpr
 			ledger__abort(l);
 		return WD_ELEDGER;
 	}
-	bind_text(s, 1, gate);
-	bind_text(s, 2, fingerprint);
-	bind_text(s, 3, path);
-	bind_text(s, 4, cache_key);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
+	/* the daemon's newest results may still wait in the stage */
+	if ((rc = ledger__stage_lookup(l, gate, fingerprint, path, cache_key, &st, &grid,
+	    hit->run_id)) != 1) {
+		if (rc != 0) {
+			if (own)
+				ledger__abort(l);
+			return rc;
+		}
+		bind_text(s, 1, gate);
+		bind_text(s, 2, fingerprint);
+		bind_text(s, 3, path);
+		bind_text(s, 4, cache_key);
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			if (own)
+				ledger__abort(l);
+			if (rc == SQLITE_DONE)
+				return 0;
+			return (rc & 0xff) == SQLITE_FULL ? WD_ELEDGER_FULL : WD_ELEDGER;
+		}
+		st = gate_status_parse(col_text(s, 0));
+		grid = sqlite3_column_int64(s, 1);
+		snprintf(hit->run_id, sizeof(hit->run_id), "%s", col_text(s, 2));
 		sqlite3_reset(s);
 		sqlite3_clear_bindings(s);
-		if (own)
-			ledger__abort(l);
-		if (rc == SQLITE_DONE)
-			return 0;
-		return (rc & 0xff) == SQLITE_FULL ? WD_ELEDGER_FULL : WD_ELEDGER;
 	}
-	st = gate_status_parse(col_text(s, 0));
 	hit->status = st < 0 ? GATE_ERROR : (enum gate_status)st;
-	grid = sqlite3_column_int64(s, 1);
-	snprintf(hit->run_id, sizeof(hit->run_id), "%s", col_text(s, 2));
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
 
 	sqlite3_bind_int64(fs, 1, grid);
 	bind_text(fs, 2, path);

@@ -67,12 +67,11 @@ static const struct {
 	[ST_RUN_FILE_INSERT] = { NULL,
 	    "INSERT OR IGNORE INTO run_files (run_id, path) VALUES (?1, ?2)" },
 	[ST_RUN_FILES_DONE] = { NULL, "DELETE FROM run_files WHERE run_id = ?1" },
-	[ST_RUN_FILES_LEFT] = { NULL,
-	    "SELECT DISTINCT f.path FROM run_files f JOIN runs r ON r.id = f.run_id"
-	    " WHERE r.status IN ('running', 'interrupted') ORDER BY f.path" },
-	[ST_RUN_FILES_DROP_LEFT] = { NULL,
-	    "DELETE FROM run_files WHERE run_id IN"
-	    " (SELECT id FROM runs WHERE status IN ('running', 'interrupted'))" },
+	/* Any run's: a finished run keeps its files until the rows it staged
+	 * are written (stage.c), so a daemon that died before that judges
+	 * them again too. */
+	[ST_RUN_FILES_LEFT] = { NULL, "SELECT DISTINCT path FROM run_files ORDER BY path" },
+	[ST_RUN_FILES_DROP_LEFT] = { NULL, "DELETE FROM run_files" },
 	[ST_GATE_INSERT] = { NULL,
 	    "INSERT INTO gate_runs (run_id, gate, fingerprint, status, cached, cached_from,"
 	    " exit_code, started_at, duration_ms, message, output, tests_total,"
@@ -215,6 +214,52 @@ static const struct {
 	     * size, mtime) on another device and inode */
 	    "SELECT version FROM tool_versions WHERE path = ?1"
 	    " AND size = ?4 AND mtime_ns = ?5" },
+	/* The stage (stage.c): a temp table, written out in main's key
+	 * order. A gate with no row in file_state is not staged: the brief
+	 * lists the gates from there. */
+	[ST_STAGE_GATE_KNOWN] = { NULL, "SELECT 1 FROM main.file_state WHERE gate = ?1 LIMIT 1" },
+	/* file_state_open's condition: these read that small index */
+	[ST_STAGE_GATE_OPEN] = { NULL,
+	    "SELECT 1 FROM main.file_state WHERE gate = ?1 AND status <> 'pass' LIMIT 1" },
+	[ST_STAGE_OPEN] = { NULL,
+	    "SELECT 1 FROM main.file_state WHERE gate = ?1 AND path = ?2 AND status <> 'pass'" },
+	/* ?8: the gate run has findings; the count is looked up only then */
+	[ST_STAGE_ROW] = { NULL,
+	    "INSERT OR REPLACE INTO temp.stage (path, gate_run_id, status, findings, cache_key,"
+	    " cache_status, run_id, at) VALUES (?1, ?2, ?3, CASE WHEN ?8 AND ?3 IS NOT NULL THEN"
+	    " (SELECT count(*) FROM main.findings WHERE gate_run_id = ?2 AND path = ?1) ELSE 0 END,"
+	    " ?4, ?5, ?6, ?7)" },
+	[ST_STAGE_STATE_DROP] = { NULL,
+	    "UPDATE temp.stage SET status = NULL WHERE path = ?2 AND status IS NOT NULL"
+	    " AND (SELECT gate FROM main.gate_runs WHERE id = gate_run_id) = ?1" },
+	[ST_STAGE_STATE_DROP_PATH] = { NULL,
+	    "UPDATE temp.stage SET status = NULL WHERE path = ?1 AND status IS NOT NULL" },
+	/* the gate and fingerprint are the gate run's, one rowid lookup */
+	[ST_STAGE_LOOKUP] = { NULL,
+	    "SELECT s.cache_status, s.gate_run_id, coalesce(s.run_id, g.run_id) FROM temp.stage s"
+	    " JOIN main.gate_runs g ON g.id = s.gate_run_id"
+	    " WHERE s.path = ?3 AND s.cache_key = ?4 AND g.gate = ?1 AND g.fingerprint = ?2"
+	    " ORDER BY s.gate_run_id DESC LIMIT 1" },
+	/* In file_state's key order, and per key the newest gate run last.
+	 * "WHERE": an upsert's SELECT needs one (SQLite's parser). */
+	[ST_STAGE_FLUSH_STATE] = { NULL,
+	    "INSERT INTO main.file_state (gate, path, status, findings, gate_run_id, updated_at)"
+	    " SELECT g.gate, s.path, s.status, s.findings, s.gate_run_id, s.at FROM temp.stage s"
+	    " JOIN main.gate_runs g ON g.id = s.gate_run_id WHERE s.status IS NOT NULL"
+	    " ORDER BY g.gate, s.path, s.gate_run_id"
+	    " ON CONFLICT (gate, path) DO UPDATE SET status = excluded.status,"
+	    " findings = excluded.findings, gate_run_id = excluded.gate_run_id,"
+	    " updated_at = excluded.updated_at" },
+	/* in cache's key order, and per key the newest gate run last: it
+	 * replaces the older, as when each was written on its own */
+	[ST_STAGE_FLUSH_CACHE] = { NULL,
+	    "INSERT OR REPLACE INTO main.cache (gate, fingerprint, path, cache_key, status,"
+	    " gate_run_id, run_id, created_at)"
+	    " SELECT g.gate, g.fingerprint, s.path, s.cache_key, s.cache_status, s.gate_run_id,"
+	    " coalesce(s.run_id, g.run_id), s.at FROM temp.stage s"
+	    " JOIN main.gate_runs g ON g.id = s.gate_run_id WHERE s.cache_key IS NOT NULL"
+	    " ORDER BY 1, 2, 3, 4, 6" },
+	[ST_STAGE_CLEAR] = { NULL, "DELETE FROM temp.stage" },
 	[ST_TOOL_PUT] = { NULL,
 	    "INSERT OR REPLACE INTO tool_versions (path, dev, ino, size, mtime_ns, version,"
 	    " probed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
@@ -283,6 +328,7 @@ int ledger__exec(struct ledger *l, enum stmt_id id, const char *what, struct wd_
 
 int ledger__begin(struct ledger *l, bool write, struct wd_err *err)
 {
+	ledger__stage_txn_begin(l);
 	return ledger__exec(l, write ? ST_BEGIN_W : ST_BEGIN_R,
 	    write ? "cannot start a write transaction" : "cannot start a read transaction",
 	    err);
@@ -290,7 +336,11 @@ int ledger__begin(struct ledger *l, bool write, struct wd_err *err)
 
 int ledger__commit(struct ledger *l, struct wd_err *err)
 {
-	return ledger__exec(l, ST_COMMIT, "cannot commit", err);
+	int rc = ledger__exec(l, ST_COMMIT, "cannot commit", err);
+
+	if (rc == 0)
+		ledger__stage_txn_commit(l);
+	return rc;
 }
 
 void ledger__abort(struct ledger *l)

@@ -120,8 +120,9 @@ static int do_run_finish(struct ledger *l, const char *run_id, const char *statu
 		ledger__abort(l);
 		return wd_err_set(err, WD_ENOTFOUND, "ledger '%s': no run '%s'", l->path, run_id);
 	}
-	/* a run stopped mid-way keeps its files for the next daemon */
-	if (strcmp(status, "interrupted") != 0) {
+	/* a run stopped mid-way keeps its files for the next daemon, and so
+	 * does one whose rows wait in the stage until they are written */
+	if (strcmp(status, "interrupted") != 0 && !ledger__stage_defers(l, run_id)) {
 		if ((s = ledger__stmt(l, ST_RUN_FILES_DONE, err)) == NULL) {
 			ledger__abort(l);
 			return err ? err->code : WD_ELEDGER;
@@ -196,6 +197,62 @@ static const struct ledger_file *gate_file(const struct ledger_gate_run *g, size
 	return tmp;
 }
 
+/* The judgement file_state keeps for f: its own, else its cache verdict,
+ * else the gate run's. */
+static enum gate_status file_status(const struct ledger_gate_run *g,
+    const struct ledger_file *f)
+{
+	return f->has_status ? f->status : f->cache_status >= 0 ?
+	    (enum gate_status)f->cache_status : g->status;
+}
+
+/* One file_state row, inside the gate run's transaction. */
+static int state_row(struct ledger *l, const struct ledger_gate_run *g, const char *path,
+    enum gate_status st, int64_t grid, int64_t at, struct wd_err *err)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_STATE_UPSERT, err);
+
+	if (s == NULL) {
+		ledger__abort(l);
+		return err ? err->code : WD_ELEDGER;
+	}
+	bind_text(s, 1, g->gate);
+	bind_text(s, 2, path);
+	bind_text(s, 3, gate_status_name(st));
+	sqlite3_bind_int64(s, 4, grid);
+	sqlite3_bind_int64(s, 5, at);
+	return ledger__step(l, s, "cannot record the gate run", err);
+}
+
+/* g's file_state and cache rows into the stage (stage.c), but for the
+ * file_state rows it must write directly. */
+static int stage_files(struct ledger *l, const struct ledger_gate_run *g, int64_t grid,
+    int64_t at, struct wd_err *err)
+{
+	struct ledger_file row;
+	int rc;
+
+	for (size_t i = 0; i < g->nfiles; i++) {
+		const struct ledger_file *f = gate_file(g, i, false, &row);
+		enum gate_status st = file_status(g, f);
+		bool cached = g->fingerprint && f->cache_key && f->cache_status >= 0, direct;
+		/* a reused result keeps naming the run that judged it */
+		const char *by = f->judged_by && f->judged_by[0] &&
+		    strcmp(f->judged_by, g->run_id) != 0 ? f->judged_by : NULL;
+
+		if (f->path == NULL)
+			continue;
+		if ((rc = ledger__stage_file(l, g, grid, f->path, gate_status_name(st),
+		    cached ? f->cache_key : NULL,
+		    cached ? gate_status_name((enum gate_status)f->cache_status) : NULL, by, at,
+		    &direct, err)))
+			return rc;
+		if (direct && (rc = state_row(l, g, f->path, st, grid, at, err)))
+			return rc;
+	}
+	return 0;
+}
+
 static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
     struct wd_err *err)
 {
@@ -212,7 +269,7 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 	if (g->run_id == NULL || g->gate == NULL)
 		return wd_err_set(err, WD_ELEDGER, "ledger '%s': gate run without run id or gate",
 		    l->path);
-	if ((rc = ledger__begin(l, true, err)))
+	if ((rc = ledger__begin(l, true, err)) || (rc = ledger__stage_open(l, g, err)))
 		return rc;
 
 	if ((s = ledger__stmt(l, ST_GATE_INSERT, err)) == NULL)
@@ -278,21 +335,16 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 			return rc;
 	}
 
-	if ((s = ledger__stmt(l, ST_STATE_UPSERT, err)) == NULL)
-		goto fail_prepare;
+	if (l->stx_on) {
+		if ((rc = stage_files(l, g, grid, at, err)))
+			return rc;
+		return ledger__commit(l, err);	/* a whole gate is never staged */
+	}
+
 	for (size_t i = 0; i < g->nfiles; i++) {
 		const struct ledger_file *f = gate_file(g, i, false, &row);
-		enum gate_status st = f->has_status ? f->status : f->cache_status >= 0 ?
-		    (enum gate_status)f->cache_status : g->status;
 
-		if (f->path == NULL)
-			continue;
-		bind_text(s, 1, g->gate);
-		bind_text(s, 2, f->path);
-		bind_text(s, 3, gate_status_name(st));
-		sqlite3_bind_int64(s, 4, grid);
-		sqlite3_bind_int64(s, 5, at);
-		if ((rc = ledger__step(l, s, what, err)))
+		if (f->path && (rc = state_row(l, g, f->path, file_status(g, f), grid, at, err)))
 			return rc;
 	}
 
@@ -344,7 +396,8 @@ static int do_file_removed(struct ledger *l, const char *path, struct wd_err *er
 		return err ? err->code : WD_ELEDGER;
 	}
 	bind_text(s, 1, path);
-	if ((rc = ledger__step(l, s, "cannot forget a removed file", err)))
+	if ((rc = ledger__step(l, s, "cannot forget a removed file", err)) ||
+	    (rc = ledger__stage_forget(l, path, err)))
 		return rc;
 	return ledger__commit(l, err);
 }

@@ -1199,7 +1199,8 @@ def build_rows(R, args):
 
 
 STAGE_ORDER = ["settle_look1", "settle_look2", "tree_note", "dispatch", "ledger_run_begin",
-               "hash", "cache_lookup", "spawn", "tool", "ledger_gate", "ledger_run_finish"]
+               "hash", "cache_lookup", "spawn", "tool", "ledger_gate", "ledger_run_finish",
+               "ledger_flush"]
 STAGE_WHAT = {
     "settle_look1": "first settle look (lstat + writer probe per file)",
     "settle_look2": "second settle look, stability_ms later",
@@ -1210,8 +1211,9 @@ STAGE_WHAT = {
     "cache_lookup": "fingerprint, cache lookups, chunks cut",
     "spawn": "tool processes started",
     "tool": "tool processes, start to exit (the reporter)",
-    "ledger_gate": "ledger: gate run, files, state, cache rows",
+    "ledger_gate": "ledger: gate run and files; state and cache rows staged",
     "ledger_run_finish": "ledger: run finished",
+    "ledger_flush": "ledger: staged state and cache rows written, in key order",
 }
 
 

@@ -473,3 +473,56 @@ def test_sigkill_mid_run_is_judged_again_not_passed(root, tmp_path):
     assert run["finished_at"] is None, run
     rc, out, err, _ = root.run("show", cut_id)
     assert "finished  -" in out, out
+
+
+def test_sigkill_with_results_staged_judges_them_again(root):
+    """The daemon writes a burst's file_state and cache rows together, once
+    nothing is left to settle or run (ledger_stage). A kill -9 before that
+    loses no judgement: the runs kept their files, and the next daemon
+    judges them again."""
+    root.config(QUICK_GATE, debounce_ms=20, stability_ms=10, writer_timeout_ms=60000)
+    st = root.start()
+    pid = st["pid"]
+    (root.path / "a.txt").write_text("a\n")
+    rc, out, err, js = root.run("status", "--sync", "--json")
+    assert rc == 0, (out, err)
+    assert root.sql("SELECT count(*) FROM file_state WHERE path = 'a.txt'") == [(1,)]
+
+    # a file still being written keeps the daemon busy: what the next
+    # changes judge waits in the stage (status would write it out: not
+    # asked until after the kill)
+    with open(root.path / "held.txt", "w") as held:
+        held.write("partial\n")
+        held.flush()
+        (root.path / "b.txt").write_text("b\n")
+        (root.path / "c.txt").write_text("c\n")
+
+        def judged():
+            rows = root.sql("SELECT g.path FROM gate_files g JOIN gate_runs r"
+                            " ON r.id = g.gate_run_id JOIN runs u ON u.id = r.run_id"
+                            " WHERE u.status = 'pass' AND g.path IN ('b.txt', 'c.txt')")
+            return len(rows) == 2
+        wait_until(judged, 30, what="b.txt and c.txt to be judged")
+        staged = root.sql("SELECT count(*) FROM file_state"
+                          " WHERE path IN ('b.txt', 'c.txt')")[0][0]
+        kept = root.sql("SELECT count(*) FROM run_files WHERE path IN ('b.txt', 'c.txt')")[0][0]
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not pid_alive(pid), 10, what="the daemon to die")
+        root.pids.discard(pid)
+    # within a second of the run the rows still waited, and the run kept
+    # its files for them
+    assert (staged, kept) == (0, 2)
+    assert root.sql("SELECT count(*) FROM file_state"
+                    " WHERE path IN ('b.txt', 'c.txt')") == [(0,)]
+
+    root.start()
+    rc, out, err, js = root.run("status", "--sync", "--json")
+    assert rc == 0, (out, err)
+    [g] = js["gates"]
+    assert g["status"] == "pass" and g["checked_files"] >= 3, js
+    # judged twice: before the kill, and again by the next daemon
+    assert root.sql("SELECT path, count(*) FROM gate_files WHERE path IN ('b.txt', 'c.txt')"
+                    " GROUP BY path ORDER BY path") == [("b.txt", 2), ("c.txt", 2)]
+    assert root.sql("SELECT count(*) FROM run_files") == [(0,)]
+    root.stop()
+    root.sanitizer_free_log()

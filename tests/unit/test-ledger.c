@@ -1801,3 +1801,114 @@ TEST_IMPL(ledger_interrupted_hands_back_unjudged_files)
 	tmp_release(&t);
 	return 0;
 }
+
+/* A run over files, keeping them in run_files as the daemon's runs do. */
+static void begin_run_files(struct ledger *l, char id[ULID_LEN + 1], int64_t ms,
+    const char *const *files)
+{
+	struct ledger_run r = { .trigger = "watch", .config_hash = "cfg1", .started_ms = ms,
+		.files = files };
+
+	while (files[r.nfiles])
+		r.nfiles++;
+	ulid_at(id, (uint64_t)ms);
+	memcpy(r.id, id, ULID_LEN + 1);
+	ASSERT_OK(ledger_run_begin(l, &r, NULL));
+}
+
+TEST_IMPL(ledger_stage_writes_results_behind)
+{
+	static const char *const first[] = { "a.py", NULL };
+	static const char *const burst[] = { "b.py", "c.py", NULL };
+	static const char *const failing[] = { "c.py", NULL };
+	static const char *const again[] = { "b.py", "c.py", NULL };
+	static const char *const last[] = { "a.py", NULL };
+	struct tmp t;
+	struct ledger *l, *l2;
+	struct wd_err err = { 0, "" };
+	struct strvec left = STRVEC_INIT;
+	char a[ULID_LEN + 1], b[ULID_LEN + 1], c[ULID_LEN + 1], d[ULID_LEN + 1];
+	struct ledger_cache_hit hit;
+	cJSON *brief, *brief2;
+	int n = -1;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_OK(ledger_stage(l, &err));
+
+	/* a gate's first rows go straight to file_state: the brief lists the
+	 * gates from there */
+	begin_run_files(l, a, 1000, first);
+	record(l, a, "ruff", GATE_PASS, first, NULL, "k1");
+	ASSERT_OK(ledger_run_finish(l, a, "pass", 1200, &err));
+	ASSERT_EQ(ledger_staged(l), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 0);
+
+	/* then b.py passes and waits; c.py fails and is written at once */
+	begin_run_files(l, b, 2000, burst);
+	record(l, b, "ruff", GATE_FAIL, burst, failing, "k2");
+	ASSERT_EQ(ledger_staged(l), 2);		/* a row per file: b.py state and cache, c.py cache */
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path = 'b.py'"), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path = 'c.py'"
+	    " AND status = 'fail' AND findings = 1"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM cache"), 1);
+	/* this connection's lookups see what waits, findings and all */
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "b.py", "k2", &hit), 1);
+	ASSERT_EQ(hit.status, GATE_PASS);
+	ASSERT_STR_EQ(hit.run_id, b);
+	findings_release(&hit.findings);
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "c.py", "k2", &hit), 1);
+	ASSERT_EQ(hit.status, GATE_FAIL);
+	ASSERT_EQ(hit.findings.n, 1);
+	findings_release(&hit.findings);
+	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp2", "b.py", "k2", &hit), 0);
+	/* a finished run keeps its files until its rows are written */
+	ASSERT_OK(ledger_run_finish(l, b, "fail", 2300, &err));
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 2);
+	/* the brief reads the same before and after the flush */
+	ASSERT_OK(ledger_gate_brief(l, &brief, &err));
+	ASSERT_OK(ledger_flush(l, &err));
+	ASSERT_EQ(ledger_staged(l), 0);
+	ASSERT_OK(ledger_gate_brief(l, &brief2, &err));
+	ASSERT(cJSON_Compare(brief, brief2, 1));
+	cJSON_Delete(brief);
+	cJSON_Delete(brief2);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path = 'b.py'"
+	    " AND status = 'pass'"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM cache WHERE cache_key = 'k2'"
+	    " AND run_id = (SELECT run_id FROM gate_runs WHERE id = cache.gate_run_id)"), 2);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 0);
+	ASSERT_OK(ledger_flush(l, &err));	/* nothing left: no transaction */
+
+	/* c.py fixed: its open row is replaced at once, b.py's waits; then
+	 * b.py is removed and its waiting row goes with it */
+	begin_run_files(l, c, 3000, again);
+	record(l, c, "ruff", GATE_PASS, again, NULL, "k3");
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path = 'c.py'"
+	    " AND status = 'pass'"), 1);
+	ASSERT_EQ(ledger_staged(l), 2);
+	ASSERT_OK(ledger_file_removed(l, "b.py", &err));
+	ASSERT_OK(ledger_run_finish(l, c, "pass", 3300, &err));
+	ASSERT_OK(ledger_flush(l, &err));
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path = 'b.py'"), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM cache WHERE cache_key = 'k3'"), 2);
+
+	/* a daemon that dies with rows staged: the next one judges the run's
+	 * files again, though the run finished */
+	begin_run_files(l, d, 4000, last);
+	record(l, d, "ruff", GATE_PASS, last, NULL, "k4");
+	ASSERT_OK(ledger_run_finish(l, d, "pass", 4300, &err));
+	ASSERT(ledger_staged(l) > 0);
+	l2 = open_w(&t);
+	ASSERT_OK(ledger_mark_interrupted(l2, &n, &left, &err));
+	ASSERT_EQ(n, 0);
+	ASSERT_EQ(left.n, 1);
+	ASSERT_STR_EQ(left.v[0], "a.py");
+	strvec_clear(&left);
+	ledger_close(l2);
+	ledger_close(l);	/* writes what was staged */
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM cache WHERE cache_key = 'k4'"), 1);
+	tmp_release(&t);
+	return 0;
+}
