@@ -162,13 +162,14 @@ size_t ledger_queued(const struct ledger *l);
 
 /* The stage (stage.c): from now on, the file_state and cache rows of small
  * gate runs wait in memory and are written together, in key order, by
- * ledger_flush or once the stage is full or two seconds old. A burst of
+ * ledger_flush or once the stage is full or five seconds old. A burst of
  * runs then writes each page of those tables once rather than once per
  * run. What waits stays visible to this connection's cache lookups and
- * leaves the foreground's brief exact; status, gc and pruning flush first,
- * and a crash loses no judgement (the runs keep their files for the next
- * daemon). For the daemon: other processes see staged rows only once
- * flushed, so it flushes as soon as nothing is left to settle or run.
+ * leaves the foreground's brief exact; gc and pruning flush first, and a
+ * crash loses no judgement (the runs keep their files for the next
+ * daemon). Other processes see staged rows only once flushed: the daemon
+ * flushes as soon as nothing is left to settle or run, and before its
+ * status answers (which counts every file judged).
  * WRITE mode. */
 int ledger_stage(struct ledger *l, struct wd_err *err);
 /* Rows waiting in the stage; NULL-safe. */

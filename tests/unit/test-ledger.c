@@ -1848,7 +1848,8 @@ TEST_IMPL(ledger_stage_writes_results_behind)
 	/* then b.py passes and waits; c.py fails and is written at once */
 	begin_run_files(l, b, 2000, burst);
 	record(l, b, "ruff", GATE_FAIL, burst, failing, "k2");
-	ASSERT_EQ(ledger_staged(l), 2);		/* a row per file: b.py state and cache, c.py cache */
+	/* a row per file: b.py's state and cache, c.py's cache */
+	ASSERT_EQ(ledger_staged(l), 2);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path = 'b.py'"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path = 'c.py'"
 	    " AND status = 'fail' AND findings = 1"), 1);
