@@ -31,7 +31,7 @@ enum stmt_id {
 	ST_TOOL_GET, ST_TOOL_PUT,
 	ST_RUN_FILE_INSERT, ST_RUN_FILES_DONE, ST_RUN_FILES_LEFT, ST_RUN_FILES_DROP_LEFT,
 	ST_STAGE_GATE_KNOWN, ST_STAGE_GATE_OPEN, ST_STAGE_OPEN, ST_STAGE_ROW,
-	ST_STAGE_STATE_DROP, ST_STAGE_STATE_DROP_PATH, ST_STAGE_LOOKUP, ST_STAGE_FLUSH_STATE,
+	ST_STAGE_STATE_DROP, ST_STAGE_LOOKUP, ST_STAGE_FLUSH_STATE,
 	ST_STAGE_FLUSH_CACHE, ST_STAGE_CLEAR,
 	ST__COUNT
 };
@@ -126,8 +126,6 @@ int ledger__stage_file(struct ledger *l, const struct ledger_gate_run *g, int64_
 bool ledger__stage_defers(struct ledger *l, const char *run_id);
 /* Writes the stage out inside the open write transaction. */
 int ledger__stage_flush(struct ledger *l, struct wd_err *err);
-/* Drops a removed file's staged file_state rows (its transaction). */
-int ledger__stage_forget(struct ledger *l, const char *path, struct wd_err *err);
 /* A staged cache row for the key: 1 (status, gate run, run id filled), 0
  * none, or an error code. */
 int ledger__stage_lookup(struct ledger *l, const char *gate, const char *fingerprint,

@@ -269,7 +269,10 @@ static int setup_connection(struct ledger *l, struct wd_err *err)
 	     * holding its pages: 256 KiB, not the default 2 MiB, bounds what
 	     * a 20,000-file batch adds to the daemon's peak */
 	    " PRAGMA cache_size=-256;"
-	    " PRAGMA secure_delete=OFF;", "cannot set pragmas", err)))
+	    " PRAGMA secure_delete=OFF;"
+	    /* before the first temp table: a burst's stage (stage.c) gives
+	     * its pages back once written out */
+	    " PRAGMA temp.auto_vacuum=FULL;", "cannot set pragmas", err)))
 		return rc;
 	if (l->mode == LEDGER_READ)
 		return exec_sql(l, "PRAGMA query_only=1", "cannot set pragmas", err);

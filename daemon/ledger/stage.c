@@ -44,11 +44,16 @@
 #define STAGE_AGE_MS		5000
 
 /* One row per file of a gate run: its file_state row (status NULL: written
- * directly, or none) and its cache row (cache_key NULL: none). The gate,
+ * directly, or none) and its cache row (cache_key NULL: none). The
  * fingerprint and run id are the gate run's, joined at the flush; run_id
- * only when a reused result names another run. */
+ * only when a reused result names another run. Keyed in file_state's
+ * order, so the flush walks it in the order it writes, without a sort (a
+ * sorter held a copy of every row at the daemon's peak). The temp schema
+ * is auto-vacuumed (ledger.c), so the pages go back once a flush has
+ * emptied it. */
 static const char stage_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS stage ("
+	"  gate         TEXT NOT NULL,"
 	"  path         TEXT NOT NULL,"
 	"  gate_run_id  INTEGER NOT NULL,"
 	"  status       TEXT,"
@@ -57,7 +62,7 @@ static const char stage_sql[] =
 	"  cache_status TEXT,"
 	"  run_id       TEXT,"
 	"  at           INTEGER NOT NULL,"
-	"  PRIMARY KEY (path, gate_run_id)"
+	"  PRIMARY KEY (gate, path, gate_run_id)"
 	") WITHOUT ROWID;";
 
 int ledger_stage(struct ledger *l, struct wd_err *err)
@@ -245,6 +250,7 @@ int ledger__stage_file(struct ledger *l, const struct ledger_gate_run *g, int64_
 	bind_text(s, 6, run_id);
 	sqlite3_bind_int64(s, 7, at);
 	sqlite3_bind_int(s, 8, g->findings && g->findings->n > 0);
+	bind_text(s, 9, g->gate);
 	if ((rc = ledger__step(l, s, what, err)))
 		return rc;
 	l->stx_added++;
@@ -262,20 +268,6 @@ bool ledger__stage_defers(struct ledger *l, const char *run_id)
 	if (!listed(&l->done_runs, 0, run_id))
 		strvec_push(&l->done_runs, run_id);
 	return true;
-}
-
-int ledger__stage_forget(struct ledger *l, const char *path, struct wd_err *err)
-{
-	sqlite3_stmt *s;
-
-	if (l->staged == 0)
-		return 0;
-	if ((s = ledger__stmt(l, ST_STAGE_STATE_DROP_PATH, err)) == NULL) {
-		ledger__abort(l);
-		return err ? err->code : WD_ELEDGER;
-	}
-	bind_text(s, 1, path);
-	return ledger__step(l, s, "cannot forget a removed file", err);
 }
 
 int ledger__stage_lookup(struct ledger *l, const char *gate, const char *fingerprint,

@@ -225,40 +225,39 @@ static const struct {
 	    "SELECT 1 FROM main.file_state WHERE gate = ?1 AND path = ?2 AND status <> 'pass'" },
 	/* ?8: the gate run has findings; the count is looked up only then */
 	[ST_STAGE_ROW] = { NULL,
-	    "INSERT OR REPLACE INTO temp.stage (path, gate_run_id, status, findings, cache_key,"
-	    " cache_status, run_id, at) VALUES (?1, ?2, ?3, CASE WHEN ?8 AND ?3 IS NOT NULL THEN"
-	    " (SELECT count(*) FROM main.findings WHERE gate_run_id = ?2 AND path = ?1) ELSE 0 END,"
-	    " ?4, ?5, ?6, ?7)" },
+	    "INSERT OR REPLACE INTO temp.stage (gate, path, gate_run_id, status, findings,"
+	    " cache_key, cache_status, run_id, at) VALUES (?9, ?1, ?2, ?3, CASE WHEN ?8 AND ?3"
+	    " IS NOT NULL THEN (SELECT count(*) FROM main.findings WHERE gate_run_id = ?2"
+	    " AND path = ?1) ELSE 0 END, ?4, ?5, ?6, ?7)" },
 	[ST_STAGE_STATE_DROP] = { NULL,
-	    "UPDATE temp.stage SET status = NULL WHERE path = ?2 AND status IS NOT NULL"
-	    " AND (SELECT gate FROM main.gate_runs WHERE id = gate_run_id) = ?1" },
-	[ST_STAGE_STATE_DROP_PATH] = { NULL,
-	    "UPDATE temp.stage SET status = NULL WHERE path = ?1 AND status IS NOT NULL" },
-	/* the gate and fingerprint are the gate run's, one rowid lookup */
+	    "UPDATE temp.stage SET status = NULL WHERE gate = ?1 AND path = ?2"
+	    " AND status IS NOT NULL" },
+	/* the fingerprint is the gate run's, one rowid lookup */
 	[ST_STAGE_LOOKUP] = { NULL,
 	    "SELECT s.cache_status, s.gate_run_id, coalesce(s.run_id, g.run_id) FROM temp.stage s"
-	    " JOIN main.gate_runs g ON g.id = s.gate_run_id"
-	    " WHERE s.path = ?3 AND s.cache_key = ?4 AND g.gate = ?1 AND g.fingerprint = ?2"
+	    " CROSS JOIN main.gate_runs g ON g.id = s.gate_run_id"
+	    " WHERE s.gate = ?1 AND s.path = ?3 AND s.cache_key = ?4 AND g.fingerprint = ?2"
 	    " ORDER BY s.gate_run_id DESC LIMIT 1" },
-	/* In file_state's key order, and per key the newest gate run last.
-	 * "WHERE": an upsert's SELECT needs one (SQLite's parser). */
+	/* In the stage's key order, which is file_state's, and per key the
+	 * newest gate run last. "WHERE": an upsert's SELECT needs one. */
 	[ST_STAGE_FLUSH_STATE] = { NULL,
 	    "INSERT INTO main.file_state (gate, path, status, findings, gate_run_id, updated_at)"
-	    " SELECT g.gate, s.path, s.status, s.findings, s.gate_run_id, s.at FROM temp.stage s"
-	    " JOIN main.gate_runs g ON g.id = s.gate_run_id WHERE s.status IS NOT NULL"
-	    " ORDER BY g.gate, s.path, s.gate_run_id"
+	    " SELECT gate, path, status, findings, gate_run_id, at FROM temp.stage"
+	    " WHERE status IS NOT NULL ORDER BY gate, path, gate_run_id"
 	    " ON CONFLICT (gate, path) DO UPDATE SET status = excluded.status,"
 	    " findings = excluded.findings, gate_run_id = excluded.gate_run_id,"
 	    " updated_at = excluded.updated_at" },
-	/* in cache's key order, and per key the newest gate run last: it
-	 * replaces the older, as when each was written on its own */
+	/* In the stage's order too: cache's for one fingerprint (a gate's
+	 * rows under two fingerprints interleave, still correct), and per
+	 * key the newest gate run last: it replaces the older, as when each
+	 * was written on its own. */
 	[ST_STAGE_FLUSH_CACHE] = { NULL,
 	    "INSERT OR REPLACE INTO main.cache (gate, fingerprint, path, cache_key, status,"
 	    " gate_run_id, run_id, created_at)"
-	    " SELECT g.gate, g.fingerprint, s.path, s.cache_key, s.cache_status, s.gate_run_id,"
+	    " SELECT s.gate, g.fingerprint, s.path, s.cache_key, s.cache_status, s.gate_run_id,"
 	    " coalesce(s.run_id, g.run_id), s.at FROM temp.stage s"
-	    " JOIN main.gate_runs g ON g.id = s.gate_run_id WHERE s.cache_key IS NOT NULL"
-	    " ORDER BY 1, 2, 3, 4, 6" },
+	    " CROSS JOIN main.gate_runs g ON g.id = s.gate_run_id WHERE s.cache_key IS NOT NULL"
+	    " ORDER BY s.gate, s.path, s.gate_run_id" },
 	[ST_STAGE_CLEAR] = { NULL, "DELETE FROM temp.stage" },
 	[ST_TOOL_PUT] = { NULL,
 	    "INSERT OR REPLACE INTO tool_versions (path, dev, ino, size, mtime_ns, version,"

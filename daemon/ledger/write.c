@@ -389,15 +389,18 @@ static int do_file_removed(struct ledger *l, const char *path, struct wd_err *er
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((rc = ledger__begin(l, true, err)))
+	/* The stage is keyed by gate first: it is written out rather than
+	 * searched (a batch's first removal writes it, the rest find it
+	 * empty), so that no staged row brings the file back. */
+	if ((rc = ledger__begin(l, true, err)) ||
+	    (l->staged && (rc = ledger__stage_flush(l, err))))
 		return rc;
 	if ((s = ledger__stmt(l, ST_FILE_REMOVED, err)) == NULL) {
 		ledger__abort(l);
 		return err ? err->code : WD_ELEDGER;
 	}
 	bind_text(s, 1, path);
-	if ((rc = ledger__step(l, s, "cannot forget a removed file", err)) ||
-	    (rc = ledger__stage_forget(l, path, err)))
+	if ((rc = ledger__step(l, s, "cannot forget a removed file", err)))
 		return rc;
 	return ledger__commit(l, err);
 }
