@@ -61,22 +61,34 @@ static void ledger_watch(struct daemon *d)
 	uv_timer_start(&d->ledger_retry, on_ledger_retry, LEDGER_RETRY_MS, LEDGER_RETRY_MS);
 }
 
+static void report_flush(struct daemon *d, const struct wd_err *err)
+{
+	log_warnx("%s", err->msg);
+	events_error(d->events, "ledger", err->msg);
+}
+
 /* The staged results (ledger_stage) into the file, where other processes
- * (a hook's `check --staged`, `watchd log`) read them. */
+ * (a hook's `check --staged`, `watchd log`) read them: all at once. */
 void path_ledger_flush(struct daemon *d)
 {
 	struct wd_err err = { 0, "" };
 
 	uv_timer_stop(&d->ledger_stage);
-	if (ledger_flush(d->ledger, &err) != 0) {
-		log_warnx("%s", err.msg);
-		events_error(d->events, "ledger", err.msg);
-	}
+	if (ledger_flush(d->ledger, &err) != 0)
+		report_flush(d, &err);
 }
 
+/* The same a slice per loop turn: a burst's stage in one go held the loop
+ * for 170 ms. */
 static void on_ledger_stage(uv_timer_t *t)
 {
-	path_ledger_flush(t->data);
+	struct daemon *d = t->data;
+	struct wd_err err = { 0, "" };
+
+	if (ledger_flush_slice(d->ledger, &err) != 0)
+		report_flush(d, &err);	/* kept staged: the next run or status retries */
+	else if (ledger_staged(d->ledger))
+		uv_timer_start(&d->ledger_stage, on_ledger_stage, 0, 0);
 }
 
 /* Retention from the config's "ledger" section; gc never deletes runs
@@ -316,13 +328,15 @@ void path_on_run_done(struct sched *s, const char *run_id, const char *status, v
 {
 	struct daemon *d = arg;
 
-	/* A burst's runs leave their results staged, to be written together;
-	 * once nothing is left to settle or run, they are written before the
-	 * run is announced, so that whoever reads the ledger then finds them. */
+	/* A burst's runs leave their results staged, to be written together.
+	 * Once nothing is left to settle or run, the first slice is written
+	 * before the run is announced (all of a small change's: whoever reads
+	 * the ledger then finds them), the rest one slice a turn. */
 	if (ledger_staged(d->ledger)) {
-		if (sched_idle(s) && settle_pending(d->settle) == 0)
-			path_ledger_flush(d);
-		else if (!uv_is_active((uv_handle_t *)&d->ledger_stage))
+		if (sched_idle(s) && settle_pending(d->settle) == 0) {
+			uv_timer_stop(&d->ledger_stage);
+			on_ledger_stage(&d->ledger_stage);
+		} else if (!uv_is_active((uv_handle_t *)&d->ledger_stage))
 			uv_timer_start(&d->ledger_stage, on_ledger_stage, LEDGER_STAGE_MS, 0);
 	}
 	notify_run_done(d, run_id, status);

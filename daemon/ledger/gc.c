@@ -194,7 +194,7 @@ int ledger_gc(struct ledger *l, int keep_days, int keep_runs, int *deleted,
 	if (keep_days == 0 && keep_runs == 0)
 		return 0;
 	if ((rc = ledger__begin(l, true, err)) ||
-	    (l->staged && (rc = ledger__stage_flush(l, err))))
+	    (l->staged && (rc = ledger__stage_flush(l, 0, err))))
 		return rc;
 	if ((rc = ledger__exec(l, ST_GC_KEEP, "cannot list the current results", err)))
 		return rc;

@@ -32,7 +32,8 @@ enum stmt_id {
 	ST_RUN_FILE_INSERT, ST_RUN_FILES_DONE, ST_RUN_FILES_LEFT, ST_RUN_FILES_DROP_LEFT,
 	ST_STAGE_GATE_KNOWN, ST_STAGE_GATE_OPEN, ST_STAGE_OPEN, ST_STAGE_ROW,
 	ST_STAGE_STATE_DROP, ST_STAGE_LOOKUP, ST_STAGE_FLUSH_STATE,
-	ST_STAGE_FLUSH_CACHE, ST_STAGE_CLEAR,
+	ST_STAGE_FLUSH_CACHE, ST_STAGE_CLEAR, ST_STAGE_SLICE_END, ST_STAGE_SLICE_STATE,
+	ST_STAGE_SLICE_CACHE, ST_STAGE_SLICE_CLEAR, ST_STAGE_FORGET,
 	ST__COUNT
 };
 
@@ -75,6 +76,7 @@ struct ledger {
 	size_t			 stx_added;	/* rows staged */
 	size_t			 stx_runs;	/* stage_runs / done_runs entries */
 	size_t			 stx_done;	/* the flush wrote out */
+	size_t			 stx_sliced;	/* rows a partial flush wrote out */
 };
 
 /* stmt.c. Each returns 0 or the code it also puts in err (which may be
@@ -121,16 +123,18 @@ int ledger__stage_open(struct ledger *l, const struct ledger_gate_run *g, struct
 int ledger__stage_file(struct ledger *l, const struct ledger_gate_run *g, int64_t grid,
     const char *path, const char *status, const char *cache_key, const char *cache_status,
     const char *run_id, int64_t at, bool *direct, struct wd_err *err);
+/* A file_state row about to be written directly: the staged row of its
+ * key, which the flush would write over it, loses its state. */
+int ledger__stage_drop(struct ledger *l, const char *gate, const char *path,
+    struct wd_err *err);
 /* do_run_finish: true when the run's run_files must wait for the flush
  * (its rows are staged); the run is then remembered for it. */
 bool ledger__stage_defers(struct ledger *l, const char *run_id);
-/* Writes the stage out inside the open write transaction. */
-int ledger__stage_flush(struct ledger *l, struct wd_err *err);
-/* A staged cache row for the key: 1 (status, gate run, run id filled), 0
- * none, or an error code. */
-int ledger__stage_lookup(struct ledger *l, const char *gate, const char *fingerprint,
-    const char *path, const char *cache_key, int *status, int64_t *grid,
-    char run_id[ULID_LEN + 1]);
+/* Writes the stage out inside the open write transaction: all of it, or
+ * its first max rows in key order (0: all). */
+int ledger__stage_flush(struct ledger *l, size_t max, struct wd_err *err);
+/* Drops the staged file_state rows of a removed file (its transaction). */
+int ledger__stage_forget(struct ledger *l, const char *path, struct wd_err *err);
 /* stmt.c's ledger__begin and ledger__commit: a transaction's effect on
  * the stage's counters starts empty, and counts once it commits. */
 void ledger__stage_txn_begin(struct ledger *l);

@@ -177,6 +177,10 @@ size_t ledger_staged(const struct ledger *l);
 /* Writes the stage out in one transaction. NULL-safe; 0 when nothing
  * waits. On failure the rows stay staged (err says why). */
 int ledger_flush(struct ledger *l, struct wd_err *err);
+/* The same for the stage's first few hundred rows in key order (a few
+ * milliseconds): a caller on an event loop writes a burst's stage out one
+ * slice a turn. */
+int ledger_flush_slice(struct ledger *l, struct wd_err *err);
 /* *out (caller deletes): {"ok": bool, "error": the last failed write or
  * quick_check's complaint (naming the file and SQLite's message) or null,
  * "queued_writes": N, "dropped_writes": N, "path": ..., "schema": N}.

@@ -39,12 +39,42 @@ static void read_finding(sqlite3_stmt *s, struct finding *f)
 	f->fixable = sqlite3_column_int(s, 9) != 0;
 }
 
+/* One row of a cache lookup (ST_CACHE_LOOKUP or ST_STAGE_LOOKUP, which
+ * read the same columns): 1 and its fields, 0 none, or an error code. */
+static int cache_row(struct ledger *l, enum stmt_id id, const char *gate,
+    const char *fingerprint, const char *path, const char *cache_key, int *status,
+    int64_t *grid, char run_id[ULID_LEN + 1])
+{
+	sqlite3_stmt *s = ledger__stmt(l, id, NULL);
+	int src;
+
+	if (s == NULL)
+		return WD_ELEDGER;
+	bind_text(s, 1, gate);
+	bind_text(s, 2, fingerprint);
+	bind_text(s, 3, path);
+	bind_text(s, 4, cache_key);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		*status = gate_status_parse(col_text(s, 0));
+		*grid = sqlite3_column_int64(s, 1);
+		snprintf(run_id, ULID_LEN + 1, "%s", col_text(s, 2));
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (src == SQLITE_ROW)
+		return 1;
+	if (src == SQLITE_DONE)
+		return 0;
+	return (src & 0xff) == SQLITE_FULL ? WD_ELEDGER_FULL : WD_ELEDGER;
+}
+
 int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerprint,
     const char *path, const char *cache_key, struct ledger_cache_hit *hit)
 {
-	sqlite3_stmt *s, *fs;
-	int64_t grid;
-	int rc, st;
+	sqlite3_stmt *fs;
+	int64_t grid = 0;
+	int rc, st = 0;
 	bool own;
 
 	memset(hit, 0, sizeof(*hit));
@@ -54,39 +84,21 @@ int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerpr
 	own = sqlite3_get_autocommit(l->db) != 0;
 	if (own && (rc = ledger__begin(l, false, NULL)))
 		return rc;
-	if ((s = ledger__stmt(l, ST_CACHE_LOOKUP, NULL)) == NULL ||
-	    (fs = ledger__stmt(l, ST_CACHE_FINDINGS, NULL)) == NULL) {
+	if ((fs = ledger__stmt(l, ST_CACHE_FINDINGS, NULL)) == NULL) {
 		if (own)
 			ledger__abort(l);
 		return WD_ELEDGER;
 	}
 	/* the daemon's newest results may still wait in the stage */
-	if ((rc = ledger__stage_lookup(l, gate, fingerprint, path, cache_key, &st, &grid,
-	    hit->run_id)) != 1) {
-		if (rc != 0) {
-			if (own)
-				ledger__abort(l);
-			return rc;
-		}
-		bind_text(s, 1, gate);
-		bind_text(s, 2, fingerprint);
-		bind_text(s, 3, path);
-		bind_text(s, 4, cache_key);
-		rc = sqlite3_step(s);
-		if (rc != SQLITE_ROW) {
-			sqlite3_reset(s);
-			sqlite3_clear_bindings(s);
-			if (own)
-				ledger__abort(l);
-			if (rc == SQLITE_DONE)
-				return 0;
-			return (rc & 0xff) == SQLITE_FULL ? WD_ELEDGER_FULL : WD_ELEDGER;
-		}
-		st = gate_status_parse(col_text(s, 0));
-		grid = sqlite3_column_int64(s, 1);
-		snprintf(hit->run_id, sizeof(hit->run_id), "%s", col_text(s, 2));
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
+	rc = l->staged ? cache_row(l, ST_STAGE_LOOKUP, gate, fingerprint, path, cache_key, &st,
+	    &grid, hit->run_id) : 0;
+	if (rc == 0)
+		rc = cache_row(l, ST_CACHE_LOOKUP, gate, fingerprint, path, cache_key, &st, &grid,
+		    hit->run_id);
+	if (rc != 1) {
+		if (own)
+			ledger__abort(l);
+		return rc;
 	}
 	hit->status = st < 0 ? GATE_ERROR : (enum gate_status)st;
 

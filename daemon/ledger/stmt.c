@@ -259,6 +259,37 @@ static const struct {
 	    " CROSS JOIN main.gate_runs g ON g.id = s.gate_run_id WHERE s.cache_key IS NOT NULL"
 	    " ORDER BY s.gate, s.path, s.gate_run_id" },
 	[ST_STAGE_CLEAR] = { NULL, "DELETE FROM temp.stage" },
+	/* A slice: the key of its last row, then the rows up to it (the
+	 * same statements with a row-value bound, which walks the key). */
+	[ST_STAGE_SLICE_END] = { NULL,
+	    "SELECT gate, path, gate_run_id FROM temp.stage ORDER BY gate, path, gate_run_id"
+	    " LIMIT 1 OFFSET ?1" },
+	[ST_STAGE_SLICE_STATE] = { NULL,
+	    "INSERT INTO main.file_state (gate, path, status, findings, gate_run_id, updated_at)"
+	    " SELECT gate, path, status, findings, gate_run_id, at FROM temp.stage"
+	    " WHERE status IS NOT NULL AND (gate, path, gate_run_id) <= (?1, ?2, ?3)"
+	    " ORDER BY gate, path, gate_run_id"
+	    " ON CONFLICT (gate, path) DO UPDATE SET status = excluded.status,"
+	    " findings = excluded.findings, gate_run_id = excluded.gate_run_id,"
+	    " updated_at = excluded.updated_at" },
+	[ST_STAGE_SLICE_CACHE] = { NULL,
+	    "INSERT OR REPLACE INTO main.cache (gate, fingerprint, path, cache_key, status,"
+	    " gate_run_id, run_id, created_at)"
+	    " SELECT s.gate, g.fingerprint, s.path, s.cache_key, s.cache_status, s.gate_run_id,"
+	    " coalesce(s.run_id, g.run_id), s.at FROM temp.stage s"
+	    " CROSS JOIN main.gate_runs g ON g.id = s.gate_run_id WHERE s.cache_key IS NOT NULL"
+	    " AND (s.gate, s.path, s.gate_run_id) <= (?1, ?2, ?3)"
+	    " ORDER BY s.gate, s.path, s.gate_run_id" },
+	[ST_STAGE_SLICE_CLEAR] = { NULL,
+	    "DELETE FROM temp.stage WHERE (gate, path, gate_run_id) <= (?1, ?2, ?3)" },
+	/* A removed file's staged state, under every gate (the loose index
+	 * scan of ST_FILE_REMOVED). */
+	[ST_STAGE_FORGET] = { NULL,
+	    "WITH RECURSIVE g(name) AS (SELECT (SELECT min(gate) FROM temp.stage)"
+	    " UNION ALL SELECT (SELECT min(gate) FROM temp.stage WHERE gate > g.name)"
+	    "  FROM g WHERE g.name IS NOT NULL)"
+	    " UPDATE temp.stage SET status = NULL WHERE path = ?1"
+	    " AND gate IN (SELECT name FROM g WHERE name IS NOT NULL)" },
 	[ST_TOOL_PUT] = { NULL,
 	    "INSERT OR REPLACE INTO tool_versions (path, dev, ino, size, mtime_ns, version,"
 	    " probed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" },

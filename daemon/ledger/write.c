@@ -344,7 +344,8 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 	for (size_t i = 0; i < g->nfiles; i++) {
 		const struct ledger_file *f = gate_file(g, i, false, &row);
 
-		if (f->path && (rc = state_row(l, g, f->path, file_status(g, f), grid, at, err)))
+		if (f->path && ((rc = ledger__stage_drop(l, g->gate, f->path, err)) ||
+		    (rc = state_row(l, g, f->path, file_status(g, f), grid, at, err))))
 			return rc;
 	}
 
@@ -389,11 +390,8 @@ static int do_file_removed(struct ledger *l, const char *path, struct wd_err *er
 	sqlite3_stmt *s;
 	int rc;
 
-	/* The stage is keyed by gate first: it is written out rather than
-	 * searched (a batch's first removal writes it, the rest find it
-	 * empty), so that no staged row brings the file back. */
-	if ((rc = ledger__begin(l, true, err)) ||
-	    (l->staged && (rc = ledger__stage_flush(l, err))))
+	/* no staged row may bring the file back */
+	if ((rc = ledger__begin(l, true, err)) || (rc = ledger__stage_forget(l, path, err)))
 		return rc;
 	if ((s = ledger__stmt(l, ST_FILE_REMOVED, err)) == NULL) {
 		ledger__abort(l);

@@ -1913,3 +1913,79 @@ TEST_IMPL(ledger_stage_writes_results_behind)
 	tmp_release(&t);
 	return 0;
 }
+
+/* Row i of a gate run over many files: n%04d.py, passing, keyed by path. */
+static void many_at(void *arg, size_t i, bool reason, struct ledger_file *f)
+{
+	char *path = arg;
+
+	(void)reason;
+	snprintf(path, 32, "n%04zu.py", i);
+	f->path = path;
+	f->blob = "b10b";
+	f->cache_key = path;
+	f->cache_status = GATE_PASS;
+}
+
+TEST_IMPL(ledger_stage_flushes_in_slices)
+{
+	static const char *const first[] = { "a.py", NULL };
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char a[ULID_LEN + 1], b[ULID_LEN + 1], path[32];
+	struct ledger_gate_run g = {
+		.gate = "ruff", .fingerprint = "fp1", .status = GATE_PASS, .nfiles = 1200,
+		.file_at = many_at, .file_arg = path, .tests_total = -1, .tests_passed = -1,
+		.tests_failed = -1, .tests_skipped = -1,
+	};
+	struct ledger_run r = { .trigger = "watch", .config_hash = "cfg1", .started_ms = 2000 };
+	const char **files = xcalloc(1200, sizeof(*files));
+	struct strvec names = STRVEC_INIT;
+	size_t left;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	ASSERT_OK(ledger_stage(l, &err));
+	begin_run_files(l, a, 1000, first);
+	record(l, a, "ruff", GATE_PASS, first, NULL, "k1");
+	ASSERT_OK(ledger_run_finish(l, a, "pass", 1200, &err));
+	for (size_t i = 0; i < 1200; i++)
+		strvec_pushf(&names, "n%04zu.py", i);
+	for (size_t i = 0; i < 1200; i++)
+		files[i] = names.v[i];
+	ulid_at(b, 2000);
+	memcpy(r.id, b, sizeof(r.id));
+	r.files = files;
+	r.nfiles = 1200;
+	ASSERT_OK(ledger_run_begin(l, &r, &err));
+	g.run_id = b;
+	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	ASSERT_OK(ledger_run_finish(l, b, "pass", 2500, &err));
+	ASSERT_EQ(ledger_staged(l), 1200);
+
+	/* a slice is the first rows in key order; the run keeps its files
+	 * until the last one */
+	ASSERT_OK(ledger_flush_slice(l, &err));
+	left = ledger_staged(l);
+	ASSERT(left > 0 && left < 1200);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path LIKE 'n%'"),
+	    (int)(1200 - left));
+	ASSERT_EQ(raw_int(t.db, "SELECT max(path) < 'n1000' FROM file_state"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM cache WHERE path LIKE 'n%'"),
+	    (int)(1200 - left));
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 1200);
+	/* a removed file's staged state goes; its cache row stays */
+	ASSERT_OK(ledger_file_removed(l, "n1100.py", &err));
+	while (ledger_staged(l) > 0)
+		ASSERT_OK(ledger_flush_slice(l, &err));
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path LIKE 'n%'"), 1199);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path = 'n1100.py'"), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM cache WHERE path LIKE 'n%'"), 1200);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 0);
+	ledger_close(l);
+	strvec_clear(&names);
+	free(files);
+	tmp_release(&t);
+	return 0;
+}
