@@ -921,6 +921,10 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
         elif full == "latency":
             res["latency"] = test_latency(tool, files, args.lat_n, 2)
             log("  latency", res["latency"])
+        elif full == "bursts":
+            res["rewrite_fresh"] = rewrite_series(tool, files, dirs, args, 100)
+            log("  rewrite burst: drain", res["rewrite_fresh"]["drain_all"],
+                "cpu ms", res["rewrite_fresh"]["cpu_ms"])
         elif full == "age":
             # the same burst on a fresh daemon, then on one that has
             # recorded args.age_runs runs since
@@ -969,12 +973,15 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
 # Each speed-up that makes the code harder to read must buy something a user
 # notices. Each is timed on and off (WATCHD_BENCH_WITHOUT=NAME), alternating
 # which goes first, on the tree where it acts, in the same run.
-#   name, what it is, tree tag, test ("ready" or "latency"), metric keys
+#   name, what it is, tree tag, test ("watching", "latency" or "bursts": the
+#   daemon's CPU over one series of rewrite bursts)
 SPEEDUPS = [
     ("ledger-thread", "the ledger opens on a thread during the initial scan",
      "small", "watching"),
     ("getdents", "directories listed with getdents64 into one buffer (not readdir)",
      "big", "watching"),
+    ("stage", "file_state and cache rows staged, written together in key order",
+     "big", "bursts"),
 ]
 
 
@@ -986,11 +993,13 @@ def ab_sessions(name, master, tag, test, lay, args, tmp, logdir):
         order = ("on", "off") if i % 2 == 0 else ("off", "on")
         for v in order:
             kind = "watchd" if v == "on" else "watchd-without-" + name
-            full = "latency" if test == "latency" else False
+            full = test if test in ("latency", "bursts") else False
             res = session(kind, master, "%s-ab" % tag, full, lay, args, tmp, logdir)
             if test == "latency":
                 val = get(res, "latency", "p99_ms")
                 val = None if val is None else val - DEBOUNCE_MS
+            elif test == "bursts":
+                val = get(res, "rewrite_fresh", "cpu_ms")
             else:
                 key = "watching_s" if test == "watching" else "ready_s"
                 val = None if res.get(key) is None else res[key] * 1000.0
@@ -1018,7 +1027,8 @@ def render_ab(AB, args):
             continue
         on, off = median(got["on"]), median(got["off"])
         metric = {"ready": "ready ms", "watching": "watching ms",
-                  "latency": "p99 ms beyond debounce"}[test]
+                  "latency": "p99 ms beyond debounce",
+                  "bursts": "CPU ms, %d rewrite bursts" % args.burst_reps}[test]
         table.append(["%s (%s)" % (name, tag), metric, fmt(on), fmt(off), fmt(ratio(on, off)),
                       "%d+%d" % (len(got["on"]), len(got["off"]))])
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
