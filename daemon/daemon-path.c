@@ -28,6 +28,7 @@
 #define LEDGER_QUIET_MS	1000		/* idle this long before a checkpoint */
 #define LEDGER_STAGE_MS	3000		/* staged results wait at most this long
 					 * after a run while changes keep coming */
+#define LEDGER_SLICE_BUSY_MS 50		/* then a slice per this */
 
 /* ---- ledger upkeep ------------------------------------------------------- */
 
@@ -61,6 +62,16 @@ static void ledger_watch(struct daemon *d)
 	uv_timer_start(&d->ledger_retry, on_ledger_retry, LEDGER_RETRY_MS, LEDGER_RETRY_MS);
 }
 
+/* More changes on their way (ledger_stage): paths still settling. A run
+ * recorded then is part of a bigger change, whose rows are written out
+ * together; a lone edit's are written with its gate run. */
+bool path_busy(void *arg)
+{
+	const struct daemon *d = arg;
+
+	return settle_pending(d->settle) > 0;
+}
+
 static void report_flush(struct daemon *d, const struct wd_err *err)
 {
 	log_warnx("%s", err->msg);
@@ -78,17 +89,21 @@ void path_ledger_flush(struct daemon *d)
 		report_flush(d, &err);
 }
 
-/* The same a slice per loop turn: a burst's stage in one go held the loop
- * for 170 ms. */
+/* The same a slice at a time (a burst's stage in one go held the loop for
+ * 170 ms): one per loop turn once nothing is left to settle or run, one
+ * per LEDGER_SLICE_BUSY_MS while changes come, so that slices never queue
+ * up in front of a batch. */
 static void on_ledger_stage(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 	struct wd_err err = { 0, "" };
+	bool quiet = sched_idle(d->sched) && settle_pending(d->settle) == 0;
 
 	if (ledger_flush_slice(d->ledger, &err) != 0)
 		report_flush(d, &err);	/* kept staged: the next run or status retries */
 	else if (ledger_staged(d->ledger))
-		uv_timer_start(&d->ledger_stage, on_ledger_stage, 0, 0);
+		uv_timer_start(&d->ledger_stage, on_ledger_stage, quiet ? 0 : LEDGER_SLICE_BUSY_MS,
+		    0);
 }
 
 /* Retention from the config's "ledger" section; gc never deletes runs

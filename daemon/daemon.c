@@ -419,7 +419,7 @@ int daemon_main(struct cli_ctx *ctx, int ready_fd, const char *log_path)
 			log_warnx("ledger: no checkpoint thread; checkpoints run on the loop");
 		/* a burst's results written together (ledger_stage) */
 		if (!envlist_has("WATCHD_BENCH_WITHOUT", "stage") &&
-		    ledger_stage(d.ledger, &err) != 0)
+		    ledger_stage(d.ledger, path_busy, &d, &err) != 0)
 			log_warnx("%s: results are written run by run", err.msg);
 		mkdir(d.tmp_dir, 0700);
 		so.ledger = d.ledger;

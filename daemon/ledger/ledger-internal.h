@@ -63,6 +63,8 @@ struct ledger {
 	/* The stage (stage.c): file_state and cache rows held in temp
 	 * tables until a flush writes them in key order. */
 	bool			 stage_on;	/* ledger_stage was called */
+	ledger_busy_fn		*stage_busy;	/* its arguments */
+	void			*stage_arg;
 	size_t			 staged;	/* rows in the stage, committed */
 	int64_t			 stage_since;	/* when the oldest of them was */
 	struct strvec		 stage_runs;	/* runs with rows in the stage */

@@ -171,7 +171,11 @@ size_t ledger_queued(const struct ledger *l);
  * flushes as soon as nothing is left to settle or run, and before its
  * status answers (which counts every file judged).
  * WRITE mode. */
-int ledger_stage(struct ledger *l, struct wd_err *err);
+typedef bool ledger_busy_fn(void *arg);
+/* busy (may be NULL: always) says whether more changes are on their way
+ * when a gate run is recorded: only then are its rows staged, as a small
+ * change's would be written out right after anyway. */
+int ledger_stage(struct ledger *l, ledger_busy_fn *busy, void *arg, struct wd_err *err);
 /* Rows waiting in the stage; NULL-safe. */
 size_t ledger_staged(const struct ledger *l);
 /* Writes the stage out in one transaction. NULL-safe; 0 when nothing

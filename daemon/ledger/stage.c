@@ -73,7 +73,7 @@ static const char stage_sql[] =
 	"  PRIMARY KEY (gate, path, gate_run_id)"
 	") WITHOUT ROWID;";
 
-int ledger_stage(struct ledger *l, struct wd_err *err)
+int ledger_stage(struct ledger *l, ledger_busy_fn *busy, void *arg, struct wd_err *err)
 {
 	int rc;
 
@@ -83,6 +83,8 @@ int ledger_stage(struct ledger *l, struct wd_err *err)
 	if ((rc = sqlite3_exec(l->db, stage_sql, NULL, NULL, NULL)) != SQLITE_OK)
 		return ledger__fail(l, rc, "cannot create the stage", err);
 	l->stage_on = true;
+	l->stage_busy = busy;
+	l->stage_arg = arg;
 	return 0;
 }
 
@@ -253,6 +255,7 @@ int ledger__stage_open(struct ledger *l, const struct ledger_gate_run *g, struct
 	if (!l->stage_on)
 		return 0;
 	if (!g->whole_gate && g->nfiles <= STAGE_MAX / 4 &&
+	    (l->stage_busy == NULL || l->stage_busy(l->stage_arg)) &&
 	    (rc = probe(l, ST_STAGE_GATE_KNOWN, g->gate, NULL, &want, err)))
 		return rc;
 	/* Full, or old: a slice makes room (a gate run written directly drops

@@ -1834,7 +1834,7 @@ TEST_IMPL(ledger_stage_writes_results_behind)
 
 	tmp_init(&t);
 	l = open_w(&t);
-	ASSERT_OK(ledger_stage(l, &err));
+	ASSERT_OK(ledger_stage(l, NULL, NULL, &err));
 
 	/* a gate's first rows go straight to file_state: the brief lists the
 	 * gates from there */
@@ -1946,7 +1946,7 @@ TEST_IMPL(ledger_stage_flushes_in_slices)
 
 	tmp_init(&t);
 	l = open_w(&t);
-	ASSERT_OK(ledger_stage(l, &err));
+	ASSERT_OK(ledger_stage(l, NULL, NULL, &err));
 	begin_run_files(l, a, 1000, first);
 	record(l, a, "ruff", GATE_PASS, first, NULL, "k1");
 	ASSERT_OK(ledger_run_finish(l, a, "pass", 1200, &err));
@@ -1986,6 +1986,35 @@ TEST_IMPL(ledger_stage_flushes_in_slices)
 	ledger_close(l);
 	strvec_clear(&names);
 	free(files);
+	tmp_release(&t);
+	return 0;
+}
+
+static bool never_busy(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+TEST_IMPL(ledger_stage_only_while_busy)
+{
+	static const char *const files[] = { "a.py", NULL };
+	struct tmp t;
+	struct ledger *l;
+	struct wd_err err = { 0, "" };
+	char a[ULID_LEN + 1], b[ULID_LEN + 1];
+
+	tmp_init(&t);
+	l = open_w(&t);
+	/* a lone edit: nothing else on its way, its rows go with its gate run */
+	ASSERT_OK(ledger_stage(l, never_busy, NULL, &err));
+	begin_run_files(l, a, 1000, files);
+	record(l, a, "ruff", GATE_PASS, files, NULL, "k1");
+	begin_run_files(l, b, 2000, files);
+	record(l, b, "ruff", GATE_PASS, files, NULL, "k2");
+	ASSERT_EQ(ledger_staged(l), 0);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM cache WHERE cache_key = 'k2'"), 1);
+	ledger_close(l);
 	tmp_release(&t);
 	return 0;
 }
