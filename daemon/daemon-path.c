@@ -90,7 +90,7 @@ void path_ledger_flush(struct daemon *d)
 }
 
 /* The same a slice at a time (a burst's stage in one go held the loop for
- * 170 ms): one per loop turn once nothing is left to settle or run, one
+ * 170 ms): one per millisecond once nothing is left to settle or run, one
  * per LEDGER_SLICE_BUSY_MS while changes come, so that slices never queue
  * up in front of a batch. */
 static void on_ledger_stage(uv_timer_t *t)
@@ -102,7 +102,10 @@ static void on_ledger_stage(uv_timer_t *t)
 	if (ledger_flush_slice(d->ledger, &err) != 0)
 		report_flush(d, &err);	/* kept staged: the next run or status retries */
 	else if (ledger_staged(d->ledger))
-		uv_timer_start(&d->ledger_stage, on_ledger_stage, quiet ? 0 : LEDGER_SLICE_BUSY_MS,
+		/* 1, not 0: libuv runs a timer restarted at 0 from its own
+		 * callback again in the same pass, and every slice went in
+		 * one turn of up to 140 ms */
+		uv_timer_start(&d->ledger_stage, on_ledger_stage, quiet ? 1 : LEDGER_SLICE_BUSY_MS,
 		    0);
 }
 

@@ -24,6 +24,10 @@
  *     nothing is left to settle or run, a slice of it per loop turn
  *     (ledger_flush_slice: in key order, slices write the same pages).
  *
+ * Only a gate run recorded while more changes are on their way (the
+ * caller's busy callback) is staged: a lone edit's rows would be written
+ * out right after it, one transaction more for nothing.
+ *
  * The stage lives in the connection's temp schema (temp_store=MEMORY): it
  * joins the write transactions of the main file, so a rolled-back gate run
  * leaves no staged row and a failed flush keeps them all. Only a WRITE
