@@ -1816,9 +1816,26 @@ static void begin_run_files(struct ledger *l, char id[ULID_LEN + 1], int64_t ms,
 	ASSERT_OK(ledger_run_begin(l, &r, NULL));
 }
 
-TEST_IMPL(ledger_stage_writes_results_behind)
+/* A WRITE ledger with a stage, where gate "ruff" has judged a.py: a
+ * gate's first rows go straight to file_state (the brief lists the gates
+ * from there), so the rows of its later runs can be staged. */
+static struct ledger *open_staged(const struct tmp *t)
 {
 	static const char *const first[] = { "a.py", NULL };
+	struct wd_err err = { 0, "" };
+	char a[ULID_LEN + 1];
+	struct ledger *l = open_w(t);
+
+	ASSERT_OK(ledger_stage(l, NULL, NULL, &err));
+	begin_run_files(l, a, 1000, first);
+	record(l, a, "ruff", GATE_PASS, first, NULL, "k1");
+	ASSERT_OK(ledger_run_finish(l, a, "pass", 1200, &err));
+	ASSERT_EQ(ledger_staged(l), 0);
+	return l;
+}
+
+TEST_IMPL(ledger_stage_writes_results_behind)
+{
 	static const char *const burst[] = { "b.py", "c.py", NULL };
 	static const char *const failing[] = { "c.py", NULL };
 	static const char *const again[] = { "b.py", "c.py", NULL };
@@ -1827,21 +1844,13 @@ TEST_IMPL(ledger_stage_writes_results_behind)
 	struct ledger *l, *l2;
 	struct wd_err err = { 0, "" };
 	struct strvec left = STRVEC_INIT;
-	char a[ULID_LEN + 1], b[ULID_LEN + 1], c[ULID_LEN + 1], d[ULID_LEN + 1];
+	char b[ULID_LEN + 1], c[ULID_LEN + 1], d[ULID_LEN + 1];
 	struct ledger_cache_hit hit;
 	cJSON *brief, *brief2;
 	int n = -1;
 
 	tmp_init(&t);
-	l = open_w(&t);
-	ASSERT_OK(ledger_stage(l, NULL, NULL, &err));
-
-	/* a gate's first rows go straight to file_state: the brief lists the
-	 * gates from there */
-	begin_run_files(l, a, 1000, first);
-	record(l, a, "ruff", GATE_PASS, first, NULL, "k1");
-	ASSERT_OK(ledger_run_finish(l, a, "pass", 1200, &err));
-	ASSERT_EQ(ledger_staged(l), 0);
+	l = open_staged(&t);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state"), 1);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 0);
 
@@ -1929,11 +1938,10 @@ static void many_at(void *arg, size_t i, bool reason, struct ledger_file *f)
 
 TEST_IMPL(ledger_stage_flushes_in_slices)
 {
-	static const char *const first[] = { "a.py", NULL };
 	struct tmp t;
 	struct ledger *l;
 	struct wd_err err = { 0, "" };
-	char a[ULID_LEN + 1], b[ULID_LEN + 1], path[32];
+	char b[ULID_LEN + 1], path[32];
 	struct ledger_gate_run g = {
 		.gate = "ruff", .fingerprint = "fp1", .status = GATE_PASS, .nfiles = 1200,
 		.file_at = many_at, .file_arg = path, .tests_total = -1, .tests_passed = -1,
@@ -1945,11 +1953,7 @@ TEST_IMPL(ledger_stage_flushes_in_slices)
 	size_t left;
 
 	tmp_init(&t);
-	l = open_w(&t);
-	ASSERT_OK(ledger_stage(l, NULL, NULL, &err));
-	begin_run_files(l, a, 1000, first);
-	record(l, a, "ruff", GATE_PASS, first, NULL, "k1");
-	ASSERT_OK(ledger_run_finish(l, a, "pass", 1200, &err));
+	l = open_staged(&t);
 	for (size_t i = 0; i < 1200; i++)
 		strvec_pushf(&names, "n%04zu.py", i);
 	for (size_t i = 0; i < 1200; i++)
