@@ -104,7 +104,6 @@ void path_on_run_done(struct sched *s, const char *run_id, const char *status, v
 /* Retention from the config's "ledger" section (at start, then hourly). */
 void path_ledger_prune(struct daemon *d);
 void path_on_ledger_gc(uv_timer_t *t);
-void path_ledger_flush(struct daemon *d);
 bool path_busy(void *arg);
 
 /* daemon-stall.c: with WATCHD_BENCH_STAGES=1, logs each loop turn that

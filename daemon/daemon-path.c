@@ -80,7 +80,7 @@ static void report_flush(struct daemon *d, const struct wd_err *err)
 
 /* The staged results (ledger_stage) into the file, where other processes
  * (a hook's `check --staged`, `watchd log`) read them: all at once. */
-void path_ledger_flush(struct daemon *d)
+static void path_ledger_flush(struct daemon *d)
 {
 	struct wd_err err = { 0, "" };
 

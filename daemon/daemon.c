@@ -492,9 +492,7 @@ out_loop:
 	free(d.tmp_dir);
 	if (d.ledger && ledger_retry(d.ledger, &err) > 0)	/* a last chance for queued writes */
 		log_warnx("%s", err.msg);
-	if (ledger_flush(d.ledger, &err) != 0)
-		log_warnx("%s", err.msg);
-	ledger_close(d.ledger);
+	ledger_close(d.ledger);	/* writes out what is staged */
 	close(lock_fd);
 out_paths:
 	/* exit() must not run libraries' destructors under a thread still
