@@ -51,6 +51,19 @@ void strvec_clear(struct strvec *sv)
 	sv->n = sv->alloc = 0;
 }
 
+void strvec_drop_front(struct strvec *sv, size_t n)
+{
+	if (n == 0 || sv->n == 0)
+		return;
+	if (n > sv->n)
+		n = sv->n;
+	for (size_t i = 0; i < n; i++)
+		free(sv->v[i]);
+	memmove(sv->v, sv->v + n, (sv->n - n) * sizeof(*sv->v));
+	sv->n -= n;
+	sv->v[sv->n] = NULL;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

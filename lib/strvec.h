@@ -19,6 +19,9 @@ void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format
 void strvec_push_owned(struct strvec *sv, char *s);
 void strvec_pushv(struct strvec *sv, const struct strvec *from);
 void strvec_clear(struct strvec *sv);
+/* Frees and removes the first n strings (all of them if n > sv->n); the
+ * rest move up, the storage stays for reuse. */
+void strvec_drop_front(struct strvec *sv, size_t n);
 void strvec_sort(struct strvec *sv);
 /* Sorts and drops duplicates. */
 void strvec_sort_uniq(struct strvec *sv);

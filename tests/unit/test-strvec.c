@@ -1,6 +1,6 @@
 /* strvec: owned strings, NULL-terminated once non-empty; push in every
  * form, sort (with and without duplicates), linear and binary search,
- * clear. */
+ * clear, drop from the front. */
 #include <stdio.h>
 
 #include "lib/strvec.h"
@@ -129,6 +129,33 @@ TEST_IMPL(strvec_clear_and_reuse)
 	strvec_push(&sv, "b");
 	ASSERT_EQ(sv.n, 1);
 	ASSERT_STR_EQ(sv.v[0], "b");
+	ASSERT_NULL(sv.v[1]);
+	strvec_clear(&sv);
+	return 0;
+}
+
+/* drop_front frees the first n, keeps the rest in order and NULL-ended,
+ * and takes n past the end (or an empty vector) as "all". */
+TEST_IMPL(strvec_drop_front)
+{
+	struct strvec sv = STRVEC_INIT;
+
+	strvec_drop_front(&sv, 3);		/* empty: nothing to do */
+	ASSERT_EQ(sv.n, 0);
+	for (int i = 0; i < 5; i++)
+		strvec_pushf(&sv, "r%d", i);
+	strvec_drop_front(&sv, 0);
+	ASSERT_EQ(sv.n, 5);
+	strvec_drop_front(&sv, 2);
+	ASSERT_EQ(sv.n, 3);
+	ASSERT_STR_EQ(sv.v[0], "r2");
+	ASSERT_STR_EQ(sv.v[2], "r4");
+	ASSERT_NULL(sv.v[3]);
+	strvec_drop_front(&sv, 10);
+	ASSERT_EQ(sv.n, 0);
+	ASSERT_NULL(sv.v[0]);
+	strvec_push(&sv, "again");		/* the storage is reused */
+	ASSERT_STR_EQ(sv.v[0], "again");
 	ASSERT_NULL(sv.v[1]);
 	strvec_clear(&sv);
 	return 0;
