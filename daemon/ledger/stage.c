@@ -103,22 +103,6 @@ void ledger__stage_txn_begin(struct ledger *l)
 	l->stx_added = l->stx_runs = l->stx_done = l->stx_sliced = 0;
 }
 
-/* Drops the first n entries of v. */
-static void strvec_drop_front(struct strvec *v, size_t n)
-{
-	if (n == 0)
-		return;
-	for (size_t i = 0; i < n && i < v->n; i++)
-		free(v->v[i]);
-	if (n >= v->n) {
-		v->n = 0;
-	} else {
-		memmove(v->v, v->v + n, (v->n - n) * sizeof(*v->v));
-		v->n -= n;
-	}
-	v->v[v->n] = NULL;
-}
-
 void ledger__stage_txn_commit(struct ledger *l)
 {
 	if (l->stx_flushed) {
@@ -141,64 +125,86 @@ void ledger__stage_release(struct ledger *l)
 	strvec_clear(&l->done_runs);
 }
 
-/* The first max rows of the stage, in key order, written out. Runs keep
- * their run_files until the last slice: their other rows may be later. */
-static int flush_slice(struct ledger *l, size_t max, struct wd_err *err)
+/* The key of the row a flush writes up to: the stage's max-th in key
+ * order, or its last (max 0): *found, and if so *gate and *path (the
+ * caller frees) and *grid. 0 or an error code. */
+static int flush_bound(struct ledger *l, size_t max, bool *found, char **gate, char **path,
+    int64_t *grid, struct wd_err *err)
 {
-	static const enum stmt_id steps[] = {
-		ST_STAGE_SLICE_STATE, ST_STAGE_SLICE_CACHE, ST_STAGE_SLICE_CLEAR,
-	};
-	const char *what = "cannot write the staged results";
-	sqlite3_stmt *s = ledger__stmt(l, ST_STAGE_SLICE_END, err);
-	char *gate = NULL, *path = NULL;
-	int64_t grid = 0;
-	int rc = 0, src;
+	sqlite3_stmt *s = ledger__stmt(l, max ? ST_STAGE_SLICE_END : ST_STAGE_LAST, err);
+	int src;
 
 	if (s == NULL) {
 		ledger__abort(l);
 		return err ? err->code : WD_ELEDGER;
 	}
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)max - 1);
+	if (max)
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)max - 1);
 	if ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		gate = xstrdup(col_text(s, 0));
-		path = xstrdup(col_text(s, 1));
-		grid = sqlite3_column_int64(s, 2);
+		*gate = xstrdup(col_text(s, 0));
+		*path = xstrdup(col_text(s, 1));
+		*grid = sqlite3_column_int64(s, 2);
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (src == SQLITE_DONE)		/* fewer rows than counted: all of them */
-		return ledger__stage_flush(l, 0, err);
-	if (src != SQLITE_ROW)
-		return ledger__fail(l, src, what, err);
+	*found = src == SQLITE_ROW;
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		return ledger__fail(l, src, "cannot write the staged results", err);
+	return 0;
+}
+
+/* Writes the stage's rows up to a key, in key order, and drops them. */
+static int flush_upto(struct ledger *l, const char *gate, const char *path, int64_t grid,
+    struct wd_err *err)
+{
+	static const enum stmt_id steps[] = {
+		ST_STAGE_SLICE_STATE, ST_STAGE_SLICE_CACHE, ST_STAGE_SLICE_CLEAR,
+	};
+	sqlite3_stmt *s;
+	int rc = 0;
+
 	for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(*steps); i++) {
 		if ((s = ledger__stmt(l, steps[i], err)) == NULL) {
 			ledger__abort(l);
-			rc = err ? err->code : WD_ELEDGER;
-			break;
+			return err ? err->code : WD_ELEDGER;
 		}
 		bind_text(s, 1, gate);
 		bind_text(s, 2, path);
 		sqlite3_bind_int64(s, 3, grid);
-		rc = ledger__step(l, s, what, err);
+		rc = ledger__step(l, s, "cannot write the staged results", err);
 	}
-	free(gate);
-	free(path);
-	if (rc == 0)
-		l->stx_sliced += max;
 	return rc;
 }
 
+/* A slice (max rows, while the stage holds more) or the whole stage (max
+ * 0). Runs keep their run_files, kept for a crash, until the whole stage
+ * is written: their other rows may be in a later slice. */
 int ledger__stage_flush(struct ledger *l, size_t max, struct wd_err *err)
 {
 	const char *what = "cannot write the staged results";
+	char *gate = NULL, *path = NULL;
 	sqlite3_stmt *s = NULL;
+	int64_t grid = 0;
+	bool found = false;
 	int rc;
 
-	if (max > 0 && l->staged + l->stx_added > max)
-		return flush_slice(l, max, err);
-	if ((rc = ledger__exec(l, ST_STAGE_FLUSH_STATE, what, err)) ||
-	    (rc = ledger__exec(l, ST_STAGE_FLUSH_CACHE, what, err)))
+	if (max > 0 && l->staged + l->stx_added <= max)
+		max = 0;
+	rc = flush_bound(l, max, &found, &gate, &path, &grid, err);
+	if (rc == 0 && !found && max > 0) {
+		max = 0;	/* fewer rows than counted: all of them */
+		rc = flush_bound(l, 0, &found, &gate, &path, &grid, err);
+	}
+	if (rc == 0 && found)
+		rc = flush_upto(l, gate, path, grid, err);
+	free(gate);
+	free(path);
+	if (rc)
 		return rc;
+	if (max > 0) {
+		l->stx_sliced += max;
+		return 0;
+	}
 	if (l->done_runs.n && (s = ledger__stmt(l, ST_RUN_FILES_DONE, err)) == NULL) {
 		ledger__abort(l);
 		return err ? err->code : WD_ELEDGER;
@@ -208,8 +214,6 @@ int ledger__stage_flush(struct ledger *l, size_t max, struct wd_err *err)
 		if ((rc = ledger__step(l, s, what, err)))
 			return rc;
 	}
-	if ((rc = ledger__exec(l, ST_STAGE_CLEAR, what, err)))
-		return rc;
 	l->stx_flushed = true;
 	l->stx_added = 0;
 	l->stx_runs = l->stage_runs.n;

@@ -238,32 +238,17 @@ static const struct {
 	    " CROSS JOIN main.gate_runs g ON g.id = s.gate_run_id"
 	    " WHERE s.gate = ?1 AND s.path = ?3 AND s.cache_key = ?4 AND g.fingerprint = ?2"
 	    " ORDER BY s.gate_run_id DESC LIMIT 1" },
-	/* In the stage's key order, which is file_state's, and per key the
-	 * newest gate run last. "WHERE": an upsert's SELECT needs one. */
-	[ST_STAGE_FLUSH_STATE] = { NULL,
-	    "INSERT INTO main.file_state (gate, path, status, findings, gate_run_id, updated_at)"
-	    " SELECT gate, path, status, findings, gate_run_id, at FROM temp.stage"
-	    " WHERE status IS NOT NULL ORDER BY gate, path, gate_run_id"
-	    " ON CONFLICT (gate, path) DO UPDATE SET status = excluded.status,"
-	    " findings = excluded.findings, gate_run_id = excluded.gate_run_id,"
-	    " updated_at = excluded.updated_at" },
-	/* In the stage's order too: cache's for one fingerprint (a gate's
-	 * rows under two fingerprints interleave, still correct), and per
-	 * key the newest gate run last: it replaces the older, as when each
-	 * was written on its own. */
-	[ST_STAGE_FLUSH_CACHE] = { NULL,
-	    "INSERT OR REPLACE INTO main.cache (gate, fingerprint, path, cache_key, status,"
-	    " gate_run_id, run_id, created_at)"
-	    " SELECT s.gate, g.fingerprint, s.path, s.cache_key, s.cache_status, s.gate_run_id,"
-	    " coalesce(s.run_id, g.run_id), s.at FROM temp.stage s"
-	    " CROSS JOIN main.gate_runs g ON g.id = s.gate_run_id WHERE s.cache_key IS NOT NULL"
-	    " ORDER BY s.gate, s.path, s.gate_run_id" },
-	[ST_STAGE_CLEAR] = { NULL, "DELETE FROM temp.stage" },
-	/* A slice: the key of its last row, then the rows up to it (the
-	 * same statements with a row-value bound, which walks the key). */
+	/* What a flush writes: the rows up to a key (a row-value bound, which
+	 * walks the stage's key), the key being a slice's last row or the
+	 * stage's last. In the stage's key order, which is file_state's, and
+	 * per key the newest gate run last. "WHERE": an upsert's SELECT needs
+	 * one. */
 	[ST_STAGE_SLICE_END] = { NULL,
 	    "SELECT gate, path, gate_run_id FROM temp.stage ORDER BY gate, path, gate_run_id"
 	    " LIMIT 1 OFFSET ?1" },
+	[ST_STAGE_LAST] = { NULL,
+	    "SELECT gate, path, gate_run_id FROM temp.stage"
+	    " ORDER BY gate DESC, path DESC, gate_run_id DESC LIMIT 1" },
 	[ST_STAGE_SLICE_STATE] = { NULL,
 	    "INSERT INTO main.file_state (gate, path, status, findings, gate_run_id, updated_at)"
 	    " SELECT gate, path, status, findings, gate_run_id, at FROM temp.stage"
@@ -272,6 +257,10 @@ static const struct {
 	    " ON CONFLICT (gate, path) DO UPDATE SET status = excluded.status,"
 	    " findings = excluded.findings, gate_run_id = excluded.gate_run_id,"
 	    " updated_at = excluded.updated_at" },
+	/* In the stage's order too: cache's for one fingerprint (a gate's
+	 * rows under two fingerprints interleave, still correct), and per
+	 * key the newest gate run last: it replaces the older, as when each
+	 * was written on its own. */
 	[ST_STAGE_SLICE_CACHE] = { NULL,
 	    "INSERT OR REPLACE INTO main.cache (gate, fingerprint, path, cache_key, status,"
 	    " gate_run_id, run_id, created_at)"
