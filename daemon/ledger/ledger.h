@@ -178,6 +178,9 @@ typedef bool ledger_busy_fn(void *arg);
 int ledger_stage(struct ledger *l, ledger_busy_fn *busy, void *arg, struct wd_err *err);
 /* Rows waiting in the stage; NULL-safe. */
 size_t ledger_staged(const struct ledger *l);
+/* How long the stage has held rows (since it was last empty), in ms; 0
+ * when empty. NULL-safe. */
+int64_t ledger_staged_ms(const struct ledger *l);
 /* Writes the stage out in one transaction. NULL-safe; 0 when nothing
  * waits. On failure the rows stay staged (err says why). */
 int ledger_flush(struct ledger *l, struct wd_err *err);

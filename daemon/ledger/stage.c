@@ -97,6 +97,16 @@ size_t ledger_staged(const struct ledger *l)
 	return l ? l->staged : 0;
 }
 
+int64_t ledger_staged_ms(const struct ledger *l)
+{
+	int64_t ms;
+
+	if (l == NULL || l->staged == 0)
+		return 0;
+	ms = now_ms() - l->stage_since;
+	return ms > 0 ? ms : 0;
+}
+
 void ledger__stage_txn_begin(struct ledger *l)
 {
 	l->stx_on = l->stx_flushed = false;

@@ -351,6 +351,11 @@ bool sched_idle(const struct sched *s)
 	return s->runs == NULL;
 }
 
+bool sched_tasks_left(const struct sched *s)
+{
+	return s->tasks != NULL;
+}
+
 uint64_t sched_min_seq(const struct sched *s)
 {
 	uint64_t m = UINT64_MAX;

@@ -125,6 +125,9 @@ void sched_force_gates(struct sched *s, const struct strvec *names);
 void sched_set_config(struct sched *s, const struct config *cfg);
 /* True when no run is queued or running. */
 bool sched_idle(const struct sched *s);
+/* True while a task is waiting, hashing or running (while one is being
+ * recorded: another one). */
+bool sched_tasks_left(const struct sched *s);
 /* The remote cache from now on (NULL: none); lookups in flight finish
  * with the one they started with, which the caller keeps until idle. */
 void sched_set_remote(struct sched *s, struct remote *r);
