@@ -99,6 +99,9 @@ struct pend {
 	bool		 ready;		/* both looks agree: goes out in this flush */
 	bool		 evented;	/* an event came after the first look */
 	uint64_t	 look_at;	/* loop time of the first look */
+	uint64_t	 early;		/* stamp taken as the writer's close was
+					 * handled, good until the next event; 0:
+					 * none */
 };
 
 struct settle {
@@ -112,6 +115,8 @@ struct settle {
 	uint64_t	 batch_start;	/* loop time of the first pending event; 0 none */
 	uint64_t	 last_read;	/* latest `when` of an event handled */
 	struct dirhold	 root_dir;	/* ROOT, for lookups relative to it */
+	uint64_t	 root_at;	/* loop time root_dir was last checked */
+	int		 root_fd;	/* its fd then, or -1 */
 	bool		 git_busy;
 	/* index.lock was created and not yet removed, as far as the events
 	 * handled so far go: the loop may be behind a checkout the disk shows
@@ -232,6 +237,7 @@ struct settle *settle_new(const struct settle_opts *o, settle_flush_fn *cb, void
 	st->cb = cb;
 	st->arg = arg;
 	dirhold_init(&st->root_dir, o->root);
+	st->root_fd = -1;
 	uv_timer_init(o->loop, &st->debounce);
 	uv_timer_init(o->loop, &st->stable);
 	uv_timer_init(o->loop, &st->churn);
@@ -254,6 +260,37 @@ static void arm(struct settle *st, uint64_t delay)
 		delay = cap > now ? cap - now : 0;
 	}
 	uv_timer_start(&st->debounce, on_debounce, delay, 0);
+}
+
+/* ROOT held open, checked once per loop turn for the events' looks (a
+ * check is a stat of its own). */
+static int root_fd_now(struct settle *st)
+{
+	uint64_t now = uv_now(st->o.loop);
+
+	if (st->root_at != now || st->root_fd < 0) {
+		st->root_fd = dirhold_fd(&st->root_dir);
+		st->root_at = now;
+	}
+	return st->root_fd;
+}
+
+/* The first look a writer's close invites, taken as the close is handled
+ * rather than once the path is quiet: whatever happens to the file later
+ * (a write, a removal, a rename over it or of a directory above it) brings
+ * an event of its own, which throws this stamp away. A burst's last
+ * batch was looked at after the debounce, 2-5 ms of its tail; now its
+ * lstats happen while the burst is still being written. Only regular
+ * files: a link's look also checks its target. 0 when there is none. */
+static uint64_t early_look(struct settle *st, const char *rel)
+{
+	int root_fd = root_fd_now(st);
+	struct stat sb;
+
+	if (root_fd < 0 || fstatat(root_fd, rel, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(sb.st_mode))
+		return 0;
+	return fstamp(&sb);
 }
 
 void settle_event(struct settle *st, const char *rel, unsigned what, uint64_t seq)
@@ -291,6 +328,7 @@ void settle_event_at(struct settle *st, const char *rel, unsigned what, uint64_t
 	if (what & (WEV_CLOSED | WEV_REMOVED | WEV_RESCAN))
 		p->writer_open = false;
 	p->closed = (what & WEV_CLOSED) != 0;
+	p->early = p->closed && !p->removed ? early_look(st, rel) : 0;
 	quiet_at = when + (uint64_t)st->o.debounce_ms;
 	arm(st, quiet_at > now ? quiet_at - now : 0);
 	if (st->pend.n >= (st->churned ? CHURN_LATER_FILES : CHURN_MIN_FILES) &&
@@ -438,7 +476,7 @@ static size_t first_looks(struct settle *st, uint64_t now, uint64_t quiet_before
 {
 	size_t it = 0, looked = 0;
 	struct hmap_slot *s;
-	int root_fd = dirhold_fd(&st->root_dir);
+	int root_fd = root_fd_now(st);
 
 	while (looked < max && (s = hmap_next(&st->pend, &it)) != NULL) {
 		struct pend *p = s->val;
@@ -447,7 +485,12 @@ static size_t first_looks(struct settle *st, uint64_t now, uint64_t quiet_before
 
 		if (p->probing || p->last_event > quiet_before)
 			continue;
-		rc = look(st, root_fd, s->key, p, &stamp);
+		if (p->early != 0 && p->closed) {
+			stamp = p->early;	/* no event since: as good as a look */
+			p->writer_open = false;
+			rc = 0;
+		} else
+			rc = look(st, root_fd, s->key, p, &stamp);
 		looked++;
 		if (rc == -ENOENT || rc == -ENOTDIR) {
 			p->removed = true;
@@ -585,7 +628,7 @@ static void on_stable(uv_timer_t *t)
 	size_t it = 0, looked = 0;
 	struct hmap_slot *s;
 	bool retry = false, dropped = false;
-	int root_fd = dirhold_fd(&st->root_dir);
+	int root_fd = root_fd_now(st);
 
 	if (st->draining)
 		return;		/* the drain's last turn starts this again */
@@ -631,7 +674,7 @@ static void on_stable(uv_timer_t *t)
 		    uv_now(st->o.loop) - p->last_event < (uint64_t)st->o.writer_timeout_ms)) {
 			/* still changing: take it round again */
 			p->probing = false;
-			p->stamp1 = 0;
+			p->stamp1 = p->early = 0;	/* changed with no event */
 			retry = true;
 		} else
 			p->ready = true;

@@ -793,3 +793,83 @@ TEST_IMPL(settle_close_event_is_trusted)
 	finish(&loop, st, &s, root);
 	return 0;
 }
+
+/* A writer's close is looked at as it is handled (a burst's last batch
+ * then needs no lstat after the debounce), and any later event throws that
+ * look away: a removal goes out as a removal, a second close's stamp is the
+ * one noted. A change no event reports is missed by the first look as it
+ * would be at the debounce; the second look (stability_ms) catches it. */
+TEST_IMPL(settle_close_is_looked_at_when_handled)
+{
+	uv_loop_t loop;
+	struct dispatch d;
+	char *root = mktree();
+	struct settle_opts o = {
+		.loop = &loop, .root = root, .debounce_ms = 20, .max_wait_ms = 2000,
+		.stability_ms = 0, .writer_timeout_ms = 5000,
+	};
+	struct settle *st;
+	uint64_t closed_at;
+	char *gone;
+
+	uv_loop_init(&loop);
+	memset(&d, 0, sizeof(d));
+	d.seen.loop = &loop;
+	d.tree = o.tree = tree_new();
+	write_file(root, "gone.txt", "g");
+	write_file(root, "twice.txt", "1");
+	write_file(root, "quiet.txt", "q");
+	st = settle_new(&o, on_flush_tree, &d);
+	settle_event(st, "gone.txt", WEV_MODIFIED | WEV_CLOSED, 1);
+	settle_event(st, "twice.txt", WEV_CREATED | WEV_CLOSED, 2);
+	settle_event(st, "quiet.txt", WEV_CREATED | WEV_CLOSED, 3);
+	closed_at = disk_stamp(root, "quiet.txt");
+	gone = xasprintf("%s/gone.txt", root);
+	ASSERT_OK(unlink(gone));
+	settle_event(st, "gone.txt", WEV_REMOVED, 4);
+	write_file(root, "twice.txt", "second, longer");
+	settle_event(st, "twice.txt", WEV_MODIFIED | WEV_CLOSED, 5);
+	write_file(root, "quiet.txt", "changed with no event");
+	run_until(&loop, &d.seen, 1, 3000);
+	ASSERT_EQ(d.seen.batches, 1);
+	ASSERT_EQ(d.seen.changed.n, 2);			/* quiet.txt, twice.txt */
+	ASSERT_EQ(d.seen.removed.n, 1);
+	ASSERT_STR_EQ(d.seen.removed.v[0], "gone.txt");
+	ASSERT_EQ(tree_stamp(d.tree, "twice.txt"), disk_stamp(root, "twice.txt"));
+	ASSERT_EQ(tree_stamp(d.tree, "quiet.txt"), closed_at);
+	ASSERT(tree_stamp(d.tree, "quiet.txt") != disk_stamp(root, "quiet.txt"));
+	finish(&loop, st, &d.seen, root);
+	tree_free(d.tree);
+	free(gone);
+	return 0;
+}
+
+/* ... and with stability_ms, the second look sees the change the events
+ * missed and takes the file round again, with a look of its own. */
+TEST_IMPL(settle_second_look_catches_change_after_close)
+{
+	uv_loop_t loop;
+	struct dispatch d;
+	char *root = mktree();
+	struct settle_opts o = {
+		.loop = &loop, .root = root, .debounce_ms = 20, .max_wait_ms = 2000,
+		.stability_ms = 30, .writer_timeout_ms = 5000,
+	};
+	struct settle *st;
+
+	uv_loop_init(&loop);
+	memset(&d, 0, sizeof(d));
+	d.seen.loop = &loop;
+	d.tree = o.tree = tree_new();
+	write_file(root, "quiet.txt", "q");
+	st = settle_new(&o, on_flush_tree, &d);
+	settle_event(st, "quiet.txt", WEV_MODIFIED | WEV_CLOSED, 1);
+	write_file(root, "quiet.txt", "changed with no event");
+	run_until(&loop, &d.seen, 1, 3000);
+	ASSERT_EQ(d.seen.batches, 1);
+	ASSERT_EQ(d.seen.changed.n, 1);
+	ASSERT_EQ(tree_stamp(d.tree, "quiet.txt"), disk_stamp(root, "quiet.txt"));
+	finish(&loop, st, &d.seen, root);
+	tree_free(d.tree);
+	return 0;
+}
