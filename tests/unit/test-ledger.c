@@ -1967,6 +1967,7 @@ TEST_IMPL(ledger_stage_flushes_in_slices)
 	ASSERT_OK(ledger_gate_record(l, &g, &err));
 	ASSERT_OK(ledger_run_finish(l, b, "pass", 2500, &err));
 	ASSERT_EQ(ledger_staged(l), 1200);
+	ASSERT(ledger_staged_ms(l) >= 0 && ledger_staged_ms(l) < 60000);
 
 	/* a slice is the first rows in key order; the run keeps its files
 	 * until the last one */
@@ -1987,6 +1988,8 @@ TEST_IMPL(ledger_stage_flushes_in_slices)
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM file_state WHERE path = 'n1100.py'"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM cache WHERE path LIKE 'n%'"), 1200);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 0);
+	ASSERT_EQ(ledger_staged_ms(l), 0);		/* empty: nothing waits */
+	ASSERT_EQ(ledger_flush(l, &err), 0);		/* nothing to write */
 	ledger_close(l);
 	strvec_clear(&names);
 	free(files);
