@@ -598,6 +598,22 @@ static void on_flush_tree(void *arg, const struct strvec *changed, const struct 
 	on_flush(&d->seen, changed, removed, seq);
 }
 
+/* A settle on a fresh loop whose batches are noted in a tree of d's. */
+static struct settle *make_noting(uv_loop_t *loop, struct dispatch *d, const char *root,
+    int stability_ms)
+{
+	struct settle_opts o = {
+		.loop = loop, .root = root, .debounce_ms = 20, .max_wait_ms = 2000,
+		.stability_ms = stability_ms, .writer_timeout_ms = 5000,
+	};
+
+	uv_loop_init(loop);
+	memset(d, 0, sizeof(*d));
+	d->seen.loop = loop;
+	d->tree = o.tree = tree_new();
+	return settle_new(&o, on_flush_tree, d);
+}
+
 /* A batch goes out with the stamps its files had recorded in the tree
  * first, the one way settle talks back to the watch stage: a rescan then
  * reports only files changed since. */
@@ -606,18 +622,9 @@ TEST_IMPL(settle_records_dispatch_stamps)
 	uv_loop_t loop;
 	struct dispatch d;
 	char *root = mktree(), *sub = xasprintf("%s/sub", root), *nodir = xasprintf("%s/nodir", root);
-	struct settle_opts o = {
-		.loop = &loop, .root = root, .debounce_ms = 20, .max_wait_ms = 2000,
-		.stability_ms = 20, .writer_timeout_ms = 5000,
-	};
-	struct settle *st;
-	struct tree_dir *top;
+	struct settle *st = make_noting(&loop, &d, root, 20);
+	struct tree_dir *top = d.tree->top;
 
-	uv_loop_init(&loop);
-	memset(&d, 0, sizeof(d));
-	d.seen.loop = &loop;
-	d.tree = o.tree = tree_new();
-	top = d.tree->top;
 	tree_add(top, "sub");
 	tree_file_set(d.tree, top, "a.txt", 0);		/* listed, never looked at */
 	ASSERT_OK(mkdir(sub, 0755));
@@ -625,7 +632,6 @@ TEST_IMPL(settle_records_dispatch_stamps)
 	write_file(root, "a.txt", "a");
 	write_file(root, "sub/b.txt", "b");
 	write_file(root, "nodir/c.txt", "c");		/* a directory the tree lacks */
-	st = settle_new(&o, on_flush_tree, &d);
 	settle_event(st, "a.txt", WEV_MODIFIED | WEV_CLOSED, 1);
 	settle_event(st, "sub/b.txt", WEV_CREATED | WEV_CLOSED, 2);
 	settle_event(st, "nodir/c.txt", WEV_CREATED | WEV_CLOSED, 3);
@@ -814,28 +820,17 @@ TEST_IMPL(settle_close_is_looked_at_when_handled)
 {
 	uv_loop_t loop;
 	struct dispatch d;
-	char *root = mktree();
-	struct settle_opts o = {
-		.loop = &loop, .root = root, .debounce_ms = 20, .max_wait_ms = 2000,
-		.stability_ms = 0, .writer_timeout_ms = 5000,
-	};
-	struct settle *st;
+	char *root = mktree(), *gone = xasprintf("%s/gone.txt", root);
+	struct settle *st = make_noting(&loop, &d, root, 0);
 	uint64_t closed_at;
-	char *gone;
 
-	uv_loop_init(&loop);
-	memset(&d, 0, sizeof(d));
-	d.seen.loop = &loop;
-	d.tree = o.tree = tree_new();
 	write_file(root, "gone.txt", "g");
 	write_file(root, "twice.txt", "1");
 	write_file(root, "quiet.txt", "q");
-	st = settle_new(&o, on_flush_tree, &d);
 	settle_event(st, "gone.txt", WEV_MODIFIED | WEV_CLOSED, 1);
 	settle_event(st, "twice.txt", WEV_CREATED | WEV_CLOSED, 2);
 	settle_event(st, "quiet.txt", WEV_CREATED | WEV_CLOSED, 3);
 	closed_at = disk_stamp(root, "quiet.txt");
-	gone = xasprintf("%s/gone.txt", root);
 	ASSERT_OK(unlink(gone));
 	settle_event(st, "gone.txt", WEV_REMOVED, 4);
 	write_file(root, "twice.txt", "second, longer");
@@ -862,18 +857,9 @@ TEST_IMPL(settle_second_look_catches_change_after_close)
 	uv_loop_t loop;
 	struct dispatch d;
 	char *root = mktree();
-	struct settle_opts o = {
-		.loop = &loop, .root = root, .debounce_ms = 20, .max_wait_ms = 2000,
-		.stability_ms = 30, .writer_timeout_ms = 5000,
-	};
-	struct settle *st;
+	struct settle *st = make_noting(&loop, &d, root, 30);
 
-	uv_loop_init(&loop);
-	memset(&d, 0, sizeof(d));
-	d.seen.loop = &loop;
-	d.tree = o.tree = tree_new();
 	write_file(root, "quiet.txt", "q");
-	st = settle_new(&o, on_flush_tree, &d);
 	settle_event(st, "quiet.txt", WEV_MODIFIED | WEV_CLOSED, 1);
 	write_file(root, "quiet.txt", "changed with no event");
 	run_until(&loop, &d.seen, 1, 3000);
