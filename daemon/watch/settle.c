@@ -5,7 +5,9 @@
  * stamp of the first look). One debounce timer, one stability timer.
  *
  *   event ──► pending[path] updated; debounce timer = min(now + debounce,
- *             first_event + max_wait)
+ *             first_event + max_wait). A writer's close of a regular file
+ *             has its first look taken now (early_look); any later event
+ *             throws it away.
  *   debounce fires ──► git busy? wait (re-checked on git events, and every
  *             GIT_RECHECK_MS while busy). Else first look: lstat each entry
  *             not held by an open writer; gone → removed (or dropped when
