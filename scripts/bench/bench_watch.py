@@ -1212,7 +1212,8 @@ STAGE_ORDER = ["settle_look1", "settle_look2", "tree_note", "dispatch", "ledger_
                "hash", "cache_lookup", "spawn", "tool", "ledger_gate", "ledger_run_finish",
                "ledger_flush"]
 STAGE_WHAT = {
-    "settle_look1": "first settle look (lstat + writer probe per file)",
+    "settle_look1": "first settle look (lstat + writer probe per file; a closed file's "
+                    "lstat was taken as its close was handled)",
     "settle_look2": "second settle look, stability_ms later",
     "tree_note": "batch sorted, stamps noted in the tree",
     "dispatch": "batch to a run (planning, ledger_run_begin)",
