@@ -27,7 +27,7 @@
 #define LEDGER_RETRY_MS	2000		/* while ledger writes wait in its queue */
 #define LEDGER_QUIET_MS	1000		/* idle this long before a checkpoint */
 #define LEDGER_STAGE_MS	3000		/* staged results wait at most this long
-					 * after a run while changes keep coming */
+					 * while changes keep coming */
 #define LEDGER_SLICE_BUSY_MS 50		/* then a slice per this */
 
 /* ---- ledger upkeep ------------------------------------------------------- */
@@ -75,6 +75,12 @@ bool path_busy(void *arg)
 	return settle_pending(d->settle) > 0 || sched_tasks_left(d->sched);
 }
 
+/* Nothing left to settle or run: the time to write the stage out. */
+static bool path_quiet(const struct daemon *d)
+{
+	return sched_idle(d->sched) && settle_pending(d->settle) == 0;
+}
+
 static void report_flush(struct daemon *d, const struct wd_err *err)
 {
 	log_warnx("%s", err->msg);
@@ -102,7 +108,7 @@ static void on_ledger_stage(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 	struct wd_err err = { 0, "" };
-	bool quiet = sched_idle(d->sched) && settle_pending(d->settle) == 0;
+	bool quiet = path_quiet(d);
 	int64_t waited = ledger_staged_ms(d->ledger);
 
 	if (!quiet && waited < LEDGER_STAGE_MS) {
@@ -343,7 +349,7 @@ static void on_ledger_quiet(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	if (sched_idle(d->sched) && settle_pending(d->settle) == 0) {
+	if (path_quiet(d)) {
 		path_ledger_flush(d);
 		ledger_idle(d->ledger);
 		/* A big batch leaves freed memory between live blocks, which
@@ -360,14 +366,11 @@ void path_on_run_done(struct sched *s, const char *run_id, const char *status, v
 	/* A burst's runs leave their results staged, to be written together.
 	 * Once nothing is left to settle or run, the first slice is written
 	 * before the run is announced (all of a small change's: whoever reads
-	 * the ledger then finds them), the rest one slice a turn. */
-	if (ledger_staged(d->ledger)) {
-		if (sched_idle(s) && settle_pending(d->settle) == 0) {
-			uv_timer_stop(&d->ledger_stage);
-			on_ledger_stage(&d->ledger_stage);
-		} else if (!uv_is_active((uv_handle_t *)&d->ledger_stage))
-			uv_timer_start(&d->ledger_stage, on_ledger_stage, LEDGER_STAGE_MS, 0);
-	}
+	 * the ledger then finds them), the rest one slice a turn; until then
+	 * on_ledger_stage sets its timer for when the stage is old enough. */
+	if (ledger_staged(d->ledger) &&
+	    (path_quiet(d) || !uv_is_active((uv_handle_t *)&d->ledger_stage)))
+		on_ledger_stage(&d->ledger_stage);
 	notify_run_done(d, run_id, status);
 	events_run_finished(d->events, run_id, status);
 	if (sched_idle(s)) {

@@ -31,9 +31,8 @@ enum stmt_id {
 	ST_TOOL_GET, ST_TOOL_PUT,
 	ST_RUN_FILE_INSERT, ST_RUN_FILES_DONE, ST_RUN_FILES_LEFT, ST_RUN_FILES_DROP_LEFT,
 	ST_STAGE_GATE_KNOWN, ST_STAGE_GATE_OPEN, ST_STAGE_OPEN, ST_STAGE_ROW,
-	ST_STAGE_STATE_DROP, ST_STAGE_LOOKUP, ST_STAGE_SLICE_END,
-	ST_STAGE_LAST, ST_STAGE_SLICE_STATE,
-	ST_STAGE_SLICE_CACHE, ST_STAGE_SLICE_CLEAR, ST_STAGE_FORGET,
+	ST_STAGE_STATE_DROP, ST_STAGE_LOOKUP, ST_STAGE_NTH, ST_STAGE_LAST,
+	ST_STAGE_UPTO_STATE, ST_STAGE_UPTO_CACHE, ST_STAGE_UPTO_CLEAR, ST_STAGE_FORGET,
 	ST__COUNT
 };
 
@@ -66,7 +65,7 @@ struct ledger {
 	ledger_busy_fn		*stage_busy;	/* its arguments */
 	void			*stage_arg;
 	size_t			 staged;	/* rows in the stage, committed */
-	int64_t			 stage_since;	/* when the oldest of them was */
+	int64_t			 stage_since;	/* when it last stopped being empty */
 	struct strvec		 stage_runs;	/* runs with rows in the stage */
 	struct strvec		 done_runs;	/* ... that finished: their
 						 * run_files go with the flush */

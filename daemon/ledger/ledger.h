@@ -162,7 +162,8 @@ size_t ledger_queued(const struct ledger *l);
 
 /* The stage (stage.c): from now on, the file_state and cache rows of small
  * gate runs wait in memory and are written together, in key order, by
- * ledger_flush or once the stage is full or five seconds old. A burst of
+ * ledger_flush or ledger_flush_slice (when is the caller's to say; a slice
+ * also goes once the stage is full). A burst of
  * runs then writes each page of those tables once rather than once per
  * run. What waits stays visible to this connection's cache lookups and
  * leaves the foreground's brief exact; gc and pruning flush first, and a

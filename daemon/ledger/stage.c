@@ -46,9 +46,6 @@
  * arrive in key order already), so that a 20,000-file batch adds nothing
  * to the daemon's peak memory. */
 #define STAGE_MAX		16384
-/* A staged row is written out at the next gate run this much later even
- * while runs keep coming. */
-#define STAGE_AGE_MS		5000
 /* Rows per slice (ledger_flush_slice): about 10 ms of the loop on a slow
  * guest. A burst's 10,000 rows in one transaction held the loop for 170 ms;
  * slices in key order write the same pages, give or take the one each
@@ -141,7 +138,7 @@ void ledger__stage_release(struct ledger *l)
 static int flush_bound(struct ledger *l, size_t max, bool *found, char **gate, char **path,
     int64_t *grid, struct wd_err *err)
 {
-	sqlite3_stmt *s = ledger__stmt(l, max ? ST_STAGE_SLICE_END : ST_STAGE_LAST, err);
+	sqlite3_stmt *s = ledger__stmt(l, max ? ST_STAGE_NTH : ST_STAGE_LAST, err);
 	int src;
 
 	if (s == NULL) {
@@ -168,7 +165,7 @@ static int flush_upto(struct ledger *l, const char *gate, const char *path, int6
     struct wd_err *err)
 {
 	static const enum stmt_id steps[] = {
-		ST_STAGE_SLICE_STATE, ST_STAGE_SLICE_CACHE, ST_STAGE_SLICE_CLEAR,
+		ST_STAGE_UPTO_STATE, ST_STAGE_UPTO_CACHE, ST_STAGE_UPTO_CLEAR,
 	};
 	sqlite3_stmt *s;
 	int rc = 0;
@@ -276,12 +273,11 @@ int ledger__stage_open(struct ledger *l, const struct ledger_gate_run *g, struct
 	    (l->stage_busy == NULL || l->stage_busy(l->stage_arg)) &&
 	    (rc = probe(l, ST_STAGE_GATE_KNOWN, g->gate, NULL, &want, err)))
 		return rc;
-	/* Full, or old: a slice makes room (a gate run written directly drops
-	 * the staged rows it replaces instead, ledger__stage_drop). */
-	if (l->staged && want && (l->staged + g->nfiles > STAGE_MAX ||
-	    now_ms() - l->stage_since >= STAGE_AGE_MS)) {
-		size_t over = l->staged + g->nfiles > STAGE_MAX ?
-		    l->staged + g->nfiles - STAGE_MAX : 0;
+	/* Full: a slice makes room (a gate run written directly drops the
+	 * staged rows it replaces instead, ledger__stage_drop). How long rows
+	 * may wait is the caller's to say (ledger_staged_ms). */
+	if (l->staged && want && l->staged + g->nfiles > STAGE_MAX) {
+		size_t over = l->staged + g->nfiles - STAGE_MAX;
 
 		if ((rc = ledger__stage_flush(l, over > STAGE_SLICE ? over : STAGE_SLICE, err)))
 			return rc;

@@ -243,13 +243,13 @@ static const struct {
 	 * stage's last. In the stage's key order, which is file_state's, and
 	 * per key the newest gate run last. "WHERE": an upsert's SELECT needs
 	 * one. */
-	[ST_STAGE_SLICE_END] = { NULL,
+	[ST_STAGE_NTH] = { NULL,
 	    "SELECT gate, path, gate_run_id FROM temp.stage ORDER BY gate, path, gate_run_id"
 	    " LIMIT 1 OFFSET ?1" },
 	[ST_STAGE_LAST] = { NULL,
 	    "SELECT gate, path, gate_run_id FROM temp.stage"
 	    " ORDER BY gate DESC, path DESC, gate_run_id DESC LIMIT 1" },
-	[ST_STAGE_SLICE_STATE] = { NULL,
+	[ST_STAGE_UPTO_STATE] = { NULL,
 	    "INSERT INTO main.file_state (gate, path, status, findings, gate_run_id, updated_at)"
 	    " SELECT gate, path, status, findings, gate_run_id, at FROM temp.stage"
 	    " WHERE status IS NOT NULL AND (gate, path, gate_run_id) <= (?1, ?2, ?3)"
@@ -261,7 +261,7 @@ static const struct {
 	 * rows under two fingerprints interleave, still correct), and per
 	 * key the newest gate run last: it replaces the older, as when each
 	 * was written on its own. */
-	[ST_STAGE_SLICE_CACHE] = { NULL,
+	[ST_STAGE_UPTO_CACHE] = { NULL,
 	    "INSERT OR REPLACE INTO main.cache (gate, fingerprint, path, cache_key, status,"
 	    " gate_run_id, run_id, created_at)"
 	    " SELECT s.gate, g.fingerprint, s.path, s.cache_key, s.cache_status, s.gate_run_id,"
@@ -269,7 +269,7 @@ static const struct {
 	    " CROSS JOIN main.gate_runs g ON g.id = s.gate_run_id WHERE s.cache_key IS NOT NULL"
 	    " AND (s.gate, s.path, s.gate_run_id) <= (?1, ?2, ?3)"
 	    " ORDER BY s.gate, s.path, s.gate_run_id" },
-	[ST_STAGE_SLICE_CLEAR] = { NULL,
+	[ST_STAGE_UPTO_CLEAR] = { NULL,
 	    "DELETE FROM temp.stage WHERE (gate, path, gate_run_id) <= (?1, ?2, ?3)" },
 	/* A removed file's staged state, under every gate (the loose index
 	 * scan of ST_FILE_REMOVED). */
