@@ -59,15 +59,61 @@ int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
 	return blobid_fileat(AT_FDCWD, path, cap, cancel, out);
 }
 
+/* The id of the regular file open at fd, which st describes: its
+ * st_size bytes, read a PIECE at a time. */
+static int hash_fd(int fd, const struct stat *st, const atomic_int *cancel,
+    char out[BLOBID_HEX + 1])
+{
+	struct sha1 c;
+	unsigned char md[20], *buf;
+	char hdr[64];
+	uint64_t left;
+	size_t piece;
+	int n, rc = 0;
+
+	n = snprintf(hdr, sizeof(hdr), "blob %" PRIu64, (uint64_t)st->st_size);
+	sha1_init(&c);
+	sha1_update(&c, hdr, (size_t)n + 1);
+	/* Most files are small: a buffer of their size, not a PIECE. Once one
+	 * PIECE was freed, glibc's mmap threshold rises above it and later
+	 * PIECEs come from the hashing thread's arena, which keeps every page
+	 * a read touched. */
+	piece = (uint64_t)st->st_size < PIECE ? (size_t)st->st_size : PIECE;
+	buf = xmalloc(piece ? piece : 1);
+	for (left = (uint64_t)st->st_size; left > 0;) {
+		ssize_t got;
+
+		if (cancel && atomic_load(cancel)) {
+			rc = -ECANCELED;
+			break;
+		}
+		got = read(fd, buf, left < piece ? (size_t)left : piece);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = -errno;
+			break;
+		}
+		if (got == 0) {		/* shrank while read */
+			rc = -EIO;
+			break;
+		}
+		sha1_update(&c, buf, (size_t)got);
+		left -= (uint64_t)got;
+	}
+	free(buf);
+	if (rc == 0) {
+		sha1_final(&c, md);
+		sha1_hex(md, out);
+	}
+	return rc;
+}
+
 int blobid_fileat(int dirfd, const char *path, uint64_t cap, const atomic_int *cancel,
     char out[BLOBID_HEX + 1])
 {
 	struct stat st;
-	struct sha1 c;
-	unsigned char md[20], *buf = NULL;
 	char hdr[64];
-	uint64_t left;
-	size_t piece;
 	int fd = -1, n, rc = 0;
 
 	/* Open first, one path walk rather than two (an lstat, then the
@@ -90,55 +136,38 @@ int blobid_fileat(int dirfd, const char *path, uint64_t cap, const atomic_int *c
 		if ((fd = open_read(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 			return -errno;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, &st) < 0)
 		rc = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(st.st_mode))
 		rc = -EINVAL;
-		goto out;
-	}
-	if (cap > 0 && (uint64_t)st.st_size > cap) {
+	else if (cap > 0 && (uint64_t)st.st_size > cap) {
 		n = snprintf(hdr, sizeof(hdr), "watchd stamp %" PRIu64 " %016" PRIx64 "\n",
 		    (uint64_t)st.st_size, fstamp(&st));
 		blobid_buf(hdr, (size_t)n, out);
-		goto out;
-	}
-	n = snprintf(hdr, sizeof(hdr), "blob %" PRIu64, (uint64_t)st.st_size);
-	sha1_init(&c);
-	sha1_update(&c, hdr, (size_t)n + 1);
-	/* Most files are small: a buffer of their size, not a PIECE. Once one
-	 * PIECE was freed, glibc's mmap threshold rises above it and later
-	 * PIECEs come from the hashing thread's arena, which keeps every page
-	 * a read touched. */
-	piece = (uint64_t)st.st_size < PIECE ? (size_t)st.st_size : PIECE;
-	buf = xmalloc(piece ? piece : 1);
-	for (left = (uint64_t)st.st_size; left > 0;) {
-		ssize_t got;
+	} else
+		rc = hash_fd(fd, &st, cancel, out);
+	close(fd);
+	return rc;
+}
 
-		if (cancel && atomic_load(cancel)) {
-			rc = -ECANCELED;
-			goto out;
-		}
-		got = read(fd, buf, left < piece ? (size_t)left : piece);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (got == 0) {		/* shrank while read */
-			rc = -EIO;
-			goto out;
-		}
-		sha1_update(&c, buf, (size_t)got);
-		left -= (uint64_t)got;
-	}
-	sha1_final(&c, md);
-	sha1_hex(md, out);
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
+int blobid_stamped(int dirfd, const char *path, uint64_t max, const atomic_int *cancel,
+    char out[BLOBID_HEX + 1], uint64_t *stamp)
+{
+	struct stat st;
+	int fd, rc;
+
+	*stamp = 0;
+	fd = open_read(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = -EINVAL;
+	else if ((uint64_t)st.st_size > max)
+		rc = -EFBIG;
+	else if ((rc = hash_fd(fd, &st, cancel, out)) == 0)
+		*stamp = fstamp(&st);
+	close(fd);
 	return rc;
 }

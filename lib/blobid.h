@@ -21,6 +21,15 @@ int blobid_file(const char *path, uint64_t cap, const atomic_int *cancel,
 /* The same for path relative to dirfd (AT_FDCWD: as blobid_file). */
 int blobid_fileat(int dirfd, const char *path, uint64_t cap, const atomic_int *cancel,
     char out[BLOBID_HEX + 1]);
+/* The blob id of the regular file at path relative to dirfd, of at most
+ * max bytes, and in *stamp its stamp (lib/fstamp.h) when it was opened:
+ * the id is that of the bytes the stamp stands for, unless the file was
+ * rewritten within the stamp's time granularity while it was read, which
+ * the next look cannot tell either. A symlink is not followed. 0, -ELOOP
+ * (a symlink), -EINVAL (not a regular file), -EFBIG (larger than max),
+ * -ECANCELED, -EIO or -errno; *stamp is 0 then. Thread-safe. */
+int blobid_stamped(int dirfd, const char *path, uint64_t max, const atomic_int *cancel,
+    char out[BLOBID_HEX + 1], uint64_t *stamp);
 /* The blob id of a buffer. */
 void blobid_buf(const void *data, size_t len, char out[BLOBID_HEX + 1]);
 

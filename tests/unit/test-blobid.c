@@ -8,6 +8,7 @@
 
 #include "daemon/git/repo.h"
 #include "lib/blobid.h"
+#include "lib/fstamp.h"
 #include "lib/sha1.h"
 #include "test.h"
 
@@ -164,5 +165,46 @@ TEST_IMPL(blobid_file_keeps_the_access_time)
 	ASSERT_STR_EQ(hex, want);
 	unlink(path);
 	free(path);
+	return 0;
+}
+
+/* Taken ahead of a batch: git's id with the stamp of what was read; a
+ * link, a fifo or a file over the limit is left to the batch's own
+ * hashing. */
+TEST_IMPL(blobid_stamped_ids_and_refusals)
+{
+	char *p = temp_file(5000), *dir = test_tmpl("wd-blobid-st");
+	char *lf = NULL, *fifo = NULL;
+	char a[41], b[41];
+	uint64_t stamp = 1;
+	struct stat st;
+	int dfd;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	ASSERT(asprintf(&lf, "%s/link", dir) > 0);
+	ASSERT(asprintf(&fifo, "%s/fifo", dir) > 0);
+	ASSERT_OK(symlink(p, lf));
+	ASSERT_OK(mkfifo(fifo, 0600));
+	git_hash_object(p, a);
+	ASSERT_OK(blobid_stamped(AT_FDCWD, p, 5000, NULL, b, &stamp));
+	ASSERT_STR_EQ(a, b);
+	ASSERT_OK(lstat(p, &st));
+	ASSERT_EQ(stamp, fstamp(&st));
+	ASSERT_EQ(blobid_stamped(AT_FDCWD, p, 4999, NULL, b, &stamp), -EFBIG);
+	ASSERT_EQ(stamp, 0);
+	ASSERT((dfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	ASSERT_EQ(blobid_stamped(dfd, "link", 1 << 20, NULL, b, &stamp), -ELOOP);
+	ASSERT_EQ(blobid_stamped(dfd, "fifo", 1 << 20, NULL, b, &stamp), -EINVAL);
+	ASSERT_EQ(blobid_stamped(dfd, "none", 1 << 20, NULL, b, &stamp), -ENOENT);
+	ASSERT_EQ(stamp, 0);
+	close(dfd);
+	unlink(lf);
+	unlink(fifo);
+	rmdir(dir);
+	unlink(p);
+	free(lf);
+	free(fifo);
+	free(dir);
+	free(p);
 	return 0;
 }
