@@ -7,7 +7,8 @@
  *   event ──► pending[path] updated; debounce timer = min(now + debounce,
  *             first_event + max_wait). A writer's close of a regular file
  *             has its first look taken now (early_look); any later event
- *             throws it away.
+ *             throws it away. Either way the closed callback is told,
+ *             so that the file can be hashed while its batch settles.
  *   debounce fires ──► git busy? wait (re-checked on git events, and every
  *             GIT_RECHECK_MS while busy). Else first look: lstat each entry
  *             not held by an open writer; gone → removed (or dropped when
@@ -331,6 +332,8 @@ void settle_event_at(struct settle *st, const char *rel, unsigned what, uint64_t
 		p->writer_open = false;
 	p->closed = (what & WEV_CLOSED) != 0;
 	p->early = p->closed && !p->removed ? early_look(st, rel) : 0;
+	if (st->o.closed)
+		st->o.closed(st->arg, rel, p->early);
 	quiet_at = when + (uint64_t)st->o.debounce_ms;
 	arm(st, quiet_at > now ? quiet_at - now : 0);
 	if (st->pend.n >= (st->churned ? CHURN_LATER_FILES : CHURN_MIN_FILES) &&
@@ -677,6 +680,8 @@ static void on_stable(uv_timer_t *t)
 			/* still changing: take it round again */
 			p->probing = false;
 			p->stamp1 = p->early = 0;	/* changed with no event */
+			if (st->o.closed)	/* nor will the close's stamp hold */
+				st->o.closed(st->arg, s->key, 0);
 			retry = true;
 		} else
 			p->ready = true;

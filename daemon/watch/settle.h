@@ -38,6 +38,13 @@ struct settle_opts {
 	 * stream is not quiet then, however long ago the last event handled
 	 * was read. NULL: never. */
 	bool		(*backlog)(void *arg);
+	/* Told of each event handled for a file, with the flush callback's
+	 * arg: stamp is the look taken at a writer's close of a regular
+	 * file, 0 for any other event and for a later look that finds the
+	 * file changed with no event (the stability look). While nothing
+	 * said 0 since, the file goes out with that stamp. NULL: nobody is
+	 * told. */
+	void		(*closed)(void *arg, const char *rel, uint64_t stamp);
 };
 
 /* A batch: changed files (stable, exist) and removed ones, relative to

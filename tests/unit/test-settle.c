@@ -582,7 +582,21 @@ struct dispatch {
 	struct seen	 seen;
 	struct tree	*tree;
 	int		 stamped;	/* changed files already stamped in the tree */
+	struct {			/* what settle_opts.closed was told, in order */
+		char	 rel[32];
+		uint64_t stamp;
+	}		 told[16];
+	int		 ntold;
 };
+
+static void on_closed(void *arg, const char *rel, uint64_t stamp)
+{
+	struct dispatch *d = arg;
+
+	ASSERT(d->ntold < 16);
+	snprintf(d->told[d->ntold].rel, sizeof(d->told[0].rel), "%s", rel);
+	d->told[d->ntold++].stamp = stamp;
+}
 
 static void on_flush_tree(void *arg, const struct strvec *changed, const struct strvec *removed,
     uint64_t seq)
@@ -605,6 +619,7 @@ static struct settle *make_noting(uv_loop_t *loop, struct dispatch *d, const cha
 	struct settle_opts o = {
 		.loop = loop, .root = root, .debounce_ms = 20, .max_wait_ms = 2000,
 		.stability_ms = stability_ms, .writer_timeout_ms = 5000,
+		.closed = on_closed,
 	};
 
 	uv_loop_init(loop);
@@ -815,18 +830,21 @@ TEST_IMPL(settle_close_event_is_trusted)
  * then needs no lstat after the debounce), and any later event throws that
  * look away: a removal goes out as a removal, a second close's stamp is the
  * one noted. A change no event reports is missed by the first look as it
- * would be at the debounce; the second look (stability_ms) catches it. */
+ * would be at the debounce; the second look (stability_ms) catches it.
+ * The scheduler (settle_opts.closed) hears of each look and each event. */
 TEST_IMPL(settle_close_is_looked_at_when_handled)
 {
 	uv_loop_t loop;
 	struct dispatch d;
 	char *root = mktree(), *gone = xasprintf("%s/gone.txt", root);
 	struct settle *st = make_noting(&loop, &d, root, 0);
-	uint64_t closed_at;
+	uint64_t closed_at, gone_at, first_at;
 
 	write_file(root, "gone.txt", "g");
 	write_file(root, "twice.txt", "1");
 	write_file(root, "quiet.txt", "q");
+	gone_at = disk_stamp(root, "gone.txt");
+	first_at = disk_stamp(root, "twice.txt");
 	settle_event(st, "gone.txt", WEV_MODIFIED | WEV_CLOSED, 1);
 	settle_event(st, "twice.txt", WEV_CREATED | WEV_CLOSED, 2);
 	settle_event(st, "quiet.txt", WEV_CREATED | WEV_CLOSED, 3);
@@ -837,6 +855,16 @@ TEST_IMPL(settle_close_is_looked_at_when_handled)
 	settle_event(st, "twice.txt", WEV_MODIFIED | WEV_CLOSED, 5);
 	write_file(root, "quiet.txt", "changed with no event");
 	run_until(&loop, &d.seen, 2, 3000);
+	/* the scheduler heard of each close with its look, and of the removal */
+	ASSERT_EQ(d.ntold, 5);
+	ASSERT_STR_EQ(d.told[0].rel, "gone.txt");
+	ASSERT_EQ(d.told[0].stamp, gone_at);
+	ASSERT_EQ(d.told[1].stamp, first_at);
+	ASSERT_EQ(d.told[2].stamp, closed_at);
+	ASSERT_STR_EQ(d.told[3].rel, "gone.txt");
+	ASSERT_EQ(d.told[3].stamp, 0);
+	ASSERT_STR_EQ(d.told[4].rel, "twice.txt");
+	ASSERT_EQ(d.told[4].stamp, disk_stamp(root, "twice.txt"));
 	ASSERT_EQ(d.seen.batches, 2);			/* the removal goes first */
 	ASSERT_EQ(d.seen.changed.n, 2);			/* quiet.txt, twice.txt */
 	ASSERT_EQ(d.seen.removed.n, 1);
@@ -865,6 +893,10 @@ TEST_IMPL(settle_second_look_catches_change_after_close)
 	run_until(&loop, &d.seen, 1, 3000);
 	ASSERT_EQ(d.seen.batches, 1);
 	ASSERT_EQ(d.seen.changed.n, 1);
+	/* the close's stamp is void, though no event said so */
+	ASSERT_EQ(d.ntold, 2);
+	ASSERT(d.told[0].stamp != 0);
+	ASSERT_EQ(d.told[1].stamp, 0);
 	ASSERT_EQ(tree_stamp(d.tree, "quiet.txt"), disk_stamp(root, "quiet.txt"));
 	finish(&loop, st, &d.seen, root);
 	tree_free(d.tree);
