@@ -100,6 +100,9 @@ void path_on_rules(void *arg, const char *rel);
 void path_on_batch(void *arg, const struct strvec *changed, const struct strvec *removed,
     uint64_t seq);
 void path_list_files(void *arg, const struct gate *g, struct strvec *out);
+/* settle_opts.closed: hands a writer's close (or any other event) to the
+ * scheduler, which hashes the file while its batch settles. */
+void path_on_closed(void *arg, const char *rel, uint64_t stamp);
 void path_on_run_done(struct sched *s, const char *run_id, const char *status, void *arg);
 /* Retention from the config's "ledger" section (at start, then hourly). */
 void path_ledger_prune(struct daemon *d);

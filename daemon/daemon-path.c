@@ -341,6 +341,15 @@ void path_list_files(void *arg, const struct gate *g, struct strvec *out)
 	strvec_sort(out);
 }
 
+void path_on_closed(void *arg, const char *rel, uint64_t stamp)
+{
+	struct daemon *d = arg;
+
+	/* settle is fed from the loop only once the scheduler exists */
+	if (d->sched)
+		sched_file_closed(d->sched, rel, stamp);
+}
+
 /* A checkpoint blocks the loop for a few milliseconds (pages copied, two
  * syncs): done right when a run ends, it delayed the next change's tool
  * whenever an edit came during it, the slowest one or two in 200 (p99).

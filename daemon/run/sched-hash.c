@@ -125,7 +125,8 @@ void hash_start(struct sched *s, struct task *t)
 	struct hash_job *j = xcalloc(1, sizeof(*j));
 	const struct gate *g = t->gate;
 	bool whole = task_whole_inputs(g);
-	size_t k = 0, nparts;
+	size_t k = 0, nparts, ahead = 0, unread = 0;
+	uint64_t t0;
 	int rc, fd;
 
 	j->s = s;
@@ -156,8 +157,28 @@ void hash_start(struct sched *s, struct task *t)
 			continue;
 		j->paths[k] = j->inputs.v[i];
 	}
-	for (size_t i = 0; i < t->files.n; i++, k++)
+	t0 = log_stage_start();
+	for (size_t i = 0; i < t->files.n; i++, k++) {
+		/* hashed as its writer closed it, and unchanged since */
+		if (ahead_take(s, t->files.v[i], hash_oid(j, k))) {
+			ahead++;
+			continue;
+		}
 		j->paths[k] = t->files.v[i];
+	}
+	for (size_t i = 0; i < j->n; i++)
+		unread += j->paths[i] != NULL;
+	log_stage("hash_ahead", ahead, t0);
+	if (unread == 0) {
+		/* nothing to read: no round trip through the pool (the
+		 * caller is pumping) */
+		size_t nf = t->files.n;
+
+		t0 = log_stage_start();
+		exec_task_hashed(s, t, j);	/* frees j */
+		log_stage("cache_lookup", nf, t0);
+		return;
+	}
 	t->hashing = j;
 	j->queued = log_stage_start();
 	/* relative lookups walk only the path below ROOT; the job's own

@@ -179,6 +179,7 @@ struct sched {
 	/* ROOT held open: hash jobs look files up relative to it (a dup
 	 * each, as ROOT may be replaced while they run) */
 	struct dirhold	 root_dir;
+	struct ahead	*ahead;		/* ids taken at closes (sched-ahead.c), or NULL */
 };
 
 static inline int64_t now_ms(void)
@@ -226,6 +227,15 @@ void chunk_cut(struct task *t, size_t nuntried);
 /* Queues the two halves of c (at least two files) as new chunks of its
  * task, owned by the task. */
 void chunk_split(struct sched *s, const struct chunk *c);
+
+/* sched-ahead.c: content ids taken as files are closed. */
+/* The id of rel taken ahead into oid, when rel's stamp is still the one
+ * hashed; false when there is none (rel must be hashed). */
+bool ahead_take(struct sched *s, const char *rel, char oid[OID_HEX + 1]);
+/* Stops taking ids: queued closes are dropped and jobs told to stop. */
+void ahead_stop(struct sched *s);
+/* After the loop has run its last: frees what ahead_stop left. */
+void ahead_free(struct sched *s);
 
 /* sched-hash.c: content ids, off the loop thread for files on disk. */
 /* Takes t's content ids (t->hashing while they are taken) and calls

@@ -412,6 +412,7 @@ const char *sched_last_run(const struct sched *s)
 void sched_shutdown(struct sched *s)
 {
 	s->shutting_down = true;
+	ahead_stop(s);
 	for (struct task *t = s->tasks; t; t = t->next)
 		busy_supersede(t);
 	/* Runs end when their killed processes report; finish_run is called
@@ -461,6 +462,7 @@ void sched_free(struct sched *s)
 	hmap_release(s->missing_warned);
 	free(s->missing_warned);
 	repo_close(s->repo);
+	ahead_free(s);
 	dirhold_release(&s->root_dir);
 	strvec_clear(&s->forced);
 	exec_release(s);

@@ -117,6 +117,12 @@ struct sched *sched_new(const struct sched_opts *o, sched_done_fn *cb, void *arg
  * the scheduler stays usable). */
 int sched_submit(struct sched *s, const struct strvec *changed, const struct strvec *removed,
     uint64_t seq, char run_id[ULID_LEN + 1], struct wd_err *err);
+/* From settle (settle_opts.closed): a writer closed rel, a regular file,
+ * which then had stamp; 0: another event, or a look that found rel
+ * changed since. A file some gate includes is hashed now, off the loop,
+ * and while nothing says 0 for it, its batch uses that id rather than
+ * read the file again (see sched-ahead.c). */
+void sched_file_closed(struct sched *s, const char *rel, uint64_t stamp);
 /* The next sched_submit runs these gates on every file they include
  * (their definition changed). */
 void sched_force_gates(struct sched *s, const struct strvec *names);
