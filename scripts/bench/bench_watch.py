@@ -973,8 +973,9 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
 # Each speed-up that makes the code harder to read must buy something a user
 # notices. Each is timed on and off (WATCHD_BENCH_WITHOUT=NAME), alternating
 # which goes first, on the tree where it acts, in the same run.
-#   name, what it is, tree tag, test ("watching", "latency" or "bursts": the
-#   daemon's CPU over one series of rewrite bursts)
+#   name, what it is, tree tag, test ("watching", "latency", "bursts": the
+#   daemon's CPU over one series of rewrite bursts, or "tail": their median
+#   time from the last write to the last report)
 SPEEDUPS = [
     ("ledger-thread", "the ledger opens on a thread during the initial scan",
      "small", "watching"),
@@ -982,6 +983,8 @@ SPEEDUPS = [
      "big", "watching"),
     ("stage", "file_state and cache rows staged, written together in key order",
      "big", "bursts"),
+    ("ahead", "a closed file hashed while its batch settles (sched-ahead.c)",
+     "big", "tail"),
 ]
 
 
@@ -993,13 +996,16 @@ def ab_sessions(name, master, tag, test, lay, args, tmp, logdir):
         order = ("on", "off") if i % 2 == 0 else ("off", "on")
         for v in order:
             kind = "watchd" if v == "on" else "watchd-without-" + name
-            full = test if test in ("latency", "bursts") else False
+            full = {"latency": "latency", "bursts": "bursts", "tail": "bursts"}.get(test, False)
             res = session(kind, master, "%s-ab" % tag, full, lay, args, tmp, logdir)
             if test == "latency":
                 val = get(res, "latency", "p99_ms")
                 val = None if val is None else val - DEBOUNCE_MS
             elif test == "bursts":
                 val = get(res, "rewrite_fresh", "cpu_ms")
+            elif test == "tail":
+                val = get(res, "rewrite_fresh", "drain_s")
+                val = None if val is None else val * 1000.0
             else:
                 key = "watching_s" if test == "watching" else "ready_s"
                 val = None if res.get(key) is None else res[key] * 1000.0
@@ -1028,7 +1034,8 @@ def render_ab(AB, args):
         on, off = median(got["on"]), median(got["off"])
         metric = {"ready": "ready ms", "watching": "watching ms",
                   "latency": "p99 ms beyond debounce",
-                  "bursts": "CPU ms, %d rewrite bursts" % args.burst_reps}[test]
+                  "bursts": "CPU ms, %d rewrite bursts" % args.burst_reps,
+                  "tail": "burst tail ms, median of %d" % args.burst_reps}[test]
         table.append(["%s (%s)" % (name, tag), metric, fmt(on), fmt(off), fmt(ratio(on, off)),
                       "%d+%d" % (len(got["on"]), len(got["off"]))])
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
