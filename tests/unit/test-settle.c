@@ -20,6 +20,7 @@
 
 struct seen {
 	int		batches;
+	size_t		largest;	/* most changed files in one batch */
 	struct strvec	changed, removed;
 	uint64_t	first_batch_at;
 	uint64_t	seq;
@@ -47,6 +48,8 @@ static void on_flush(void *arg, const struct strvec *changed, const struct strve
 
 	if (s->batches++ == 0)
 		s->first_batch_at = uv_now(s->loop);
+	if (changed->n > s->largest)
+		s->largest = changed->n;
 	strvec_pushv(&s->changed, changed);
 	strvec_pushv(&s->removed, removed);
 	s->seq = seq;
@@ -328,7 +331,8 @@ TEST_IMPL(settle_churn_takes_quiet_files_out)
  * are ones no close was seen for, which need a look (and a lease) each:
  * a closed file's look is taken as its close is handled, and a pass over
  * those is quick enough for its batch and the next pass's to go out as
- * one. */
+ * one (as two passes' batches can in one loop turn of a loaded machine,
+ * hence the bound on each batch, not on the first turn's). */
 TEST_IMPL(settle_churn_passes_are_bounded)
 {
 	uv_loop_t loop;
@@ -347,8 +351,6 @@ TEST_IMPL(settle_churn_passes_are_bounded)
 	settle_event(st, "busy.txt", WEV_MODIFIED | WEV_CLOSED, 2000);
 	uv_timer_start(&t, churn, 20, 20);	/* never 100 ms of quiet */
 	run_until(&loop, &s, 1, 5000);
-	ASSERT_EQ(s.batches, 1);
-	ASSERT(s.changed.n > 0 && s.changed.n <= 1024);
 	end = uv_now(&loop) + 5000;
 	while (s.changed.n < 1500 && uv_now(&loop) < end) {
 		uv_run(&loop, UV_RUN_ONCE);
@@ -356,6 +358,10 @@ TEST_IMPL(settle_churn_passes_are_bounded)
 	}
 	uv_close((uv_handle_t *)&t, NULL);
 	ASSERT_EQ(s.changed.n, 1500);
+	/* two passes' batches may go out in one loop turn on a loaded
+	 * machine: the bound is on each */
+	ASSERT(s.batches >= 2);
+	ASSERT(s.largest > 0 && s.largest <= 1024);
 	strvec_sort(&s.changed);
 	for (size_t i = 1; i < s.changed.n; i++)
 		ASSERT(strcmp(s.changed.v[i - 1], s.changed.v[i]) != 0);
