@@ -1225,7 +1225,7 @@ STAGE_WHAT = {
     "tree_note": "batch sorted, stamps noted in the tree",
     "dispatch": "batch to a run (planning, ledger_run_begin)",
     "ledger_run_begin": "ledger: the run and its files",
-    "hash": "blob ids on the thread pool (queued + hashing)",
+    "hash": "blob ids on the thread pool (queued + hashing), for a task with a file not hashed as it was closed",
     "cache_lookup": "fingerprint, cache lookups, chunks cut",
     "spawn": "tool processes started",
     "tool": "tool processes, start to exit (the reporter)",
