@@ -229,8 +229,9 @@ void chunk_cut(struct task *t, size_t nuntried);
 void chunk_split(struct sched *s, const struct chunk *c);
 
 /* sched-ahead.c: content ids taken as files are closed. */
-/* The id of rel taken ahead into oid, when rel's stamp is still the one
- * hashed; false when there is none (rel must be hashed). */
+/* The id of rel taken at its last close into oid, when nothing said since
+ * that rel changed; false when there is none (rel must be hashed, and a
+ * close of rel still waiting for the pool is taken back). */
 bool ahead_take(struct sched *s, const char *rel, char oid[OID_HEX + 1]);
 /* Stops taking ids: queued closes are dropped and jobs told to stop. */
 void ahead_stop(struct sched *s);
