@@ -345,9 +345,7 @@ void path_on_closed(void *arg, const char *rel, uint64_t stamp)
 {
 	struct daemon *d = arg;
 
-	/* settle is fed from the loop only once the scheduler exists */
-	if (d->sched)
-		sched_file_closed(d->sched, rel, stamp);
+	sched_file_closed(d->sched, rel, stamp);
 }
 
 /* A checkpoint blocks the loop for a few milliseconds (pages copied, two

@@ -166,14 +166,26 @@ static void ring_grow(struct ahead *a)
 	a->ring_alloc = n;
 }
 
+/* The close slot stands for while it still waits in the ring (not yet
+ * handed to a job), else NULL. */
+static struct ahead_item *waiting(struct ahead *a, const struct ahead_slot *slot)
+{
+	struct ahead_item *it;
+
+	if (slot->state != SLOT_QUEUED ||
+	    (uint32_t)(slot->pos - a->head) >= (uint32_t)(a->tail - a->head))
+		return NULL;
+	it = ring_at(a, slot->pos);
+	return it->path != NULL && it->seq == slot->seq ? it : NULL;
+}
+
 /* Takes the waiting close of slot out of the ring (nobody will hash it
  * ahead now) and frees the slot. */
 static void unqueue(struct ahead *a, struct ahead_slot *slot)
 {
-	struct ahead_item *it;
+	struct ahead_item *it = waiting(a, slot);
 
-	if (slot->state == SLOT_QUEUED && (uint32_t)(slot->pos - a->head) <
-	    (uint32_t)(a->tail - a->head) && (it = ring_at(a, slot->pos))->seq == slot->seq) {
+	if (it != NULL) {
 		free(it->path);
 		it->path = NULL;
 	}
@@ -365,9 +377,9 @@ bool ahead_take(struct sched *s, const char *rel, char oid[OID_HEX + 1])
 		slot->state = SLOT_TAKEN;	/* another gate may take it too */
 		return true;
 	}
-	/* still waiting: the batch hashes it, the pool need not */
-	if (slot->state == SLOT_QUEUED && (uint32_t)(slot->pos - s->ahead->head) <
-	    (uint32_t)(s->ahead->tail - s->ahead->head))
+	/* still waiting: the batch hashes it, the pool need not (one a job
+	 * holds stays QUEUED: its id may serve another gate) */
+	if (waiting(s->ahead, slot) != NULL)
 		unqueue(s->ahead, slot);
 	return false;
 }
