@@ -42,7 +42,7 @@ struct daemon {
 					 * watcher, dispatch stamps from settle;
 					 * freed once both have closed */
 	struct watcher	*watcher;
-	struct settle	*settle;
+	struct settle	*settle;	/* NULL once stopping */
 	struct sched	*sched;
 	struct server	*server;
 	struct events	*events;	/* daemon-events.c */

@@ -52,6 +52,9 @@ void daemon_begin_stop(struct daemon *d)
 	d->server = NULL;
 	watcher_stop(d->watcher);
 	settle_stop(d->settle);
+	/* freed once its handles close; the runs still ending ask of it
+	 * after that (path_busy, serve_check_syncs), so they ask NULL */
+	d->settle = NULL;
 	sched_shutdown(d->sched);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);

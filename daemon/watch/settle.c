@@ -702,7 +702,7 @@ uint64_t settle_min_seq(const struct settle *st)
 	size_t it = 0;
 	struct hmap_slot *s;
 
-	while ((s = hmap_next(&st->pend, &it)) != NULL) {
+	while (st != NULL && (s = hmap_next(&st->pend, &it)) != NULL) {
 		const struct pend *p = s->val;
 
 		if (p->seq < m)
@@ -713,7 +713,7 @@ uint64_t settle_min_seq(const struct settle *st)
 
 size_t settle_pending(const struct settle *st)
 {
-	return st->pend.n;
+	return st ? st->pend.n : 0;
 }
 
 size_t settle_writers_open(const struct settle *st)
@@ -721,7 +721,7 @@ size_t settle_writers_open(const struct settle *st)
 	size_t it = 0, n = 0;
 	struct hmap_slot *s;
 
-	while ((s = hmap_next(&st->pend, &it)) != NULL) {
+	while (st != NULL && (s = hmap_next(&st->pend, &it)) != NULL) {
 		const struct pend *p = s->val;
 
 		n += p->writer_open && !p->removed;
@@ -731,7 +731,7 @@ size_t settle_writers_open(const struct settle *st)
 
 bool settle_git_busy(const struct settle *st)
 {
-	return st->git_busy;
+	return st != NULL && st->git_busy;
 }
 
 static void on_closed(uv_handle_t *h)

@@ -70,6 +70,8 @@ void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int 
  * was in progress when the loop is still behind it and the disk no longer
  * shows it. */
 void settle_git_changed(struct settle *st, const char *name, bool gone);
+/* The questions below may be asked of NULL, a settle stopped: the runs
+ * still ending as the daemon stops ask them after it is freed. */
 /* Lowest sequence number still pending, UINT64_MAX when none. */
 uint64_t settle_min_seq(const struct settle *st);
 size_t settle_pending(const struct settle *st);
