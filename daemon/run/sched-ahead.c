@@ -442,6 +442,7 @@ static struct ahead *ahead_new(struct sched *s)
 		return NULL;	/* cannot happen with a live loop */
 	}
 	a->back.data = a;
+	uv_unref((uv_handle_t *)&a->back);	/* keeps no loop running */
 	uv_timer_init(s->o.loop, &a->wait);
 	a->wait.data = a;
 	a->root = xstrdup(s->o.root);
