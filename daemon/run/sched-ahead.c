@@ -39,9 +39,9 @@
  * Cheap to have when it does not help. It ran as jobs on libuv's pool,
  * one a loop turn: 1,300 jobs a burst of 10,500 files, each switching its
  * pool thread to SCHED_IDLE and back and waking the loop when done. That
- * cost 8,000-10,000 sched_setscheduler calls, 16,000-22,000 futex calls
- * and 15,000 context switches over three bursts, against none, 700 and
- * 19,000 without the hashing ahead. Now one thread a core (at most
+ * cost 7,700-10,400 sched_setscheduler calls, 16,000-23,000 futex calls
+ * and 34,000-41,000 context switches over three bursts, against none,
+ * 600-800 and 18,000-21,000 without the hashing ahead. Now one thread a core (at most
  * AHEAD_WORKERS_MAX) is at SCHED_IDLE for good; a close waits in the ring
  * until AHEAD_JOB_MAX have come or AHEAD_WAIT_MS has passed, so a worker
  * wakes once for many; jobs go to a worker and back on lock-free stacks
