@@ -514,8 +514,8 @@ bool ahead_take(struct sched *s, const char *rel, char oid[OID_HEX + 1])
 {
 	struct ahead_slot *slot;
 
-	if (s->ahead == NULL)
-		return false;
+	if (s->ahead == NULL || s->ahead->stopped)
+		return false;	/* stopped: its jobs, which slots name, are freed */
 	take_back(s->ahead);
 	if ((slot = find(s->ahead, hmap_hash(rel, strlen(rel)))) == NULL)
 		return false;
