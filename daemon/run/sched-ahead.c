@@ -108,7 +108,7 @@ struct ahead_entry {
 	atomic_uchar	 skip;
 };
 
-/* A run of closes handed to a worker: on its todo stack, then on the
+/* A run of closes handed to a worker: on its inbox stack, then on the
  * done stack, then freed by the loop (take_back). */
 struct ahead_job {
 	struct ahead_job *next;
@@ -125,7 +125,7 @@ struct ahead_worker {
 	struct ahead	*a;
 	uv_thread_t	 tid;
 	uv_sem_t	 wake;		/* posted for each job, and to stop */
-	_Atomic(struct ahead_job *) todo;
+	_Atomic(struct ahead_job *) inbox;	/* jobs handed to it, newest on top */
 	int		 held;		/* loop: jobs handed and not back yet */
 	int		 index;
 };
@@ -308,7 +308,7 @@ static void worker_main(void *arg)
 		uv_sem_wait(&w->wake);
 		if (atomic_load(&a->cancel))
 			break;
-		if ((j = atomic_exchange(&w->todo, NULL)) == NULL)
+		if ((j = atomic_exchange(&w->inbox, NULL)) == NULL)
 			continue;	/* a post for a job taken with an earlier one */
 		fd = dirhold_fd(&root);
 		for (; j != NULL; j = next) {	/* newest first */
@@ -317,7 +317,7 @@ static void worker_main(void *arg)
 			push(&a->done, j);
 		}
 		/* one wake-up of the loop per run of jobs, not per job */
-		if (atomic_load(&w->todo) == NULL)
+		if (atomic_load(&w->inbox) == NULL)
 			uv_async_send(&a->back);
 	}
 	dirhold_release(&root);
@@ -404,7 +404,7 @@ static void start_jobs(struct ahead *a)
 			break;
 		}
 		w->held++;
-		push(&w->todo, j);
+		push(&w->inbox, j);
 		uv_sem_post(&w->wake);	/* no system call while it is awake */
 	}
 	/* the rest when a worker is done */
@@ -453,7 +453,7 @@ static struct ahead *ahead_new(struct sched *s)
 
 		w->a = a;
 		w->index = a->nworkers;
-		atomic_init(&w->todo, NULL);
+		atomic_init(&w->inbox, NULL);
 		if (uv_sem_init(&w->wake, 0) != 0)
 			break;
 		if (uv_thread_create_ex(&w->tid, &opt, worker_main, w) != 0) {
@@ -551,7 +551,7 @@ void ahead_stop(struct sched *s)
 		uv_sem_post(&w->wake);
 		uv_thread_join(&w->tid);
 		uv_sem_destroy(&w->wake);
-		for (j = atomic_exchange(&w->todo, NULL); j != NULL; j = next) {
+		for (j = atomic_exchange(&w->inbox, NULL); j != NULL; j = next) {
 			next = j->next;
 			job_free(j);
 		}
