@@ -121,9 +121,15 @@ struct settle {
 	uint64_t	 root_at;	/* loop time root_dir was last checked */
 	int		 root_fd;	/* its fd then, or -1 */
 	bool		 git_busy;
-	/* index.lock was created and not yet removed, as far as the events
-	 * handled so far go: the loop may be behind a checkout the disk shows
-	 * finished. Cleared when a debounce goes out (nothing left behind). */
+	/* git took index.lock during this burst: the burst is git's (a
+	 * checkout, a merge), and goes out whole once git is done, by the
+	 * debounce. Its removal does not clear it: the churn pass, meant for
+	 * a writer that never pauses, would otherwise split a checkout that
+	 * has just finished (its files quiet, its last events not yet
+	 * debounce_ms old) into several runs. Nor may a loop behind the
+	 * events churn a checkout the disk already shows finished. Cleared
+	 * when a debounce goes out (nothing left behind), or by the removal
+	 * when nothing is pending. */
 	bool		 git_lock_seen;
 	bool		 churned;	/* a churn pass took files out of this burst */
 	/* A quiet burst is being looked at in chunks, one a turn: what the
@@ -352,7 +358,9 @@ void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int 
 
 void settle_git_changed(struct settle *st, const char *name, bool gone)
 {
-	if (strcmp(name, "index.lock") == 0)
+	/* a removal with nothing pending: git wrote no work-tree file (a
+	 * `git status` refreshing the index), and the next burst is not its */
+	if (strcmp(name, "index.lock") == 0 && (!gone || st->pend.n == 0))
 		st->git_lock_seen = !gone;
 	if (st->git_busy && hmap_next(&st->pend, &(size_t){ 0 }) != NULL)
 		uv_timer_start(&st->debounce, on_debounce, 0, 0);
@@ -545,7 +553,7 @@ static void on_debounce(uv_timer_t *t)
 		uv_timer_start(&st->debounce, on_debounce, GIT_RECHECK_MS, 0);
 		return;
 	}
-	st->git_lock_seen = false;	/* a removal the events lost (overflow) */
+	st->git_lock_seen = false;	/* git is done: this debounce takes all */
 	t0 = log_stage_start();
 	n = first_looks(st, now, UINT64_MAX, CHURN_MAX_FILES, &probing, &dropped, &next_writer);
 	log_stage("settle_look1", n, t0);
@@ -582,8 +590,9 @@ static void on_debounce(uv_timer_t *t)
 
 /* Events keep coming (the debounce timer is still pushed back): take out
  * the files that have been quiet for debounce_ms, when there are enough
- * of them to be worth a batch. A git operation in progress still holds
- * everything back (on_debounce waits for its end). */
+ * of them to be worth a batch. A git operation in progress, or one that
+ * took index.lock during this burst, holds everything back: on_debounce
+ * waits for its end and takes the burst whole. */
 static void on_churn(uv_timer_t *t)
 {
 	struct settle *st = t->data;

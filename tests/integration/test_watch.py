@@ -466,6 +466,37 @@ def test_checkout_is_one_batch(rec, repo, watchd, loop):
         [(p, blobs[p], tree.get(p)) for p in blobs if blobs[p] != tree.get(p)][:5]
 
 
+def test_checkout_beside_a_steady_writer_is_one_batch(rec, repo):
+    """git writes 3,000 files under index.lock and is done while another
+    process keeps writing (a log, a build): the checkout's files are quiet
+    and git's lock is gone, but the burst was git's, so it goes out whole
+    once the writes stop, not in the parts a churn pass takes (each churn
+    tick right after a checkout used to split it)."""
+    rec.start()
+    lock = repo / ".git" / "index.lock"
+    lock.write_bytes((repo / ".git" / "index").read_bytes())
+    (repo / "co").mkdir()
+    for i in range(3000):
+        (repo / "co" / f"f{i}.txt").write_text(f"{i}\n")
+    os.rename(lock, repo / ".git" / "index")  # git's commit of the lock
+    # a writer that never pauses for the debounce (50 ms): churn ticks
+    # come every 50 ms while its events do
+    end = time.monotonic() + 0.4
+    n = 0
+    while time.monotonic() < end:
+        (repo / "steady.log").write_text(f"{n}\n")
+        n += 1
+        time.sleep(0.01)  # the writer's own pace, not a wait for watchd
+    rec.sync(timeout=120)
+    runs = rec.watch_runs()
+    sizes = [sum(len(g["files"]) for g in r["gates"]) for r in runs]
+    with_co = [r for r in runs
+               if any(f.startswith("co/") for g in r["gates"] for f in g["files"])]
+    assert len(with_co) == 1, sizes
+    got = [p for p in rec.paths() if p.startswith("co/")]
+    assert len(got) == 3000 and len(set(got)) == 3000
+
+
 def test_moved_subtree_with_many_subdirectories_forgets_every_file(rec, repo, tmp_path):
     """A directory with more subdirectories than any fixed stack would hold
     is moved out, then one is renamed: every file under the old paths is
