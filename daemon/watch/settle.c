@@ -122,15 +122,22 @@ struct settle {
 	int		 root_fd;	/* its fd then, or -1 */
 	bool		 git_busy;
 	/* git took index.lock during this burst: the burst is git's (a
-	 * checkout, a merge), and goes out whole once git is done, by the
-	 * debounce. Its removal does not clear it: the churn pass, meant for
-	 * a writer that never pauses, would otherwise split a checkout that
-	 * has just finished (its files quiet, its last events not yet
-	 * debounce_ms old) into several runs. Nor may a loop behind the
-	 * events churn a checkout the disk already shows finished. Cleared
-	 * when a debounce goes out (nothing left behind), or by the removal
-	 * when nothing is pending. */
+	 * checkout, a merge) and goes out whole once git is done. A loop
+	 * behind the events may not churn a checkout the disk shows finished;
+	 * and its removal does not clear it while files are pending: a churn
+	 * pass right after it took the files git wrote more than debounce_ms
+	 * before, and its last ones went out in a run of their own. Cleared
+	 * when a debounce goes out or a churn pass takes the burst (nothing
+	 * of git's left behind), or by the removal when nothing is pending. */
 	bool		 git_lock_seen;
+	/* loop time the removal was handled, 0 while the lock is held: once
+	 * debounce_ms later every file git wrote is quiet, and a churn pass
+	 * (a writer beside git that never pauses) takes them all */
+	uint64_t	 git_done_at;
+	/* A churn pass found more quiet files than one turn looks at: the
+	 * next turn takes the next chunk, and the stability timer waits for
+	 * the last, so that the pass goes out as one batch. */
+	bool		 churn_chain;
 	bool		 churned;	/* a churn pass took files out of this burst */
 	/* A quiet burst is being looked at in chunks, one a turn: what the
 	 * first chunks found ready waits for the last, so that the burst
@@ -362,6 +369,8 @@ void settle_git_changed(struct settle *st, const char *name, bool gone)
 	 * `git status` refreshing the index), and the next burst is not its */
 	if (strcmp(name, "index.lock") == 0 && (!gone || st->pend.n == 0))
 		st->git_lock_seen = !gone;
+	if (strcmp(name, "index.lock") == 0)
+		st->git_done_at = gone ? uv_now(st->o.loop) : 0;
 	if (st->git_busy && hmap_next(&st->pend, &(size_t){ 0 }) != NULL)
 		uv_timer_start(&st->debounce, on_debounce, 0, 0);
 }
@@ -554,6 +563,7 @@ static void on_debounce(uv_timer_t *t)
 		return;
 	}
 	st->git_lock_seen = false;	/* git is done: this debounce takes all */
+	st->churn_chain = false;	/* ... and the rest of a churn pass */
 	t0 = log_stage_start();
 	n = first_looks(st, now, UINT64_MAX, CHURN_MAX_FILES, &probing, &dropped, &next_writer);
 	log_stage("settle_look1", n, t0);
@@ -615,22 +625,36 @@ static void on_churn(uv_timer_t *t)
 
 		quiet += !p->probing && p->last_event <= quiet_before;
 	}
-	if (quiet < min || st->git_busy || st->git_lock_seen ||
+	/* the chain's later turns take what is left, however little */
+	if ((quiet < min && !(st->churn_chain && quiet > 0)) || st->git_busy ||
 	    settle_git_in_progress(st->o.gitdir, wall_now()))
 		return;
+	if (st->git_lock_seen) {
+		if (st->git_done_at == 0 ||
+		    now - st->git_done_at < (uint64_t)st->o.debounce_ms)
+			return;
+		st->git_lock_seen = false;	/* all git wrote is quiet: this pass takes it */
+	}
 	t0 = log_stage_start();
 	n = first_looks(st, now, quiet_before, CHURN_MAX_FILES, &probing, &dropped, &next_writer);
 	log_stage("settle_look1", n, t0);
 	if (n == CHURN_MAX_FILES)
 		/* Writes outpace a pass each CHURN_LATER_MS (at most 20,000
-		 * files a second): the next turn takes the next chunk, or
-		 * the rest would wait for the writes to stop. */
+		 * files a second), or a checkout has just ended: the next turn
+		 * takes the next chunk, or the rest would wait for the writes
+		 * to stop. */
 		uv_timer_start(&st->churn, on_churn, 1, 0);
 	else if (!st->churned)
 		uv_timer_start(&st->churn, on_churn, CHURN_LATER_MS, 0);
 	st->churned = true;
 	flush_ready(st, true, dropped, quiet_before);
-	if (probing && !uv_is_active((uv_handle_t *)&st->stable))
+	if (n == CHURN_MAX_FILES) {
+		st->churn_chain = true;		/* on_stable waits for the last chunk */
+	} else if (st->churn_chain) {
+		/* the last chunk: every chunk is stability_ms old when it fires */
+		st->churn_chain = false;
+		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
+	} else if (probing && !uv_is_active((uv_handle_t *)&st->stable))
 		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
 }
 
@@ -644,8 +668,8 @@ static void on_stable(uv_timer_t *t)
 	bool retry = false, dropped = false;
 	int root_fd = root_fd_now(st);
 
-	if (st->draining)
-		return;		/* the drain's last turn starts this again */
+	if (st->draining || st->churn_chain)
+		return;		/* the drain's or chain's last turn starts this again */
 	/* events still coming: a removal waits for quiet (flush_ready) */
 	if (uv_is_active((uv_handle_t *)&st->debounce))
 		quiet_before = now > (uint64_t)st->o.debounce_ms ?

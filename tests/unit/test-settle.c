@@ -326,13 +326,12 @@ TEST_IMPL(settle_churn_takes_quiet_files_out)
 	return 0;
 }
 
-/* A churn pass looks at no more than 1,024 files (one loop turn stays
- * short); the rest follow in the next passes, each file once. The files
- * are ones no close was seen for, which need a look (and a lease) each:
- * a closed file's look is taken as its close is handled, and a pass over
- * those is quick enough for its batch and the next pass's to go out as
- * one (as two passes' batches can in one loop turn of a loaded machine,
- * hence the bound on each batch, not on the first turn's). */
+/* A churn pass looks at no more than 1,024 files a turn (one loop turn
+ * stays short); one that finds more quiet files takes the rest in the next
+ * turns, and they go out together, each file once: a checkout that has
+ * just ended beside a writer that never pauses is one run, not one per
+ * 1,024 files. The files are ones no close was seen for, which need a look
+ * (and a lease) each. */
 TEST_IMPL(settle_churn_passes_are_bounded)
 {
 	uv_loop_t loop;
@@ -358,10 +357,7 @@ TEST_IMPL(settle_churn_passes_are_bounded)
 	}
 	uv_close((uv_handle_t *)&t, NULL);
 	ASSERT_EQ(s.changed.n, 1500);
-	/* two passes' batches may go out in one loop turn on a loaded
-	 * machine: the bound is on each */
-	ASSERT(s.batches >= 2);
-	ASSERT(s.largest > 0 && s.largest <= 1024);
+	ASSERT(s.largest > 1024);	/* more than one turn's looks in one batch */
 	strvec_sort(&s.changed);
 	for (size_t i = 1; i < s.changed.n; i++)
 		ASSERT(strcmp(s.changed.v[i - 1], s.changed.v[i]) != 0);
