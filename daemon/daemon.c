@@ -163,6 +163,10 @@ static void *ledger_opening_main(void *arg)
 		lo->interrupted = 0;
 		log_warnx("%s", err.msg);
 	}
+	/* reads every key of the cache: here, beside the initial scan */
+	if (lo->rc == 0 && !envlist_has("WATCHD_BENCH_WITHOUT", "keyfilter") &&
+	    ledger_keyfilter(lo->ledger, &err) != 0)
+		log_warnx("%s: cache lookups go without the key filter", err.msg);
 	return NULL;
 }
 

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "ledger.h"
+#include "lib/bloom.h"
 #include "lib/strvec.h"
 
 #define LEDGER_BUSY_MS		5000	/* how long a write waits for another writer */
@@ -33,6 +34,7 @@ enum stmt_id {
 	ST_STAGE_GATE_KNOWN, ST_STAGE_GATE_OPEN, ST_STAGE_OPEN, ST_STAGE_ROW,
 	ST_STAGE_STATE_DROP, ST_STAGE_LOOKUP, ST_STAGE_NTH, ST_STAGE_LAST,
 	ST_STAGE_UPTO_STATE, ST_STAGE_UPTO_CACHE, ST_STAGE_UPTO_CLEAR, ST_STAGE_FORGET,
+	ST_DATA_VERSION,
 	ST__COUNT
 };
 
@@ -78,6 +80,15 @@ struct ledger {
 	size_t			 stx_runs;	/* stage_runs / done_runs entries */
 	size_t			 stx_done;	/* the flush wrote out */
 	size_t			 stx_sliced;	/* rows a partial flush wrote out */
+	/* The key filter (keyfilter.c): the cache keys this connection may
+	 * find, so that a lookup of content never judged runs no query. */
+	bool			 kf_on;		/* ledger_keyfilter was called */
+	bool			 kf_ok;		/* kf holds every key as of
+						 * kf_version and this
+						 * connection's writes since */
+	struct bloom		 kf;
+	int64_t			 kf_version;	/* PRAGMA data_version at the build */
+	size_t			 kf_rows;	/* keys read by the build */
 };
 
 /* stmt.c. Each returns 0 or the code it also puts in err (which may be
@@ -136,6 +147,14 @@ bool ledger__stage_defers(struct ledger *l, const char *run_id);
 int ledger__stage_flush(struct ledger *l, size_t max, struct wd_err *err);
 /* Drops the staged file_state rows of a removed file (its transaction). */
 int ledger__stage_forget(struct ledger *l, const char *path, struct wd_err *err);
+/* keyfilter.c. true: the cache holds no row of this key (the filter is
+ * on, up to date, and never took it); false: it may. */
+bool ledger__keyfilter_miss(const struct ledger *l, const char *gate, const char *path,
+    const char *cache_key);
+/* A cache row of this key is being written (staged or direct); NULL parts:
+ * none is. */
+void ledger__keyfilter_add(struct ledger *l, const char *gate, const char *path,
+    const char *cache_key);
 /* stmt.c's ledger__begin and ledger__commit: a transaction's effect on
  * the stage's counters starts empty, and counts once it commits. */
 void ledger__stage_txn_begin(struct ledger *l);

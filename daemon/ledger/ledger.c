@@ -1,7 +1,7 @@
 /* The SQLite ledger: its schema and migrations, opening and closing a
  * connection (with the same pragmas every time), and its health.
  *
- * The ledger is in seven parts, sharing struct ledger and the statement
+ * The ledger is in eight parts, sharing struct ledger and the statement
  * helpers through ledger-internal.h:
  *   ledger.c  schema, migrations, open/close, health
  *   stmt.c    every statement, prepared once; steps, transactions, errors
@@ -9,6 +9,7 @@
  *   query.c   cache lookups, log/show/status/export, times
  *   gc.c      retention, state pruning, WAL checkpoints
  *   stage.c   the daemon's file_state and cache rows, written behind
+ *   keyfilter.c  the daemon's filter of the cache's keys: misses without a query
  *   tools.c   the tool version cache
  *
  * The schema is versioned with user_version and recognised by
@@ -508,6 +509,7 @@ void ledger_close(struct ledger *l)
 		log_warnx("%s (%zu staged result(s) lost; their files are judged again)", err.msg,
 		    l->staged);
 	ledger__stage_release(l);
+	bloom_release(&l->kf);
 	ledger__drop_queue(l);
 	ledger__checkpoint_stop(l);
 	for (int i = 0; i < ST__COUNT; i++)

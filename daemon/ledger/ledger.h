@@ -177,6 +177,20 @@ typedef bool ledger_busy_fn(void *arg);
  * when a gate run is recorded: only then are its rows staged, as a small
  * change's would be written out right after anyway. */
 int ledger_stage(struct ledger *l, ledger_busy_fn *busy, void *arg, struct wd_err *err);
+/* The key filter (keyfilter.c): from now on this connection keeps in
+ * memory which cache keys the cache may hold, read now from the whole
+ * cache (call it where a scan of the cache may take a while: the opening
+ * thread), so that ledger_cache_lookup answers a miss for content never
+ * judged without a query. Another process's writes are noticed and put the
+ * filter out of use until ledger_cache_prepare rebuilds it. WRITE mode;
+ * 0 or an error (lookups then query as before). */
+int ledger_keyfilter(struct ledger *l, struct wd_err *err);
+/* Before the cache lookups of a batch of nfiles files (inside
+ * ledger_read_begin's snapshot, where there is one): notices another
+ * process's writes, and rebuilds the filter when they or its own growth
+ * made it stale and the batch is big enough to pay for the scan. NULL-safe;
+ * nothing without ledger_keyfilter. */
+void ledger_cache_prepare(struct ledger *l, size_t nfiles);
 /* Rows waiting in the stage; NULL-safe. */
 size_t ledger_staged(const struct ledger *l);
 /* How long the stage has held rows (since it was last empty), in ms; 0

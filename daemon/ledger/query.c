@@ -80,6 +80,8 @@ int ledger_cache_lookup(struct ledger *l, const char *gate, const char *fingerpr
 	memset(hit, 0, sizeof(*hit));
 	if (gate == NULL || fingerprint == NULL || path == NULL || cache_key == NULL)
 		return 0;
+	if (ledger__keyfilter_miss(l, gate, path, cache_key))
+		return 0;	/* never recorded: no query */
 	/* inside ledger_read_begin's snapshot, no transaction of its own */
 	own = sqlite3_get_autocommit(l->db) != 0;
 	if (own && (rc = ledger__begin(l, false, NULL)))

@@ -314,6 +314,7 @@ int ledger__stage_file(struct ledger *l, const struct ledger_gate_run *g, int64_
 	}
 	if (status == NULL && cache_key == NULL)
 		return 0;
+	ledger__keyfilter_add(l, g->gate, path, cache_key);
 	if ((s = ledger__stmt(l, ST_STAGE_ROW, err)) == NULL)
 		goto fail_prepare;
 	bind_text(s, 1, path);

@@ -113,6 +113,8 @@ static const struct {
 	    "SELECT status, gate_run_id, run_id FROM cache"
 	    " WHERE gate = ?1 AND fingerprint = ?2 AND path = ?3 AND cache_key = ?4" },
 	[ST_CACHE_FINDINGS] = { NULL, FINDINGS_SQL(" AND path = ?2", "seq") },
+	/* changes when another connection commits (keyfilter.c) */
+	[ST_DATA_VERSION] = { NULL, "PRAGMA data_version" },
 	/* One statement per filter, so that each walks its own index in
 	 * order and stops at the limit (a "?2 IS NULL OR ..." condition
 	 * would leave one plan for all). */

@@ -366,6 +366,7 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 
 		if (f->path == NULL || f->cache_key == NULL || f->cache_status < 0)
 			continue;
+		ledger__keyfilter_add(l, g->gate, f->path, f->cache_key);
 		bind_text(s, 1, g->gate);
 		bind_text(s, 2, g->fingerprint);
 		bind_text(s, 3, f->path);

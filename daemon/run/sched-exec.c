@@ -526,6 +526,8 @@ void exec_task_hashed(struct sched *s, struct task *t, struct hash_job *j)
 	t->untried = xcalloc(nf ? nf : 1, sizeof(*t->untried));
 	snapshot = !cancelled && use_cache && !t->fp_late && nf > 1 &&
 	    ledger_read_begin(s->o.ledger) == 0;
+	if (!cancelled && use_cache && !t->fp_late)
+		ledger_cache_prepare(s->o.ledger, nf);
 	for (size_t i = 0; i < nf; i++) {
 		struct ledger_cache_hit hit;
 

@@ -985,6 +985,8 @@ SPEEDUPS = [
      "big", "bursts"),
     ("ahead", "a closed file hashed while its batch settles (sched-ahead.c)",
      "big", "tail"),
+    ("keyfilter", "cache misses answered by a filter of the cache's keys, no query",
+     "big", "bursts"),
 ]
 
 

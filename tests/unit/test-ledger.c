@@ -2025,3 +2025,84 @@ TEST_IMPL(ledger_stage_only_while_busy)
 	tmp_release(&t);
 	return 0;
 }
+
+static int lookup(struct ledger *l, const char *path, const char *key)
+{
+	struct ledger_cache_hit hit;
+	int rc = ledger_cache_lookup(l, "ruff", "fp1", path, key, &hit);
+
+	findings_release(&hit.findings);
+	return rc;
+}
+
+/* The key filter answers a miss without a query, and loses no hit: rows
+ * there before it was built, rows this connection writes (staged or
+ * direct) after, and rows another process writes, which put it out of use
+ * until a batch big enough rebuilds it. */
+TEST_IMPL(ledger_keyfilter_misses_without_losing_a_hit)
+{
+	static const char *const paths[] = { "src/a.py", "src/b.py", NULL };
+	struct wd_err err = { 0, "" };
+	struct tmp t;
+	struct ledger *l;
+	sqlite3 *own;
+	char id[ULID_LEN + 1];
+
+	tmp_init(&t);
+	sqlite3_auto_extension((void (*)(void))capture_db);
+	l = open_w(&t);
+	own = last_db;
+	sqlite3_cancel_auto_extension((void (*)(void))capture_db);
+	begin_run(l, id, 1764000000000, "run");
+	record(l, id, "ruff", GATE_PASS, paths, NULL, "key1");
+	if (ledger_keyfilter(l, &err) != 0)
+		FAIL_("ledger_keyfilter: %s", err.msg);
+	ASSERT_EQ(lookup(l, "src/a.py", "key1"), 1);	/* there before the build */
+	ASSERT_EQ(lookup(l, "src/a.py", "key2"), 0);
+
+	/* the filter, not the table, answered: a row put behind the ledger's
+	 * back on its own connection (no other writer to notice) is not seen */
+	ASSERT_EQ(sqlite3_exec(own, "INSERT INTO cache (gate, fingerprint, path, cache_key, status,"
+	    " gate_run_id, run_id, created_at) SELECT gate, fingerprint, path, 'hidden', status,"
+	    " gate_run_id, run_id, created_at FROM cache WHERE path = 'src/a.py'", NULL, NULL,
+	    NULL), SQLITE_OK);
+	ledger_cache_prepare(l, 100000);
+	ASSERT_EQ(lookup(l, "src/a.py", "hidden"), 0);
+
+	/* its own writes, direct and staged, are taken as written */
+	record(l, id, "ruff", GATE_PASS, paths, NULL, "key2");
+	ASSERT_EQ(lookup(l, "src/b.py", "key2"), 1);
+	ASSERT_OK(ledger_stage(l, NULL, NULL, &err));
+	record(l, id, "ruff", GATE_PASS, paths, NULL, "key3");
+	ASSERT(ledger_staged(l) > 0);
+	ASSERT_EQ(lookup(l, "src/a.py", "key3"), 1);
+
+	/* another process's write: noticed, and the queries answer until a
+	 * batch big enough to pay for the scan rebuilds the filter */
+	raw_exec(t.db, "INSERT INTO cache (gate, fingerprint, path, cache_key, status, gate_run_id,"
+	    " run_id, created_at) SELECT gate, fingerprint, path, 'key4', status, gate_run_id,"
+	    " run_id, created_at FROM cache WHERE cache_key = 'key1'");
+	ledger_cache_prepare(l, 1);
+	ASSERT_EQ(lookup(l, "src/a.py", "key4"), 1);
+	ASSERT_EQ(lookup(l, "src/a.py", "hidden"), 1);	/* out of use: the table answers */
+	ledger_cache_prepare(l, 100000);		/* rebuilt, with the stage's keys */
+	ASSERT_EQ(lookup(l, "src/b.py", "key4"), 1);
+	ASSERT_EQ(lookup(l, "src/a.py", "key3"), 1);
+	ASSERT_EQ(lookup(l, "src/a.py", "hidden"), 1);
+	ASSERT_EQ(lookup(l, "src/a.py", "key5"), 0);
+	ASSERT_OK(ledger_flush(l, &err));
+	ASSERT_EQ(lookup(l, "src/a.py", "key3"), 1);
+
+	/* a read connection has none */
+	{
+		struct ledger *r = NULL;
+
+		ASSERT_OK(ledger_open(t.db, LEDGER_READ, &r, &err));
+		ASSERT_NE(ledger_keyfilter(r, &err), 0);
+		ASSERT_EQ(lookup(r, "src/a.py", "key4"), 1);
+		ledger_close(r);
+	}
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
