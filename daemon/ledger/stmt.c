@@ -61,16 +61,16 @@ static const struct {
 	 * end, and an invented one would read as a run that completed. */
 	[ST_MARK_INTERRUPTED] = { NULL,
 	    "UPDATE runs SET status = 'interrupted' WHERE status = 'running'" },
-	/* The files a run was given, kept until it finishes: a run that never
-	 * does (kill -9, a stop mid-run) leaves them for the next daemon to
-	 * judge. */
+	/* The files a run was given (NUL-separated), kept until it finishes:
+	 * a run that never does (kill -9, a stop mid-run) leaves them for the
+	 * next daemon to judge. */
 	[ST_RUN_FILE_INSERT] = { NULL,
-	    "INSERT OR IGNORE INTO run_files (run_id, path) VALUES (?1, ?2)" },
+	    "INSERT OR REPLACE INTO run_files (run_id, paths) VALUES (?1, ?2)" },
 	[ST_RUN_FILES_DONE] = { NULL, "DELETE FROM run_files WHERE run_id = ?1" },
 	/* Any run's: a finished run keeps its files until the rows it staged
 	 * are written (stage.c), so a daemon that died before that judges
 	 * them again too. */
-	[ST_RUN_FILES_LEFT] = { NULL, "SELECT DISTINCT path FROM run_files ORDER BY path" },
+	[ST_RUN_FILES_LEFT] = { NULL, "SELECT paths FROM run_files" },
 	[ST_RUN_FILES_DROP_LEFT] = { NULL, "DELETE FROM run_files" },
 	[ST_GATE_INSERT] = { NULL,
 	    "INSERT INTO gate_runs (run_id, gate, fingerprint, status, cached, cached_from,"

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "ledger-internal.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/strvec.h"
 #include "lib/xmalloc.h"
@@ -67,6 +68,7 @@ static bool in_list(const char *const *list, const char *s)
 
 static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err)
 {
+	struct buf paths = BUF_INIT;	/* its files, each ended by a NUL */
 	sqlite3_stmt *s;
 	int rc;
 
@@ -83,16 +85,21 @@ static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_
 	bind_text(s, 5, r->config_hash);
 	if ((rc = ledger__step(l, s, "cannot record the run", err)))
 		return rc;
-	if (r->nfiles && (s = ledger__stmt(l, ST_RUN_FILE_INSERT, err)) == NULL) {
-		ledger__abort(l);
-		return err ? err->code : WD_ELEDGER;
-	}
-	for (size_t i = 0; i < r->nfiles; i++) {
-		if (r->files[i] == NULL)
-			continue;
+	for (size_t i = 0; i < r->nfiles; i++)
+		if (r->files[i] != NULL)
+			buf_add(&paths, r->files[i], strlen(r->files[i]) + 1);
+	if (paths.len) {
+		if ((s = ledger__stmt(l, ST_RUN_FILE_INSERT, err)) == NULL) {
+			ledger__abort(l);
+			buf_release(&paths);
+			return err ? err->code : WD_ELEDGER;
+		}
 		bind_text(s, 1, r->id);
-		bind_text(s, 2, r->files[i]);
-		if ((rc = ledger__step(l, s, "cannot record the run", err)))
+		/* the last terminator is the list's own end, not a path */
+		sqlite3_bind_blob(s, 2, paths.buf, (int)paths.len - 1, SQLITE_STATIC);
+		rc = ledger__step(l, s, "cannot record the run", err);
+		buf_release(&paths);
+		if (rc)
 			return rc;
 	}
 	return ledger__commit(l, err);
@@ -148,9 +155,21 @@ int ledger_mark_interrupted(struct ledger *l, int *count, struct strvec *unjudge
 		return rc;
 	if ((s = ledger__stmt(l, ST_RUN_FILES_LEFT, err)) == NULL)
 		goto fail_prepare;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW)
-		strvec_push(&left, (const char *)sqlite3_column_text(s, 0));
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *p = sqlite3_column_blob(s, 0);
+		const char *end = p + sqlite3_column_bytes(s, 0);
+
+		/* NUL-separated, the last one ended by the blob's end */
+		while (p != NULL && p < end) {
+			const char *nul = memchr(p, '\0', (size_t)(end - p));
+			size_t len = nul ? (size_t)(nul - p) : (size_t)(end - p);
+
+			strvec_pushn(&left, p, len);
+			p += len + 1;
+		}
+	}
 	sqlite3_reset(s);
+	strvec_sort_uniq(&left);	/* two runs may have had the same file */
 	if (src != SQLITE_DONE) {
 		rc = ledger__fail(l, src, what, err);
 		goto out;

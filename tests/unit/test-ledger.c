@@ -193,7 +193,7 @@ TEST_IMPL(ledger_open_create)
 	l = open_w(&t);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 8);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);
 	/* the migrations' rebuilt tables left no free pages behind */
 	ASSERT_EQ(raw_int(t.db, "PRAGMA freelist_count"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
@@ -205,7 +205,7 @@ TEST_IMPL(ledger_open_create)
 	/* reopening migrates nothing and keeps the header */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 8);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);
 
 	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
 	{
@@ -232,14 +232,14 @@ TEST_IMPL(ledger_header_refused)
 
 	tmp_init(&t);
 	ledger_close(open_w(&t));
-	raw_exec(t.db, "PRAGMA user_version = 9");
+	raw_exec(t.db, "PRAGMA user_version = 10");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER_NEWER);
 	ASSERT_NULL(l);
 	ASSERT_CONTAINS(err.msg, t.db);
-	ASSERT_CONTAINS(err.msg, "version 9");
-	ASSERT_CONTAINS(err.msg, "watchd's 8");
+	ASSERT_CONTAINS(err.msg, "version 10");
+	ASSERT_CONTAINS(err.msg, "watchd's 9");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER_NEWER);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);	/* untouched */
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 10);	/* untouched */
 	tmp_release(&t);
 
 	/* somebody else's SQLite file */
@@ -1553,7 +1553,7 @@ TEST_IMPL(ledger_migrate_v1)
 
 	/* WRITE upgrades in place, keeping every row */
 	l = open_w(&t);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 8);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_runs')"
 	    " WHERE name = 'input_digest' AND type = 'TEXT'"), 1);
@@ -1600,7 +1600,7 @@ TEST_IMPL(ledger_migrate_v1)
 	/* a second open has nothing left to do */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 8);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check <> 'ok'"), 0);
 	tmp_release(&t);
@@ -1875,7 +1875,8 @@ TEST_IMPL(ledger_stage_writes_results_behind)
 	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp2", "b.py", "k2", &hit), 0);
 	/* a finished run keeps its files until its rows are written */
 	ASSERT_OK(ledger_run_finish(l, b, "fail", 2300, &err));
-	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 2);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT length(paths) FROM run_files"), 9);	/* b.py, c.py */
 	/* the brief reads the same before and after the flush */
 	ASSERT_OK(ledger_gate_brief(l, &brief, &err));
 	ASSERT_OK(ledger_flush(l, &err));
@@ -1979,7 +1980,7 @@ TEST_IMPL(ledger_stage_flushes_in_slices)
 	ASSERT_EQ(raw_int(t.db, "SELECT max(path) < 'n1000' FROM file_state"), 1);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM cache WHERE path LIKE 'n%'"),
 	    (int)(1200 - left));
-	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 1200);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 1);	/* its 1,200 files */
 	/* a removed file's staged state goes; its cache row stays */
 	ASSERT_OK(ledger_file_removed(l, "n1100.py", &err));
 	while (ledger_staged(l) > 0)
@@ -2102,6 +2103,51 @@ TEST_IMPL(ledger_keyfilter_misses_without_losing_a_hit)
 		ASSERT_EQ(lookup(r, "src/a.py", "key4"), 1);
 		ledger_close(r);
 	}
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+/* A ledger of schema 8 kept a row per file of each unfinished run: the
+ * migration makes one row per run, and the next daemon still judges every
+ * one of those files again. */
+TEST_IMPL(ledger_run_files_of_schema_8_migrate)
+{
+	struct wd_err err = { 0, "" };
+	struct strvec left = STRVEC_INIT;
+	struct tmp t;
+	struct ledger *l;
+	char a[ULID_LEN + 1], b[ULID_LEN + 1];
+	int n = -1;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, a, 1000, "watch");
+	begin_run(l, b, 2000, "watch");
+	ledger_close(l);
+	{
+		char *sql = xasprintf("DROP TABLE run_files;"
+		    "CREATE TABLE run_files (run_id TEXT NOT NULL REFERENCES runs(id)"
+		    "  ON DELETE CASCADE, path TEXT NOT NULL, PRIMARY KEY (run_id, path))"
+		    "  STRICT, WITHOUT ROWID;"
+		    "INSERT INTO run_files VALUES ('%s', 'a.py'), ('%s', 'odd\nname.py'),"
+		    "  ('%s', 'a.py'), ('%s', 'b.py');"
+		    "PRAGMA user_version = 8;", a, a, b, b);
+
+		raw_exec(t.db, sql);
+		free(sql);
+	}
+	l = open_w(&t);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 2);
+	ASSERT_OK(ledger_mark_interrupted(l, &n, &left, &err));
+	ASSERT_EQ(n, 2);
+	ASSERT_EQ(left.n, 3);
+	ASSERT_STR_EQ(left.v[0], "a.py");
+	ASSERT_STR_EQ(left.v[1], "b.py");
+	ASSERT_STR_EQ(left.v[2], "odd\nname.py");
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 0);
+	strvec_clear(&left);
 	ledger_close(l);
 	tmp_release(&t);
 	return 0;
