@@ -625,8 +625,14 @@ static void on_churn(uv_timer_t *t)
 
 		quiet += !p->probing && p->last_event <= quiet_before;
 	}
+	if (st->churn_chain && quiet == 0) {
+		/* the last turn took the last chunk whole: the chain ends */
+		st->churn_chain = false;
+		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
+		return;
+	}
 	/* the chain's later turns take what is left, however little */
-	if ((quiet < min && !(st->churn_chain && quiet > 0)) || st->git_busy ||
+	if ((quiet < min && !st->churn_chain) || st->git_busy ||
 	    settle_git_in_progress(st->o.gitdir, wall_now()))
 		return;
 	if (st->git_lock_seen) {
