@@ -59,6 +59,7 @@
 #include "lib/blobid.h"
 #include "lib/dirhold.h"
 #include "lib/hmap.h"
+#include "lib/loopwake.h"
 #include "lib/sha1.h"
 #include "lib/xmalloc.h"
 #include "sched-internal.h"
@@ -139,7 +140,10 @@ struct ahead {
 	size_t		 ring_alloc;	/* grows to AHEAD_RING */
 	uint32_t	 head, tail;	/* counts, taken mod ring_alloc */
 	uv_timer_t	 wait;		/* AHEAD_WAIT_MS after a close that waits */
-	uv_async_t	 back;		/* a worker has nothing left to do */
+	/* a worker has nothing left to do. Not a uv_async_t, whose sender a
+	 * worker at SCHED_IDLE was, preempted mid-send by the loop it woke,
+	 * which then spun on it (lib/loopwake.h) */
+	struct loopwake	 back;
 	_Atomic(struct ahead_job *) done;
 	struct ahead_worker workers[AHEAD_WORKERS_MAX];
 	int		 nworkers;	/* started; 0: nothing is hashed ahead */
@@ -318,7 +322,7 @@ static void worker_main(void *arg)
 		}
 		/* one wake-up of the loop per run of jobs, not per job */
 		if (atomic_load(&w->inbox) == NULL)
-			uv_async_send(&a->back);
+			loopwake_send(&a->back);
 	}
 	dirhold_release(&root);
 }
@@ -416,9 +420,9 @@ static void on_wait(uv_timer_t *h)
 	start_jobs(h->data);
 }
 
-static void on_back(uv_async_t *h)
+static void on_back(struct loopwake *lw)
 {
-	start_jobs(h->data);
+	start_jobs(lw->data);
 }
 
 static struct ahead *ahead_new(struct sched *s)
@@ -436,13 +440,12 @@ static struct ahead *ahead_new(struct sched *s)
 		free(a);
 		return NULL;	/* nothing is hashed ahead */
 	}
-	if (uv_async_init(s->o.loop, &a->back, on_back) != 0) {
+	if (loopwake_init(s->o.loop, &a->back, on_back, a) != 0) {
 		munmap(a->slots, AHEAD_SETS * AHEAD_WAYS * sizeof(*a->slots));
 		free(a);
-		return NULL;	/* cannot happen with a live loop */
+		return NULL;	/* out of file descriptors: nothing is hashed ahead */
 	}
-	a->back.data = a;
-	uv_unref((uv_handle_t *)&a->back);	/* keeps no loop running */
+	uv_unref((uv_handle_t *)&a->back.poll);	/* keeps no loop running */
 	uv_timer_init(s->o.loop, &a->wait);
 	a->wait.data = a;
 	a->root = xstrdup(s->o.root);
@@ -564,7 +567,7 @@ void ahead_stop(struct sched *s)
 	for (; a->head != a->tail; a->head++)
 		free(ring_at(a, a->head)->path);
 	uv_close((uv_handle_t *)&a->wait, NULL);
-	uv_close((uv_handle_t *)&a->back, NULL);
+	loopwake_close(&a->back, NULL, NULL);
 }
 
 void ahead_free(struct sched *s)

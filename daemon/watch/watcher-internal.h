@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "lib/buf.h"
+#include "lib/loopwake.h"
 #include "lib/strvec.h"
 #include "lib/wdmap.h"
 #include "tree.h"
@@ -45,7 +46,8 @@ struct reader {
 	int		 fd;		/* the watcher's inotify fd */
 	int		 wake;		/* eventfd: tells the thread to stop; -1 */
 	char		*scratch;	/* the thread's read buffer */
-	uv_async_t	 async;		/* wakes the loop */
+	struct loopwake	 to_loop;	/* wakes the loop (not a uv_async_t:
+					 * lib/loopwake.h says why) */
 	uv_mutex_t	 mu;		/* guards q and err */
 	struct buf	 q;		/* chunks the loop has not taken yet */
 	int		 err;		/* why the thread stopped reading; 0 */
@@ -142,7 +144,7 @@ void scan_initial(struct watcher *w);
 int reader_start(struct watcher *w);
 /* Bytes in the queue the loop has not taken yet. */
 size_t reader_queued(struct watcher *w);
-/* Stops and joins the thread (the async handle is closed by the caller). */
+/* Stops and joins the thread (the caller closes its loopwake). */
 void reader_stop(struct watcher *w);
 /* Frees the queue; the thread is joined, the handle closed. */
 void reader_release(struct watcher *w);

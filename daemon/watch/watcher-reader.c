@@ -172,8 +172,8 @@ static void reader_main(void *arg)
 			buf_add(&r->q, &c, sizeof(c));
 			buf_add(&r->q, r->scratch, (size_t)n);
 			uv_mutex_unlock(&r->mu);
-			/* coalesced by libuv: one callback for many sends */
-			uv_async_send(&r->async);
+			/* coalesced: one callback for many sends */
+			loopwake_send(&r->to_loop);
 		}
 		if (err)
 			break;
@@ -183,13 +183,13 @@ static void reader_main(void *arg)
 		uv_mutex_lock(&r->mu);
 		r->err = err;
 		uv_mutex_unlock(&r->mu);
-		uv_async_send(&r->async);
+		loopwake_send(&r->to_loop);
 	}
 }
 
-static void on_async(uv_async_t *a)
+static void on_chunks(struct loopwake *lw)
 {
-	struct watcher *w = a->data;
+	struct watcher *w = lw->data;
 	struct reader *r = &w->rd;
 	size_t budget = TURN_BYTES;
 	bool more = true;
@@ -238,7 +238,7 @@ static void on_async(uv_async_t *a)
 		uv_mutex_unlock(&r->mu);
 	}
 	if (more)
-		uv_async_send(&r->async);	/* the rest next turn */
+		loopwake_send(&r->to_loop);	/* the rest next turn */
 	if (err && !r->err_logged) {
 		r->err_logged = true;
 		errno = err;
@@ -261,8 +261,8 @@ int reader_start(struct watcher *w)
 	buf_init(&r->work);
 	uv_mutex_init(&r->mu);
 	r->scratch = xmalloc(READ_BYTES);
-	uv_async_init(w->loop, &r->async, on_async);
-	r->async.data = w;
+	if ((e = loopwake_init(w->loop, &r->to_loop, on_chunks, w)) < 0)
+		return e;
 	r->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->wake < 0)
 		return -errno;

@@ -85,8 +85,7 @@ static void close_failed(struct watcher *w)
 	reader_stop(w);
 	uv_close((uv_handle_t *)&w->move_timer, NULL);
 	uv_close((uv_handle_t *)&w->scan_timer, NULL);
-	if (w->fd >= 0)
-		uv_close((uv_handle_t *)&w->rd.async, NULL);
+	loopwake_close(&w->rd.to_loop, NULL, NULL);
 	uv_run(w->loop, UV_RUN_NOWAIT);
 	release(w);
 }
@@ -166,10 +165,9 @@ void watcher_stop(struct watcher *w)
 {
 	if (w == NULL)
 		return;
-	w->closing = w->fd >= 0 ? 3 : 2;
+	w->closing = w->rd.to_loop.made ? 3 : 2;
 	reader_stop(w);
-	if (w->fd >= 0)
-		uv_close((uv_handle_t *)&w->rd.async, on_closed);
+	loopwake_close(&w->rd.to_loop, on_closed, w);
 	uv_close((uv_handle_t *)&w->move_timer, on_closed);
 	uv_close((uv_handle_t *)&w->scan_timer, on_closed);
 }
