@@ -15,11 +15,16 @@ static void on_poll(uv_poll_t *p, int status, int events)
 
 	(void)status;
 	(void)events;
-	/* cleared before the callback reads what the senders left: a send
-	 * from now on writes again, and brings the next callback */
-	atomic_store(&lw->pending, 0);
+	/* The eventfd is read first, then the flag cleared: a send whose
+	 * exchange found the flag set comes before this exchange, and the
+	 * callback below sees what it left; a send after it finds the flag
+	 * clear and writes, which brings the next callback. (Cleared first,
+	 * the read could take the write of a send that set the flag again
+	 * meanwhile: the flag stayed set with nothing to read, and no send
+	 * ever woke the loop again.) */
 	while (read(lw->fd, &n, sizeof(n)) < 0 && errno == EINTR)
 		;
+	atomic_exchange(&lw->pending, 0);
 	lw->cb(lw);
 }
 

@@ -71,3 +71,65 @@ TEST_IMPL(loopwake_wakes_coalesces_and_closes)
 	ASSERT_OK(uv_loop_close(&loop));
 	return 0;
 }
+
+/* Every send is followed by a callback that starts after it, however the
+ * sender and the loop interleave: a callback that cleared the pending flag
+ * before it read the eventfd could consume a later send's write and leave
+ * the flag set, and no send would ever wake the loop again. */
+struct race {
+	struct loopwake	 lw;
+	atomic_uint	 sent;
+	unsigned	 seen;
+	uint64_t	 end;		/* uv_hrtime deadline */
+};
+
+static void on_race(struct loopwake *lw)
+{
+	struct race *r = lw->data;
+
+	r->seen = atomic_load(&r->sent);
+}
+
+static void race_sender(void *arg)
+{
+	struct race *r = arg;
+
+	for (unsigned i = 0; i < 200000; i++) {
+		atomic_fetch_add(&r->sent, 1);
+		loopwake_send(&r->lw);
+	}
+}
+
+/* a wake-up lost for good would leave the loop waiting: this ends it */
+static void on_check(uv_timer_t *t)
+{
+	struct race *r = t->data;
+
+	if (r->seen == 200000 || uv_hrtime() > r->end)
+		uv_stop(t->loop);
+}
+
+TEST_IMPL(loopwake_loses_no_wake)
+{
+	uv_loop_t loop;
+	uv_timer_t check;
+	struct race r = { 0 };
+	uv_thread_t t;
+
+	ASSERT_OK(uv_loop_init(&loop));
+	atomic_init(&r.sent, 0);
+	r.end = uv_hrtime() + 20 * 1000000000ULL;
+	ASSERT_OK(loopwake_init(&loop, &r.lw, on_race, &r));
+	uv_timer_init(&loop, &check);
+	check.data = &r;
+	uv_timer_start(&check, on_check, 10, 10);
+	ASSERT_OK(uv_thread_create(&t, race_sender, &r));
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_OK(uv_thread_join(&t));
+	ASSERT_EQ(r.seen, 200000);
+	uv_close((uv_handle_t *)&check, NULL);
+	loopwake_close(&r.lw, NULL, NULL);
+	ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
+	ASSERT_OK(uv_loop_close(&loop));
+	return 0;
+}
