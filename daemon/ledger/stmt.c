@@ -65,7 +65,7 @@ static const struct {
 	 * a run that never does (kill -9, a stop mid-run) leaves them for the
 	 * next daemon to judge. */
 	[ST_RUN_FILE_INSERT] = { NULL,
-	    "INSERT OR REPLACE INTO run_files (run_id, paths) VALUES (?1, ?2)" },
+	    "INSERT OR REPLACE INTO run_files (run_id, part, paths) VALUES (?1, ?2, ?3)" },
 	[ST_RUN_FILES_DONE] = { NULL, "DELETE FROM run_files WHERE run_id = ?1" },
 	/* Any run's: a finished run keeps its files until the rows it staged
 	 * are written (stage.c), so a daemon that died before that judges

@@ -66,11 +66,15 @@ static bool in_list(const char *const *list, const char *s)
 
 /* ---- writes -------------------------------------------------------------- */
 
+/* Bytes of paths a run_files row holds at most (one longer path is a row
+ * of its own): the list of a 20,000-file batch is never in memory whole. */
+#define RUN_FILES_PART	8192
+
 static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err)
 {
-	struct buf paths = BUF_INIT;	/* its files, each ended by a NUL */
-	sqlite3_stmt *s;
-	int rc;
+	struct buf paths = BUF_INIT;	/* a part of its files, each ended by a NUL */
+	sqlite3_stmt *s, *fs = NULL;
+	int rc, part = 0;
 
 	if (r->trigger == NULL || !ulid_valid(r->id))
 		return wd_err_set(err, WD_ELEDGER, "ledger '%s': bad run id or trigger", l->path);
@@ -85,23 +89,33 @@ static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_
 	bind_text(s, 5, r->config_hash);
 	if ((rc = ledger__step(l, s, "cannot record the run", err)))
 		return rc;
-	for (size_t i = 0; i < r->nfiles; i++)
-		if (r->files[i] != NULL)
-			buf_add(&paths, r->files[i], strlen(r->files[i]) + 1);
-	if (paths.len) {
-		if ((s = ledger__stmt(l, ST_RUN_FILE_INSERT, err)) == NULL) {
-			ledger__abort(l);
-			buf_release(&paths);
-			return err ? err->code : WD_ELEDGER;
+	for (size_t i = 0; i <= r->nfiles; i++) {
+		size_t len = i < r->nfiles && r->files[i] ? strlen(r->files[i]) + 1 : 0;
+
+		if (i < r->nfiles && r->files[i] == NULL)
+			continue;
+		/* a part is written once the next path would not fit, and at
+		 * the end */
+		if (paths.len > 0 && (i == r->nfiles || paths.len + len > RUN_FILES_PART)) {
+			if (fs == NULL && (fs = ledger__stmt(l, ST_RUN_FILE_INSERT, err)) == NULL) {
+				ledger__abort(l);
+				buf_release(&paths);
+				return err ? err->code : WD_ELEDGER;
+			}
+			bind_text(fs, 1, r->id);
+			sqlite3_bind_int(fs, 2, part++);
+			/* the last terminator ends the part, not a path */
+			sqlite3_bind_blob(fs, 3, paths.buf, (int)paths.len - 1, SQLITE_STATIC);
+			if ((rc = ledger__step(l, fs, "cannot record the run", err))) {
+				buf_release(&paths);
+				return rc;
+			}
+			buf_reset(&paths);
 		}
-		bind_text(s, 1, r->id);
-		/* the last terminator is the list's own end, not a path */
-		sqlite3_bind_blob(s, 2, paths.buf, (int)paths.len - 1, SQLITE_STATIC);
-		rc = ledger__step(l, s, "cannot record the run", err);
-		buf_release(&paths);
-		if (rc)
-			return rc;
+		if (i < r->nfiles)
+			buf_add(&paths, r->files[i], len);
 	}
+	buf_release(&paths);
 	return ledger__commit(l, err);
 }
 
