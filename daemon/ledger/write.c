@@ -171,10 +171,13 @@ int ledger_mark_interrupted(struct ledger *l, int *count, struct strvec *unjudge
 		goto fail_prepare;
 	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *p = sqlite3_column_blob(s, 0);
-		const char *end = p + sqlite3_column_bytes(s, 0);
+		const char *end;
 
+		if (p == NULL)
+			continue;	/* an empty part */
+		end = p + sqlite3_column_bytes(s, 0);
 		/* NUL-separated, the last one ended by the blob's end */
-		while (p != NULL && p < end) {
+		while (p < end) {
 			const char *nul = memchr(p, '\0', (size_t)(end - p));
 			size_t len = nul ? (size_t)(nul - p) : (size_t)(end - p);
 
