@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "ledger-internal.h"
+#include "lib/hmap.h"
 #include "lib/log.h"
 
 /* A rebuild reads a key in about a tenth of a lookup's time: worth it for
@@ -35,20 +36,15 @@
 #define KF_REBUILD_MIN_FILES	256
 #define KF_REBUILD_SHARE	16
 
-static uint64_t fnv(uint64_t h, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
-	/* the terminator, so that ("ab", "c") and ("a", "bc") differ */
-	h *= 1099511628211ULL;
-	return h;
-}
-
+/* The three parts hashed apart and chained: ("ab", "c") and ("a", "bc")
+ * differ, and the filter remixes the result (lib/bloom.c). */
 static uint64_t key_hash(const char *gate, const char *path, const char *cache_key)
 {
-	return fnv(fnv(fnv(1469598103934665603ULL, gate), path), cache_key);
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = hmap_hash(gate, strlen(gate));
+
+	h = (h * k) ^ hmap_hash(path, strlen(path));
+	return (h * k) ^ hmap_hash(cache_key, strlen(cache_key));
 }
 
 /* PRAGMA data_version: changes when another connection commits. */

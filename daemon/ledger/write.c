@@ -70,10 +70,30 @@ static bool in_list(const char *const *list, const char *s)
  * of its own): the list of a 20,000-file batch is never in memory whole. */
 #define RUN_FILES_PART	8192
 
+/* One run_files row: the paths in b (each ended by a NUL), then b emptied. */
+static int put_part(struct ledger *l, const char *run_id, int part, struct buf *b,
+    struct wd_err *err)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_RUN_FILE_INSERT, err);
+	int rc;
+
+	if (s == NULL) {
+		ledger__abort(l);
+		return err ? err->code : WD_ELEDGER;
+	}
+	bind_text(s, 1, run_id);
+	sqlite3_bind_int(s, 2, part);
+	/* the last terminator ends the part, not a path */
+	sqlite3_bind_blob(s, 3, b->buf, (int)b->len - 1, SQLITE_STATIC);
+	rc = ledger__step(l, s, "cannot record the run", err);
+	buf_reset(b);
+	return rc;
+}
+
 static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err)
 {
 	struct buf paths = BUF_INIT;	/* a part of its files, each ended by a NUL */
-	sqlite3_stmt *s, *fs = NULL;
+	sqlite3_stmt *s;
 	int rc, part = 0;
 
 	if (r->trigger == NULL || !ulid_valid(r->id))
@@ -89,34 +109,20 @@ static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_
 	bind_text(s, 5, r->config_hash);
 	if ((rc = ledger__step(l, s, "cannot record the run", err)))
 		return rc;
-	for (size_t i = 0; i <= r->nfiles; i++) {
-		size_t len = i < r->nfiles && r->files[i] ? strlen(r->files[i]) + 1 : 0;
+	for (size_t i = 0; i < r->nfiles && rc == 0; i++) {
+		size_t len;
 
-		if (i < r->nfiles && r->files[i] == NULL)
+		if (r->files[i] == NULL)
 			continue;
-		/* a part is written once the next path would not fit, and at
-		 * the end */
-		if (paths.len > 0 && (i == r->nfiles || paths.len + len > RUN_FILES_PART)) {
-			if (fs == NULL && (fs = ledger__stmt(l, ST_RUN_FILE_INSERT, err)) == NULL) {
-				ledger__abort(l);
-				buf_release(&paths);
-				return err ? err->code : WD_ELEDGER;
-			}
-			bind_text(fs, 1, r->id);
-			sqlite3_bind_int(fs, 2, part++);
-			/* the last terminator ends the part, not a path */
-			sqlite3_bind_blob(fs, 3, paths.buf, (int)paths.len - 1, SQLITE_STATIC);
-			if ((rc = ledger__step(l, fs, "cannot record the run", err))) {
-				buf_release(&paths);
-				return rc;
-			}
-			buf_reset(&paths);
-		}
-		if (i < r->nfiles)
-			buf_add(&paths, r->files[i], len);
+		len = strlen(r->files[i]) + 1;
+		if (paths.len > 0 && paths.len + len > RUN_FILES_PART)
+			rc = put_part(l, r->id, part++, &paths, err);
+		buf_add(&paths, r->files[i], len);
 	}
+	if (rc == 0 && paths.len > 0)
+		rc = put_part(l, r->id, part, &paths, err);
 	buf_release(&paths);
-	return ledger__commit(l, err);
+	return rc ? rc : ledger__commit(l, err);
 }
 
 static int do_run_finish(struct ledger *l, const char *run_id, const char *status,

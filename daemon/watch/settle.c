@@ -365,12 +365,14 @@ void settle_set_timing(struct settle *st, int debounce_ms, int max_wait_ms, int 
 
 void settle_git_changed(struct settle *st, const char *name, bool gone)
 {
-	/* a removal with nothing pending: git wrote no work-tree file (a
-	 * `git status` refreshing the index), and the next burst is not its */
-	if (strcmp(name, "index.lock") == 0 && (!gone || st->pend.n == 0))
-		st->git_lock_seen = !gone;
-	if (strcmp(name, "index.lock") == 0)
+	if (strcmp(name, "index.lock") == 0) {
+		/* a removal with nothing pending: git wrote no work-tree file
+		 * (a `git status` refreshing the index), and the next burst is
+		 * not its */
+		if (!gone || st->pend.n == 0)
+			st->git_lock_seen = !gone;
 		st->git_done_at = gone ? uv_now(st->o.loop) : 0;
+	}
 	if (st->git_busy && hmap_next(&st->pend, &(size_t){ 0 }) != NULL)
 		uv_timer_start(&st->debounce, on_debounce, 0, 0);
 }
@@ -598,6 +600,15 @@ static void on_debounce(uv_timer_t *t)
 	}
 }
 
+/* A churn chain's last chunk is looked at: the stability timer, held
+ * while the chain ran, starts now, so every chunk is stability_ms old when
+ * it fires and the pass goes out as one batch. */
+static void chain_end(struct settle *st)
+{
+	st->churn_chain = false;
+	uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
+}
+
 /* Events keep coming (the debounce timer is still pushed back): take out
  * the files that have been quiet for debounce_ms, when there are enough
  * of them to be worth a batch. A git operation in progress, or one that
@@ -626,9 +637,7 @@ static void on_churn(uv_timer_t *t)
 		quiet += !p->probing && p->last_event <= quiet_before;
 	}
 	if (st->churn_chain && quiet == 0) {
-		/* the last turn took the last chunk whole: the chain ends */
-		st->churn_chain = false;
-		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
+		chain_end(st);	/* the last turn took the last chunk whole */
 		return;
 	}
 	/* the chain's later turns take what is left, however little */
@@ -654,13 +663,11 @@ static void on_churn(uv_timer_t *t)
 		uv_timer_start(&st->churn, on_churn, CHURN_LATER_MS, 0);
 	st->churned = true;
 	flush_ready(st, true, dropped, quiet_before);
-	if (n == CHURN_MAX_FILES) {
+	if (n == CHURN_MAX_FILES)
 		st->churn_chain = true;		/* on_stable waits for the last chunk */
-	} else if (st->churn_chain) {
-		/* the last chunk: every chunk is stability_ms old when it fires */
-		st->churn_chain = false;
-		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
-	} else if (probing && !uv_is_active((uv_handle_t *)&st->stable))
+	else if (st->churn_chain)
+		chain_end(st);
+	else if (probing && !uv_is_active((uv_handle_t *)&st->stable))
 		uv_timer_start(&st->stable, on_stable, (uint64_t)st->o.stability_ms, 0);
 }
 
