@@ -31,7 +31,7 @@ import pytest
 
 import httpcache
 from conftest import (commit_all, git, kill_daemon, make_repo, run_watchd, track_daemon,
-                      write_config)
+                      wait_until, write_config)
 
 needs_nginx = pytest.mark.skipif(httpcache.NGINX is None,
                                  reason="nginx is not installed (apt-get install nginx)")
@@ -279,6 +279,9 @@ def test_httpcache_fixture_put_get_and_access_log(cache):
     # urllib, as a user's script would
     with urllib.request.urlopen(f"{cache.url}/ac/{key}", timeout=10) as resp:
         assert resp.read() == b"record"
+    # nginx logs a request after its response is sent: the client can be
+    # reading its body before the line is written
+    wait_until(lambda: len(cache.cache_requests()) >= 6, 10, what="nginx to log 6 requests")
     reqs = cache.cache_requests()
     assert [(r.method, r.status) for r in reqs] == [
         ("PUT", 201), ("PUT", 201), ("GET", 200), ("HEAD", 200), ("GET", 404), ("GET", 200)]
@@ -288,6 +291,7 @@ def test_httpcache_fixture_put_get_and_access_log(cache):
     assert cache.counts() == {"PUT": 2, "GET": 3, "HEAD": 1}
     mark = cache.mark()
     cache.http("GET", f"ac/{key}")
+    wait_until(lambda: cache.since(mark), 10, what="nginx to log the GET")
     assert [r.method for r in cache.since(mark)] == ["GET"]
     assert len(cache.stored_files()) == 2
     port = cache.port
