@@ -24,7 +24,10 @@ struct ignore {
 };
 
 /* Editor droppings: vim swap/backup and its 4913 write probe, emacs lock
- * and autosave files, JetBrains safe-write temporaries. */
+ * and autosave files, JetBrains safe-write temporaries. At most one '*'
+ * each and no other glob character (one_star): every file event of a
+ * burst is asked about all of them, and the general matcher cost a tenth
+ * of the loop thread's time over 20,000 rewrites at full speed. */
 static const char *const builtin_files[] = {
 	"*.swp", "*.swo", "*.swx", "*~", ".#*", "#*#", "4913",
 	"*___jb_tmp___", "*___jb_old___",
@@ -33,9 +36,25 @@ static const char *const builtin_files[] = {
 	NULL,
 };
 
+/* name against a pattern with at most one '*', which matches any run of
+ * characters (a base name holds no '/'). */
+static bool one_star(const char *pat, const char *name, size_t len)
+{
+	const char *star = strchr(pat, '*');
+	size_t pre, suf;
+
+	if (star == NULL)
+		return strcmp(pat, name) == 0;
+	pre = (size_t)(star - pat);
+	suf = strlen(star + 1);
+	return len >= pre + suf && memcmp(name, pat, pre) == 0 &&
+	    memcmp(name + len - suf, star + 1, suf) == 0;
+}
+
 bool ignore_builtin(const char *rel, bool is_dir)
 {
 	const char *base = strrchr(rel, '/');
+	size_t len;
 
 	base = base ? base + 1 : rel;
 	if (strcmp(base, ".git") == 0 || strcmp(rel, ".watchd") == 0 ||
@@ -44,8 +63,9 @@ bool ignore_builtin(const char *rel, bool is_dir)
 		return true;
 	if (is_dir)
 		return false;
+	len = strlen(base);
 	for (size_t i = 0; builtin_files[i]; i++)
-		if (glob_match(builtin_files[i], base))
+		if (one_star(builtin_files[i], base, len))
 			return true;
 	return false;
 }

@@ -109,3 +109,28 @@ TEST_IMPL(ignore_builtin_hides_cookies)
 	ASSERT(!ignore_builtin("watchd-cookie.txt", false));
 	return 0;
 }
+
+/* The built-in editor patterns, matched without the general glob
+ * matcher: each pattern at its edges (empty star, the pattern's own text,
+ * one character short) and in a subdirectory. */
+TEST_IMPL(ignore_builtin_editor_names)
+{
+	static const char *const hidden[] = {
+		"a.swp", ".swp", "src/x.c.swo", "x.swx", "notes~", "~", ".#lock",
+		".#", "#auto#", "##", "4913", "d/4913", "f.py___jb_tmp___",
+		"___jb_old___", ".git", "a/.git", ".git/x", "a/.git/x", ".watchd",
+		".watchd/x", NULL,
+	};
+	static const char *const shown[] = {
+		"a.swpx", "swp", "a.sw", "x~y", "a.#b", "#", "#a", "a#", "49130",
+		"14913", "f.py___jb_tmp__", "a.gitx", ".gitignore", "x/.watchd",
+		"README", NULL,
+	};
+
+	for (size_t i = 0; hidden[i]; i++)
+		ASSERT(ignore_builtin(hidden[i], false));
+	for (size_t i = 0; shown[i]; i++)
+		ASSERT(!ignore_builtin(shown[i], false));
+	ASSERT(!ignore_builtin("4913", true));	/* a directory: only .git and .watchd */
+	return 0;
+}
