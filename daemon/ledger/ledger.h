@@ -22,7 +22,7 @@
 
 struct ledger;
 
-#define LEDGER_SCHEMA	9	/* the schema version (user_version) this build writes */
+#define LEDGER_SCHEMA	10	/* the schema version (user_version) this build writes */
 
 enum ledger_mode {
 	LEDGER_READ,		/* CLI queries: read-only, query_only */

@@ -193,24 +193,74 @@ static int rows_json(struct ledger *l, sqlite3_stmt *s, cJSON *arr,
 	return rc == SQLITE_DONE ? 0 : ledger__fail(l, rc, "cannot read", err);
 }
 
+/* A gate run's file and why it ran (NULL: no reason recorded). */
+struct gfile {
+	char		*path;
+	char		*reason;
+};
+
+static int gfile_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct gfile *)a)->path, ((const struct gfile *)b)->path);
+}
+
+/* The records of one gate_file_parts row appended to *v: four NUL-ended
+ * fields each (the row's last NUL left off), path and reason kept. */
+static void split_part(const char *p, size_t len, struct gfile **v, size_t *n, size_t *cap)
+{
+	size_t at = 0;
+
+	while (at < len) {
+		size_t field[4];	/* where each field starts */
+		int k;
+
+		for (k = 0; k < 4 && at <= len; k++) {
+			const char *z = memchr(p + at, '\0', len - at);
+
+			field[k] = at;
+			at = z ? (size_t)(z - p) + 1 : len + 1;
+		}
+		if (k < 4)
+			break;		/* a torn record: what came before stands */
+		*v = xgrow(*v, cap, *n + 1, sizeof(**v));
+		(*v)[*n].path = xstrndup(p + field[0], field[1] - field[0] - 1);
+		(*v)[*n].reason = field[3] - field[2] > 1 ?
+		    xstrndup(p + field[2], field[3] - field[2] - 1) : NULL;
+		++*n;
+	}
+}
+
 static int files_json(struct ledger *l, int64_t grid, cJSON *gate, struct wd_err *err)
 {
 	sqlite3_stmt *s = ledger__stmt(l, ST_FILES, err);
+	struct gfile *v = NULL;		/* owned, with its strings */
+	size_t n = 0, cap = 0;
 	cJSON *files, *reasons;
 	int rc;
 
 	if (s == NULL)
 		return err ? err->code : WD_ELEDGER;
-	files = cJSON_AddArrayToObject(gate, "files");
-	reasons = cJSON_CreateObject();
 	sqlite3_bind_int64(s, 1, grid);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		cJSON_AddItemToArray(files, cJSON_CreateString(col_text(s, 0)));
-		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
-			cJSON_AddStringToObject(reasons, col_text(s, 0), col_text(s, 1));
-	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		split_part(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), &v, &n,
+		    &cap);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	/* in path order, as show lists them; a path given twice once */
+	if (n > 1)
+		qsort(v, n, sizeof(*v), gfile_cmp);
+	files = cJSON_AddArrayToObject(gate, "files");
+	reasons = cJSON_CreateObject();
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || strcmp(v[i].path, v[i - 1].path) != 0) {
+			cJSON_AddItemToArray(files, cJSON_CreateString(v[i].path));
+			if (v[i].reason)
+				cJSON_AddStringToObject(reasons, v[i].path, v[i].reason);
+		}
+		free(v[i].path);
+		free(v[i].reason);
+	}
+	free(v);
 	if (reasons->child)
 		cJSON_AddItemToObject(gate, "reasons", reasons);
 	else

@@ -35,6 +35,14 @@
 	"SELECT nullif(path, ''), line, col, end_line, end_col, code, severity, message, url," \
 	" fixable FROM findings WHERE gate_run_id = ?1" where " ORDER BY path, " seq
 
+/* ST_FILES on a ledger before schema 10 (a row per file): the gate run's
+ * files in the one part they make (an empty cache key, which show never
+ * reads and schema 1 lacks). */
+#define FILES_BEFORE_10_SQL \
+	"SELECT CAST(group_concat(path || char(0) || coalesce(blob, '') || char(0) ||" \
+	" coalesce(reason, '') || char(0), char(0)) AS BLOB) FROM gate_files" \
+	" WHERE gate_run_id = ?1"
+
 /* The gates of a run; a READ connection to an older ledger (an older
  * daemon still runs) reads NULL for the columns later schemas added. */
 #define GATES_SQL(input_digest, remote) \
@@ -78,9 +86,10 @@ static const struct {
 	    " tests_passed, tests_failed, tests_skipped, input_digest, remote, remote_hits)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
 	    " ?17, ?18)" },
+	/* A gate run's files, each as four NUL-ended fields: path, blob,
+	 * reason, cache key (empty for none). */
 	[ST_FILE_INSERT] = { NULL,
-	    "INSERT OR IGNORE INTO gate_files (gate_run_id, path, blob, reason, cache_key)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
+	    "INSERT INTO gate_file_parts (gate_run_id, part, files) VALUES (?1, ?2, ?3)" },
 	[ST_FINDING_INSERT] = { NULL,
 	    "INSERT INTO findings (gate_run_id, path, seq, line, col, end_line, end_col, code,"
 	    " severity, message, url, fixable)"
@@ -136,7 +145,7 @@ static const struct {
 	    "SELECT " RUN_COLS " FROM runs WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2" },
 	[ST_GATES] = { "gates", GATES_SQL("input_digest", "remote, remote_hits") },
 	[ST_FILES] = { "files",
-	    "SELECT path, reason FROM gate_files WHERE gate_run_id = ?1 ORDER BY path" },
+	    "SELECT files FROM gate_file_parts WHERE gate_run_id = ?1 ORDER BY part" },
 	[ST_FINDINGS] = { "findings", FINDINGS_SQL("", "seq") },
 	[ST_LAST_RUN] = { "last_run",
 	    "SELECT id, status, finished_at FROM runs WHERE finished_at IS NOT NULL"
@@ -312,6 +321,8 @@ sqlite3_stmt *ledger__stmt(struct ledger *l, enum stmt_id id, struct wd_err *err
 		sql = GATES_SQL("NULL", "NULL, NULL");
 	else if (id == ST_GATES && l->schema < 7)
 		sql = GATES_SQL("input_digest", "NULL, NULL");
+	if (id == ST_FILES && l->schema < 10)
+		sql = FILES_BEFORE_10_SQL;
 	if (id == ST_FINDINGS && l->schema < 4)
 		sql = FINDINGS_SQL("", "id");
 	if (id == ST_CACHE_FINDINGS && l->schema < 4)

@@ -66,35 +66,73 @@ static bool in_list(const char *const *list, const char *s)
 
 /* ---- writes -------------------------------------------------------------- */
 
-/* Bytes of paths a run_files row holds at most (one longer path is a row
- * of its own): the list of a 20,000-file batch is never in memory whole. */
-#define RUN_FILES_PART	8192
+/* Bytes a run_files or gate_file_parts row holds at most (one longer
+ * record is a row of its own): the list of a 20,000-file batch is never in
+ * memory whole. */
+#define PART_BYTES	8192
 
-/* One run_files row: the paths in b (each ended by a NUL), then b emptied. */
-static int put_part(struct ledger *l, const char *run_id, int part, struct buf *b,
-    struct wd_err *err)
+/* Rows of NUL-separated records for one owner: a run (run_id) or a gate
+ * run (grid), written PART_BYTES at a time. */
+struct parts {
+	enum stmt_id	 id;		/* INSERT (owner, part, bytes) */
+	const char	*run_id;	/* the owner when set, else grid */
+	int64_t		 grid;
+	int		 n;		/* rows written */
+	struct buf	 b;		/* the row being filled, each field ended by a NUL */
+};
+
+/* One row: the fields in p->b, then p->b emptied. */
+static int parts_put(struct ledger *l, struct parts *p, struct wd_err *err)
 {
-	sqlite3_stmt *s = ledger__stmt(l, ST_RUN_FILE_INSERT, err);
+	sqlite3_stmt *s = ledger__stmt(l, p->id, err);
 	int rc;
 
 	if (s == NULL) {
 		ledger__abort(l);
 		return err ? err->code : WD_ELEDGER;
 	}
-	bind_text(s, 1, run_id);
-	sqlite3_bind_int(s, 2, part);
-	/* the last terminator ends the part, not a path */
-	sqlite3_bind_blob(s, 3, b->buf, (int)b->len - 1, SQLITE_STATIC);
+	if (p->run_id)
+		bind_text(s, 1, p->run_id);
+	else
+		sqlite3_bind_int64(s, 1, p->grid);
+	sqlite3_bind_int(s, 2, p->n++);
+	/* the last terminator ends the row, not a field */
+	sqlite3_bind_blob(s, 3, p->b.buf, (int)p->b.len - 1, SQLITE_STATIC);
 	rc = ledger__step(l, s, "cannot record the run", err);
-	buf_reset(b);
+	buf_reset(&p->b);
+	return rc;
+}
+
+/* One record of nf fields (NULL is written as an empty field). */
+static int parts_add(struct ledger *l, struct parts *p, const char *const *fields, size_t nf,
+    struct wd_err *err)
+{
+	size_t len = 0;
+	int rc;
+
+	for (size_t i = 0; i < nf; i++)
+		len += (fields[i] ? strlen(fields[i]) : 0) + 1;
+	if (p->b.len > 0 && p->b.len + len > PART_BYTES && (rc = parts_put(l, p, err)))
+		return rc;
+	for (size_t i = 0; i < nf; i++)
+		buf_add(&p->b, fields[i] ? fields[i] : "", (fields[i] ? strlen(fields[i]) : 0) + 1);
+	return 0;
+}
+
+/* The last row, if any; p's buffer released either way. */
+static int parts_end(struct ledger *l, struct parts *p, int rc, struct wd_err *err)
+{
+	if (rc == 0 && p->b.len > 0)
+		rc = parts_put(l, p, err);
+	buf_release(&p->b);
 	return rc;
 }
 
 static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err)
 {
-	struct buf paths = BUF_INIT;	/* a part of its files, each ended by a NUL */
+	struct parts files = { .id = ST_RUN_FILE_INSERT, .run_id = r->id, .b = BUF_INIT };
 	sqlite3_stmt *s;
-	int rc, part = 0;
+	int rc;
 
 	if (r->trigger == NULL || !ulid_valid(r->id))
 		return wd_err_set(err, WD_ELEDGER, "ledger '%s': bad run id or trigger", l->path);
@@ -109,19 +147,10 @@ static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_
 	bind_text(s, 5, r->config_hash);
 	if ((rc = ledger__step(l, s, "cannot record the run", err)))
 		return rc;
-	for (size_t i = 0; i < r->nfiles && rc == 0; i++) {
-		size_t len;
-
-		if (r->files[i] == NULL)
-			continue;
-		len = strlen(r->files[i]) + 1;
-		if (paths.len > 0 && paths.len + len > RUN_FILES_PART)
-			rc = put_part(l, r->id, part++, &paths, err);
-		buf_add(&paths, r->files[i], len);
-	}
-	if (rc == 0 && paths.len > 0)
-		rc = put_part(l, r->id, part, &paths, err);
-	buf_release(&paths);
+	for (size_t i = 0; i < r->nfiles && rc == 0; i++)
+		if (r->files[i])
+			rc = parts_add(l, &files, &r->files[i], 1, err);
+	rc = parts_end(l, &files, rc, err);
 	return rc ? rc : ledger__commit(l, err);
 }
 
@@ -298,6 +327,8 @@ static int stage_files(struct ledger *l, const struct ledger_gate_run *g, int64_
 static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
     struct wd_err *err)
 {
+	/* path, blob, reason and cache key of each file */
+	struct parts files = { .id = ST_FILE_INSERT, .b = BUF_INIT };
 	struct ledger_file row;
 	const char *what = "cannot record the gate run";
 	sqlite3_stmt *s;
@@ -341,19 +372,16 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
 		return rc;
 	grid = sqlite3_last_insert_rowid(l->db);
 
-	if ((s = ledger__stmt(l, ST_FILE_INSERT, err)) == NULL)
-		goto fail_prepare;
-	for (size_t i = 0; i < g->nfiles; i++) {
+	files.grid = grid;
+	for (size_t i = 0; i < g->nfiles && rc == 0; i++) {
 		const struct ledger_file *f = gate_file(g, i, true, &row);
+		const char *rec[4] = { f->path, f->blob, f->reason, f->cache_key };
 
-		sqlite3_bind_int64(s, 1, grid);
-		bind_text(s, 2, f->path);
-		bind_text(s, 3, f->blob);
-		bind_text(s, 4, f->reason);
-		bind_text(s, 5, f->cache_key);
-		if ((rc = ledger__step(l, s, what, err)))
-			return rc;
+		if (f->path)
+			rc = parts_add(l, &files, rec, 4, err);
 	}
+	if ((rc = parts_end(l, &files, rc, err)))
+		return rc;
 
 	if (g->findings && g->findings->n &&
 	    (s = ledger__stmt(l, ST_FINDING_INSERT, err)) == NULL)

@@ -328,7 +328,7 @@ def test_schema_1_is_read_as_is_and_upgraded_by_run(root):
     (root.path / "a.txt").write_text("a\n")
     rc, out, err, _ = root.run("run")
     assert rc == 0, err
-    assert root.sql("PRAGMA user_version") == [(9,)]
+    assert root.sql("PRAGMA user_version") == [(10,)]
     cols = {r[1] for r in root.sql("PRAGMA table_info(gate_runs)")}
     assert "input_digest" in cols
     assert "cache_key" in {r[1] for r in root.sql("PRAGMA table_info(gate_files)")}

@@ -193,19 +193,19 @@ TEST_IMPL(ledger_open_create)
 	l = open_w(&t);
 	ledger_close(l);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 10);
 	/* the migrations' rebuilt tables left no free pages behind */
 	ASSERT_EQ(raw_int(t.db, "PRAGMA freelist_count"), 0);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_journal_mode"
 	    " WHERE journal_mode = 'wal'"), 1);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
-	    " AND name IN ('runs', 'gate_runs', 'gate_files', 'findings', 'file_state',"
+	    " AND name IN ('runs', 'gate_runs', 'gate_file_parts', 'findings', 'file_state',"
 	    " 'cache', 'tool_versions') AND sql LIKE '%STRICT%'"), 7);
 
 	/* reopening migrates nothing and keeps the header */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 10);
 
 	ASSERT_OK(ledger_open(t.db, LEDGER_READ, &l, &err));
 	{
@@ -232,14 +232,14 @@ TEST_IMPL(ledger_header_refused)
 
 	tmp_init(&t);
 	ledger_close(open_w(&t));
-	raw_exec(t.db, "PRAGMA user_version = 10");
+	raw_exec(t.db, "PRAGMA user_version = 11");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_WRITE, &l, &err), WD_ELEDGER_NEWER);
 	ASSERT_NULL(l);
 	ASSERT_CONTAINS(err.msg, t.db);
-	ASSERT_CONTAINS(err.msg, "version 10");
-	ASSERT_CONTAINS(err.msg, "watchd's 9");
+	ASSERT_CONTAINS(err.msg, "version 11");
+	ASSERT_CONTAINS(err.msg, "watchd's 10");
 	ASSERT_EQ(ledger_open(t.db, LEDGER_READ, &l, &err), WD_ELEDGER_NEWER);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 10);	/* untouched */
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 11);	/* untouched */
 	tmp_release(&t);
 
 	/* somebody else's SQLite file */
@@ -1363,7 +1363,8 @@ TEST_IMPL(ledger_query_plans)
 		{ "log", "SEARCH runs USING INDEX runs_started" },
 		{ "show", "SEARCH runs USING INDEX sqlite_autoindex_runs_1 (id>? AND id<?)" },
 		{ "gates", "SEARCH gate_runs USING INDEX gate_runs_run (run_id=?)" },
-		{ "files", "SEARCH gate_files USING PRIMARY KEY (gate_run_id=?)" },
+		{ "files", "SEARCH gate_file_parts USING INDEX sqlite_autoindex_gate_file_parts_1"
+		    " (gate_run_id=?)" },
 		/* keyed (gate run, path, seq): read in key order, no sort */
 		{ "findings", "SEARCH findings USING PRIMARY KEY (gate_run_id=?)" },
 		{ "cache", "SEARCH cache USING PRIMARY KEY (gate=? AND fingerprint=? AND path=? AND cache_key=?)" },
@@ -1553,12 +1554,13 @@ TEST_IMPL(ledger_migrate_v1)
 
 	/* WRITE upgrades in place, keeping every row */
 	l = open_w(&t);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 10);
 	ASSERT_EQ(raw_int(t.db, "PRAGMA application_id"), 0x57544344);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_runs')"
 	    " WHERE name = 'input_digest' AND type = 'TEXT'"), 1);
+	/* (schema 10 made gate_files a view of the same columns) */
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_table_info('gate_files')"
-	    " WHERE name = 'cache_key' AND type = 'TEXT'"), 1);
+	    " WHERE name = 'cache_key'"), 1);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM findings"), 2);
 	check_v1_run(l);
 	ASSERT_EQ(ledger_cache_lookup(l, "ruff", "fp1", "a.py", "b10b", &hit), 1);
@@ -1600,7 +1602,7 @@ TEST_IMPL(ledger_migrate_v1)
 	/* a second open has nothing left to do */
 	l = open_w(&t);
 	ledger_close(l);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 10);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check <> 'ok'"), 0);
 	tmp_release(&t);
@@ -2111,6 +2113,14 @@ TEST_IMPL(ledger_keyfilter_misses_without_losing_a_hit)
 	return 0;
 }
 
+/* Schema 9's gate_files, a row per file, in place of schema 10's parts. */
+#define SCHEMA_9_GATE_FILES \
+	"DROP VIEW gate_files; DROP TABLE gate_file_parts;" \
+	"CREATE TABLE gate_files (" \
+	"  gate_run_id INTEGER NOT NULL REFERENCES gate_runs(id) ON DELETE CASCADE," \
+	"  path TEXT NOT NULL, blob TEXT, reason TEXT, cache_key TEXT," \
+	"  PRIMARY KEY (gate_run_id, path)) STRICT, WITHOUT ROWID;"
+
 /* A ledger of schema 8 kept a row per file of each unfinished run: the
  * migration makes one row per run, and the next daemon still judges every
  * one of those files again. */
@@ -2129,7 +2139,7 @@ TEST_IMPL(ledger_run_files_of_schema_8_migrate)
 	begin_run(l, b, 2000, "watch");
 	ledger_close(l);
 	{
-		char *sql = xasprintf("DROP TABLE run_files;"
+		char *sql = xasprintf(SCHEMA_9_GATE_FILES "DROP TABLE run_files;"
 		    "CREATE TABLE run_files (run_id TEXT NOT NULL REFERENCES runs(id)"
 		    "  ON DELETE CASCADE, path TEXT NOT NULL, PRIMARY KEY (run_id, path))"
 		    "  STRICT, WITHOUT ROWID;"
@@ -2141,7 +2151,7 @@ TEST_IMPL(ledger_run_files_of_schema_8_migrate)
 		free(sql);
 	}
 	l = open_w(&t);
-	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 9);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 10);
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 2);
 	ASSERT_OK(ledger_mark_interrupted(l, &n, &left, &err));
 	ASSERT_EQ(n, 2);
@@ -2151,6 +2161,104 @@ TEST_IMPL(ledger_run_files_of_schema_8_migrate)
 	ASSERT_STR_EQ(left.v[2], "odd\nname.py");
 	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM run_files"), 0);
 	strvec_clear(&left);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+/* Schema 9 kept a row per file of each gate run: they become the run's
+ * parts, read back by show and by the gate_files view, an odd name and
+ * empty fields included. */
+TEST_IMPL(ledger_gate_files_of_schema_9_migrate)
+{
+	static const char *const none[] = { NULL };
+	struct wd_err err = { 0, "" };
+	struct tmp t;
+	struct ledger *l;
+	cJSON *run;
+	const cJSON *g;
+	char a[ULID_LEN + 1];
+
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, a, 1000, "watch");
+	record(l, a, "ruff", GATE_PASS, none, NULL, NULL);
+	ledger_close(l);
+	raw_exec(t.db, SCHEMA_9_GATE_FILES
+	    "INSERT INTO gate_files SELECT id, 'z.py', 'b10b', 'changed', 'k1' FROM gate_runs;"
+	    "INSERT INTO gate_files SELECT id, 'odd' || char(10) || 'name.py', NULL, NULL, NULL"
+	    "  FROM gate_runs;"
+	    "PRAGMA user_version = 9;");
+	l = open_w(&t);
+	ASSERT_EQ(raw_int(t.db, "PRAGMA user_version"), 10);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_file_parts"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_files WHERE path = 'z.py'"
+	    " AND blob = 'b10b' AND reason = 'changed' AND cache_key = 'k1'"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(*) FROM gate_files WHERE path = 'odd' || char(10) ||"
+	    " 'name.py' AND blob IS NULL AND reason IS NULL AND cache_key IS NULL"), 1);
+	ASSERT_OK(ledger_show(l, a, &run, &err));
+	g = cJSON_GetArrayItem(get(run, "gates"), 0);
+	ASSERT_EQ(cJSON_GetArraySize(get(g, "files")), 2);
+	ASSERT_STR_EQ(cJSON_GetArrayItem(get(g, "files"), 0)->valuestring, "odd\nname.py");
+	ASSERT_STR_EQ(cJSON_GetArrayItem(get(g, "files"), 1)->valuestring, "z.py");
+	ASSERT_STR_EQ(get_str(get(g, "reasons"), "z.py"), "changed");
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(get(g, "reasons"), "odd\nname.py"));
+	cJSON_Delete(run);
+	ledger_close(l);
+	tmp_release(&t);
+	return 0;
+}
+
+/* Row i of a big gate run written in reverse order, with a reason on
+ * every third file. */
+static void parts_at(void *arg, size_t i, bool reason, struct ledger_file *f)
+{
+	char *path = arg;
+
+	snprintf(path, 64, "dir/n%05zu.py", 2999 - i);
+	f->path = path;
+	f->blob = "0123456789abcdef0123456789abcdef01234567";
+	f->cache_key = f->blob;
+	f->cache_status = GATE_PASS;
+	f->reason = reason && i % 3 == 0 ? "changed" : NULL;
+}
+
+/* A gate run's files are written a few kilobytes a row: 3,000 of them
+ * take several rows, and show lists every one, in path order, with its
+ * reason. */
+TEST_IMPL(ledger_gate_files_in_parts)
+{
+	struct wd_err err = { 0, "" };
+	struct tmp t;
+	struct ledger *l;
+	char a[ULID_LEN + 1], path[64];
+	struct ledger_gate_run g = {
+		.gate = "ruff", .fingerprint = "fp1", .status = GATE_PASS, .nfiles = 3000,
+		.file_at = parts_at, .file_arg = path, .tests_total = -1, .tests_passed = -1,
+		.tests_failed = -1, .tests_skipped = -1,
+	};
+	const cJSON *files, *reasons;
+	cJSON *run;
+
+	tmp_init(&t);
+	l = open_w(&t);
+	begin_run(l, a, 1000, "watch");
+	g.run_id = a;
+	ASSERT_OK(ledger_gate_record(l, &g, &err));
+	ASSERT(raw_int(t.db, "SELECT count(*) FROM gate_file_parts") >= 20);
+	ASSERT_EQ(raw_int(t.db, "SELECT max(length(files)) <= 8192 FROM gate_file_parts"), 1);
+	ASSERT_EQ(raw_int(t.db, "SELECT count(DISTINCT path) FROM gate_files"), 3000);
+	ASSERT_OK(ledger_show(l, a, &run, &err));
+	files = get(cJSON_GetArrayItem(get(run, "gates"), 0), "files");
+	reasons = get(cJSON_GetArrayItem(get(run, "gates"), 0), "reasons");
+	ASSERT_EQ(cJSON_GetArraySize(files), 3000);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(path, sizeof(path), "dir/n%05d.py", i);
+		ASSERT_STR_EQ(cJSON_GetArrayItem(files, i)->valuestring, path);
+	}
+	ASSERT_EQ(cJSON_GetArraySize(reasons), 1000);
+	ASSERT_STR_EQ(get_str(reasons, "dir/n02999.py"), "changed");
+	cJSON_Delete(run);
 	ledger_close(l);
 	tmp_release(&t);
 	return 0;
