@@ -54,6 +54,7 @@ struct reader {
 	/* the thread's alone */
 	int		 test_queue_max;	/* WATCHD_TEST_QUEUE_MAX: simulate max_queued_events */
 	uint64_t	 drained;	/* events read since the kernel queue was last empty */
+	uint64_t	 most;		/* the most events one read took (read after the join) */
 	bool		 overflowed;	/* an IN_Q_OVERFLOW was played since then */
 	/* the loop's alone */
 	struct buf	 work;		/* chunks taken from q, handled from off */
