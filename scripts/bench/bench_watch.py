@@ -510,6 +510,18 @@ class Watchd(Tool):
         except OSError:
             return None
 
+    def queue_peak(self):
+        """The most events the inotify reader found waiting in the kernel
+        queue over the daemon's life (logged as it stops), or None."""
+        try:
+            with open(self.errpath, "rb") as f:
+                for line in f:
+                    if b" events waited in the kernel queue" in line:
+                        return int(line.split(b"at most ")[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            pass
+        return None
+
     def stalls(self, since, until):
         """The loop turns of 1 ms or more the daemon logged ("loop busy N us")
         with a wall-clock stamp in [since, until], in us."""
@@ -702,6 +714,7 @@ def test_rewrite_burst(tool, files, dirs, n, newdir_files, seed, quiet, maximum)
     t_end = MONO()
     res = settle_result(tool, start, t0, t_end, truth, quiet, maximum)
     res["cpu_ms"] = cpu_ms(ticks0, tool.ticks())
+    res["t_end_wall"] = t_end + wall0
     if isinstance(tool, Watchd):
         last = t_end + (res["drain_s"] or 0)
         res["stages_burst"] = tool.stages(t0 + wall0 - 0.001, last + wall0 + 0.001)
@@ -810,6 +823,7 @@ def test_fullspeed(tool, files, n, seed, quiet, maximum):
         os.close(fd)
     t_end = MONO()
     res = overflow_result(tool, start, t0, t_end, truth, quiet, maximum, ticks0, over0)
+    res["t_end_wall"] = t_end + wall0
     if isinstance(tool, Watchd):
         last = t_end + (res["drain_s"] or 0)
         res["stalls_us"] = tool.stalls(t0 + wall0 - 0.001, last + wall0 + 0.001)
@@ -960,6 +974,8 @@ def session(kind, master, tag, full, layout, args, tmp, logdir):
                 res.setdefault("error", "stop: %s" % e)
             if getattr(tool, "exit_code", None) not in (None, 0):
                 res["exit_code"] = tool.exit_code
+            if isinstance(res.get("fullspeed"), dict) and isinstance(tool, Watchd):
+                res["fullspeed"]["queue_peak"] = tool.queue_peak()
             res["notes"] = [" ".join(n.replace(tmp, "TMP").split()) for n in tool.rep.notes[:20]]
             try:
                 tool.save_logs(tag)
@@ -1214,6 +1230,10 @@ def build_rows(R, args):
             "<= watchman", lambda v: v["watchd"] <= v["watchman"])
         add("  daemon CPU ms", r("big-q", "fullspeed", "cpu_ms"), "<= watchman",
             lambda v: v["watchd"] <= v["watchman"])
+        # the headroom left: events the reader found waiting at once
+        add("  most events waiting in the kernel queue", r("big-q", "fullspeed", "queue_peak"),
+            "< %d" % args.fullspeed_queue,
+            lambda v: v["watchd"] is not None and v["watchd"] < args.fullspeed_queue)
     return rows
 
 
