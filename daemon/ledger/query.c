@@ -252,11 +252,13 @@ static int files_json(struct ledger *l, int64_t grid, cJSON *gate, struct wd_err
 	files = cJSON_AddArrayToObject(gate, "files");
 	reasons = cJSON_CreateObject();
 	for (size_t i = 0; i < n; i++) {
-		if (i == 0 || strcmp(v[i].path, v[i - 1].path) != 0) {
-			cJSON_AddItemToArray(files, cJSON_CreateString(v[i].path));
-			if (v[i].reason)
-				cJSON_AddStringToObject(reasons, v[i].path, v[i].reason);
-		}
+		if (i > 0 && strcmp(v[i].path, v[i - 1].path) == 0)
+			continue;
+		cJSON_AddItemToArray(files, cJSON_CreateString(v[i].path));
+		if (v[i].reason)
+			cJSON_AddStringToObject(reasons, v[i].path, v[i].reason);
+	}
+	for (size_t i = 0; i < n; i++) {
 		free(v[i].path);
 		free(v[i].reason);
 	}

@@ -79,6 +79,7 @@ struct parts {
 	int64_t		 grid;
 	int		 n;		/* rows written */
 	struct buf	 b;		/* the row being filled, each field ended by a NUL */
+	const char	*what;		/* what failed, for the error */
 };
 
 /* One row: the fields in p->b, then p->b emptied. */
@@ -98,7 +99,7 @@ static int parts_put(struct ledger *l, struct parts *p, struct wd_err *err)
 	sqlite3_bind_int(s, 2, p->n++);
 	/* the last terminator ends the row, not a field */
 	sqlite3_bind_blob(s, 3, p->b.buf, (int)p->b.len - 1, SQLITE_STATIC);
-	rc = ledger__step(l, s, "cannot record the run", err);
+	rc = ledger__step(l, s, p->what, err);
 	buf_reset(&p->b);
 	return rc;
 }
@@ -130,7 +131,8 @@ static int parts_end(struct ledger *l, struct parts *p, int rc, struct wd_err *e
 
 static int do_run_begin(struct ledger *l, const struct ledger_run *r, struct wd_err *err)
 {
-	struct parts files = { .id = ST_RUN_FILE_INSERT, .run_id = r->id, .b = BUF_INIT };
+	struct parts files = { .id = ST_RUN_FILE_INSERT, .run_id = r->id, .b = BUF_INIT,
+			       .what = "cannot record the run" };
 	sqlite3_stmt *s;
 	int rc;
 
@@ -328,7 +330,8 @@ static int do_gate_record(struct ledger *l, const struct ledger_gate_run *g,
     struct wd_err *err)
 {
 	/* path, blob, reason and cache key of each file */
-	struct parts files = { .id = ST_FILE_INSERT, .b = BUF_INIT };
+	struct parts files = { .id = ST_FILE_INSERT, .b = BUF_INIT,
+			       .what = "cannot record the gate run" };
 	struct ledger_file row;
 	const char *what = "cannot record the gate run";
 	sqlite3_stmt *s;
