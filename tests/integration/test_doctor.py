@@ -4,8 +4,10 @@ tools on PATH, a real SQLite ledger, a real socket directory and a real
 daemon. Exit 0 unless a check fails. The inotify limits cannot be lowered
 without root, so their arithmetic is unit-tested (test-inotify-budget.c) and
 here the lines are checked for being there, with this tree's count."""
+import contextlib
 import os
 import re
+import sqlite3
 import stat
 import time
 
@@ -128,12 +130,20 @@ def test_ledger_ok_then_garbage_then_damaged_pages(repo, watchd):
     assert c["status"] == "fail" and str(db) in c["detail"], c
     assert "mv " in c["fix"]
 
-    # page 1 (the header and schema) intact, every later page garbage:
+    # the header and the schema's pages intact (page 1 and, once the schema
+    # outgrows it, the leaves dbstat names), every other page garbage:
     # PRAGMA quick_check finds it
     page = int.from_bytes(good[16:18], "big")   # the page size (1 stands for 65536)
     page = 65536 if page == 1 else page
     assert len(good) > page, "the ledger should have more than one page"
-    db.write_bytes(good[:page] + bytes((i * 37 + 11) % 256 for i in range(len(good) - page)))
+    db.write_bytes(good)
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        keep = {r[0] for r in con.execute("SELECT pageno FROM dbstat WHERE name = 'sqlite_schema'")}
+    assert 1 in keep and len(keep) * page < len(good), keep
+    db.write_bytes(b"".join(
+        good[(n - 1) * page:n * page] if n in keep else
+        bytes((i * 37 + n) % 256 for i in range(page))
+        for n in range(1, len(good) // page + 1)))
     r = watchd("doctor", "--json")
     assert r.rc == 1, str(r)
     c = checks(r)["ledger"]
