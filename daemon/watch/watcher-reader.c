@@ -53,7 +53,7 @@
  * daemon's peak. Two reads' worth is what a busy tree needs. */
 #define KEEP_BYTES	(2 * READ_BYTES)
 #define THREAD_STACK	(128 * 1024)
-#define COALESCE_MS	1
+#define COALESCE_MS	1		/* a burst's reads this far apart */
 #define SLICE_NS	100000		/* 0.1 ms, the shortest the kernel takes */
 
 struct chunk {
@@ -208,10 +208,10 @@ static void reader_main(void *arg)
 		 * sleeps and reads, and polls the inotify fd again only once a
 		 * read finds nothing: one wake-up a cycle, not two (the poll's,
 		 * an event after the last read, then the sleep's). Each wake-up
-		 * is a chance to wait behind the writer for a whole tick when
-		 * the scheduler does not let it preempt (perf sched: 1.75 ms
-		 * on a core whose other ran the writer, with a 1,024-event
-		 * queue filling in 8). */
+		 * is a chance to wait for the next tick behind the writer or
+		 * the loop thread, when the scheduler does not let it preempt
+		 * (perf sched: up to 4.5 ms on a 250 Hz guest, while a full-speed
+		 * writer fills a 1,024-event queue in 8). */
 		do {
 			rc = poll(&pfd[1], 1, COALESCE_MS);
 			if (rc < 0 && errno != EINTR)
