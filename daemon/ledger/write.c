@@ -115,8 +115,11 @@ static int parts_add(struct ledger *l, struct parts *p, const char *const *field
 		len += (fields[i] ? strlen(fields[i]) : 0) + 1;
 	if (p->b.len > 0 && p->b.len + len > PART_BYTES && (rc = parts_put(l, p, err)))
 		return rc;
-	for (size_t i = 0; i < nf; i++)
-		buf_add(&p->b, fields[i] ? fields[i] : "", (fields[i] ? strlen(fields[i]) : 0) + 1);
+	for (size_t i = 0; i < nf; i++) {
+		const char *f = fields[i] ? fields[i] : "";
+
+		buf_add(&p->b, f, strlen(f) + 1);
+	}
 	return 0;
 }
 

@@ -714,7 +714,6 @@ def test_rewrite_burst(tool, files, dirs, n, newdir_files, seed, quiet, maximum)
     t_end = MONO()
     res = settle_result(tool, start, t0, t_end, truth, quiet, maximum)
     res["cpu_ms"] = cpu_ms(ticks0, tool.ticks())
-    res["t_end_wall"] = t_end + wall0
     if isinstance(tool, Watchd):
         last = t_end + (res["drain_s"] or 0)
         res["stages_burst"] = tool.stages(t0 + wall0 - 0.001, last + wall0 + 0.001)
@@ -823,7 +822,6 @@ def test_fullspeed(tool, files, n, seed, quiet, maximum):
         os.close(fd)
     t_end = MONO()
     res = overflow_result(tool, start, t0, t_end, truth, quiet, maximum, ticks0, over0)
-    res["t_end_wall"] = t_end + wall0
     if isinstance(tool, Watchd):
         last = t_end + (res["drain_s"] or 0)
         res["stalls_us"] = tool.stalls(t0 + wall0 - 0.001, last + wall0 + 0.001)
